@@ -1,0 +1,65 @@
+/**
+ * Service configuration from environment variables and command-line flags (flags win).
+ * Nothing else reads process.env.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** `sqlite:<file>` / a file path, or a `postgres://` URL */
+  readonly database: string;
+  readonly pageSize: number;
+  readonly maxPageSize: number;
+  readonly maxTop: number;
+  readonly maxExpandDepth: number;
+  readonly maxFilterNodes: number;
+  readonly logLevel: string;
+  readonly seedContacts: number;
+  readonly workers: number;
+  /** Absolute service root path, e.g. `/odata`. */
+  readonly basePath: string;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  port: 4000, host: '0.0.0.0', database: 'data/crm.sqlite', pageSize: 100, maxPageSize: 5000, maxTop: 100000,
+  maxExpandDepth: 5, maxFilterNodes: 500, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
+};
+
+const ENV: Record<string, keyof Config> = {
+  PORT: 'port', HOST: 'host', ODATA_DATABASE: 'database', ODATA_PAGE_SIZE: 'pageSize', ODATA_MAX_PAGE_SIZE: 'maxPageSize',
+  ODATA_MAX_TOP: 'maxTop', ODATA_MAX_EXPAND_DEPTH: 'maxExpandDepth', ODATA_MAX_FILTER_NODES: 'maxFilterNodes',
+  LOG_LEVEL: 'logLevel', ODATA_SEED_CONTACTS: 'seedContacts', ODATA_WORKERS: 'workers', ODATA_BASE_PATH: 'basePath',
+};
+
+const FLAGS: Record<string, keyof Config> = {
+  '--port': 'port', '--host': 'host', '--database': 'database', '--db': 'database', '--page-size': 'pageSize',
+  '--max-page-size': 'maxPageSize', '--max-top': 'maxTop', '--log-level': 'logLevel', '--seed-contacts': 'seedContacts',
+  '--workers': 'workers', '--base-path': 'basePath',
+};
+
+export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== '') raw[key] = env[name]!;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const key = FLAGS[flag];
+    if (!key) throw new Error(`unknown option ${flag}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`option ${flag} needs a value`);
+    raw[key] = value;
+  }
+  return withOverrides(raw);
+}
+
+export function withOverrides(raw: Partial<Record<keyof Config, string | number>>, base: Config = DEFAULT_CONFIG): Config {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const current = base[key as keyof Config];
+    if (typeof current === 'number') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${key} must be a non-negative integer, got ${String(value)}`);
+      out[key] = n;
+    } else out[key] = String(value);
+  }
+  return out as unknown as Config;
+}

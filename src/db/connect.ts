@@ -1,0 +1,48 @@
+/**
+ * Opens a Knex instance for the configured database: SQLite (better-sqlite3, the embedded default)
+ * or PostgreSQL (pg). Driver settings that make both engines return the same JS values live here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Database {
+  readonly knex: Knex;
+  readonly engine: Engine;
+}
+
+export function engineOf(url: string): Engine {
+  return /^postgres(ql)?:\/\//i.test(url) ? 'postgres' : 'sqlite';
+}
+
+// Dates (1082) stay 'YYYY-MM-DD' strings, int8 (20) and numeric (1700) stay strings and are converted by the serializer.
+pg.types.setTypeParser(1082, (v: string) => v);
+
+export function openDatabase(url: string, options: { pool?: number } = {}): Database {
+  const engine = engineOf(url);
+  if (engine === 'postgres') {
+    const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: options.pool ?? 10 } });
+    return { knex, engine };
+  }
+  const file = url.replace(/^sqlite:(\/\/)?/, '');
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const knex = knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    pool: {
+      min: 1, max: 1,
+      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = NORMAL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 5000');
+        done(null, conn);
+      },
+    },
+  });
+  return { knex, engine };
+}

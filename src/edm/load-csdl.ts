@@ -1,0 +1,115 @@
+/**
+ * Builds an EdmModel from a CSDL JSON document (OData CSDL JSON v4.01). It validates what the
+ * service depends on (types resolve, keys exist, foreign keys exist) and throws on anything else;
+ * it does not interpret annotations beyond Core.Computed.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  PRIMITIVE_TYPES, type EdmComplexType, type EdmEntitySet, type EdmEntityType, type EdmEnumType, type EdmModel,
+  type EdmNavigation, type EdmProperty, type EdmTypeRef, type OnDeleteAction, type PrimitiveTypeName,
+} from './model';
+
+type Json = Record<string, unknown>;
+const COMPUTED = '@Org.OData.Core.V1.Computed';
+
+export const DEFAULT_CSDL_PATH = path.resolve(__dirname, '../../metadata/crm.csdl.json');
+
+export function loadModelFromFile(file: string = DEFAULT_CSDL_PATH): EdmModel {
+  return loadModel(JSON.parse(readFileSync(file, 'utf8')) as Json);
+}
+
+export function loadModel(csdl: Json): EdmModel {
+  const containerRef = String(csdl.$EntityContainer ?? '');
+  const namespace = containerRef.slice(0, containerRef.lastIndexOf('.'));
+  const containerName = containerRef.slice(namespace.length + 1);
+  const schema = csdl[namespace] as Json | undefined;
+  if (!schema) throw new Error(`CSDL has no schema ${namespace}`);
+
+  const enumTypes = new Map<string, EdmEnumType>();
+  const complexTypes = new Map<string, EdmComplexType>();
+  const entityTypes = new Map<string, EdmEntityType>();
+  const elements = Object.entries(schema).filter(([k]) => !k.startsWith('$') && !k.startsWith('@')) as [string, Json][];
+
+  for (const [name, el] of elements) {
+    if (el.$Kind !== 'EnumType') continue;
+    const members = new Map<string, number>();
+    for (const [m, v] of Object.entries(el)) if (!m.startsWith('$') && !m.startsWith('@')) members.set(m, Number(v));
+    enumTypes.set(`${namespace}.${name}`, {
+      kind: 'enum', name, qualifiedName: `${namespace}.${name}`, members,
+      memberByValue: new Map([...members].map(([k, v]) => [v, k])),
+    });
+  }
+  // Complex types may nest; resolve them lazily through a mutable list filled after creation.
+  const complexProps = new Map<string, EdmProperty[]>();
+  for (const [name, el] of elements) {
+    if (el.$Kind !== 'ComplexType') continue;
+    const props: EdmProperty[] = [];
+    complexProps.set(`${namespace}.${name}`, props);
+    complexTypes.set(`${namespace}.${name}`, { kind: 'complex', name, qualifiedName: `${namespace}.${name}`, properties: props });
+  }
+  const resolveType = (typeName: string, where: string): EdmTypeRef => {
+    if ((PRIMITIVE_TYPES as readonly string[]).includes(typeName)) return { kind: 'primitive', name: typeName as PrimitiveTypeName };
+    const e = enumTypes.get(typeName);
+    if (e) return { kind: 'enum', type: e };
+    const c = complexTypes.get(typeName);
+    if (c) return { kind: 'complex', type: c };
+    throw new Error(`${where}: unknown type ${typeName}`);
+  };
+  const structural = (el: Json, where: string): { props: EdmProperty[]; navs: EdmNavigation[] } => {
+    const props: EdmProperty[] = [];
+    const navs: EdmNavigation[] = [];
+    for (const [name, raw] of Object.entries(el)) {
+      if (name.startsWith('$') || name.startsWith('@')) continue;
+      const p = raw as Json;
+      if (p.$Kind === 'NavigationProperty') {
+        const constraint = p.$ReferentialConstraint as Record<string, string> | undefined;
+        navs.push({
+          name, targetTypeName: String(p.$Type), collection: p.$Collection === true,
+          nullable: p.$Collection === true ? false : p.$Nullable !== false,
+          partner: p.$Partner as string | undefined,
+          foreignKey: constraint ? Object.keys(constraint)[0] : undefined,
+          onDelete: p.$OnDelete as OnDeleteAction | undefined,
+        });
+        continue;
+      }
+      props.push({
+        name, type: resolveType(String(p.$Type ?? 'Edm.String'), `${where}/${name}`), collection: p.$Collection === true,
+        nullable: p.$Nullable === true, maxLength: p.$MaxLength as number | undefined,
+        precision: p.$Precision as number | undefined, scale: p.$Scale as number | undefined,
+        defaultValue: p.$DefaultValue as string | number | boolean | undefined, computed: p[COMPUTED] === true,
+      });
+    }
+    return { props, navs };
+  };
+  for (const [name, el] of elements) {
+    if (el.$Kind === 'ComplexType') complexProps.get(`${namespace}.${name}`)!.push(...structural(el, name).props);
+  }
+  for (const [name, el] of elements) {
+    if (el.$Kind !== 'EntityType') continue;
+    const { props, navs } = structural(el, name);
+    const key = (el.$Key as string[] | undefined) ?? [];
+    for (const k of key) if (!props.some((p) => p.name === k)) throw new Error(`${name}: key ${k} is not a property`);
+    for (const n of navs) if (n.foreignKey && !props.some((p) => p.name === n.foreignKey)) throw new Error(`${name}/${n.name}: no property ${n.foreignKey}`);
+    const annotations = Object.fromEntries(Object.entries(el).filter(([k]) => k.startsWith('@')));
+    entityTypes.set(`${namespace}.${name}`, { kind: 'entity', name, qualifiedName: `${namespace}.${name}`, key, properties: props, navigations: navs, annotations });
+  }
+  for (const t of entityTypes.values()) {
+    for (const n of t.navigations) if (!entityTypes.has(n.targetTypeName)) throw new Error(`${t.name}/${n.name}: unknown target ${n.targetTypeName}`);
+  }
+
+  const container = schema[containerName] as Json;
+  const entitySets = new Map<string, EdmEntitySet>();
+  for (const [name, raw] of Object.entries(container)) {
+    if (name.startsWith('$') || name.startsWith('@')) continue;
+    const s = raw as Json;
+    if (s.$Collection !== true) continue;
+    const entityType = entityTypes.get(String(s.$Type));
+    if (!entityType) throw new Error(`entity set ${name}: unknown type ${String(s.$Type)}`);
+    const bindings = new Map(Object.entries((s.$NavigationPropertyBinding as Record<string, string>) ?? {}));
+    entitySets.set(name, { name, entityType, navigationBindings: bindings });
+  }
+  const version = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
+  return { version, namespace, containerName, entitySets, entityTypes, complexTypes, enumTypes, csdl };
+}

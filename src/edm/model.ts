@@ -1,0 +1,100 @@
+/**
+ * The EDM (entity data model) as an immutable value. Everything downstream (routing, planning,
+ * SQL mapping, $metadata) reads this; nothing mutates it. A model carries a `version` so that
+ * caches keyed by it stay correct when custom fields or tables replace the model at run time.
+ */
+
+export type PrimitiveTypeName =
+  | 'Edm.String' | 'Edm.Guid' | 'Edm.Boolean' | 'Edm.Byte' | 'Edm.SByte' | 'Edm.Int16' | 'Edm.Int32' | 'Edm.Int64'
+  | 'Edm.Decimal' | 'Edm.Double' | 'Edm.Single' | 'Edm.Date' | 'Edm.DateTimeOffset' | 'Edm.TimeOfDay'
+  | 'Edm.Duration' | 'Edm.Binary';
+
+export const PRIMITIVE_TYPES: readonly PrimitiveTypeName[] = [
+  'Edm.String', 'Edm.Guid', 'Edm.Boolean', 'Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64',
+  'Edm.Decimal', 'Edm.Double', 'Edm.Single', 'Edm.Date', 'Edm.DateTimeOffset', 'Edm.TimeOfDay', 'Edm.Duration', 'Edm.Binary',
+];
+
+export interface EdmEnumType {
+  readonly kind: 'enum';
+  readonly name: string;
+  readonly qualifiedName: string;
+  readonly members: ReadonlyMap<string, number>;
+  readonly memberByValue: ReadonlyMap<number, string>;
+}
+
+export interface EdmComplexType {
+  readonly kind: 'complex';
+  readonly name: string;
+  readonly qualifiedName: string;
+  readonly properties: readonly EdmProperty[];
+}
+
+export type EdmTypeRef =
+  | { readonly kind: 'primitive'; readonly name: PrimitiveTypeName }
+  | { readonly kind: 'enum'; readonly type: EdmEnumType }
+  | { readonly kind: 'complex'; readonly type: EdmComplexType };
+
+export interface EdmProperty {
+  readonly name: string;
+  readonly type: EdmTypeRef;
+  readonly collection: boolean;
+  readonly nullable: boolean;
+  readonly maxLength?: number;
+  readonly precision?: number;
+  readonly scale?: number;
+  readonly defaultValue?: string | number | boolean;
+  /** Core.Computed: maintained by the server, never taken from a client. */
+  readonly computed: boolean;
+}
+
+export type OnDeleteAction = 'Cascade' | 'None' | 'SetNull' | 'SetDefault';
+
+export interface EdmNavigation {
+  readonly name: string;
+  readonly targetTypeName: string;
+  readonly collection: boolean;
+  readonly nullable: boolean;
+  readonly partner?: string;
+  /** For a single-valued navigation backed by a foreign key on this type: the dependent property. */
+  readonly foreignKey?: string;
+  readonly onDelete?: OnDeleteAction;
+}
+
+export interface EdmEntityType {
+  readonly kind: 'entity';
+  readonly name: string;
+  readonly qualifiedName: string;
+  readonly key: readonly string[];
+  readonly properties: readonly EdmProperty[];
+  readonly navigations: readonly EdmNavigation[];
+  /** Raw CSDL annotations on the type, e.g. '@Org.OData.Core.V1.Description'. */
+  readonly annotations: Readonly<Record<string, unknown>>;
+}
+
+export interface EdmEntitySet {
+  readonly name: string;
+  readonly entityType: EdmEntityType;
+  /** navigation name → target entity set name */
+  readonly navigationBindings: ReadonlyMap<string, string>;
+}
+
+export interface EdmModel {
+  /** Changes whenever the model is replaced; every cache keys on it. */
+  readonly version: string;
+  readonly namespace: string;
+  readonly containerName: string;
+  readonly entitySets: ReadonlyMap<string, EdmEntitySet>;
+  readonly entityTypes: ReadonlyMap<string, EdmEntityType>;
+  readonly complexTypes: ReadonlyMap<string, EdmComplexType>;
+  readonly enumTypes: ReadonlyMap<string, EdmEnumType>;
+  /** The CSDL JSON document the model was loaded from (the source of truth for $metadata). */
+  readonly csdl: Readonly<Record<string, unknown>>;
+}
+
+export function typeRefName(ref: EdmTypeRef): string {
+  switch (ref.kind) {
+    case 'primitive': return ref.name;
+    case 'enum': return ref.type.qualifiedName;
+    case 'complex': return ref.type.qualifiedName;
+  }
+}

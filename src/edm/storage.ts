@@ -1,0 +1,96 @@
+/**
+ * How the EDM maps onto tables, by convention, so the model stays the one source of truth:
+ * - an entity set is a table of the same name; a primitive property is a column of the same name;
+ * - a complex property is flattened into columns `Property_Sub` (nested: `A_B_C`); collection-valued
+ *   properties are one JSON text column;
+ * - a single-valued navigation with a referential constraint is its foreign-key column; its
+ *   collection partner reads that column from the other side;
+ * - two collection navigations that are each other's partner share a link table named after both
+ *   types in alphabetical order (`Contact_Group`) with one `<Type>Id` column per side.
+ */
+import type { EdmEntitySet, EdmEntityType, EdmModel, EdmNavigation, EdmProperty } from './model';
+
+export type NavigationStorage =
+  /** this row holds the foreign key: `this.column = target.key` */
+  | { readonly kind: 'foreign-key'; readonly column: string }
+  /** the target row holds the foreign key pointing here: `target.column = this.key` */
+  | { readonly kind: 'reverse-foreign-key'; readonly targetColumn: string }
+  /** a link table: `link.sourceColumn = this.key and link.targetColumn = target.key` */
+  | { readonly kind: 'link-table'; readonly table: string; readonly sourceColumn: string; readonly targetColumn: string };
+
+export interface ColumnPath {
+  /** property names from the entity type down to a primitive or collection property */
+  readonly path: readonly string[];
+  readonly column: string;
+  readonly property: EdmProperty;
+}
+
+export function tableOf(set: EdmEntitySet): string {
+  return set.name;
+}
+
+export function columnOf(path: readonly string[]): string {
+  return path.join('_');
+}
+
+/** Every column a structured type occupies, complex properties flattened, in declaration order. */
+export function columnsOf(type: { readonly properties: readonly EdmProperty[] }, prefix: readonly string[] = []): ColumnPath[] {
+  const out: ColumnPath[] = [];
+  for (const p of type.properties) {
+    const path = [...prefix, p.name];
+    if (p.type.kind === 'complex' && !p.collection) out.push(...columnsOf(p.type.type, path));
+    else out.push({ path, column: columnOf(path), property: p });
+  }
+  return out;
+}
+
+export function linkTableName(a: EdmEntityType, b: EdmEntityType): string {
+  return [a.name, b.name].sort().join('_');
+}
+
+export function navigationStorage(model: EdmModel, source: EdmEntityType, nav: EdmNavigation): NavigationStorage {
+  if (!nav.collection) {
+    if (nav.foreignKey) return { kind: 'foreign-key', column: nav.foreignKey };
+    const partner = partnerOf(model, source, nav);
+    if (partner?.foreignKey) return { kind: 'reverse-foreign-key', targetColumn: partner.foreignKey };
+    throw new Error(`${source.name}/${nav.name}: single navigation without a foreign key on either side`);
+  }
+  const partner = partnerOf(model, source, nav);
+  if (partner && !partner.collection) {
+    if (!partner.foreignKey) throw new Error(`${source.name}/${nav.name}: partner ${partner.name} has no foreign key`);
+    return { kind: 'reverse-foreign-key', targetColumn: partner.foreignKey };
+  }
+  const target = model.entityTypes.get(nav.targetTypeName)!;
+  if (target === source) throw new Error(`${source.name}/${nav.name}: self many-to-many needs explicit storage`);
+  return { kind: 'link-table', table: linkTableName(source, target), sourceColumn: `${source.name}Id`, targetColumn: `${target.name}Id` };
+}
+
+export function partnerOf(model: EdmModel, source: EdmEntityType, nav: EdmNavigation): EdmNavigation | undefined {
+  const target = model.entityTypes.get(nav.targetTypeName);
+  if (!target) return undefined;
+  if (nav.partner) return target.navigations.find((n) => n.name === nav.partner);
+  // A partner may be declared only on the other side.
+  return target.navigations.find((n) => n.partner === nav.name && n.targetTypeName === source.qualifiedName);
+}
+
+export interface LinkTable {
+  readonly table: string;
+  readonly columns: readonly [string, string];
+  readonly types: readonly [EdmEntityType, EdmEntityType];
+}
+
+/** All link tables the model implies, each once. */
+export function linkTables(model: EdmModel): LinkTable[] {
+  const seen = new Map<string, LinkTable>();
+  for (const type of model.entityTypes.values()) {
+    for (const nav of type.navigations) {
+      if (!nav.collection) continue;
+      const storage = navigationStorage(model, type, nav);
+      if (storage.kind !== 'link-table' || seen.has(storage.table)) continue;
+      const target = model.entityTypes.get(nav.targetTypeName)!;
+      const pair = [type, target].sort((x, y) => x.name.localeCompare(y.name)) as [EdmEntityType, EdmEntityType];
+      seen.set(storage.table, { table: storage.table, types: pair, columns: [`${pair[0].name}Id`, `${pair[1].name}Id`] });
+    }
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,32 @@
+/**
+ * Runs the Knex migrations. The migration modules are imported statically (no directory scan), so
+ * the same code works from .ts under ts-jest/tsx and from compiled dist/*.js.
+ */
+import type { Knex } from 'knex';
+import type { Database } from './connect';
+import * as coreSchema from '../../migrations/20261123000001_core_schema';
+
+interface NamedMigration {
+  readonly name: string;
+  readonly migration: Knex.Migration;
+}
+
+/** In apply order; names are what knex_migrations records, so never rename one. */
+const MIGRATIONS: readonly NamedMigration[] = [
+  { name: '20261123000001_core_schema', migration: coreSchema },
+];
+
+const migrationSource: Knex.MigrationSource<NamedMigration> = {
+  getMigrations: () => Promise.resolve([...MIGRATIONS]),
+  getMigrationName: (m) => m.name,
+  getMigration: (m) => Promise.resolve(m.migration),
+};
+
+export async function migrateToLatest(db: Database): Promise<void> {
+  await db.knex.migrate.latest({ migrationSource });
+}
+
+/** Undoes every applied migration (drops the model's tables); used by `seed --reset` on PostgreSQL. */
+export async function rollbackAll(db: Database): Promise<void> {
+  await db.knex.migrate.rollback({ migrationSource }, true);
+}

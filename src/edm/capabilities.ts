@@ -1,0 +1,125 @@
+/** Adds the Core and Capabilities annotations that tell clients what this service supports to a copy of a CSDL JSON document. */
+import type { CsdlValueTypes } from './csdl-xml';
+
+type Json = Record<string, unknown>;
+
+export interface MetadataLimits {
+  readonly maxTop: number;
+  readonly maxExpandDepth: number;
+  readonly pageSize: number;
+}
+
+/** Writes (POST/PATCH/PUT/DELETE) are not implemented yet: flip this one flag when they are. */
+export const WRITES_SUPPORTED = false;
+/** `$batch` arrives later. */
+export const BATCH_SUPPORTED = false;
+/** `Prefer: respond-async` is not supported. */
+export const ASYNC_REQUESTS_SUPPORTED = false;
+
+const CORE = 'Org.OData.Core.V1';
+const CAP = 'Org.OData.Capabilities.V1';
+
+/** Core.ODataVersions: "a space-separated list of supported versions of the OData Protocol". */
+export const ODATA_VERSIONS = '4.0 4.01';
+
+/** Media types (with format parameters) the JSON serializer produces. */
+export const SUPPORTED_FORMATS: readonly string[] = [
+  'application/json;odata.metadata=minimal;IEEE754Compatible=false',
+  'application/json;odata.metadata=minimal;IEEE754Compatible=true',
+  'application/json;odata.metadata=none;IEEE754Compatible=false',
+  'application/json;odata.metadata=none;IEEE754Compatible=true',
+];
+
+/** `$metadata` is served in both CSDL representations. */
+export const SUPPORTED_METADATA_FORMATS: readonly string[] = ['application/xml', 'application/json'];
+
+/**
+ * Capabilities.FilterFunctions: "If not specified, null, or empty, all functions and operators may be
+ * attempted", so a non-empty list must name the operators too, or clients would assume they are missing.
+ */
+export const FILTER_FUNCTIONS: readonly string[] = [
+  'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', 'add', 'sub', 'mul', 'div', 'mod', 'any', 'all',
+  'contains', 'startswith', 'endswith', 'length', 'indexof', 'substring', 'tolower', 'toupper', 'trim', 'concat',
+  'year', 'month', 'day', 'hour', 'minute', 'second', 'fractionalseconds', 'date', 'time', 'now',
+  'totaloffsetminutes', 'mindatetime', 'maxdatetime', 'round', 'floor', 'ceiling',
+];
+
+/**
+ * The annotation value types this module emits whose XML form differs from a plain string (see
+ * renderCsdlXml). Only the enumeration-typed ConformanceLevel today; add Edm.PropertyPath for
+ * Core.OptimisticConcurrency when ETags arrive. A test checks this against the OASIS vocabularies.
+ */
+export const CAPABILITY_VALUE_TYPES: CsdlValueTypes = {
+  [`${CAP}.ConformanceLevel`]: `${CAP}.ConformanceLevelType`,
+};
+
+function containerAnnotations(): Json {
+  return {
+    [`@${CORE}.ODataVersions`]: ODATA_VERSIONS,
+    // CSDL JSON represents an enumeration member expression as the bare member name ("Intermediate");
+    // the XML renderer turns it into EnumMember="Org.OData.Capabilities.V1.ConformanceLevelType/Intermediate".
+    [`@${CAP}.ConformanceLevel`]: 'Intermediate',
+    [`@${CAP}.SupportedFormats`]: [...SUPPORTED_FORMATS],
+    [`@${CAP}.SupportedMetadataFormats`]: [...SUPPORTED_METADATA_FORMATS],
+    [`@${CAP}.AsynchronousRequestsSupported`]: ASYNC_REQUESTS_SUPPORTED,
+    [`@${CAP}.BatchSupported`]: BATCH_SUPPORTED,
+    [`@${CAP}.KeyAsSegmentSupported`]: false,
+    [`@${CAP}.FilterFunctions`]: [...FILTER_FUNCTIONS],
+  };
+}
+
+function entitySetAnnotations(limits: MetadataLimits): Json {
+  return {
+    [`@${CAP}.CountRestrictions`]: { Countable: true },
+    [`@${CAP}.TopSupported`]: true,
+    [`@${CAP}.SkipSupported`]: true,
+    [`@${CAP}.SearchRestrictions`]: { Searchable: true },
+    [`@${CAP}.FilterRestrictions`]: { Filterable: true },
+    [`@${CAP}.SortRestrictions`]: { Sortable: true },
+    [`@${CAP}.ExpandRestrictions`]: { Expandable: limits.maxExpandDepth > 0, MaxLevels: limits.maxExpandDepth },
+    [`@${CAP}.SelectSupport`]: { Supported: true },
+    [`@${CAP}.InsertRestrictions`]: { Insertable: WRITES_SUPPORTED },
+    [`@${CAP}.UpdateRestrictions`]: { Updatable: WRITES_SUPPORTED },
+    [`@${CAP}.DeleteRestrictions`]: { Deletable: WRITES_SUPPORTED },
+  };
+}
+
+/** `$`-members of `element` first, then the defaults it does not override, then its other members. */
+function withDefaults(element: Json, defaults: Json): Json {
+  const entries = Object.entries(element);
+  return Object.fromEntries([
+    ...entries.filter(([k]) => k.startsWith('$')),
+    ...Object.entries(defaults).filter(([k]) => !(k in element)),
+    ...entries.filter(([k]) => !k.startsWith('$')),
+  ]);
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Returns a new CSDL JSON document whose entity container and entity sets carry the service's
+ * capabilities. The input is never mutated. Annotations the input already has win, so a model can
+ * restrict one entity set (say, a custom table that is not searchable) without code changes.
+ * `maxTop` and `pageSize` have no term in Core or Capabilities V1; they are accepted so callers
+ * can pass one limits object and so cached documents key on every limit.
+ */
+export function annotateCapabilities(csdl: Readonly<Json>, limits: MetadataLimits): Json {
+  const out = structuredClone(csdl) as Json;
+  const containerRef = typeof out.$EntityContainer === 'string' ? out.$EntityContainer : '';
+  const dot = containerRef.lastIndexOf('.');
+  if (dot <= 0) throw new Error(`CSDL $EntityContainer "${containerRef}" is not a qualified name`);
+  const schema = out[containerRef.slice(0, dot)];
+  const container = isObject(schema) ? schema[containerRef.slice(dot + 1)] : undefined;
+  if (!isObject(schema) || !isObject(container)) throw new Error(`CSDL has no entity container ${containerRef}`);
+
+  const setAnnotations = entitySetAnnotations(limits);
+  const annotated = withDefaults(container, containerAnnotations());
+  for (const [name, child] of Object.entries(annotated)) {
+    if (name.startsWith('$') || name.includes('@') || !isObject(child) || child.$Collection !== true) continue;
+    annotated[name] = withDefaults(child, structuredClone(setAnnotations));
+  }
+  schema[containerRef.slice(dot + 1)] = annotated;
+  return out;
+}

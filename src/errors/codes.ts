@@ -1,0 +1,33 @@
+/**
+ * The one registry of error codes: each has its HTTP status and a message template.
+ * README.md's error table is checked against this list by test/errors/codes.test.ts.
+ */
+export const ERROR_CODES = {
+  // 400: the request cannot be understood
+  SYNTAX_ERROR: { status: 400, message: 'Syntax error' },
+  UNKNOWN_QUERY_OPTION: { status: 400, message: 'Unknown system query option' },
+  DUPLICATE_QUERY_OPTION: { status: 400, message: 'Query option given more than once' },
+  INVALID_QUERY_OPTION: { status: 400, message: 'Invalid query option value' },
+  QUERY_OPTION_NOT_ALLOWED: { status: 400, message: 'Query option not allowed on this resource' },
+  UNKNOWN_PROPERTY: { status: 400, message: 'Unknown property' },
+  AMBIGUOUS_NAME: { status: 400, message: 'Ambiguous name' },
+  TYPE_MISMATCH: { status: 400, message: 'Type mismatch' },
+  UNKNOWN_FUNCTION: { status: 400, message: 'Unknown function' },
+  INVALID_ARGUMENTS: { status: 400, message: 'Invalid function arguments' },
+  INVALID_LITERAL: { status: 400, message: 'Invalid literal' },
+  INVALID_KEY: { status: 400, message: 'Invalid key' },
+  INVALID_SKIPTOKEN: { status: 400, message: 'Invalid $skiptoken' },
+  INVALID_HEADER: { status: 400, message: 'Invalid header' },
+  LIMIT_EXCEEDED: { status: 400, message: 'A query limit was exceeded' },
+  // 404 / 405 / 406
+  NOT_FOUND: { status: 404, message: 'Resource not found' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  NOT_ACCEPTABLE: { status: 406, message: 'The requested format is not available' },
+  UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported OData version' },
+  // 5xx
+  NOT_IMPLEMENTED: { status: 501, message: 'Not implemented' },
+  DATABASE_ERROR: { status: 500, message: 'Database error' },
+  INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

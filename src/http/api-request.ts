@@ -1,0 +1,21 @@
+/**
+ * The plain request and response objects the core handler works on. Express (or $batch, or a test)
+ * only adapts to and from these.
+ */
+export interface ApiRequest {
+  readonly method: string;
+  /** path below the service root, e.g. `/Contacts(…)/Company`, still percent-encoded */
+  readonly path: string;
+  /** the raw query string without `?`, still percent-encoded */
+  readonly query: string;
+  /** lower-case header names */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** absolute service root URL, e.g. http://localhost:4000/odata */
+  readonly serviceRoot: string;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body?: string | Buffer;
+}

@@ -1,0 +1,41 @@
+/**
+ * The Express adapter: turns an Express request into an ApiRequest, calls `handle`, writes the
+ * ApiResponse, and logs one line per request. No OData logic lives here.
+ */
+import express, { type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ApiRequest } from './api-request';
+import { handle, type Services } from './handle';
+
+export function createApp(services: Services, options: { basePath: string; logger?: Logger }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  const base = options.basePath.replace(/\/$/, '');
+  app.use(async (req: Request, res: Response) => {
+    const started = process.hrtime.bigint();
+    const url = req.originalUrl;
+    if (url !== base && !url.startsWith(base + '/') && !url.startsWith(base + '?')) {
+      res.status(404).type('application/json').send(JSON.stringify({ error: { code: 'NOT_FOUND', message: `The service root is ${base}`, details: [] } }));
+      return;
+    }
+    const rest = url.slice(base.length);
+    const q = rest.indexOf('?');
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    const apiRequest: ApiRequest = {
+      method: req.method,
+      path: q < 0 ? rest : rest.slice(0, q),
+      query: q < 0 ? '' : rest.slice(q + 1),
+      headers,
+      serviceRoot: `${req.protocol}://${req.get('host') ?? 'localhost'}${base}`,
+    };
+    const response = await handle(apiRequest, services);
+    res.status(response.status);
+    for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
+    if (response.body !== undefined) res.send(response.body);
+    else res.end();
+    options.logger?.info({ method: req.method, url, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+  });
+  return app;
+}

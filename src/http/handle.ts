@@ -1,0 +1,161 @@
+/**
+ * The core request handler: ApiRequest → parse → plan → execute → serialize → ApiResponse.
+ * Express, $batch and tests all call this; it never throws (errors become OData error responses).
+ */
+import { metadataDocument } from '../edm/metadata-document';
+import type { EdmModel } from '../edm/model';
+import { NotImplementedError, ODataError, toODataError } from '../errors/odata-error';
+import type { Plan } from '../plan/plan';
+import { planRequest } from '../plan/plan-request';
+import type { QueryLimits, RequestContext } from '../plan/request-context';
+import { encodeSkiptoken } from '../plan/paging';
+import type { Dialect } from '../sql/dialect/dialect';
+import { executeCount, executeRead, parentExists, type Executor } from '../sql/execute';
+import { contentType, type JsonFormat } from '../serialize/format';
+import { collectionBody, entityBody, propertyBody, propertyValue, referencesBody } from '../serialize/read-response';
+import { serviceDocument } from '../serialize/service-document';
+import type { WriterContext } from '../serialize/entity-writer';
+import type { Knex } from 'knex';
+import { parseUri } from '../uri/parse-uri';
+import type { ApiRequest, ApiResponse } from './api-request';
+import { negotiateJson, negotiateMetadata, negotiateText } from './negotiate';
+import { parsePrefer } from './prefer';
+import { nextLinkFor } from './next-link';
+
+export interface Services {
+  /** the current model; replaced at run time when custom fields or tables change */
+  model(): EdmModel;
+  readonly knex: Knex;
+  readonly dialect: Dialect;
+  readonly limits: QueryLimits;
+}
+
+const ODATA_VERSION = '4.0';
+
+export async function handle(req: ApiRequest, svc: Services): Promise<ApiResponse> {
+  try {
+    return await handleUnsafe(req, svc);
+  } catch (err) {
+    return errorResponse(toODataError(err));
+  }
+}
+
+export function errorResponse(err: ODataError): ApiResponse {
+  return {
+    status: err.status,
+    headers: { 'Content-Type': 'application/json;odata.metadata=minimal', 'OData-Version': ODATA_VERSION },
+    body: JSON.stringify(err.toJSON()),
+  };
+}
+
+function checkVersions(headers: ApiRequest['headers']): void {
+  const max = headers['odata-maxversion'];
+  if (max !== undefined && !(Number.parseFloat(max) >= 4.0)) {
+    throw new ODataError('UNSUPPORTED_VERSION', `This service speaks OData 4.0; OData-MaxVersion ${max} is too low`, { target: 'OData-MaxVersion' });
+  }
+  const version = headers['odata-version'];
+  if (version !== undefined && !['4.0', '4.01'].includes(version.trim())) {
+    throw new ODataError('UNSUPPORTED_VERSION', `OData-Version ${version} is not supported; use 4.0 or 4.01`, { target: 'OData-Version' });
+  }
+}
+
+async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse> {
+  checkVersions(req.headers);
+  const method = req.method.toUpperCase();
+  const model = svc.model();
+  const uri = parseUri(req.path, req.query);
+  const prefer = parsePrefer(req.headers.prefer);
+  const context: RequestContext = {
+    user: { id: null, roles: [] }, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
+  };
+  const plan = planRequest(model, uri, context);
+  if (method !== 'GET' && method !== 'HEAD') {
+    if (plan.kind === 'read' && ['POST', 'PATCH', 'PUT', 'DELETE'].includes(method)) throw new NotImplementedError(`${method} (writes)`);
+    throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
+  }
+  const response = await respond(plan, req, svc, model, uri.options.format);
+  if (method === 'HEAD') return { ...response, body: undefined };
+  return response;
+}
+
+function ok(status: number, type: string, body: string | undefined, extra: Record<string, string> = {}): ApiResponse {
+  const headers: Record<string, string> = { 'OData-Version': ODATA_VERSION, ...extra };
+  if (body !== undefined) headers['Content-Type'] = type;
+  return { status, headers, body };
+}
+
+async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
+  switch (plan.kind) {
+    case 'service-document': {
+      const f = negotiateJson(format, req.headers.accept);
+      return ok(200, contentType(f), JSON.stringify(serviceDocument(model, req.serviceRoot, f)));
+    }
+    case 'metadata': {
+      const kind = negotiateMetadata(format, req.headers.accept);
+      const doc = metadataDocument(model, svc.limits, kind);
+      return ok(200, kind === 'xml' ? 'application/xml' : 'application/json', doc);
+    }
+    case 'read': return respondRead(plan, req, svc, model, format);
+  }
+}
+
+async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
+  const ex: Executor = { knex: svc.knex, dialect: svc.dialect };
+  const shape = plan.shape;
+  const textual = shape.kind === 'count' || (shape.kind === 'property' && shape.raw);
+  let f: JsonFormat = { metadata: 'minimal', ieee754: false };
+  if (textual) negotiateText(req.headers.accept);
+  else f = negotiateJson(format, req.headers.accept);
+  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace };
+  const type = contentType(f);
+  const applied: Record<string, string> = {};
+  if (plan.context.preferredPageSize !== undefined && plan.read.pageSize === plan.context.preferredPageSize) {
+    applied['Preference-Applied'] = `odata.maxpagesize=${plan.context.preferredPageSize}`;
+  }
+  const missingParent = async () => plan.parentSource !== undefined && !(await parentExists(ex, plan.parentSource));
+
+  switch (shape.kind) {
+    case 'count': {
+      const n = await executeCount(ex, plan.read);
+      if (n === 0 && (await missingParent())) throw notFound();
+      return ok(200, 'text/plain', String(n));
+    }
+    case 'collection': case 'references': {
+      const result = await executeRead(ex, plan.read, plan.read.count);
+      if (result.nodes.length === 0 && (await missingParent())) throw notFound();
+      if (shape.kind === 'references' && shape.single) {
+        const body = referencesBody(ctx, plan, result, true, undefined);
+        if (!body) throw notFound();
+        return ok(200, type, JSON.stringify(body));
+      }
+      const next = result.nextKeyset ? nextLinkFor(req, encodeSkiptoken(model.version, result.nextKeyset), result.remainingTop) : undefined;
+      const body = shape.kind === 'collection' ? collectionBody(ctx, plan, result, next) : referencesBody(ctx, plan, result, false, next);
+      return ok(200, type, JSON.stringify(body), applied);
+    }
+    case 'entity': {
+      const result = await executeRead(ex, plan.read, false);
+      const body = entityBody(ctx, plan, result);
+      if (!body) {
+        if (plan.parentSource && !(await missingParent())) return ok(204, type, undefined);
+        throw notFound();
+      }
+      return ok(200, type, JSON.stringify(body));
+    }
+    case 'property': {
+      const result = await executeRead(ex, plan.read, false);
+      const value = propertyValue(ctx, plan.read, result, shape.path);
+      if (value === undefined) {
+        if (plan.parentSource && !(await missingParent())) return ok(204, type, undefined);
+        throw notFound();
+      }
+      if (value === null) return ok(204, type, undefined);
+      if (shape.raw) return ok(200, 'text/plain', String(value));
+      const leaf = shape.path[shape.path.length - 1];
+      return ok(200, type, JSON.stringify(propertyBody(ctx, plan, value, leaf.type.kind === 'complex' && !leaf.collection)));
+    }
+  }
+}
+
+function notFound(): ODataError {
+  return new ODataError('NOT_FOUND', 'No entity exists at this address');
+}

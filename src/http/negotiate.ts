@@ -1,0 +1,83 @@
+/**
+ * Content negotiation (OData Protocol §8.2.1, JSON Format §3): from `$format` or `Accept` to the
+ * response media type, or a 406 when the service cannot produce what the client accepts.
+ */
+import { ODataError } from '../errors/odata-error';
+import type { JsonFormat, MetadataLevel } from '../serialize/format';
+
+interface MediaRange {
+  readonly type: string;
+  readonly params: Record<string, string>;
+  readonly q: number;
+}
+
+export function parseAccept(header: string): MediaRange[] {
+  return header.split(',').map((part) => {
+    const [type, ...rest] = part.split(';').map((s) => s.trim());
+    const params: Record<string, string> = {};
+    for (const p of rest) {
+      const eq = p.indexOf('=');
+      if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    }
+    const q = params.q !== undefined ? Number(params.q) : 1;
+    return { type: type.toLowerCase(), params, q: Number.isFinite(q) ? q : 0 };
+  }).filter((r) => r.type !== '' && r.q > 0);
+}
+
+function matches(range: string, type: string): boolean {
+  if (range === '*/*') return true;
+  if (range.endsWith('/*')) return type.startsWith(range.slice(0, -1));
+  return range === type;
+}
+
+function jsonFromParams(params: Record<string, string>, where: string): JsonFormat {
+  const metadata = (params['odata.metadata'] ?? params.metadata ?? 'minimal').toLowerCase();
+  if (!['minimal', 'full', 'none'].includes(metadata)) throw new ODataError('NOT_ACCEPTABLE', `odata.metadata=${metadata} is not available (${where})`);
+  const ieee = (params['ieee754compatible'] ?? 'false').toLowerCase() === 'true';
+  return { metadata: metadata as MetadataLevel, ieee754: ieee };
+}
+
+function formatParams(format: string): { type: string; params: Record<string, string> } {
+  const [range] = parseAccept(format.replace(/^json$/i, 'application/json').replace(/^xml$/i, 'application/xml'));
+  if (!range) throw new ODataError('NOT_ACCEPTABLE', `$format=${format} is not available`, { target: '$format' });
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(range.params)) params[k.toLowerCase()] = v;
+  return { type: range.type, params };
+}
+
+/** A data response (entities, collections, properties): always JSON. */
+export function negotiateJson(formatOption: string | undefined, accept: string | undefined): JsonFormat {
+  if (formatOption !== undefined) {
+    const { type, params } = formatParams(formatOption);
+    if (type !== 'application/json') throw new ODataError('NOT_ACCEPTABLE', `$format=${formatOption} is not available; use json`, { target: '$format' });
+    return jsonFromParams(params, '$format');
+  }
+  if (!accept) return { metadata: 'minimal', ieee754: false };
+  const ranges = parseAccept(accept).sort((a, b) => b.q - a.q);
+  const json = ranges.find((r) => matches(r.type, 'application/json'));
+  if (!json) throw new ODataError('NOT_ACCEPTABLE', `None of the accepted media types (${accept}) is available; this resource is application/json`);
+  return jsonFromParams(json.params, 'Accept');
+}
+
+/** `$metadata`: XML unless the client asks for JSON and does not accept XML. */
+export function negotiateMetadata(formatOption: string | undefined, accept: string | undefined): 'xml' | 'json' {
+  if (formatOption !== undefined) {
+    const { type } = formatParams(formatOption);
+    if (type === 'application/json') return 'json';
+    if (type === 'application/xml' || type === 'text/xml') return 'xml';
+    throw new ODataError('NOT_ACCEPTABLE', `$format=${formatOption} is not available for $metadata`, { target: '$format' });
+  }
+  if (!accept) return 'xml';
+  const ranges = parseAccept(accept);
+  if (ranges.some((r) => matches(r.type, 'application/xml') || matches(r.type, 'text/xml'))) return 'xml';
+  if (ranges.some((r) => matches(r.type, 'application/json'))) return 'json';
+  throw new ODataError('NOT_ACCEPTABLE', `$metadata is available as application/xml or application/json, not ${accept}`);
+}
+
+/** `$count` and `/$value`: text/plain. */
+export function negotiateText(accept: string | undefined): void {
+  if (!accept) return;
+  if (!parseAccept(accept).some((r) => matches(r.type, 'text/plain') || matches(r.type, 'application/octet-stream'))) {
+    throw new ODataError('NOT_ACCEPTABLE', `This resource is text/plain, which ${accept} does not accept`);
+  }
+}

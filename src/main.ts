@@ -1,0 +1,30 @@
+/**
+ * `npm start`: reads configuration, starts the service, and shuts down gracefully on SIGTERM/SIGINT.
+ */
+import pino from 'pino';
+import { loadConfig } from './config';
+import { startService } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
+  const service = await startService(config, { logger });
+  logger.info({ url: service.url }, `OData service listening on ${service.url}`);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    service.close().then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,300 @@
+/**
+ * Resolves a parsed expression against the model and checks its types, producing a PlanExpr.
+ * Every error names the offending position; nothing here builds SQL.
+ */
+import { LimitError, NotImplementedError, PlanError } from '../errors/odata-error';
+import { resolveMember, resolveQualifiedType } from '../edm/lookup';
+import type { EdmComplexType, EdmEntitySet, EdmEntityType, EdmModel, PrimitiveTypeName } from '../edm/model';
+import { columnOf, navigationStorage, tableOf } from '../edm/storage';
+import { targetEntitySet } from '../edm/lookup';
+import type { BinaryOperator, Expr, Literal, PathStep } from '../uri/ast';
+import { FUNCTIONS, inFamily, isNumeric, widerNumeric } from './functions';
+import type { ArithmeticOp, CanonicalFunction, CompareOp, JoinStep, PlanExpr, ValueType } from './plan';
+
+export interface Scope {
+  readonly id: number;
+  readonly set: EdmEntitySet;
+  /** lambda variable name; the implicit scope ($it) has none */
+  readonly variable?: string;
+}
+
+export interface ExprContext {
+  readonly model: EdmModel;
+  readonly scopes: readonly Scope[];
+  readonly nextScope: () => number;
+  readonly where: string;
+  readonly maxNodes: number;
+  nodes: number;
+}
+
+const BOOL: ValueType = { kind: 'primitive', name: 'Edm.Boolean' };
+const prim = (name: PrimitiveTypeName): ValueType => ({ kind: 'primitive', name });
+
+function fail(ctx: ExprContext, code: 'TYPE_MISMATCH' | 'UNKNOWN_PROPERTY' | 'UNKNOWN_FUNCTION' | 'INVALID_ARGUMENTS' | 'AMBIGUOUS_NAME' | 'INVALID_LITERAL', message: string, position: number): never {
+  throw new PlanError(code, `${message} at position ${position} in ${ctx.where}`, { target: ctx.where, position });
+}
+
+export function typeName(t: ValueType): string {
+  return t.kind === 'primitive' ? t.name : t.kind === 'enum' ? t.type.qualifiedName : 'null';
+}
+
+export function planExpression(expr: Expr, ctx: ExprContext): PlanExpr {
+  if (++ctx.nodes > ctx.maxNodes) {
+    throw new LimitError('LIMIT_EXCEEDED', `${ctx.where} has more than ${ctx.maxNodes} nodes`, { target: ctx.where });
+  }
+  switch (expr.kind) {
+    case 'literal': return planLiteral(expr.literal, ctx, expr.position);
+    case 'path': return planPath(expr.segments, ctx, expr.position);
+    case 'binary': return planBinary(expr.op, planExpression(expr.left, ctx), planExpression(expr.right, ctx), ctx, expr.position);
+    case 'not': {
+      const operand = planExpression(expr.operand, ctx);
+      requireBoolean(operand, ctx, expr.position, 'not');
+      return { kind: 'not', operand };
+    }
+    case 'negate': {
+      const operand = planExpression(expr.operand, ctx);
+      const t = typeOf(operand);
+      if (t.kind !== 'primitive' || !(isNumeric(t.name) || t.name === 'Edm.Duration')) fail(ctx, 'TYPE_MISMATCH', `cannot negate a value of type ${typeName(t)}`, expr.position);
+      return { kind: 'negate', operand, type: t };
+    }
+    case 'call': return planCall(expr.name, expr.args, ctx, expr.position);
+    case 'in': {
+      const left = planExpression(expr.left, ctx);
+      const list = expr.list.map((item) => planExpression(item, ctx));
+      for (const item of list) checkComparable(left, item, 'eq', ctx, expr.position);
+      return { kind: 'in', left, list: list.map((item) => coerceLiteral(item, typeOf(left))) };
+    }
+    case 'lambda': return planLambda(expr, ctx);
+    default: {
+      const never: never = expr;
+      throw new Error(`unhandled expression ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function typeOf(e: PlanExpr): ValueType {
+  switch (e.kind) {
+    case 'column': case 'literal': case 'arithmetic': case 'negate': case 'function': return e.type;
+    case 'null': return { kind: 'null' };
+    case 'count': return prim('Edm.Int64');
+    case 'compare': case 'and': case 'or': case 'not': case 'in': case 'exists': case 'search-term': case 'path-restriction': return BOOL;
+  }
+}
+
+function planLiteral(lit: Literal, ctx: ExprContext, position: number): PlanExpr {
+  switch (lit.type) {
+    case 'null': return { kind: 'null' };
+    case 'enum': {
+      const type = resolveQualifiedType(ctx.model, lit.typeName);
+      if (!type || type.kind !== 'enum') fail(ctx, 'INVALID_LITERAL', `unknown enum type ${lit.typeName}`, position);
+      let value = 0;
+      for (const m of lit.members) {
+        const v = type.members.get(m) ?? (/^-?\d+$/.test(m) && type.memberByValue.has(Number(m)) ? Number(m) : undefined);
+        if (v === undefined) fail(ctx, 'INVALID_LITERAL', `'${m}' is not a member of ${type.qualifiedName}`, position);
+        value |= v;
+      }
+      return { kind: 'literal', value, type: { kind: 'enum', type } };
+    }
+    case 'Edm.Boolean': return { kind: 'literal', value: lit.value, type: BOOL };
+    case 'Edm.Duration': return { kind: 'literal', value: lit.milliseconds, type: prim('Edm.Duration') };
+    case 'Edm.Int32': case 'Edm.Int64': case 'Edm.Decimal': case 'Edm.Double':
+      return { kind: 'literal', value: Number(lit.value), type: prim(lit.type) };
+    default: return { kind: 'literal', value: lit.value, type: prim(lit.type) };
+  }
+}
+
+/** Walks a member path from the innermost matching scope. */
+function planPath(segments: readonly PathStep[], ctx: ExprContext, position: number): PlanExpr {
+  let scope = ctx.scopes[ctx.scopes.length - 1];
+  let rest = segments;
+  const first = segments[0].name;
+  const variableScope = [...ctx.scopes].reverse().find((s) => s.variable !== undefined && s.variable === first);
+  if (variableScope) {
+    scope = variableScope;
+    rest = segments.slice(1);
+  } else if (first === '$it') {
+    scope = ctx.scopes[0];
+    rest = segments.slice(1);
+  } else if (first === '$this') {
+    rest = segments.slice(1);
+  }
+  if (rest.length === 0) fail(ctx, 'TYPE_MISMATCH', `'${first}' is an entity, not a value`, position);
+
+  let structured: EdmEntityType | EdmComplexType = scope.set.entityType;
+  let set = scope.set;
+  const joins: JoinStep[] = [];
+  const prefix: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const step = rest[i];
+    if (step.name === '$count') fail(ctx, 'TYPE_MISMATCH', '$count applies to a collection navigation', step.position);
+    if (step.name.includes('.')) throw new NotImplementedError('type-cast segments in expressions', { target: ctx.where });
+    const found = resolveMember(structured, step.name);
+    if ('missing' in found) fail(ctx, 'UNKNOWN_PROPERTY', `'${step.name}' is not a property of ${structured.qualifiedName}`, step.position);
+    if ('ambiguous' in found) fail(ctx, 'AMBIGUOUS_NAME', `'${step.name}' matches ${found.ambiguous.join(', ')}`, step.position);
+    const member = found.found;
+    const last = i === rest.length - 1;
+    if (member.kind === 'property') {
+      const p = member.property;
+      if (p.collection) throw new NotImplementedError('collection-valued properties in expressions', { target: ctx.where });
+      if (p.type.kind === 'complex') {
+        if (last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' is a complex value; compare one of its properties`, step.position);
+        prefix.push(p.name);
+        structured = p.type.type;
+        continue;
+      }
+      if (!last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' has no members`, rest[i + 1].position);
+      const type: ValueType = p.type.kind === 'enum' ? { kind: 'enum', type: p.type.type } : prim(p.type.name);
+      return { kind: 'column', scope: scope.id, joins, column: columnOf([...prefix, p.name]), type };
+    }
+    const nav = member.navigation;
+    if (structured.kind !== 'entity') fail(ctx, 'TYPE_MISMATCH', 'navigation through complex types is not supported', step.position);
+    if (nav.collection) {
+      const next = rest[i + 1];
+      if (next?.name === '$count' && i + 2 === rest.length && joins.length === 0) {
+        return { kind: 'count', correlation: correlate(ctx, scope, nav.name, step.position) };
+      }
+      fail(ctx, 'TYPE_MISMATCH', `'${nav.name}' is a collection; use any(), all() or $count`, step.position);
+    }
+    const target = targetEntitySet(ctx.model, set, nav);
+    joins.push({ navigation: nav.name, table: tableOf(target), storage: navigationStorage(ctx.model, set.entityType, nav), targetKey: target.entityType.key[0] });
+    if (last) fail(ctx, 'TYPE_MISMATCH', `'${nav.name}' is an entity, not a value`, step.position);
+    set = target;
+    structured = target.entityType;
+  }
+  return fail(ctx, 'TYPE_MISMATCH', 'incomplete path', position);
+}
+
+function correlate(ctx: ExprContext, scope: Scope, navigationName: string, position: number) {
+  const nav = scope.set.entityType.navigations.find((n) => n.name === navigationName);
+  if (!nav) fail(ctx, 'UNKNOWN_PROPERTY', `'${navigationName}' is not a navigation`, position);
+  const target = targetEntitySet(ctx.model, scope.set, nav);
+  return {
+    table: tableOf(target), scope: ctx.nextScope(), storage: navigationStorage(ctx.model, scope.set.entityType, nav),
+    outerScope: scope.id, outerKey: scope.set.entityType.key[0], targetKey: target.entityType.key[0], target,
+  };
+}
+
+function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr {
+  const segs = expr.source.segments;
+  const variableScope = [...ctx.scopes].reverse().find((s) => s.variable !== undefined && s.variable === segs[0].name);
+  const scope = variableScope ?? (segs[0].name === '$it' ? ctx.scopes[0] : ctx.scopes[ctx.scopes.length - 1]);
+  const navSegs = variableScope || segs[0].name === '$it' ? segs.slice(1) : segs;
+  if (navSegs.length !== 1) throw new NotImplementedError('any/all over a path longer than one navigation', { target: ctx.where });
+  const found = resolveMember(scope.set.entityType, navSegs[0].name);
+  if ('missing' in found) fail(ctx, 'UNKNOWN_PROPERTY', `'${navSegs[0].name}' is not a property of ${scope.set.entityType.qualifiedName}`, navSegs[0].position);
+  if ('ambiguous' in found) fail(ctx, 'AMBIGUOUS_NAME', `'${navSegs[0].name}' is ambiguous`, navSegs[0].position);
+  if (found.found.kind !== 'navigation' || !found.found.navigation.collection) {
+    if (found.found.kind === 'property' && found.found.property.collection) throw new NotImplementedError('any/all over collection-valued properties', { target: ctx.where });
+    fail(ctx, 'TYPE_MISMATCH', `${expr.op}() needs a collection navigation, '${navSegs[0].name}' is not one`, expr.position);
+  }
+  const { target, ...correlation } = correlate(ctx, scope, found.found.navigation.name, expr.position);
+  if (!expr.predicate || !expr.variable) return { kind: 'exists', correlation, negated: false };
+  const inner: ExprContext = { ...ctx, scopes: [...ctx.scopes, { id: correlation.scope, set: target, variable: expr.variable }] };
+  const predicate = planExpression(expr.predicate, inner);
+  ctx.nodes = inner.nodes;
+  requireBoolean(predicate, ctx, expr.position, expr.op);
+  if (expr.op === 'any') return { kind: 'exists', correlation, predicate, negated: false };
+  return { kind: 'exists', correlation, predicate: { kind: 'not', operand: predicate }, negated: true };
+}
+
+function requireBoolean(e: PlanExpr, ctx: ExprContext, position: number, what: string): void {
+  const t = typeOf(e);
+  if (!(t.kind === 'primitive' && t.name === 'Edm.Boolean')) fail(ctx, 'TYPE_MISMATCH', `${what} needs a Boolean operand, got ${typeName(t)}`, position);
+}
+
+const COMPARE: readonly string[] = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'];
+
+function planBinary(op: BinaryOperator, left: PlanExpr, right: PlanExpr, ctx: ExprContext, position: number): PlanExpr {
+  if (op === 'and' || op === 'or') {
+    requireBoolean(left, ctx, position, op);
+    requireBoolean(right, ctx, position, op);
+    return { kind: op, left, right };
+  }
+  if (COMPARE.includes(op)) {
+    checkComparable(left, right, op as CompareOp, ctx, position);
+    return { kind: 'compare', op: op as CompareOp, left: coerceLiteral(left, typeOf(right)), right: coerceLiteral(right, typeOf(left)) };
+  }
+  if (op === 'has') {
+    const lt = typeOf(left);
+    const rt = typeOf(right);
+    if (lt.kind !== 'enum' || rt.kind !== 'enum' || lt.type !== rt.type || right.kind !== 'literal') {
+      fail(ctx, 'TYPE_MISMATCH', `has needs an enum value and a member of the same enum type, got ${typeName(lt)} and ${typeName(rt)}`, position);
+    }
+    // Non-flags enums: a value "has" exactly its own member.
+    return { kind: 'compare', op: 'eq', left, right };
+  }
+  const lt = typeOf(left);
+  const rt = typeOf(right);
+  if (lt.kind !== 'primitive' || rt.kind !== 'primitive' || !isNumeric(lt.name) || !isNumeric(rt.name)) {
+    if (lt.kind === 'primitive' && rt.kind === 'primitive' && [lt.name, rt.name].some((n) => n === 'Edm.Duration' || n === 'Edm.Date' || n === 'Edm.DateTimeOffset')) {
+      throw new NotImplementedError('date and duration arithmetic', { target: ctx.where });
+    }
+    fail(ctx, 'TYPE_MISMATCH', `${op} needs numeric operands, got ${typeName(lt)} and ${typeName(rt)}`, position);
+  }
+  const type = op === 'div' && lt.name !== 'Edm.Decimal' && rt.name !== 'Edm.Decimal' && lt.name !== 'Edm.Double' && rt.name !== 'Edm.Double'
+    ? prim(widerNumeric(lt.name, rt.name)) : op === 'divby' ? prim('Edm.Decimal') : prim(widerNumeric(lt.name, rt.name));
+  return { kind: 'arithmetic', op: op as ArithmeticOp, left, right, type };
+}
+
+/** A string literal compared to an enum becomes the member's value (4.01 allows `Status eq 'Open'`). */
+function coerceLiteral(e: PlanExpr, other: ValueType): PlanExpr {
+  if (e.kind === 'literal' && other.kind === 'enum' && e.type.kind === 'primitive' && e.type.name === 'Edm.String') {
+    const v = other.type.members.get(String(e.value));
+    if (v !== undefined) return { kind: 'literal', value: v, type: other };
+  }
+  if (e.kind === 'literal' && other.kind === 'enum' && e.type.kind === 'primitive' && isNumeric(e.type.name)) {
+    return { kind: 'literal', value: e.value, type: other };
+  }
+  return e;
+}
+
+function family(t: PrimitiveTypeName): string {
+  if (isNumeric(t)) return 'number';
+  return t;
+}
+
+function checkComparable(left: PlanExpr, right: PlanExpr, op: CompareOp, ctx: ExprContext, position: number): void {
+  const lt = typeOf(left);
+  const rt = typeOf(right);
+  if (lt.kind === 'null' || rt.kind === 'null') {
+    if (op !== 'eq' && op !== 'ne' && !(lt.kind === 'null' && rt.kind === 'null')) return; // `x gt null` is valid and false
+    return;
+  }
+  if (lt.kind === 'enum' || rt.kind === 'enum') {
+    const enumType = lt.kind === 'enum' ? lt.type : (rt as { type: import('../edm/model').EdmEnumType }).type;
+    const other = lt.kind === 'enum' ? right : left;
+    const ot = typeOf(other);
+    if (ot.kind === 'enum' && ot.type === enumType) return;
+    if (other.kind === 'literal' && ot.kind === 'primitive' && ot.name === 'Edm.String' && enumType.members.has(String(other.value))) return;
+    if (other.kind === 'literal' && ot.kind === 'primitive' && ot.name === 'Edm.String') {
+      fail(ctx, 'INVALID_LITERAL', `'${String(other.value)}' is not a member of ${enumType.qualifiedName}`, position);
+    }
+    if (other.kind === 'literal' && ot.kind === 'primitive' && isNumeric(ot.name) && enumType.memberByValue.has(Number(other.value))) return;
+    fail(ctx, 'TYPE_MISMATCH', `cannot compare ${typeName(lt)} with ${typeName(rt)}`, position);
+  }
+  if (family(lt.name) !== family(rt.name)) fail(ctx, 'TYPE_MISMATCH', `cannot compare ${lt.name} with ${rt.name}`, position);
+  if (lt.name === 'Edm.Boolean' && op !== 'eq' && op !== 'ne') fail(ctx, 'TYPE_MISMATCH', `${op} is not defined for Edm.Boolean`, position);
+}
+
+function planCall(name: string, args: readonly Expr[], ctx: ExprContext, position: number): PlanExpr {
+  const fn = name.toLowerCase() as CanonicalFunction;
+  const sig = Object.prototype.hasOwnProperty.call(FUNCTIONS, fn) ? FUNCTIONS[fn] : undefined;
+  if (!sig) {
+    if (['cast', 'isof', 'geo.distance', 'geo.intersects', 'geo.length', 'matchespattern', 'hassubset', 'hassubsequence', 'case', 'fractionalseconds'].includes(name.toLowerCase())) {
+      throw new NotImplementedError(`the function ${name}`, { target: ctx.where });
+    }
+    fail(ctx, 'UNKNOWN_FUNCTION', `unknown function '${name}'`, position);
+  }
+  const planned = args.map((a) => planExpression(a, ctx));
+  const types = planned.map(typeOf);
+  const matching = sig.args.find((sigArgs) => sigArgs.length === planned.length
+    && sigArgs.every((family, i) => types[i].kind === 'null' || (types[i].kind === 'primitive' && inFamily((types[i] as { name: PrimitiveTypeName }).name, family))));
+  if (!matching) {
+    const expected = sig.args.map((a) => `${fn}(${a.join(', ')})`).join(' or ');
+    fail(ctx, 'INVALID_ARGUMENTS', `${fn}(${types.map(typeName).join(', ')}) does not match ${expected}`, position);
+  }
+  const returns: ValueType = sig.returns === 'same' ? types[0] : prim(sig.returns);
+  return { kind: 'function', fn, args: planned, type: returns };
+}
+
+export { BOOL };

@@ -1,0 +1,142 @@
+/**
+ * Plans a read of one entity set with its query options: filter, search, order (made stable),
+ * paging, select and expand. Expand children are planned by the same function, recursively.
+ */
+import { LimitError, PlanError } from '../errors/odata-error';
+import { resolveMember, targetEntitySet } from '../edm/lookup';
+import type { EdmEntitySet, EdmModel } from '../edm/model';
+import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
+import type { QueryOptions, SearchExpr } from '../uri/ast';
+import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from './plan';
+import { planExpression, typeOf, type ExprContext, type Scope } from './plan-expression';
+import { columnsOfSelection, planSelect } from './plan-select';
+import type { RequestContext } from './request-context';
+import { decodeSkiptoken, keysetCondition } from './paging';
+
+export interface ReadContext {
+  readonly model: EdmModel;
+  readonly request: RequestContext;
+  readonly nextScope: () => number;
+}
+
+export interface ReadOptions {
+  readonly where?: readonly PlanExpr[];
+  readonly scope?: number;
+  /** inside $expand: no server paging */
+  readonly nested: boolean;
+  readonly depth: number;
+  readonly where_label?: string;
+}
+
+export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ReadPlan {
+  const type = set.entityType;
+  const scope = read.scope ?? ctx.nextScope();
+  const label = read.nested ? `$expand(${set.name})` : '';
+  const exprCtx = (where: string): ExprContext => ({
+    model: ctx.model, scopes: [{ id: scope, set } as Scope], nextScope: ctx.nextScope, where: label ? `${label} ${where}` : where,
+    maxNodes: ctx.request.limits.maxFilterNodes, nodes: 0,
+  });
+  const where: PlanExpr[] = [...(read.where ?? [])];
+  if (options.filter) {
+    const f = planExpression(options.filter, exprCtx('$filter'));
+    const t = typeOf(f);
+    if (!(t.kind === 'primitive' && t.name === 'Edm.Boolean')) throw new PlanError('TYPE_MISMATCH', `$filter must be a Boolean expression, got ${t.kind === 'primitive' ? t.name : t.kind}`, { target: '$filter' });
+    where.push(f);
+  }
+  if (options.search) where.push(planSearch(options.search, scope, set));
+
+  const keyName = type.key[0];
+  const keyProp = type.properties.find((p) => p.name === keyName)!;
+  const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String' } };
+  const orderby: OrderPlan[] = (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, exprCtx('$orderby')), descending: item.descending }));
+  if (!orderby.some((o) => o.expr.kind === 'column' && o.expr.joins.length === 0 && o.expr.column === keyName && o.expr.scope === scope)) {
+    orderby.push({ expr: keyExpr, descending: false });
+  }
+
+  const limits = ctx.request.limits;
+  if (options.top !== undefined && options.top > limits.maxTop) {
+    throw new LimitError('LIMIT_EXCEEDED', `$top may be at most ${limits.maxTop}`, { target: '$top' });
+  }
+  let pageSize: number | undefined;
+  let keyset: PlanExpr | undefined;
+  if (!read.nested) {
+    pageSize = Math.min(ctx.request.preferredPageSize ?? limits.pageSize, limits.maxPageSize);
+    if (options.skiptoken !== undefined) {
+      keyset = keysetCondition(orderby, decodeSkiptoken(options.skiptoken, ctx.model.version, orderby.length));
+    }
+  }
+
+  const selection = planSelect(type, options.select, label ? `${label} $select` : '$select');
+  const expand = planExpand(ctx, set, scope, options, read);
+  const needed = new Set<string>([...type.key, ...columnsOfSelection(selection.properties)]);
+  for (const e of expand) needed.add(e.parentColumn);
+  const allColumns = columnsOf(type).map((c) => c.column);
+  const columns = allColumns.filter((c) => needed.has(c));
+
+  const contextSelect = [...selection.contextItems];
+  for (const e of expand) {
+    if (!contextSelect.includes(e.navigation)) contextSelect.push(`${e.navigation}(${e.read.contextSelect.join(',')})`);
+  }
+  return {
+    entitySet: set, entityType: type, table: tableOf(set), scope, where, orderby,
+    top: options.top, skip: keyset ? undefined : options.skip, pageSize, keyset, count: options.count === true,
+    select: selection.properties, explicitSelect: options.select !== undefined, columns, expand, contextSelect,
+  };
+}
+
+function planExpand(ctx: ReadContext, set: EdmEntitySet, scope: number, options: QueryOptions, read: ReadOptions): ExpandPlan[] {
+  if (!options.expand) return [];
+  const type = set.entityType;
+  const out: ExpandPlan[] = [];
+  for (const item of options.expand) {
+    const navs = item.path === '*'
+      ? type.navigations
+      : (() => {
+        if (item.path.length !== 1) throw new PlanError('UNKNOWN_PROPERTY', `$expand path '${item.path.map((p) => p.name).join('/')}' must be one navigation property`, { target: '$expand' });
+        const found = resolveMember(type, item.path[0].name);
+        if (!('found' in found) || found.found.kind !== 'navigation') {
+          throw new PlanError('UNKNOWN_PROPERTY', `'${item.path[0].name}' is not a navigation property of ${type.qualifiedName} in $expand`, { target: '$expand', position: item.path[0].position });
+        }
+        return [found.found.navigation];
+      })();
+    const levels = item.options.levels === 'max' ? ctx.request.limits.maxExpandDepth : item.options.levels ?? 1;
+    for (const nav of navs) {
+      if (out.some((e) => e.navigation === nav.name)) throw new PlanError('INVALID_QUERY_OPTION', `'${nav.name}' is expanded twice`, { target: '$expand' });
+      out.push(planExpandLevel(ctx, set, nav.name, item.options, read.depth + 1, levels, item.suffix));
+    }
+  }
+  void scope;
+  return out;
+}
+
+function planExpandLevel(ctx: ReadContext, set: EdmEntitySet, navName: string, options: QueryOptions, depth: number, levels: number, suffix?: '$ref' | '$count'): ExpandPlan {
+  if (depth > ctx.request.limits.maxExpandDepth) {
+    throw new LimitError('LIMIT_EXCEEDED', `$expand may nest at most ${ctx.request.limits.maxExpandDepth} levels`, { target: '$expand' });
+  }
+  const nav = set.entityType.navigations.find((n) => n.name === navName)!;
+  const target = targetEntitySet(ctx.model, set, nav);
+  const storage = navigationStorage(ctx.model, set.entityType, nav);
+  // $levels=n re-expands the same navigation on the target, n times (OData URL Conventions §5.1.3).
+  let childOptions: QueryOptions = { ...options, levels: undefined };
+  if (levels > 1) {
+    const again = target.entityType.navigations.find((n) => n.name === navName);
+    if (again) childOptions = { ...childOptions, expand: [...(options.expand ?? []), { path: [{ name: navName, position: 0 }], options: { ...options, levels: levels - 1 } }] };
+  }
+  const child = planRead(ctx, target, suffix === '$ref' ? { ...childOptions, select: [], expand: undefined } : childOptions, { nested: true, depth });
+  const parentColumn = storage.kind === 'foreign-key' ? storage.column : set.entityType.key[0];
+  return { navigation: nav.name, collection: nav.collection, storage, parentColumn, refOnly: suffix === '$ref', countOnly: suffix === '$count', read: child };
+}
+
+function planSearch(search: SearchExpr, scope: number, set: EdmEntitySet): PlanExpr {
+  const columns = columnsOf(set.entityType)
+    .filter((c) => c.property.type.kind === 'primitive' && c.property.type.name === 'Edm.String' && !c.property.collection)
+    .map((c) => c.column);
+  const walk = (s: SearchExpr): PlanExpr => {
+    switch (s.kind) {
+      case 'term': return { kind: 'search-term', scope, columns, text: s.text };
+      case 'and': case 'or': return { kind: s.kind, left: walk(s.left), right: walk(s.right) };
+      case 'not': return { kind: 'not', operand: walk(s.operand) };
+    }
+  };
+  return walk(search);
+}

@@ -1,0 +1,140 @@
+/**
+ * The typed plan: a request resolved against the EDM. Pure data, built once per request, read by
+ * sql/ (to build queries) and serialize/ (to shape rows). No SQL text and no raw names live here.
+ */
+import type { EdmEntitySet, EdmEntityType, EdmEnumType, EdmProperty, PrimitiveTypeName } from '../edm/model';
+import type { NavigationStorage } from '../edm/storage';
+import type { RequestContext } from './request-context';
+
+/** The static type of a planned expression. */
+export type ValueType =
+  | { readonly kind: 'primitive'; readonly name: PrimitiveTypeName }
+  | { readonly kind: 'enum'; readonly type: EdmEnumType }
+  | { readonly kind: 'null' };
+
+export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'divby' | 'mod';
+
+export type CanonicalFunction =
+  | 'contains' | 'startswith' | 'endswith' | 'length' | 'indexof' | 'substring' | 'tolower' | 'toupper' | 'trim' | 'concat'
+  | 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'fractionalseconds' | 'date' | 'time' | 'now'
+  | 'totaloffsetminutes' | 'mindatetime' | 'maxdatetime' | 'round' | 'floor' | 'ceiling';
+
+/** One single-valued navigation step joined from a scope's table. */
+export interface JoinStep {
+  readonly navigation: string;
+  readonly table: string;
+  /** `this.column = target.key` */
+  readonly storage: NavigationStorage;
+  readonly targetKey: string;
+}
+
+/** A set of key values produced by a subquery (used for resource paths and any/all). */
+export interface Correlation {
+  readonly table: string;
+  readonly scope: number;
+  /** how rows of `table` relate to the outer scope's row */
+  readonly storage: NavigationStorage;
+  readonly outerScope: number;
+  readonly outerKey: string;
+  readonly targetKey: string;
+}
+
+export type PlanExpr =
+  | { readonly kind: 'column'; readonly scope: number; readonly joins: readonly JoinStep[]; readonly column: string; readonly type: ValueType }
+  | { readonly kind: 'literal'; readonly value: string | number | boolean; readonly type: ValueType }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'compare'; readonly op: CompareOp; readonly left: PlanExpr; readonly right: PlanExpr }
+  | { readonly kind: 'and' | 'or'; readonly left: PlanExpr; readonly right: PlanExpr }
+  | { readonly kind: 'not'; readonly operand: PlanExpr }
+  | { readonly kind: 'arithmetic'; readonly op: ArithmeticOp; readonly left: PlanExpr; readonly right: PlanExpr; readonly type: ValueType }
+  | { readonly kind: 'negate'; readonly operand: PlanExpr; readonly type: ValueType }
+  | { readonly kind: 'function'; readonly fn: CanonicalFunction; readonly args: readonly PlanExpr[]; readonly type: ValueType }
+  | { readonly kind: 'in'; readonly left: PlanExpr; readonly list: readonly PlanExpr[] }
+  /** `any` → exists(correlated rows where predicate); `all` → not exists(rows where not predicate) */
+  | { readonly kind: 'exists'; readonly correlation: Correlation; readonly predicate?: PlanExpr; readonly negated: boolean }
+  | { readonly kind: 'count'; readonly correlation: Correlation }
+  /** a search over text columns: every term matched case-insensitively as a substring */
+  | { readonly kind: 'search-term'; readonly scope: number; readonly columns: readonly string[]; readonly text: string }
+  /** restricts a scope's key to a set reached through a resource path */
+  | { readonly kind: 'path-restriction'; readonly scope: number; readonly column: string; readonly path: PathSource };
+
+export interface PathStepPlan {
+  readonly storage: NavigationStorage;
+  readonly fromTable: string;
+  readonly fromKey: string;
+  readonly toTable: string;
+  readonly toKey: string;
+  /** a key predicate after the navigation, e.g. `Contacts(1)/Groups(2)` */
+  readonly keyValue?: string | number | boolean;
+}
+
+/** How a resource path reaches rows: the start set restricted by key, then navigation steps. */
+export interface PathSource {
+  readonly table: string;
+  readonly key: readonly { readonly column: string; readonly value: string | number | boolean }[];
+  readonly steps: readonly PathStepPlan[];
+}
+
+export interface OrderPlan {
+  readonly expr: PlanExpr;
+  readonly descending: boolean;
+}
+
+/** A property in the result shape: a column, a complex value made of columns, or a JSON collection. */
+export type SelectedProperty =
+  | { readonly kind: 'primitive'; readonly name: string; readonly column: string; readonly property: EdmProperty }
+  | { readonly kind: 'complex'; readonly name: string; readonly property: EdmProperty; readonly members: readonly SelectedProperty[] };
+
+export interface ExpandPlan {
+  readonly navigation: string;
+  readonly collection: boolean;
+  readonly storage: NavigationStorage;
+  /** key column of the parent whose values feed the child query (fk column for single-valued) */
+  readonly parentColumn: string;
+  readonly refOnly: boolean;
+  readonly countOnly: boolean;
+  readonly read: ReadPlan;
+}
+
+export interface ReadPlan {
+  readonly entitySet: EdmEntitySet;
+  readonly entityType: EdmEntityType;
+  readonly table: string;
+  /** the scope id of the main table in this read */
+  readonly scope: number;
+  readonly where: readonly PlanExpr[];
+  /** ordering including the key as last, for stable pages */
+  readonly orderby: readonly OrderPlan[];
+  readonly top?: number;
+  readonly skip?: number;
+  /** server page size in force (undefined inside $expand) */
+  readonly pageSize?: number;
+  /** rows after the $skiptoken's keyset; kept apart from `where` because $count ignores it */
+  readonly keyset?: PlanExpr;
+  readonly count: boolean;
+  readonly select: readonly SelectedProperty[];
+  /** `$select` was given (affects @odata.context) */
+  readonly explicitSelect: boolean;
+  /** columns the query must fetch: selected ones + keys + orderby/paging needs */
+  readonly columns: readonly string[];
+  readonly expand: readonly ExpandPlan[];
+  /** the select list as @odata.context writes it (expanded navigations included) */
+  readonly contextSelect: readonly string[];
+}
+
+export type ResultShape =
+  | { readonly kind: 'collection' }
+  | { readonly kind: 'entity' }
+  | { readonly kind: 'count' }
+  | { readonly kind: 'property'; readonly path: readonly EdmProperty[]; readonly raw: boolean }
+  | { readonly kind: 'references'; readonly single: boolean };
+
+export type Plan =
+  | { readonly kind: 'service-document' }
+  | { readonly kind: 'metadata'; readonly format: 'xml' | 'json' }
+  | {
+      readonly kind: 'read'; readonly read: ReadPlan; readonly shape: ResultShape; readonly context: RequestContext; readonly contextUrl: string;
+      /** when the path navigates: the parent chain, to tell 404 (no parent) from an empty result */
+      readonly parentSource?: PathSource;
+    };

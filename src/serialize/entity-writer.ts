@@ -1,0 +1,104 @@
+/**
+ * Turns row trees into OData JSON entities. The writer for one read shape is built once per request
+ * (SelectedProperty list × expands × format) and then applied to every row.
+ */
+import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
+import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
+import type { Dialect } from '../sql/dialect/dialect';
+import type { RowNode } from '../sql/execute';
+import type { JsonFormat } from './format';
+
+export type EntityWriter = (node: RowNode) => Record<string, unknown>;
+
+export interface WriterContext {
+  readonly dialect: Dialect;
+  readonly format: JsonFormat;
+  readonly serviceRoot: string;
+  readonly namespace: string;
+}
+
+/** JSON Format §7.1: types that JSON cannot imply carry @odata.type in full metadata. */
+const IMPLIED: ReadonlySet<PrimitiveTypeName> = new Set(['Edm.String', 'Edm.Boolean', 'Edm.Double', 'Edm.Int32']);
+
+export function primitiveValue(ctx: WriterContext, property: SelectedProperty & { kind: 'primitive' }, value: unknown): unknown {
+  const p = property.property;
+  if (value === null || value === undefined) return p.collection ? [] : null;
+  if (p.collection) {
+    const list = typeof value === 'string' ? (JSON.parse(value) as unknown[]) : (value as unknown[]);
+    return list;
+  }
+  switch (p.type.kind) {
+    case 'enum': return p.type.type.memberByValue.get(Number(value)) ?? String(value);
+    case 'primitive': {
+      const v = ctx.dialect.read(value, p.type.name);
+      if (ctx.format.ieee754 && (p.type.name === 'Edm.Int64' || p.type.name === 'Edm.Decimal') && typeof v === 'number') return String(v);
+      return v;
+    }
+    case 'complex': return value;
+  }
+}
+
+function writeProperties(ctx: WriterContext, props: readonly SelectedProperty[], row: Record<string, unknown>, out: Record<string, unknown>, nullableParent: boolean): boolean {
+  let anyValue = false;
+  for (const p of props) {
+    if (p.kind === 'primitive') {
+      const v = primitiveValue(ctx, p, row[p.column]);
+      if (v !== null) anyValue = true;
+      if (ctx.format.metadata === 'full') {
+        const t = p.property.type;
+        const name = t.kind === 'primitive' ? t.name : t.kind === 'enum' ? t.type.qualifiedName : '';
+        if (p.property.collection) out[`${p.name}@odata.type`] = `#Collection(${name.replace(/^Edm\./, '')})`;
+        else if (t.kind === 'enum' || (t.kind === 'primitive' && !IMPLIED.has(t.name))) out[`${p.name}@odata.type`] = `#${name.replace(/^Edm\./, '')}`;
+      }
+      out[p.name] = v;
+    } else {
+      const inner: Record<string, unknown> = {};
+      if (ctx.format.metadata === 'full' && p.property.type.kind === 'complex') inner['@odata.type'] = `#${p.property.type.type.qualifiedName}`;
+      const has = writeProperties(ctx, p.members, row, inner, p.property.nullable);
+      out[p.name] = has || !p.property.nullable ? inner : null;
+      if (has) anyValue = true;
+    }
+  }
+  void nullableParent;
+  return anyValue;
+}
+
+export function entityId(set: EdmEntitySet, row: Record<string, unknown>): string {
+  const key = set.entityType.key[0];
+  const prop = set.entityType.properties.find((p) => p.name === key)!;
+  const v = row[key];
+  const text = prop.type.kind === 'primitive' && prop.type.name === 'Edm.String' ? `'${String(v).replace(/'/g, "''")}'` : String(v);
+  return `${set.name}(${encodeURIComponent(text).replace(/%2C/g, ',').replace(/%27/g, "'")})`;
+}
+
+export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {
+  const expandWriters = plan.expand.map((e) => ({ e, write: e.refOnly ? refWriter(ctx, e) : buildEntityWriter(ctx, e.read) }));
+  const full = ctx.format.metadata === 'full';
+  const typeName = `#${plan.entityType.qualifiedName}`;
+  return (node) => {
+    const out: Record<string, unknown> = {};
+    if (full) {
+      const idUrl = entityId(plan.entitySet, node.row);
+      out['@odata.type'] = typeName;
+      out['@odata.id'] = `${ctx.serviceRoot}/${idUrl}`;
+      out['@odata.editLink'] = idUrl;
+    }
+    writeProperties(ctx, plan.select, node.row, out, false);
+    for (const { e, write } of expandWriters) {
+      if (node.counts.has(e.navigation)) out[`${e.navigation}@odata.count`] = node.counts.get(e.navigation);
+      if (e.countOnly) continue;
+      const child = node.children.get(e.navigation);
+      if (Array.isArray(child)) out[e.navigation] = child.map(write);
+      else out[e.navigation] = child ? write(child) : null;
+    }
+    if (full) {
+      const idUrl = entityId(plan.entitySet, node.row);
+      for (const nav of plan.entityType.navigations) out[`${nav.name}@odata.navigationLink`] = `${idUrl}/${nav.name}`;
+    }
+    return out;
+  };
+}
+
+function refWriter(ctx: WriterContext, e: ExpandPlan): EntityWriter {
+  return (node) => ({ '@odata.id': `${ctx.serviceRoot}/${entityId(e.read.entitySet, node.row)}` });
+}

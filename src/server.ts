@@ -1,0 +1,65 @@
+/**
+ * Assembles a running service from a Config: database, migrations, demo data, model, HTTP server.
+ * Used by main.ts and by the tests (which start it on an ephemeral port).
+ */
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/connect';
+import { migrateToLatest } from './db/migrate';
+import { loadModelFromFile } from './edm/load-csdl';
+import type { EdmModel } from './edm/model';
+import { createApp } from './http/app';
+import type { Services } from './http/handle';
+import { ensureDemoData } from './seed/seed';
+import { postgresDialect } from './sql/dialect/postgres';
+import { sqliteDialect } from './sql/dialect/sqlite';
+
+export interface RunningService {
+  readonly url: string;
+  readonly db: Database;
+  readonly services: Services;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export async function startService(config: Config, options: { seed?: boolean; logger?: Logger } = {}): Promise<RunningService> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const db = openDatabase(config.database);
+  await migrateToLatest(db);
+  let model: EdmModel = loadModelFromFile();
+  if (options.seed !== false && config.seedContacts > 0) {
+    const seeded = await ensureDemoData(db, model, config.seedContacts);
+    if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
+  }
+  const services: Services = {
+    model: () => model,
+    knex: db.knex,
+    dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
+    limits: {
+      pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
+      maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,
+    },
+  };
+  const app = createApp(services, { basePath: config.basePath, logger: config.logLevel === 'silent' ? undefined : logger });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  void model;
+  return {
+    url: `http://${host}:${port}${config.basePath}`, db, services, server,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await db.knex.destroy();
+    },
+  };
+}
+
+/** Replaces the model at run time (custom fields/tables later); caches key on model.version. */
+export function replaceModel(holder: { model: EdmModel }, next: EdmModel): void {
+  holder.model = next;
+}

@@ -1,0 +1,100 @@
+/**
+ * Compiles a ReadPlan into SQL: the page query, the count query, and one query per expanded
+ * navigation level (never one per row). Per-parent $top/$skip inside $expand use ROW_NUMBER().
+ *
+ *   Companies?$expand=Contacts($top=5)
+ *   → SELECT … FROM "Companies" AS "s0" ORDER BY "s0"."Id" LIMIT ?
+ *   → SELECT * FROM (SELECT …, "s1"."CompanyId" AS "__parent",
+ *        ROW_NUMBER() OVER (PARTITION BY "s1"."CompanyId" ORDER BY "s1"."Id") AS "__rn"
+ *        FROM "Contacts" AS "s1" WHERE "s1"."CompanyId" IN (?, ?, …)) AS "x" WHERE "__rn" <= ?
+ */
+import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
+import type { Dialect } from './dialect/dialect';
+import { ExpressionCompiler, JoinRegistry, scopeAlias } from './compile-expression';
+import { id, join, raw, sql, type Fragment } from './fragment';
+
+export const PARENT = '__parent';
+export const ORDER_PREFIX = '__o';
+
+function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment {
+  const expr = name ? id(name) : c.compile(o.expr);
+  return o.descending ? sql`${expr} DESC NULLS LAST` : sql`${expr} ASC NULLS FIRST`;
+}
+
+function whereClause(conditions: readonly PlanExpr[], c: ExpressionCompiler): Fragment {
+  if (conditions.length === 0) return raw('');
+  return sql` WHERE ${join(conditions.map((x) => c.condition(x)), ' AND ')}`;
+}
+
+/** The page query: selected columns, the order values (for the next $skiptoken), one row beyond the page. */
+export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number, offset: number | undefined): Fragment {
+  const joins = new JoinRegistry();
+  const c = new ExpressionCompiler(dialect, joins);
+  const alias = scopeAlias(plan.scope);
+  const columns = plan.columns.map((col) => id(`${alias}.${col}`));
+  const orderValues = plan.orderby.map((o, i) => sql`${c.compile(o.expr)} AS ${id(`${ORDER_PREFIX}${i}`)}`);
+  const where = whereClause(plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
+  const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
+  const from = sql`${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}`;
+  const query = sql`SELECT ${join([...columns, ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order} LIMIT ${limit}`;
+  return offset ? sql`${query} OFFSET ${offset}` : query;
+}
+
+export function compileCount(plan: ReadPlan, dialect: Dialect): Fragment {
+  const joins = new JoinRegistry();
+  const c = new ExpressionCompiler(dialect, joins);
+  const alias = scopeAlias(plan.scope);
+  const where = whereClause(plan.where, c);
+  return sql`SELECT COUNT(*) AS "count" FROM ${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}${where}`;
+}
+
+/** How child rows of an expand relate to parent values: the child column (or link column) holding the parent's value. */
+function childSource(e: ExpandPlan, alias: string): { from: Fragment; parent: Fragment } {
+  const child = e.read;
+  switch (e.storage.kind) {
+    case 'foreign-key':
+      return { from: sql`${id(child.table)} AS ${id(alias)}`, parent: id(`${alias}.${child.entityType.key[0]}`) };
+    case 'reverse-foreign-key':
+      return { from: sql`${id(child.table)} AS ${id(alias)}`, parent: id(`${alias}.${e.storage.targetColumn}`) };
+    case 'link-table': {
+      const link = `${alias}_link`;
+      return {
+        from: sql`${id(e.storage.table)} AS ${id(link)} JOIN ${id(child.table)} AS ${id(alias)} ON ${id(`${alias}.${child.entityType.key[0]}`)} = ${id(`${link}.${e.storage.targetColumn}`)}`,
+        parent: id(`${link}.${e.storage.sourceColumn}`),
+      };
+    }
+  }
+}
+
+/** Children of all given parents in one statement, each row tagged with its parent's value. */
+export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): Fragment {
+  const child = e.read;
+  const joins = new JoinRegistry();
+  const c = new ExpressionCompiler(dialect, joins);
+  const alias = scopeAlias(child.scope);
+  const { from, parent } = childSource(e, alias);
+  const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
+  const filters = child.where.map((x) => c.condition(x));
+  const where = sql` WHERE ${join([inList, ...filters], ' AND ')}`;
+  const order = join(child.orderby.map((o) => orderTerm(o, c)), ', ');
+  const columns = join([...child.columns.map((col) => id(`${alias}.${col}`)), sql`${parent} AS ${id(PARENT)}`], ', ');
+  const fullFrom = sql`${from} ${joins.for(child.scope)}`;
+  const paged = (e.collection && (child.top !== undefined || child.skip !== undefined));
+  if (!paged) return sql`SELECT ${columns} FROM ${fullFrom}${where} ORDER BY ${id(PARENT)}, ${order}`;
+  const rn = sql`ROW_NUMBER() OVER (PARTITION BY ${parent} ORDER BY ${order}) AS "__rn"`;
+  const skip = child.skip ?? 0;
+  const bounds = child.top !== undefined ? sql`"__rn" > ${skip} AND "__rn" <= ${skip + child.top}` : sql`"__rn" > ${skip}`;
+  return sql`SELECT * FROM (SELECT ${columns}, ${rn} FROM ${fullFrom}${where}) AS "x" WHERE ${bounds} ORDER BY ${id(PARENT)}, "__rn"`;
+}
+
+/** Per-parent counts for `$expand=Nav/$count` or `$expand=Nav($count=true)`. */
+export function compileExpandCount(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): Fragment {
+  const child = e.read;
+  const joins = new JoinRegistry();
+  const c = new ExpressionCompiler(dialect, joins);
+  const alias = scopeAlias(child.scope);
+  const { from, parent } = childSource(e, alias);
+  const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
+  const filters = child.where.map((x) => c.condition(x));
+  return sql`SELECT ${parent} AS ${id(PARENT)}, COUNT(*) AS "count" FROM ${from} ${joins.for(child.scope)} WHERE ${join([inList, ...filters], ' AND ')} GROUP BY ${parent}`;
+}

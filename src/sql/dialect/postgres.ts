@@ -1,0 +1,61 @@
+/**
+ * PostgreSQL (pg): native uuid, boolean, date, timestamptz and numeric; parameters are cast
+ * so the planner never depends on type inference from context.
+ */
+import type { PrimitiveTypeName } from '../../edm/model';
+import { formatUtc } from '../../uri/temporal';
+import { raw, sql, type Fragment } from '../fragment';
+import type { Dialect, FunctionArgument } from './dialect';
+
+const CASTS: Partial<Record<PrimitiveTypeName | 'enum', string>> = {
+  'Edm.String': 'text', 'Edm.Guid': 'uuid', 'Edm.Boolean': 'boolean', 'Edm.Int32': 'integer', 'Edm.Int64': 'bigint',
+  'Edm.Decimal': 'numeric', 'Edm.Double': 'double precision', 'Edm.Date': 'date', 'Edm.DateTimeOffset': 'timestamptz',
+  'Edm.TimeOfDay': 'time', 'Edm.Duration': 'bigint', enum: 'integer', 'Edm.Byte': 'smallint', 'Edm.SByte': 'smallint', 'Edm.Int16': 'smallint',
+};
+
+const utc = (a: FunctionArgument): Fragment => (a.type === 'Edm.DateTimeOffset' ? sql`(${a.sql} AT TIME ZONE 'UTC')` : a.sql);
+const extract = (field: string) => ([a]: readonly FunctionArgument[]) => sql`CAST(EXTRACT(${raw(field)} FROM ${utc(a)}) AS integer)`;
+
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  functions: {
+    contains: ([a, b]) => sql`(strpos(${a.sql}, ${b.sql}) > 0)`,
+    startswith: ([a, b]) => sql`(left(${a.sql}, char_length(${b.sql})) = ${b.sql})`,
+    endswith: ([a, b]) => sql`(right(${a.sql}, char_length(${b.sql})) = ${b.sql})`,
+    length: ([a]) => sql`char_length(${a.sql})`,
+    indexof: ([a, b]) => sql`(strpos(${a.sql}, ${b.sql}) - 1)`,
+    substring: ([a, s, l]) => (l ? sql`substr(${a.sql}, ${s.sql} + 1, ${l.sql})` : sql`substr(${a.sql}, ${s.sql} + 1)`),
+    tolower: ([a]) => sql`lower(${a.sql})`,
+    toupper: ([a]) => sql`upper(${a.sql})`,
+    trim: ([a]) => sql`trim(${a.sql})`,
+    concat: ([a, b]) => sql`(${a.sql} || ${b.sql})`,
+    year: extract('YEAR'), month: extract('MONTH'), day: extract('DAY'),
+    hour: extract('HOUR'), minute: extract('MINUTE'),
+    second: ([a]) => sql`CAST(floor(EXTRACT(SECOND FROM ${utc(a)})) AS integer)`,
+    fractionalseconds: ([a]) => sql`CAST((EXTRACT(MICROSECONDS FROM ${utc(a)})::bigint % 1000000) / 1000000.0 AS numeric)`,
+    date: ([a]) => sql`CAST(${utc(a)} AS date)`,
+    time: ([a]) => sql`CAST(${utc(a)} AS time)`,
+    totaloffsetminutes: () => raw('0'),
+    now: () => raw('now()'),
+    mindatetime: () => raw(`'0001-01-01T00:00:00Z'::timestamptz`),
+    maxdatetime: () => raw(`'9999-12-31T23:59:59.999Z'::timestamptz`),
+    round: ([a]) => sql`round(${a.sql})`,
+    floor: ([a]) => sql`floor(${a.sql})`,
+    ceiling: ([a]) => sql`ceiling(${a.sql})`,
+  },
+  bind(value, type) {
+    const cast = CASTS[type];
+    return cast ? sql`CAST(${value} AS ${raw(cast)})` : sql`${value}`;
+  },
+  read(value, type) {
+    if (value === null || value === undefined) return null;
+    switch (type) {
+      case 'Edm.DateTimeOffset': return value instanceof Date ? formatUtc(value) : String(value);
+      case 'Edm.Decimal': case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
+      default: return value;
+    }
+  },
+  divide: (l, r) => sql`(CAST(${l} AS numeric) / ${r})`,
+  keysetValue: (v) => (v === null || v === undefined ? null : v instanceof Date ? formatUtc(v) : (v as string | number | boolean)),
+  likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(CAST(${pattern} AS text)) ESCAPE '\\')`,
+};

@@ -1,0 +1,54 @@
+/**
+ * SQLite (better-sqlite3): date-times are ISO 8601 UTC text of fixed width, booleans 0/1,
+ * enums integers, decimals REAL.
+ */
+import { formatUtc } from '../../uri/temporal';
+import { raw, sql, type Fragment } from '../fragment';
+import type { Dialect, FunctionArgument } from './dialect';
+
+const int = (f: Fragment) => sql`CAST(${f} AS INTEGER)`;
+const part = (from: number, length: number) => ([a]: readonly FunctionArgument[]) => int(sql`substr(${a.sql}, ${raw(String(from))}, ${raw(String(length))})`);
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  functions: {
+    contains: ([a, b]) => sql`(instr(${a.sql}, ${b.sql}) > 0)`,
+    startswith: ([a, b]) => sql`(substr(${a.sql}, 1, length(${b.sql})) = ${b.sql})`,
+    endswith: ([a, b]) => sql`(length(${b.sql}) = 0 OR substr(${a.sql}, -length(${b.sql})) = ${b.sql})`,
+    length: ([a]) => sql`length(${a.sql})`,
+    indexof: ([a, b]) => sql`(instr(${a.sql}, ${b.sql}) - 1)`,
+    substring: ([a, s, l]) => (l ? sql`substr(${a.sql}, ${s.sql} + 1, ${l.sql})` : sql`substr(${a.sql}, ${s.sql} + 1)`),
+    tolower: ([a]) => sql`lower(${a.sql})`,
+    toupper: ([a]) => sql`upper(${a.sql})`,
+    trim: ([a]) => sql`trim(${a.sql})`,
+    concat: ([a, b]) => sql`(${a.sql} || ${b.sql})`,
+    year: part(1, 4), month: part(6, 2), day: part(9, 2),
+    hour: part(12, 2), minute: part(15, 2), second: part(18, 2),
+    fractionalseconds: ([a]) => sql`(CAST(substr(${a.sql}, 20, 3) AS INTEGER) / 1000.0)`,
+    date: ([a]) => sql`substr(${a.sql}, 1, 10)`,
+    time: ([a]) => sql`substr(${a.sql}, 12, 12)`,
+    totaloffsetminutes: () => raw('0'),
+    now: () => raw(`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`),
+    mindatetime: () => sql`${'0001-01-01T00:00:00.000Z'}`,
+    maxdatetime: () => sql`${'9999-12-31T23:59:59.999Z'}`,
+    round: ([a]) => sql`round(${a.sql})`,
+    floor: ([a]) => sql`(CAST(${a.sql} AS INTEGER) - (${a.sql} < CAST(${a.sql} AS INTEGER)))`,
+    ceiling: ([a]) => sql`(CAST(${a.sql} AS INTEGER) + (${a.sql} > CAST(${a.sql} AS INTEGER)))`,
+  },
+  bind(value, type) {
+    if (type === 'Edm.Boolean') return sql`${value ? 1 : 0}`;
+    return sql`${value}`;
+  },
+  read(value, type) {
+    if (value === null || value === undefined) return null;
+    switch (type) {
+      case 'Edm.Boolean': return value === 1 || value === true || value === '1';
+      case 'Edm.DateTimeOffset': return typeof value === 'string' ? value : value instanceof Date ? formatUtc(value) : String(value);
+      case 'Edm.Decimal': case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
+      default: return value;
+    }
+  },
+  divide: (l, r) => sql`(CAST(${l} AS REAL) / ${r})`,
+  keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
+  likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(${pattern}) ESCAPE '\\')`,
+};

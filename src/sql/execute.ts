@@ -1,0 +1,121 @@
+/**
+ * The only stage that talks to the database: runs a ReadPlan's statements and returns rows as a
+ * tree (each row with its expanded children). Driver errors become DbError here and nowhere else.
+ */
+import type { Knex } from 'knex';
+import { DbError, ODataError } from '../errors/odata-error';
+import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
+import type { Dialect } from './dialect/dialect';
+import { compileCount, compileExpand, compileExpandCount, compilePage, ORDER_PREFIX, PARENT } from './compile-read';
+import { pathKeys } from './compile-expression';
+import { id, sql, type Fragment } from './fragment';
+
+export type Row = Record<string, unknown>;
+
+export interface RowNode {
+  readonly row: Row;
+  /** navigation name → child rows (collection) or the single child (or null) */
+  readonly children: Map<string, RowNode[] | RowNode | null>;
+  readonly counts: Map<string, number>;
+}
+
+export interface ReadResult {
+  readonly nodes: RowNode[];
+  readonly count?: number;
+  /** present when more rows follow: the last row's order values */
+  readonly nextKeyset?: readonly (string | number | boolean | null)[];
+  /** rows still allowed by $top after this page */
+  readonly remainingTop?: number;
+}
+
+export interface Executor {
+  readonly knex: Knex | Knex.Transaction;
+  readonly dialect: Dialect;
+}
+
+export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
+  try {
+    const result: unknown = await ex.knex.raw(f.sql, f.bindings as Knex.RawBinding[]);
+    if (Array.isArray(result)) return result as Row[];
+    return (result as { rows: Row[] }).rows;
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
+export function translateDbError(err: unknown): ODataError {
+  if (err instanceof ODataError) return err;
+  const e = err as { code?: string; message?: string };
+  const message = e.message ?? String(err);
+  if (e.code === '23505' || /UNIQUE constraint failed/.test(message)) return new DbError('DATABASE_ERROR', 'A record with this key already exists');
+  return new DbError('DATABASE_ERROR', `The database could not run the query: ${message.split('\n')[0].slice(0, 300)}`);
+}
+
+export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boolean): Promise<ReadResult> {
+  const pageSize = plan.pageSize ?? Number.MAX_SAFE_INTEGER;
+  const limit = Math.min(pageSize, plan.top ?? Number.MAX_SAFE_INTEGER);
+  const rows = await run(ex, compilePage(plan, ex.dialect, limit + 1, plan.skip));
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;
+  let nextKeyset: ReadResult['nextKeyset'];
+  if (hasMore && (remainingTop === undefined || remainingTop > 0)) {
+    const last = pageRows[pageRows.length - 1];
+    nextKeyset = plan.orderby.map((_, i) => ex.dialect.keysetValue(last[`${ORDER_PREFIX}${i}`]));
+  }
+  const nodes = pageRows.map(toNode);
+  await expandAll(ex, plan.expand, nodes);
+  let count: number | undefined;
+  if (wantCount) count = await executeCount(ex, plan);
+  return { nodes, count, nextKeyset, remainingTop };
+}
+
+export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number> {
+  const [row] = await run(ex, compileCount(plan, ex.dialect));
+  return Number(row.count);
+}
+
+/** Whether the entity a navigation path starts from (and its intermediate hops) exists. */
+export async function parentExists(ex: Executor, source: PathSource): Promise<boolean> {
+  const prefix: PathSource = { ...source, steps: source.steps.slice(0, -1) };
+  const keyCol = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toKey : prefix.key[0].column;
+  const table = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toTable : prefix.table;
+  const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${id(`e.${keyCol}`)} IN (${pathKeys(prefix, ex.dialect)}) LIMIT 1`);
+  return rows.length > 0;
+}
+
+function toNode(row: Row): RowNode {
+  return { row, children: new Map(), counts: new Map() };
+}
+
+async function expandAll(ex: Executor, expands: readonly ExpandPlan[], parents: readonly RowNode[]): Promise<void> {
+  for (const e of expands) await expandOne(ex, e, parents);
+}
+
+async function expandOne(ex: Executor, e: ExpandPlan, parents: readonly RowNode[]): Promise<void> {
+  const values = [...new Set(parents.map((p) => p.row[e.parentColumn]).filter((v) => v !== null && v !== undefined))];
+  const key = (v: unknown) => String(v);
+  if (e.countOnly || e.read.count) {
+    const counts = new Map<string, number>();
+    if (values.length) for (const r of await run(ex, compileExpandCount(e, values, ex.dialect))) counts.set(key(r[PARENT]), Number(r.count));
+    for (const p of parents) p.counts.set(e.navigation, counts.get(key(p.row[e.parentColumn])) ?? 0);
+    if (e.countOnly) return;
+  }
+  const byParent = new Map<string, RowNode[]>();
+  const children: RowNode[] = [];
+  if (values.length) {
+    for (const r of await run(ex, compileExpand(e, values, ex.dialect))) {
+      const node = toNode(r);
+      children.push(node);
+      const k = key(r[PARENT]);
+      const list = byParent.get(k);
+      if (list) list.push(node);
+      else byParent.set(k, [node]);
+    }
+  }
+  for (const p of parents) {
+    const list = byParent.get(key(p.row[e.parentColumn])) ?? [];
+    p.children.set(e.navigation, e.collection ? list : (list[0] ?? null));
+  }
+  await expandAll(ex, e.read.expand, children);
+}

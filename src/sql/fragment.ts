@@ -1,0 +1,48 @@
+/**
+ * A SQL fragment: text with `?` placeholders and its bindings, composed without ever splicing a value
+ * into the text. Identifiers come only from the model and are quoted by `id()`.
+ */
+export interface Fragment {
+  readonly sql: string;
+  readonly bindings: readonly unknown[];
+}
+
+export type FragmentPart = Fragment | string | number;
+
+export function raw(sqlText: string): Fragment {
+  return { sql: sqlText, bindings: [] };
+}
+
+export function param(value: unknown): Fragment {
+  return { sql: '?', bindings: [value] };
+}
+
+/** A quoted identifier; `a.b` quotes each part. Only model names reach here. */
+export function id(name: string): Fragment {
+  return raw(name.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.'));
+}
+
+/** Tagged template: `${fragment}` inlines a fragment; any other value becomes a binding. */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Fragment {
+  let text = strings[0];
+  const bindings: unknown[] = [];
+  values.forEach((v, i) => {
+    if (isFragment(v)) {
+      text += v.sql;
+      bindings.push(...v.bindings);
+    } else {
+      text += '?';
+      bindings.push(v);
+    }
+    text += strings[i + 1];
+  });
+  return { sql: text, bindings };
+}
+
+export function join(parts: readonly Fragment[], separator: string): Fragment {
+  return { sql: parts.map((p) => p.sql).join(separator), bindings: parts.flatMap((p) => p.bindings) };
+}
+
+export function isFragment(v: unknown): v is Fragment {
+  return typeof v === 'object' && v !== null && 'sql' in v && 'bindings' in v;
+}

@@ -1,0 +1,141 @@
+/** The CSDL JSON loader: the shipped CRM model's names, keys, navigations, and the model version. */
+import { loadModel, loadModelFromFile } from '../../src/edm/load-csdl';
+import { typeRefName } from '../../src/edm/model';
+import { readShared, sharedAvailable } from '../helpers/csdl-validate';
+
+type Json = Record<string, unknown>;
+
+/** The core table of ../shared/crm-model.md: entity set → entity type (names are exact). */
+const CORE_SETS: readonly (readonly [string, string])[] = [
+  ['Contacts', 'Contact'], ['Companies', 'Company'], ['Groups', 'Group'], ['Opportunities', 'Opportunity'],
+  ['Processes', 'Process'], ['Stages', 'Stage'], ['Products', 'Product'], ['OpportunityProducts', 'OpportunityProduct'],
+  ['Activities', 'Activity'], ['ActivityTypes', 'ActivityType'], ['Histories', 'History'], ['HistoryTypes', 'HistoryType'],
+  ['Notes', 'Note'], ['Users', 'User'], ['Teams', 'Team'],
+];
+
+const model = loadModelFromFile();
+const csdl = (): Json => structuredClone(model.csdl) as Json;
+const crm = (doc: Json): Json => doc.Crm as Json;
+
+describe('loadModel on metadata/crm.csdl.json', () => {
+  it('has the 15 core entity sets with their exact names and types', () => {
+    expect([...model.entitySets.keys()]).toEqual(CORE_SETS.map(([set]) => set));
+    for (const [set, type] of CORE_SETS) expect(model.entitySets.get(set)?.entityType.qualifiedName).toBe(`Crm.${type}`);
+    expect(model.namespace).toBe('Crm');
+    expect(model.containerName).toBe('Service');
+  });
+
+  it('matches the core table of crm-model.md when the shared folder is present', () => {
+    if (!sharedAvailable()) {
+      console.warn('skipping the crm-model.md cross-check: ../shared is absent');
+      return;
+    }
+    const table = readShared('../crm-model.md').split('## Core entity sets')[1].split('\n## ')[0];
+    const rows = [...table.matchAll(/^\| (\w+) \| (\w+) \|/gm)].map((m) => [m[1], m[2]]).filter(([s]) => s !== 'Entity');
+    expect(rows).toEqual(CORE_SETS.map(([s, t]) => [s, t]));
+  });
+
+  it('keys every entity type on a non-nullable Edm.Guid Id, with server-computed Created and Edited', () => {
+    for (const type of model.entityTypes.values()) {
+      expect(type.key).toEqual(['Id']);
+      const byName = new Map(type.properties.map((p) => [p.name, p]));
+      expect(byName.get('Id')).toMatchObject({ nullable: false, computed: false, type: { kind: 'primitive', name: 'Edm.Guid' } });
+      for (const stamp of ['Created', 'Edited']) {
+        expect(byName.get(stamp)).toMatchObject({ computed: true, nullable: false, precision: 3 });
+        expect(typeRefName(byName.get(stamp)!.type)).toBe('Edm.DateTimeOffset');
+      }
+    }
+  });
+
+  it('reads facets, nullability, enum and complex types', () => {
+    const contact = model.entityTypes.get('Crm.Contact')!;
+    const prop = (name: string) => contact.properties.find((p) => p.name === name)!;
+    expect(prop('FirstName')).toMatchObject({ nullable: true, maxLength: 100, computed: false });
+    expect(prop('FullName')).toMatchObject({ nullable: true, computed: true });
+    expect(typeRefName(prop('BusinessAddress').type)).toBe('Crm.Address');
+    expect(typeRefName(prop('ContactType').type)).toBe('Crm.ContactType');
+    expect(prop('IsPrivate')).toMatchObject({ nullable: false, defaultValue: false });
+    const company = model.entityTypes.get('Crm.Company')!;
+    expect(company.properties.find((p) => p.name === 'Name')).toMatchObject({ nullable: false, maxLength: 200 });
+    expect(company.properties.find((p) => p.name === 'Revenue')).toMatchObject({ precision: 19, scale: 4, nullable: true });
+    expect([...model.enumTypes.get('Crm.ContactType')!.members]).toEqual([['Client', 0], ['PastClient', 1], ['Prospect', 2], ['Vendor', 3], ['Other', 4]]);
+    expect(model.complexTypes.get('Crm.Address')!.properties.map((p) => p.name)).toEqual(['Line1', 'Line2', 'City', 'State', 'PostalCode', 'Country']);
+    const recurrence = model.complexTypes.get('Crm.Recurrence')!.properties;
+    expect(recurrence.find((p) => p.name === 'ClearedDates')).toMatchObject({ collection: true, computed: true });
+  });
+
+  it('backs every single-valued navigation Xxx with a foreign key XxxId of type Edm.Guid', () => {
+    const contact = model.entityTypes.get('Crm.Contact')!;
+    expect(contact.navigations.find((n) => n.name === 'Company')).toEqual({
+      name: 'Company', targetTypeName: 'Crm.Company', collection: false, nullable: true, partner: 'Contacts',
+      foreignKey: 'CompanyId', onDelete: 'SetNull',
+    });
+    expect(contact.navigations.find((n) => n.name === 'Groups')).toMatchObject({ collection: true, foreignKey: undefined, partner: 'Contacts' });
+    const line = model.entityTypes.get('Crm.OpportunityProduct')!.navigations.find((n) => n.name === 'Opportunity');
+    expect(line).toMatchObject({ nullable: false, foreignKey: 'OpportunityId', onDelete: 'Cascade' });
+    for (const type of model.entityTypes.values()) {
+      for (const nav of type.navigations.filter((n) => !n.collection)) {
+        expect(`${type.name}/${nav.foreignKey}`).toBe(`${type.name}/${nav.name}Id`);
+        expect(typeRefName(type.properties.find((p) => p.name === nav.foreignKey)!.type)).toBe('Edm.Guid');
+      }
+    }
+  });
+
+  it('pairs partners both ways and binds every navigation to a set of the target type', () => {
+    for (const set of model.entitySets.values()) {
+      const type = set.entityType;
+      for (const nav of type.navigations) {
+        const target = model.entitySets.get(set.navigationBindings.get(nav.name) ?? '');
+        expect(`${set.name}/${nav.name} → ${target?.entityType.qualifiedName}`).toBe(`${set.name}/${nav.name} → ${nav.targetTypeName}`);
+        if (!nav.partner) continue;
+        const back = model.entityTypes.get(nav.targetTypeName)!.navigations.find((n) => n.name === nav.partner);
+        expect(`${type.name}/${nav.name} ↔ ${back?.partner}/${back?.targetTypeName}`).toBe(`${type.name}/${nav.name} ↔ ${nav.name}/${type.qualifiedName}`);
+      }
+    }
+  });
+
+  it('keeps the document it was loaded from as model.csdl', () => {
+    const doc = csdl();
+    expect(loadModel(doc).csdl).toBe(doc);
+  });
+});
+
+describe('model version', () => {
+  it('is stable for the same document', () => {
+    expect(loadModel(csdl()).version).toBe(model.version);
+  });
+
+  it('changes when the document changes', () => {
+    const doc = csdl();
+    (crm(doc).Contact as Json).Nickname = { $MaxLength: 50, $Nullable: true };
+    const changed = loadModel(doc);
+    expect(changed.version).not.toBe(model.version);
+    expect(changed.entityTypes.get('Crm.Contact')!.properties.some((p) => p.name === 'Nickname')).toBe(true);
+  });
+});
+
+describe('loadModel rejects what the service cannot serve', () => {
+  it('rejects an unknown property type', () => {
+    const doc = csdl();
+    (crm(doc).Note as Json).Text = { $Type: 'Crm.Nope' };
+    expect(() => loadModel(doc)).toThrow('Note/Text: unknown type Crm.Nope');
+  });
+
+  it('rejects a key that is not a property', () => {
+    const doc = csdl();
+    (crm(doc).Team as Json).$Key = ['Code'];
+    expect(() => loadModel(doc)).toThrow('Team: key Code is not a property');
+  });
+
+  it('rejects a referential constraint on a missing property', () => {
+    const doc = csdl();
+    delete (crm(doc).Note as Json).OwnerId;
+    expect(() => loadModel(doc)).toThrow('Note/Owner: no property OwnerId');
+  });
+
+  it('rejects an entity set of an unknown type', () => {
+    const doc = csdl();
+    ((crm(doc).Service as Json).Teams as Json).$Type = 'Crm.Squad';
+    expect(() => loadModel(doc)).toThrow('entity set Teams: unknown type Crm.Squad');
+  });
+});

@@ -1,7 +1,4 @@
-/**
- * Runs the Knex migrations. The migration modules are imported statically (no directory scan), so
- * the same code works from .ts under ts-jest/tsx and from compiled dist/*.js.
- */
+/** Runs the Knex migrations from a static list of imported modules (no directory scan), so it works from .ts and from compiled .js alike. */
 import type { Knex } from 'knex';
 import type { Database } from './connect';
 import * as coreSchema from '../../migrations/20261123000001_core_schema';

@@ -1,7 +1,4 @@
-/**
- * Derives the relational schema (tables, columns, keys, foreign keys, indexes) from the EDM by the
- * conventions in edm/storage.ts and creates or drops it with Knex. It does not migrate data.
- */
+/** Derives the relational schema (tables, columns, keys, foreign keys, indexes) from the EDM by the storage conventions and creates or drops it with Knex. */
 import type { Knex } from 'knex';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmProperty, OnDeleteAction, PrimitiveTypeName } from '../edm/model';
 import { columnsOf, linkTables, tableOf } from '../edm/storage';

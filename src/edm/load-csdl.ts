@@ -4,7 +4,7 @@
  * it does not interpret annotations beyond Core.Computed.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   PRIMITIVE_TYPES, type EdmComplexType, type EdmEntitySet, type EdmEntityType, type EdmEnumType, type EdmModel,
@@ -14,7 +14,16 @@ import {
 type Json = Record<string, unknown>;
 const COMPUTED = '@Org.OData.Core.V1.Computed';
 
-export const DEFAULT_CSDL_PATH = path.resolve(__dirname, '../../metadata/crm.csdl.json');
+/** metadata/ at the project root, found from both src/edm and the compiled dist/src/edm */
+export const DEFAULT_CSDL_PATH = findUp(path.join('metadata', 'crm.csdl.json'), __dirname);
+
+function findUp(relative: string, from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..', relative);
+  }
+}
 
 export function loadModelFromFile(file: string = DEFAULT_CSDL_PATH): EdmModel {
   return loadModel(JSON.parse(readFileSync(file, 'utf8')) as Json);

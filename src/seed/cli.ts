@@ -1,7 +1,4 @@
-/**
- * `npm run seed -- --contacts 100000 [--database path-or-postgres-url] [--reset] [--seed n]`:
- * migrates the database, then loads the deterministic demo data and prints the elapsed time.
- */
+/** `npm run seed -- --contacts N [--database path-or-url] [--reset] [--seed N]`: migrates, loads the demo data, prints the elapsed time. */
 import fs from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '../config';

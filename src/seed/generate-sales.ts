@@ -1,7 +1,4 @@
-/**
- * Pure generation of the sales and work tables of the demo data: processes, stages, products,
- * opportunities with their products and links; activities, histories and notes with their links.
- */
+/** Pure generation of the sales and work tables: processes, stages, products, opportunities and their lines; activities, histories, notes; their links. */
 import type { Random } from './random';
 import * as W from './words';
 import { DAY, REFERENCE_TIME, isoDate, isoTime, stamps, type SeedContext, type SeedRow, type SeedTable } from './dataset';

@@ -1,8 +1,4 @@
-/**
- * Pure, deterministic generation of the CRM demo data set: the same options always give the same rows.
- * Each table draws from its own PRNG stream. Rows are keyed by column name (storage conventions:
- * complex values flattened as `Prop_Sub`); inserting them is seed.ts's job.
- */
+/** Pure, deterministic generation of the CRM demo data set (each table from its own PRNG stream), as rows keyed by storage column name. */
 import { Random } from './random';
 import * as W from './words';
 import {
@@ -45,11 +41,12 @@ function slug(text: string): string {
   return text.toLowerCase().normalize('NFD').replace(/[^a-z0-9]+/g, '');
 }
 
-function users(ctx: SeedContext): SeedRow[] {
+/** User i is also contact i (Users.ContactId, set by an update) and carries that contact's name. */
+function users(ctx: SeedContext, firstNames: readonly string[], lastNames: readonly string[]): SeedRow[] {
   const r = ctx.stream('Users');
   return ctx.ids.Users.map((Id, i) => {
-    const first = r.pick(W.FIRST_NAMES);
-    const last = lastName(r);
+    const first = i < firstNames.length ? firstNames[i] : r.pick(W.FIRST_NAMES);
+    const last = i < lastNames.length ? lastNames[i] : lastName(r);
     const userName = `${slug(first).slice(0, 1)}${slug(last)}${i + 1}`;
     const role = i === 0 ? 0 : r.weighted([[1, 10], [2, 80], [3, 5], [4, 5]] as const);
     return {
@@ -182,7 +179,7 @@ export function generateDataset(options: SeedOptions): SeedDataset {
     stream: (purpose) => Random.stream(seed, purpose),
   };
   const team = teams(ctx);
-  const userRows = users(ctx);
+  const userRows = users(ctx, firstNames, lastNames);
   const group = groups(ctx);
   const sales = generateSales(ctx);
   const work = generateWork(ctx);

@@ -1,8 +1,4 @@
-/**
- * Loads the generated demo data into a migrated database, fast: on SQLite through prepared
- * multi-row statements on the raw better-sqlite3 connection, on PostgreSQL through chunked
- * multi-row inserts; one transaction per table. It does not create tables (see db/migrate.ts).
- */
+/** Loads the generated demo data into a migrated database fast (raw better-sqlite3 prepared statements / chunked PostgreSQL inserts), one transaction per table. */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect';
@@ -20,7 +16,7 @@ export interface SeedProgress {
   readonly total: number;
 }
 
-export interface SeedOptions {
+export interface SeedDatabaseOptions {
   readonly contacts: number;
   readonly seed?: number;
   readonly onProgress?: (progress: SeedProgress) => void;
@@ -42,7 +38,7 @@ const SQLITE_CHUNK = 20_000;
 
 type Value = string | number | null;
 
-export async function seedDatabase(db: Database, model: EdmModel, options: SeedOptions): Promise<SeedResult> {
+export async function seedDatabase(db: Database, model: EdmModel, options: SeedDatabaseOptions): Promise<SeedResult> {
   const dataset = generateDataset({ contacts: options.contacts, seed: options.seed });
   const specs = describeExpectedSchema(model);
   const total = dataset.tables.reduce((n, t) => n + t.rows.length, 0) + dataset.updates.reduce((n, u) => n + u.rows.length, 0);
@@ -56,7 +52,7 @@ export async function seedDatabase(db: Database, model: EdmModel, options: SeedO
   try {
     for (const table of dataset.tables) {
       const spec = tableSpec(specs, table.table);
-      const columns = columnsOf(spec, table);
+      const columns = seedColumns(spec, table);
       await writer.insert(spec, columns, table.rows, (n) => progress(spec.name, n));
       rows[spec.name] = table.rows.length;
     }
@@ -89,7 +85,7 @@ function tableSpec(specs: ReadonlyMap<string, TableSpec>, table: string): TableS
 }
 
 /** The generated columns, checked against the model so a renamed property fails loudly here. */
-function columnsOf(spec: TableSpec, table: SeedTable): string[] {
+function seedColumns(spec: TableSpec, table: SeedTable): string[] {
   const columns = table.rows.length > 0 ? Object.keys(table.rows[0]) : [];
   const known = new Set(spec.columns.map((c) => c.name));
   for (const c of columns) if (!known.has(c)) throw new Error(`demo data column ${spec.name}.${c} is not in the model`);

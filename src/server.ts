@@ -20,6 +20,8 @@ export interface RunningService {
   readonly db: Database;
   readonly services: Services;
   readonly server: Server;
+  /** Replaces the model while the service runs (custom fields and tables); caches key on model.version. */
+  replaceModel(next: EdmModel): void;
   close(): Promise<void>;
 }
 
@@ -48,18 +50,13 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  void model;
   return {
     url: `http://${host}:${port}${config.basePath}`, db, services, server,
+    replaceModel(next) { model = next; },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await db.knex.destroy();
     },
   };
-}
-
-/** Replaces the model at run time (custom fields/tables later); caches key on model.version. */
-export function replaceModel(holder: { model: EdmModel }, next: EdmModel): void {
-  holder.model = next;
 }

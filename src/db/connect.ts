@@ -35,7 +35,8 @@ export function openDatabase(url: string, options: { pool?: number } = {}): Data
     useNullAsDefault: true,
     pool: {
       min: 1, max: 1,
-      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        cachePreparedStatements(conn);
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
@@ -45,4 +46,31 @@ export function openDatabase(url: string, options: { pool?: number } = {}): Data
     },
   });
   return { knex, engine };
+}
+
+interface SqliteConnection {
+  pragma(s: string): unknown;
+  prepare(sqlText: string): unknown;
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Knex prepares every statement anew; SQL text is a function of the query's shape (values are
+ * bindings), so statements are cached per connection by text, least recently used evicted.
+ */
+function cachePreparedStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sqlText: string) => {
+    let statement = cache.get(sqlText);
+    if (statement !== undefined) {
+      cache.delete(sqlText);
+    } else {
+      statement = prepare(sqlText);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(sqlText, statement);
+    return statement;
+  };
 }

@@ -25,7 +25,6 @@ export interface ReadOptions {
   /** inside $expand: no server paging */
   readonly nested: boolean;
   readonly depth: number;
-  readonly where_label?: string;
 }
 
 export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ReadPlan {
@@ -67,7 +66,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   }
 
   const selection = planSelect(type, options.select, label ? `${label} $select` : '$select');
-  const expand = planExpand(ctx, set, scope, options, read);
+  const expand = planExpand(ctx, set, options, read);
   const needed = new Set<string>([...type.key, ...columnsOfSelection(selection.properties)]);
   for (const e of expand) needed.add(e.parentColumn);
   const allColumns = columnsOf(type).map((c) => c.column);
@@ -84,7 +83,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   };
 }
 
-function planExpand(ctx: ReadContext, set: EdmEntitySet, scope: number, options: QueryOptions, read: ReadOptions): ExpandPlan[] {
+function planExpand(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ExpandPlan[] {
   if (!options.expand) return [];
   const type = set.entityType;
   const out: ExpandPlan[] = [];
@@ -105,7 +104,6 @@ function planExpand(ctx: ReadContext, set: EdmEntitySet, scope: number, options:
       out.push(planExpandLevel(ctx, set, nav.name, item.options, read.depth + 1, levels, item.suffix));
     }
   }
-  void scope;
   return out;
 }
 

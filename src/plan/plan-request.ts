@@ -157,7 +157,16 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
     const select = read.contextSelect.length ? `(${read.contextSelect.join(',')})` : '';
     url = `$metadata#${pos.set.name}${select}${shape.kind === 'entity' ? '/$entity' : ''}`;
   }
-  return { kind: 'read', read, shape, context, contextUrl: url, parentSource: pos.source };
+  return { kind: 'read', read, shape, context, contextUrl: url, parentSource: parentToCheck(pos.source) };
+}
+
+/**
+ * The parent chain to check when a navigation yields nothing (204 vs 404). When the last step is
+ * addressed by key (`Companies(1)/Contacts(2)`), an empty result means that entity is not there: 404.
+ */
+function parentToCheck(source: PathSource | undefined): PathSource | undefined {
+  const last = source?.steps[source.steps.length - 1];
+  return last?.keyValue !== undefined ? undefined : source;
 }
 
 function propertyPlan(model: EdmModel, context: RequestContext, pos: EntityPosition, property: EdmProperty, rest: readonly PathSegment[], options: QueryOptions): Plan {

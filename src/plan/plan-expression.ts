@@ -194,7 +194,7 @@ function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr
   ctx.nodes = inner.nodes;
   requireBoolean(predicate, ctx, expr.position, expr.op);
   if (expr.op === 'any') return { kind: 'exists', correlation, predicate, negated: false };
-  return { kind: 'exists', correlation, predicate: { kind: 'not', operand: predicate }, negated: true };
+  return { kind: 'exists', correlation, predicate, negated: true };
 }
 
 function requireBoolean(e: PlanExpr, ctx: ExprContext, position: number, what: string): void {

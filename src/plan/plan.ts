@@ -51,7 +51,7 @@ export type PlanExpr =
   | { readonly kind: 'negate'; readonly operand: PlanExpr; readonly type: ValueType }
   | { readonly kind: 'function'; readonly fn: CanonicalFunction; readonly args: readonly PlanExpr[]; readonly type: ValueType }
   | { readonly kind: 'in'; readonly left: PlanExpr; readonly list: readonly PlanExpr[] }
-  /** `any` → exists(correlated rows where predicate); `all` → not exists(rows where not predicate) */
+  /** `any` → exists(correlated rows where predicate); `all` (negated) → not exists(rows where predicate is not true, i.e. false or null) */
   | { readonly kind: 'exists'; readonly correlation: Correlation; readonly predicate?: PlanExpr; readonly negated: boolean }
   | { readonly kind: 'count'; readonly correlation: Correlation }
   /** a search over text columns: every term matched case-insensitively as a substring */

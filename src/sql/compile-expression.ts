@@ -74,7 +74,9 @@ export class ExpressionCompiler {
         if (e.list.length === 0) return raw('(1 = 0)');
         return sql`(${this.compile(e.left)} IN (${join(e.list.map((x) => this.compile(x)), ', ')}))`;
       case 'exists': {
-        const body = this.correlated(e.correlation, e.predicate, raw('1'));
+        // all(): a member whose predicate is null (unknown) is a counterexample too, so test `IS NOT TRUE`.
+        const predicate = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
+        const body = this.correlated(e.correlation, predicate, raw('1'));
         return e.negated ? sql`(NOT EXISTS (${body}))` : sql`(EXISTS (${body}))`;
       }
       case 'count': return sql`(${this.correlated(e.correlation, undefined, raw('COUNT(*)'))})`;
@@ -125,11 +127,10 @@ export class ExpressionCompiler {
     }
   }
 
-  /** SELECT <what> FROM target rows related to the outer scope's row [AND predicate]. */
-  private correlated(c: Correlation, predicate: PlanExpr | undefined, what: Fragment): Fragment {
+  /** SELECT <what> FROM target rows related to the outer scope's row [AND predicate]; the predicate is compiled first, so its joins exist. */
+  private correlated(c: Correlation, pred: Fragment | undefined, what: Fragment): Fragment {
     const alias = scopeAlias(c.scope);
     const outer = id(`${scopeAlias(c.outerScope)}.${c.outerKey}`);
-    const pred = predicate ? this.condition(predicate) : undefined;
     const joins = this.joins.for(c.scope);
     let from: Fragment;
     let where: Fragment;

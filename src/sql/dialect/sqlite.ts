@@ -2,10 +2,12 @@
  * SQLite (better-sqlite3): date-times are ISO 8601 UTC text of fixed width, booleans 0/1,
  * enums integers, decimals REAL.
  */
+import type { PrimitiveTypeName } from '../../edm/model';
 import { formatUtc } from '../../uri/temporal';
 import { raw, sql, type Fragment } from '../fragment';
 import type { Dialect, FunctionArgument } from './dialect';
 
+const INTEGER_TYPES: ReadonlySet<PrimitiveTypeName | 'enum'> = new Set(['Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'enum']);
 const int = (f: Fragment) => sql`CAST(${f} AS INTEGER)`;
 const part = (from: number, length: number) => ([a]: readonly FunctionArgument[]) => int(sql`substr(${a.sql}, ${raw(String(from))}, ${raw(String(length))})`);
 
@@ -24,7 +26,7 @@ export const sqliteDialect: Dialect = {
     concat: ([a, b]) => sql`(${a.sql} || ${b.sql})`,
     year: part(1, 4), month: part(6, 2), day: part(9, 2),
     hour: part(12, 2), minute: part(15, 2), second: part(18, 2),
-    fractionalseconds: ([a]) => sql`(CAST(substr(${a.sql}, 20, 3) AS INTEGER) / 1000.0)`,
+    fractionalseconds: ([a]) => sql`(CAST(substr(${a.sql}, 21, 3) AS INTEGER) / 1000.0)`,
     date: ([a]) => sql`substr(${a.sql}, 1, 10)`,
     time: ([a]) => sql`substr(${a.sql}, 12, 12)`,
     totaloffsetminutes: () => raw('0'),
@@ -37,6 +39,8 @@ export const sqliteDialect: Dialect = {
   },
   bind(value, type) {
     if (type === 'Edm.Boolean') return sql`${value ? 1 : 0}`;
+    // better-sqlite3 binds every JS number as REAL; integer literals must stay integers (`5 div 2` is 2).
+    if (INTEGER_TYPES.has(type)) return sql`CAST(${value} AS INTEGER)`;
     return sql`${value}`;
   },
   read(value, type) {

@@ -37,6 +37,7 @@ export function openDatabase(url: string, options: { pool?: number } = {}): Data
       min: 1, max: 1,
       afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
         cachePreparedStatements(conn);
+        registerUnicodeCaseFunctions(conn);
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
@@ -51,6 +52,17 @@ export function openDatabase(url: string, options: { pool?: number } = {}): Data
 interface SqliteConnection {
   pragma(s: string): unknown;
   prepare(sqlText: string): unknown;
+  function(name: string, options: { deterministic: boolean }, fn: (value: unknown) => unknown): unknown;
+}
+
+/** SQLite's upper()/lower() change ASCII letters only; tolower/toupper must handle 'é' too. */
+export const SQLITE_UNICODE_UPPER = 'odata_upper';
+export const SQLITE_UNICODE_LOWER = 'odata_lower';
+
+function registerUnicodeCaseFunctions(conn: SqliteConnection): void {
+  const text = (f: (s: string) => string) => (value: unknown) => (value === null || value === undefined ? null : f(String(value)));
+  conn.function(SQLITE_UNICODE_UPPER, { deterministic: true }, text((s) => s.toUpperCase()));
+  conn.function(SQLITE_UNICODE_LOWER, { deterministic: true }, text((s) => s.toLowerCase()));
 }
 
 const STATEMENT_CACHE_SIZE = 500;

@@ -3,6 +3,7 @@
  * enums integers, decimals REAL.
  */
 import type { PrimitiveTypeName } from '../../edm/model';
+import { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from '../../db/connect';
 import { formatUtc } from '../../uri/temporal';
 import { raw, sql, type Fragment } from '../fragment';
 import type { Dialect, FunctionArgument } from './dialect';
@@ -20,8 +21,8 @@ export const sqliteDialect: Dialect = {
     length: ([a]) => sql`length(${a.sql})`,
     indexof: ([a, b]) => sql`(instr(${a.sql}, ${b.sql}) - 1)`,
     substring: ([a, s, l]) => (l ? sql`substr(${a.sql}, ${s.sql} + 1, ${l.sql})` : sql`substr(${a.sql}, ${s.sql} + 1)`),
-    tolower: ([a]) => sql`lower(${a.sql})`,
-    toupper: ([a]) => sql`upper(${a.sql})`,
+    tolower: ([a]) => sql`${raw(SQLITE_UNICODE_LOWER)}(${a.sql})`,
+    toupper: ([a]) => sql`${raw(SQLITE_UNICODE_UPPER)}(${a.sql})`,
     trim: ([a]) => sql`trim(${a.sql})`,
     concat: ([a, b]) => sql`(${a.sql} || ${b.sql})`,
     year: part(1, 4), month: part(6, 2), day: part(9, 2),
@@ -54,5 +55,5 @@ export const sqliteDialect: Dialect = {
   },
   divide: (l, r) => sql`(CAST(${l} AS REAL) / ${r})`,
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
-  likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(${pattern}) ESCAPE '\\')`,
+  likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,
 };

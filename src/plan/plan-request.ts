@@ -4,7 +4,7 @@
  */
 import { NotImplementedError, ODataError, PlanError } from '../errors/odata-error';
 import { resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
-import type { EdmEntitySet, EdmModel, EdmProperty } from '../edm/model';
+import type { EdmEntitySet, EdmModel, EdmProperty, PrimitiveTypeName } from '../edm/model';
 import { navigationStorage, tableOf } from '../edm/storage';
 import type { KeyPredicate, Literal, PathSegment, QueryOptions, UriRequest } from '../uri/ast';
 import { ALLOWED_OPTIONS, type ResourceKind } from '../uri/allowed-options';
@@ -76,7 +76,7 @@ export function planRequest(model: EdmModel, uri: UriRequest, context: RequestCo
         const target = targetEntitySet(model, pos.set, nav);
         const step: PathStepPlan = {
           storage: navigationStorage(model, pos.set.entityType, nav), fromTable: tableOf(pos.set), fromKey: pos.set.entityType.key[0],
-          toTable: tableOf(target), toKey: target.entityType.key[0],
+          toTable: tableOf(target), toKey: target.entityType.key[0], toKeyType: keyTypeOf(target),
         };
         const source = extendSource(pos, step);
         pos = { set: target, source, single: !nav.collection, canonical: `${pos.canonical}/${nav.name}` };
@@ -126,7 +126,7 @@ function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
 
 function extendSource(pos: EntityPosition, step: PathStepPlan): PathSource {
   if (pos.source) return { ...pos.source, steps: [...pos.source.steps, step] };
-  return { table: tableOf(pos.set), key: [{ column: pos.set.entityType.key[0], value: pos.key! }], steps: [step] };
+  return { table: tableOf(pos.set), key: [{ column: pos.set.entityType.key[0], value: pos.key!, type: keyTypeOf(pos.set) }], steps: [step] };
 }
 
 function checkOptions(options: QueryOptions, kind: ResourceKind): void {
@@ -190,4 +190,9 @@ function propertyPlan(model: EdmModel, context: RequestContext, pos: EntityPosit
   const head = path[0];
   const contextUrl = `$metadata#${pos.canonical}/${path.map((p) => p.name).join('/')}`;
   return readPlan(model, context, pos, { select: [{ kind: 'path', segments: [{ name: head.name, position: 0 }] }] }, { kind: 'property', path, raw }, contextUrl);
+}
+
+function keyTypeOf(set: EdmEntitySet): PrimitiveTypeName {
+  const keyProp = set.entityType.properties.find((p) => p.name === set.entityType.key[0]);
+  return keyProp?.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String';
 }

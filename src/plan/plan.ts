@@ -65,6 +65,7 @@ export interface PathStepPlan {
   readonly fromKey: string;
   readonly toTable: string;
   readonly toKey: string;
+  readonly toKeyType: PrimitiveTypeName;
   /** a key predicate after the navigation, e.g. `Contacts(1)/Groups(2)` */
   readonly keyValue?: string | number | boolean;
 }
@@ -72,7 +73,7 @@ export interface PathStepPlan {
 /** How a resource path reaches rows: the start set restricted by key, then navigation steps. */
 export interface PathSource {
   readonly table: string;
-  readonly key: readonly { readonly column: string; readonly value: string | number | boolean }[];
+  readonly key: readonly { readonly column: string; readonly value: string | number | boolean; readonly type: PrimitiveTypeName }[];
   readonly steps: readonly PathStepPlan[];
 }
 

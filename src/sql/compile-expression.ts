@@ -172,7 +172,7 @@ function argType(t: ValueType): PrimitiveTypeName | 'null' | 'enum' {
 
 /** The keys a resource path reaches: `Contacts(1)/Groups` → SELECT link.GroupId FROM link WHERE link.ContactId IN (…) */
 export function pathKeys(path: PathSource, dialect: Dialect): Fragment {
-  let keys: Fragment = join(path.key.map((k) => dialect.bind(k.value, 'Edm.Guid')), ', ');
+  let keys: Fragment = join(path.key.map((k) => dialect.bind(k.value, k.type)), ', ');
   path.steps.forEach((step, i) => {
     const a = `p${i}`;
     let select: Fragment;
@@ -180,18 +180,18 @@ export function pathKeys(path: PathSource, dialect: Dialect): Fragment {
       case 'foreign-key': {
         const col = id(`${a}.${step.storage.column}`);
         select = sql`SELECT ${col} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${id(`${a}.${step.fromKey}`)} IN (${keys}) AND ${col} IS NOT NULL`;
-        if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, 'Edm.Guid')}`;
+        if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
         break;
       }
       case 'reverse-foreign-key': {
         select = sql`SELECT ${id(`${a}.${step.toKey}`)} FROM ${id(step.toTable)} AS ${id(a)} WHERE ${id(`${a}.${step.storage.targetColumn}`)} IN (${keys})`;
-        if (step.keyValue !== undefined) select = sql`${select} AND ${id(`${a}.${step.toKey}`)} = ${dialect.bind(step.keyValue, 'Edm.Guid')}`;
+        if (step.keyValue !== undefined) select = sql`${select} AND ${id(`${a}.${step.toKey}`)} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
         break;
       }
       case 'link-table': {
         const col = id(`${a}.${step.storage.targetColumn}`);
         select = sql`SELECT ${col} FROM ${id(step.storage.table)} AS ${id(a)} WHERE ${id(`${a}.${step.storage.sourceColumn}`)} IN (${keys})`;
-        if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, 'Edm.Guid')}`;
+        if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
         break;
       }
     }

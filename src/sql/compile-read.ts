@@ -66,16 +66,31 @@ function childSource(e: ExpandPlan, alias: string): { from: Fragment; parent: Fr
   }
 }
 
+interface ExpandScope {
+  readonly c: ExpressionCompiler;
+  readonly joins: JoinRegistry;
+  readonly alias: string;
+  readonly from: Fragment;
+  /** the child-side column holding the parent's value */
+  readonly parent: Fragment;
+  /** parent IN (…) plus the child's own filters */
+  readonly conditions: readonly Fragment[];
+}
+
+function expandScope(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): ExpandScope {
+  const joins = new JoinRegistry();
+  const c = new ExpressionCompiler(dialect, joins);
+  const alias = scopeAlias(e.read.scope);
+  const { from, parent } = childSource(e, alias);
+  const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
+  return { c, joins, alias, from, parent, conditions: [inList, ...e.read.where.map((x) => c.condition(x))] };
+}
+
 /** Children of all given parents in one statement, each row tagged with its parent's value. */
 export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): Fragment {
   const child = e.read;
-  const joins = new JoinRegistry();
-  const c = new ExpressionCompiler(dialect, joins);
-  const alias = scopeAlias(child.scope);
-  const { from, parent } = childSource(e, alias);
-  const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
-  const filters = child.where.map((x) => c.condition(x));
-  const where = sql` WHERE ${join([inList, ...filters], ' AND ')}`;
+  const { c, joins, alias, from, parent, conditions } = expandScope(e, parentValues, dialect);
+  const where = sql` WHERE ${join(conditions, ' AND ')}`;
   const order = join(child.orderby.map((o) => orderTerm(o, c)), ', ');
   const columns = join([...child.columns.map((col) => id(`${alias}.${col}`)), sql`${parent} AS ${id(PARENT)}`], ', ');
   const fullFrom = sql`${from} ${joins.for(child.scope)}`;
@@ -89,12 +104,6 @@ export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], d
 
 /** Per-parent counts for `$expand=Nav/$count` or `$expand=Nav($count=true)`. */
 export function compileExpandCount(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): Fragment {
-  const child = e.read;
-  const joins = new JoinRegistry();
-  const c = new ExpressionCompiler(dialect, joins);
-  const alias = scopeAlias(child.scope);
-  const { from, parent } = childSource(e, alias);
-  const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
-  const filters = child.where.map((x) => c.condition(x));
-  return sql`SELECT ${parent} AS ${id(PARENT)}, COUNT(*) AS "count" FROM ${from} ${joins.for(child.scope)} WHERE ${join([inList, ...filters], ' AND ')} GROUP BY ${parent}`;
+  const { joins, from, parent, conditions } = expandScope(e, parentValues, dialect);
+  return sql`SELECT ${parent} AS ${id(PARENT)}, COUNT(*) AS "count" FROM ${from} ${joins.for(e.read.scope)} WHERE ${join(conditions, ' AND ')} GROUP BY ${parent}`;
 }

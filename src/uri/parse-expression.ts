@@ -2,6 +2,8 @@
  * Parses a common expression ($filter, $orderby items, lambda predicates) into the Expr AST.
  * Operator precedence follows OData URL Conventions 4.01 §5.1.1.16: primary (`/`, calls, `has`, `in`),
  * unary (`-`, `not`), multiplicative, additive, relational, equality, `and`, `or`.
+ * Operator and lambda keywords are case-insensitive (`EQ`, `And`): the ABNF spells them as quoted
+ * strings, which RFC 5234 §2.3 makes case-insensitive.
  */
 import type { BinaryOperator, Expr, PathStep } from './ast';
 import type { Scanner } from './scanner';
@@ -35,9 +37,9 @@ function binary(s: Scanner, ctx: ExpressionContext, level: number): Expr {
   if (level === LEVELS.length) return unary(s, ctx);
   let left = binary(s, ctx, level + 1);
   for (;;) {
-    const position = s.pos;
-    const op = LEVELS[level].find((o) => s.acceptWord(o));
+    const op = LEVELS[level].find((o) => s.acceptWord(o, { ignoreCase: true }));
     if (!op) return left;
+    const position = s.pos - op.length; // errors about the operation point at the operator, not the space before it
     if (!(s.peek() === ' ' || s.peek() === '\t' || s.peek() === '(')) s.fail(`expected a space after '${op}'`);
     const right = binary(s, ctx, level + 1);
     left = { kind: 'binary', op, left, right, position };
@@ -47,7 +49,7 @@ function binary(s: Scanner, ctx: ExpressionContext, level: number): Expr {
 function unary(s: Scanner, ctx: ExpressionContext): Expr {
   s.skipSpaces();
   const position = s.pos;
-  if (s.acceptWord('not', false)) {
+  if (s.acceptWord('not', { spaceBefore: false, ignoreCase: true })) {
     return { kind: 'not', operand: unary(s, ctx), position };
   }
   if (s.peek() === '-' && !/[0-9]/.test(s.peek(1)) && !s.rest().startsWith('-INF')) {
@@ -60,10 +62,11 @@ function unary(s: Scanner, ctx: ExpressionContext): Expr {
 /** `has` and `in` bind tighter than any other binary operator. */
 function postfix(s: Scanner, ctx: ExpressionContext, left: Expr): Expr {
   for (;;) {
-    const position = s.pos;
-    if (s.acceptWord('has')) {
+    if (s.acceptWord('has', { ignoreCase: true })) {
+      const position = s.pos - 'has'.length;
       left = { kind: 'binary', op: 'has', left, right: primary(s, ctx), position };
-    } else if (s.acceptWord('in')) {
+    } else if (s.acceptWord('in', { ignoreCase: true })) {
+      const position = s.pos - 'in'.length;
       left = { kind: 'in', left, list: inList(s, ctx), position };
     } else return left;
   }
@@ -78,12 +81,26 @@ function inList(s: Scanner, ctx: ExpressionContext): Expr[] {
   const close = s.accept('(') ? ')' : s.accept('[') ? ']' : s.fail("expected '(' after 'in'");
   const items: Expr[] = [];
   if (s.accept(close)) return items;
-  do {
+  if (close === ']') {
+    do {
+      s.skipSpaces();
+      items.push(s.peek() === '"' ? jsonString(s) : parseExpression(s, ctx));
+    } while (s.accept(','));
+    s.expect(close);
+    return items;
+  }
+  // OData ABNF `listExpr`: a list of two or more items holds primitive literals only. A single
+  // parenthesised operand is a `parenExpr`, so `FirstName in (FirstName)` stays valid.
+  items.push(parseExpression(s, ctx));
+  while (s.accept(',')) {
+    if (items[0].kind !== 'literal') s.fail("a list right of 'in' may hold literals only", s.pos - 1);
     s.skipSpaces();
-    if (close === ']' && s.peek() === '"') items.push(jsonString(s));
-    else items.push(parseExpression(s, ctx));
-  } while (s.accept(','));
-  s.expect(close);
+    const at = s.pos;
+    const item = parseExpression(s, ctx);
+    if (item.kind !== 'literal') s.fail("a list right of 'in' may hold literals only", at);
+    items.push(item);
+  }
+  s.expect(')');
   return items;
 }
 
@@ -100,16 +117,11 @@ function primary(s: Scanner, ctx: ExpressionContext): Expr {
   const position = s.pos;
   if (s.done) s.fail('unexpected end of expression');
   if (s.accept('(')) {
-    const first = parseExpression(s, ctx);
-    if (s.accept(',')) {
-      // a parenthesised list is only valid as the right side of `in`; represent it as a call for in().
-      const args = [first];
-      do args.push(parseExpression(s, ctx)); while (s.accept(','));
-      s.expect(')');
-      return { kind: 'call', name: '$list', args, position };
-    }
+    const inner = parseExpression(s, ctx);
+    s.skipSpaces();
+    if (s.peek() === ',') s.fail("a list is only allowed right of 'in'");
     s.expect(')');
-    return first;
+    return inner;
   }
   if (s.peek() === '@') {
     s.pos++;
@@ -130,6 +142,8 @@ function primary(s: Scanner, ctx: ExpressionContext): Expr {
   const save = s.pos;
   const name = s.qualifiedName();
   if (s.peek() === '(' && !ctx.variables.includes(name)) {
+    // OData URL Conventions 4.01 §5.1.1.13: any/all apply to a collection path, never stand alone.
+    if (isLambdaKeyword(name)) s.fail(`'${name}' needs a collection path before it`, position);
     s.pos++;
     const args: Expr[] = [];
     if (!s.accept(')')) {
@@ -148,8 +162,8 @@ function memberPath(s: Scanner, ctx: ExpressionContext): Expr {
   for (;;) {
     const at = s.pos;
     const name = s.peek() === '$' ? '$' + (s.pos++, s.identifier()) : s.qualifiedName();
-    if ((name === 'any' || name === 'all') && segments.length > 0 && s.peek() === '(') {
-      return lambda(s, ctx, name, { kind: 'path', segments, position }, at);
+    if (isLambdaKeyword(name) && segments.length > 0 && s.peek() === '(') {
+      return lambda(s, ctx, name.toLowerCase() as 'any' | 'all', { kind: 'path', segments, position }, at);
     }
     if (name === '$count' && segments.length > 0) {
       segments.push({ name, position: at });
@@ -174,4 +188,9 @@ function lambda(s: Scanner, ctx: ExpressionContext, op: 'any' | 'all', source: E
   const predicate = parseExpression(s, inner);
   s.expect(')');
   return { kind: 'lambda', op, source, variable, predicate, position };
+}
+
+function isLambdaKeyword(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'any' || lower === 'all';
 }

@@ -1,11 +1,13 @@
 /**
  * Parses system query options — the top-level query string and the `(...)` options inside `$expand` —
  * into QueryOptions. 4.01: option names are case-insensitive and the `$` prefix is optional.
+ * Values arrive with `%3B` and `%25` still encoded (see percent-decode.ts); each option finishes decoding.
  */
 import { UriError } from '../errors/odata-error';
 import type { ExpandItem, Expr, OrderItem, PathStep, QueryOptions, SearchExpr, SelectItem } from './ast';
 import { parseExpression, type ExpressionContext } from './parse-expression';
 import { parseSearch } from './parse-search';
+import { finishDecode } from './percent-decode';
 import { Scanner } from './scanner';
 
 export const SUPPORTED_OPTIONS = [
@@ -30,10 +32,14 @@ export interface OptionsContext {
   readonly nested: boolean;
 }
 
-/** Parses one option's value into `target`. */
-export function parseOption(target: Record<string, unknown>, name: OptionName, value: string, ctx: OptionsContext, where: string): void {
+/** Parses one option's value (see the module comment on decoding) into `target`. */
+export function parseOption(target: Record<string, unknown>, name: OptionName, rawValue: string, ctx: OptionsContext, where: string): void {
   if (target[name] !== undefined) throw new UriError('DUPLICATE_QUERY_OPTION', `$${name} is given more than once`, { target: where });
+  // `$expand` splits its nested options first and `$search` tells `;` from `%3B`: both decode later.
+  const value = name === 'expand' || name === 'search' ? rawValue : finishDecode(rawValue);
   const s = new Scanner(value, where);
+  // OData ABNF: `EQ` is followed directly by the expression or item, without whitespace.
+  if (EXPRESSION_OPTIONS.has(name) && /^\s/.test(value)) s.fail(`unexpected whitespace after '$${name}='`);
   const exprCtx = expressionContext(ctx);
   switch (name) {
     case 'filter': target.filter = whole(s, () => parseExpression(s, exprCtx)); return;
@@ -47,8 +53,10 @@ export function parseOption(target: Record<string, unknown>, name: OptionName, v
       target.count = value === 'true';
       return;
     case 'levels':
+      // OData ABNF `levels`: `max` or a positive integer without leading zeros.
       if (value === 'max') target.levels = 'max';
-      else target.levels = nonNegativeInteger(value, where);
+      else if (/^[1-9]\d{0,14}$/.test(value)) target.levels = Number(value);
+      else throw invalid(where, `$levels must be a positive integer or max, got '${value}'`);
       return;
     case 'skiptoken': case 'format': case 'id':
       if (ctx.nested) throw invalid(where, `$${name} is not allowed inside $expand`);
@@ -60,6 +68,8 @@ export function parseOption(target: Record<string, unknown>, name: OptionName, v
     }
   }
 }
+
+const EXPRESSION_OPTIONS: ReadonlySet<string> = new Set(['filter', 'orderby', 'select', 'expand']);
 
 export function expressionContext(ctx: OptionsContext): ExpressionContext {
   const self: ExpressionContext = {
@@ -112,8 +122,8 @@ function orderby(s: Scanner, ctx: ExpressionContext): OrderItem[] {
   do {
     const expr = parseExpression(s, ctx);
     let descending = false;
-    if (s.acceptWord('desc')) descending = true;
-    else s.acceptWord('asc');
+    if (s.acceptWord('desc', { ignoreCase: true })) descending = true;
+    else s.acceptWord('asc', { ignoreCase: true });
     items.push({ expr, descending });
   } while (s.accept(','));
   return items;
@@ -170,53 +180,108 @@ function expand(s: Scanner, ctx: OptionsContext): ExpandItem[] {
     let suffix: ExpandItem['suffix'];
     if (s.accept('/$ref')) suffix = '$ref';
     else if (s.accept('/$count')) suffix = '$count';
+    if (itemPath === '*' && suffix === '$count') s.fail("'*' cannot be followed by /$count", start);
     let options: QueryOptions = {};
     if (s.peek() === '(') {
       s.pos++;
-      options = nestedOptions(s, ctx, start);
+      options = nestedOptions(s, ctx, start, allowedNested(itemPath === '*', suffix));
     }
     items.push({ path: itemPath, suffix, options });
   } while (s.accept(','));
   return items;
 }
 
-/** `$select=..;$filter=..` inside `(...)`: split on `;` at depth 0, honouring quotes. */
-function nestedOptions(s: Scanner, ctx: OptionsContext, itemStart: number): QueryOptions {
-  const target: Record<string, unknown> = {};
-  for (;;) {
+/**
+ * The options an expand item may carry (OData ABNF `expandPath`): after `/$count` only `$filter` and
+ * `$search`; after `/$ref` those plus `$orderby`, `$skip`, `$top`, `$count`; `*` only `$levels`.
+ * Undefined: any option.
+ */
+function allowedNested(star: boolean, suffix: ExpandItem['suffix']): readonly string[] | undefined {
+  if (star) return suffix ? [] : ['levels'];
+  if (suffix === '$count') return ['filter', 'search'];
+  if (suffix === '$ref') return ['filter', 'search', 'orderby', 'skip', 'top', 'count'];
+  return undefined;
+}
+
+interface NestedOption {
+  readonly name: string;
+  readonly value: string;
+  readonly position: number;
+  readonly valueStart: number;
+}
+
+/** `$select=..;$filter=..;@a=..` inside `(...)`, after the `(`. */
+function nestedOptions(s: Scanner, ctx: OptionsContext, itemStart: number, allowed: readonly string[] | undefined): QueryOptions {
+  const raw: NestedOption[] = [];
+  do {
     s.skipSpaces();
-    const nameStart = s.pos;
-    const m = /^\$?[A-Za-z]+/.exec(s.rest());
-    if (!m || s.text[nameStart + m[0].length] !== '=') s.fail('expected a query option inside $expand(...)');
+    const position = s.pos;
+    const m = /^[$@]?[A-Za-z_][A-Za-z0-9_]*/.exec(s.rest());
+    if (!m || s.text[position + m[0].length] !== '=') s.fail('expected a query option inside $expand(...)');
     s.pos += m[0].length + 1;
     const valueStart = s.pos;
-    let depth = 0;
-    while (!s.done) {
-      const c = s.peek();
-      if (c === "'") { s.quoted(); continue; }
-      if (c === '(') depth++;
-      else if (c === ')') { if (depth === 0) break; depth--; }
-      else if (c === ';' && depth === 0) break;
-      s.pos++;
+    raw.push({ name: m[0], position, valueStart, value: nestedValue(s, itemStart) });
+  } while (acceptSeparator(s));
+  s.expect(')');
+  // 4.01 allows parameter aliases among the nested options (ABNF `expandOption`); they are in scope
+  // for their sibling options and shadow aliases of the same name from outside.
+  const aliases = new Map(ctx.aliases);
+  const local = raw.filter((o) => o.name.startsWith('@'));
+  for (const o of local) {
+    if (local.filter((other) => other.name === o.name).length > 1) {
+      throw new UriError('DUPLICATE_QUERY_OPTION', `Parameter alias ${o.name} is given more than once`, { target: `${s.where} ${o.name}` });
     }
-    if (s.done) s.fail("expected ')' to close the $expand options", itemStart);
-    const value = s.text.slice(valueStart, s.pos);
-    const name = canonicalOptionName(m[0]);
-    const where = `${s.where} ${m[0]}`;
-    if ('unknown' in name || 'custom' in name) throw new UriError('UNKNOWN_QUERY_OPTION', `Unknown query option '${m[0]}' inside $expand`, { target: where });
+    aliases.set(o.name, finishDecode(o.value));
+  }
+  const target: Record<string, unknown> = {};
+  for (const o of raw) {
+    if (o.name.startsWith('@')) continue;
+    const name = canonicalOptionName(o.name);
+    const where = `${s.where} ${o.name}`;
+    if ('unknown' in name || 'custom' in name) throw new UriError('UNKNOWN_QUERY_OPTION', `Unknown query option '${o.name}' inside $expand`, { target: where });
     if ('unsupported' in name) throw new UriError('NOT_IMPLEMENTED', `${name.unsupported} is not supported yet`, { target: where });
+    if (allowed && !allowed.includes(name.name)) s.fail(`$${name.name} is not allowed on this expand item`, o.position);
     try {
-      parseOption(target, name.name, value, { ...ctx, nested: true }, where);
+      parseOption(target, name.name, o.value, { aliases, nested: true }, where);
     } catch (err) {
       if (err instanceof UriError && err.position !== undefined) {
-        throw new UriError(err.code, `${err.message.replace(/ at position \d+ in .*$/, '')} at position ${valueStart + err.position} in ${s.where}`, { target: s.where, position: valueStart + err.position });
+        const position = o.valueStart + err.position;
+        throw new UriError(err.code, `${err.message.replace(/ at position \d+ in .*$/, '')} at position ${position} in ${s.where}`, { target: s.where, position });
       }
       throw err;
     }
-    if (s.accept(';')) continue;
-    s.expect(')');
-    return target as QueryOptions;
   }
+  return target as QueryOptions;
+}
+
+/**
+ * OData ABNF: `SEMI = ";" / "%3B"`, so clients that percent-encode a whole `$expand` value still separate
+ * its options. An encoded `;` separates only where an option (`name=`) follows; elsewhere it is data,
+ * as in `$search=a%3Bb`.
+ */
+const ENCODED_SEPARATOR = /^%3B(?=[$@]?[A-Za-z_][A-Za-z0-9_]*=)/;
+
+function acceptSeparator(s: Scanner): boolean {
+  if (s.accept(';')) return true;
+  const m = ENCODED_SEPARATOR.exec(s.rest());
+  if (m) s.pos += m[0].length;
+  return m !== null;
+}
+
+/** One nested option's value: up to a separator or the closing `)` at depth 0, skipping quoted strings. */
+function nestedValue(s: Scanner, itemStart: number): string {
+  const start = s.pos;
+  let depth = 0;
+  while (!s.done) {
+    const c = s.peek();
+    if (c === "'") { s.quoted(); continue; }
+    if (c === '(') depth++;
+    else if (c === ')') { if (depth === 0) break; depth--; }
+    else if (depth === 0 && (c === ';' || ENCODED_SEPARATOR.test(s.rest()))) break;
+    s.pos++;
+  }
+  if (s.done) s.fail("expected ')' to close the $expand options", itemStart);
+  return s.text.slice(start, s.pos);
 }
 
 export type { SearchExpr };

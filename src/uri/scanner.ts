@@ -55,12 +55,16 @@ export class Scanner {
     if (!this.accept(s)) this.fail(`expected '${s}'`);
   }
 
-  /** Consumes a keyword (e.g. `eq`) only when followed by a space or end: `eq` in `equals` is not one. */
-  acceptWord(word: string, requireSpaceBefore = true): boolean {
+  /**
+   * Consumes a keyword (e.g. `eq`) only when it is a whole word: `eq` in `equals` is not one.
+   * `ignoreCase`: the ABNF's quoted strings are case-insensitive (RFC 5234 §2.3), so `EQ` is `eq`.
+   */
+  acceptWord(word: string, { spaceBefore = true, ignoreCase = false } = {}): boolean {
     const start = this.pos;
-    if (requireSpaceBefore && !(this.peek() === ' ' || this.peek() === '\t')) return false;
+    if (spaceBefore && !(this.peek() === ' ' || this.peek() === '\t')) return false;
     this.skipSpaces();
-    if (this.text.startsWith(word, this.pos) && !IDENT_PART.test(this.text[this.pos + word.length] ?? '')) {
+    const next = this.text.slice(this.pos, this.pos + word.length);
+    if ((ignoreCase ? next.toLowerCase() === word : next === word) && !IDENT_PART.test(this.text[this.pos + word.length] ?? '')) {
       this.pos += word.length;
       return true;
     }

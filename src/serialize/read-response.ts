@@ -4,13 +4,9 @@
  */
 import type { Plan, ReadPlan } from '../plan/plan';
 import type { ReadResult } from '../sql/execute';
-import { buildEntityWriter, entityId, primitiveValue, type WriterContext } from './entity-writer';
+import { buildEntityWriter, entityId, type WriterContext } from './entity-writer';
 
 type ReadPlanOf = Plan & { kind: 'read' };
-
-export interface Body {
-  readonly json: Record<string, unknown> | null;
-}
 
 export function collectionBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, nextLink: string | undefined): Record<string, unknown> {
   const write = buildEntityWriter(ctx, plan.read);
@@ -55,5 +51,3 @@ export function propertyBody(ctx: WriterContext, plan: ReadPlanOf, value: unknow
   if (complex && value !== null && typeof value === 'object' && !Array.isArray(value)) return { ...context, ...(value as Record<string, unknown>) };
   return { ...context, value };
 }
-
-export { primitiveValue };

@@ -1,0 +1,58 @@
+/** Command-line flags of `npm run bench`. */
+
+export interface BenchOptions {
+  readonly contacts: number;
+  readonly duration: number;
+  readonly connections: number;
+  /** Scenario names to run; undefined runs all. */
+  readonly scenarios?: readonly string[];
+  readonly workersScaling: boolean;
+  /** Worker counts compared by --workers-scaling. */
+  readonly workerCounts: readonly number[];
+  /** Runs export_1m at any scale (it runs by itself with --contacts 1000000). */
+  readonly forceExport: boolean;
+  readonly out: string;
+}
+
+export const USAGE = `usage: npm run bench -- [--contacts N] [--duration S] [--connections C] [--scenarios a,b]
+                            [--workers-scaling] [--workers-list 1,2] [--export] [--out DIR]`;
+
+export const EXPORT_SCALE = 1_000_000;
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  let contacts = 20_000;
+  let duration = 10;
+  let connections = 10;
+  let scenarios: string[] | undefined;
+  let workersScaling = false;
+  let workerCounts = [1, 2];
+  let forceExport = false;
+  let out = 'bench/results';
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`option ${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const positive = (): number => {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`option ${flag} needs a positive integer\n${USAGE}`);
+      return n;
+    };
+    switch (flag) {
+      case '--contacts': contacts = positive(); break;
+      case '--duration': duration = positive(); break;
+      case '--connections': connections = positive(); break;
+      case '--scenarios': scenarios = value().split(',').map((s) => s.trim()).filter((s) => s !== ''); break;
+      case '--workers-scaling': workersScaling = true; break;
+      case '--workers-list': workerCounts = value().split(',').map(Number); break;
+      case '--export': forceExport = true; break;
+      case '--out': out = value(); break;
+      case '--help': case '-h': console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+    }
+  }
+  if (workerCounts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--workers-list needs positive integers\n${USAGE}`);
+  return { contacts, duration, connections, scenarios, workersScaling, workerCounts, forceExport, out };
+}

@@ -1,0 +1,202 @@
+/**
+ * The raw floor: what the benchmark scenarios cost when written by hand. Express + better-sqlite3,
+ * one prepared statement (or a few) per scenario, the same JSON as the OData service (property
+ * names, @odata.context, nested complex values and expands, @odata.nextLink/$skiptoken format), and
+ * no OData parsing: requests are routed on the path and a few fixed query parameters.
+ *
+ *   node -r tsx/cjs bench/floor-server.ts --database <file> --port <p> --model-version <v>
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import express, { type Request, type Response } from 'express';
+
+const PAGE_SIZE = 100;
+const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false';
+const CONTACT_TYPES = ['Client', 'PastClient', 'Prospect', 'Vendor', 'Other'];
+
+type Sql = string | number | null;
+type Row = Record<string, Sql>;
+type Json = Record<string, unknown>;
+
+function option(name: string): string {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  if (v === undefined) throw new Error(`floor-server needs ${name}`);
+  return v;
+}
+
+const db = new BetterSqlite3(option('--database'));
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+const modelVersion = option('--model-version');
+
+const CONTACT_COLUMNS = `"Id", "Created", "Edited", "FirstName", "LastName", "FullName", "JobTitle", "EmailAddress", "BusinessPhone", "MobilePhone",
+  "BusinessAddress_Line1", "BusinessAddress_Line2", "BusinessAddress_City", "BusinessAddress_State", "BusinessAddress_PostalCode", "BusinessAddress_Country",
+  "HomeAddress_Line1", "HomeAddress_Line2", "HomeAddress_City", "HomeAddress_State", "HomeAddress_PostalCode", "HomeAddress_Country",
+  "BirthDate", "ContactType", "IsPrivate", "CompanyId", "OwnerId"`;
+
+const q = {
+  contactByKey: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" = ?`),
+  contactsTop: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "Id" LIMIT ?`),
+  contactsAfterId: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" > ? ORDER BY "Id" LIMIT ?`),
+  contactsByLastName: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName", "Id" LIMIT ?`),
+  contactsByLastNameAfter: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" > ? OR ("LastName" = ? AND "Id" > ?)
+    ORDER BY "LastName", "Id" LIMIT ?`),
+  contactsByLastNameAfterNull: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" IS NOT NULL OR "Id" > ?
+    ORDER BY "LastName", "Id" LIMIT ?`),
+  filterOrder: db.prepare(`SELECT "Id", "FullName", "EmailAddress" FROM "Contacts"
+    WHERE "LastName" >= ? AND "LastName" < ? AND "BusinessAddress_State" = ? ORDER BY "LastName", "FirstName", "Id" LIMIT ?`),
+  inGroup: db.prepare(`SELECT "Id", "FullName" FROM "Contacts" WHERE "Id" IN (SELECT cg."ContactId" FROM "Contact_Group" cg
+    JOIN "Groups" g ON g."Id" = cg."GroupId" WHERE g."Name" = ?) ORDER BY "Id" LIMIT ?`),
+  count: db.prepare('SELECT COUNT(*) AS n FROM "Contacts"').pluck(),
+  opportunities: db.prepare(`SELECT o."Id", o."Name", o."Amount", s."Id" AS "StageId", s."Name" AS "StageName", p."Id" AS "ProcessId",
+    p."Name" AS "ProcessName" FROM "Opportunities" o LEFT JOIN "Stages" s ON s."Id" = o."StageId" LEFT JOIN "Processes" p ON p."Id" = s."ProcessId"
+    ORDER BY o."Id" LIMIT ?`),
+  companies: db.prepare('SELECT "Id", "Name" FROM "Companies" ORDER BY "Id" LIMIT ?'),
+  companyContacts: db.prepare('SELECT "FullName" FROM "Contacts" WHERE "CompanyId" = ? ORDER BY "Id" LIMIT ?'),
+};
+
+function address(row: Row, prefix: string): Json | null {
+  const out: Json = {
+    Line1: row[`${prefix}_Line1`], Line2: row[`${prefix}_Line2`], City: row[`${prefix}_City`],
+    State: row[`${prefix}_State`], PostalCode: row[`${prefix}_PostalCode`], Country: row[`${prefix}_Country`],
+  };
+  return Object.values(out).some((v) => v !== null) ? out : null;
+}
+
+function contact(row: Row): Json {
+  return {
+    Id: row.Id, Created: row.Created, Edited: row.Edited, FirstName: row.FirstName, LastName: row.LastName, FullName: row.FullName,
+    JobTitle: row.JobTitle, EmailAddress: row.EmailAddress, BusinessPhone: row.BusinessPhone, MobilePhone: row.MobilePhone,
+    BusinessAddress: address(row, 'BusinessAddress'), HomeAddress: address(row, 'HomeAddress'), BirthDate: row.BirthDate,
+    ContactType: row.ContactType === null ? null : CONTACT_TYPES[Number(row.ContactType)] ?? String(row.ContactType),
+    IsPrivate: row.IsPrivate === null ? null : row.IsPrivate === 1, CompanyId: row.CompanyId, OwnerId: row.OwnerId,
+  };
+}
+
+function root(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}/odata`;
+}
+
+function send(res: Response, body: Json): void {
+  res.status(200).type(JSON_TYPE).send(JSON.stringify(body));
+}
+
+function fail(res: Response, status: number, message: string): void {
+  res.status(status).type('application/json').send(JSON.stringify({ error: { code: 'FLOOR', message } }));
+}
+
+function top(params: URLSearchParams): number {
+  const n = Number(params.get('$top') ?? PAGE_SIZE);
+  return Math.min(PAGE_SIZE, Number.isInteger(n) && n >= 0 ? n : PAGE_SIZE);
+}
+
+function skiptoken(values: readonly Sql[]): string {
+  return Buffer.from(JSON.stringify({ m: modelVersion, v: values })).toString('base64url');
+}
+
+/** `Contacts` and `Contacts?$orderby=LastName`, with the service's keyset $skiptoken. */
+function contactPages(req: Request, res: Response, params: URLSearchParams): void {
+  const byLastName = params.get('$orderby') === 'LastName';
+  const token = params.get('$skiptoken');
+  let after: Sql[] | undefined;
+  if (token !== null) {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: Sql[] };
+    after = parsed.v;
+  }
+  const limit = PAGE_SIZE + 1;
+  let rows: Row[];
+  if (!after) rows = (byLastName ? q.contactsByLastName : q.contactsTop).all(limit) as Row[];
+  else if (!byLastName) rows = q.contactsAfterId.all(after[0], limit) as Row[];
+  else if (after[0] === null) rows = q.contactsByLastNameAfterNull.all(after[1], limit) as Row[];
+  else rows = q.contactsByLastNameAfter.all(after[0], after[0], after[1], limit) as Row[];
+  const more = rows.length > PAGE_SIZE;
+  const page = more ? rows.slice(0, PAGE_SIZE) : rows;
+  const body: Json = { '@odata.context': `${root(req)}/$metadata#Contacts`, value: page.map(contact) };
+  if (more) {
+    const last = page[page.length - 1];
+    const values = byLastName ? [last.LastName, last.Id] : [last.Id];
+    body['@odata.nextLink'] = `${root(req)}/Contacts?${byLastName ? '$orderby=LastName&' : ''}$skiptoken=${skiptoken(values)}`;
+  }
+  send(res, body);
+}
+
+function contacts(req: Request, res: Response, params: URLSearchParams): void {
+  const filter = params.get('$filter');
+  if (filter !== null) {
+    const any = /^Groups\/any\(g:g\/Name eq '(.*)'\)$/.exec(filter);
+    if (any) {
+      const rows = q.inGroup.all(any[1].replace(/''/g, "'"), top(params)) as Row[];
+      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName)`, value: rows });
+    }
+    const sw = /^startswith\(LastName,'([^']+)'\) and BusinessAddress\/State eq '([^']*)'$/.exec(filter);
+    if (sw) {
+      const prefix = sw[1];
+      const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+      const rows = q.filterOrder.all(prefix, upper, sw[2], top(params)) as Row[];
+      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName,EmailAddress)`, value: rows });
+    }
+    return fail(res, 400, `the floor does not answer $filter=${filter}`);
+  }
+  if (params.has('$top') && !params.has('$orderby') && !params.has('$skiptoken')) {
+    const rows = q.contactsTop.all(top(params)) as Row[];
+    return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts`, value: rows.map(contact) });
+  }
+  contactPages(req, res, params);
+}
+
+function opportunities(req: Request, res: Response, params: URLSearchParams): void {
+  const rows = q.opportunities.all(top(params)) as Row[];
+  send(res, {
+    '@odata.context': `${root(req)}/$metadata#Opportunities(Id,Name,Amount,Stage(Name,Process(Name)))`,
+    value: rows.map((r) => ({
+      Id: r.Id, Name: r.Name, Amount: r.Amount,
+      Stage: r.StageId === null ? null : { Name: r.StageName, Process: r.ProcessId === null ? null : { Name: r.ProcessName } },
+    })),
+  });
+}
+
+function companies(req: Request, res: Response, params: URLSearchParams): void {
+  const rows = q.companies.all(top(params)) as Row[];
+  send(res, {
+    '@odata.context': `${root(req)}/$metadata#Companies(Id,Name,Contacts(FullName))`,
+    value: rows.map((r) => ({ Id: r.Id, Name: r.Name, Contacts: q.companyContacts.all(r.Id, 5) })),
+  });
+}
+
+const BY_KEY = /^\/odata\/Contacts\(([0-9a-fA-F-]{36})\)$/;
+
+const app = express();
+app.disable('x-powered-by');
+app.disable('etag');
+app.use((req: Request, res: Response) => {
+  const url = req.originalUrl;
+  const qm = url.indexOf('?');
+  const path = qm < 0 ? url : url.slice(0, qm);
+  const params = new URLSearchParams(qm < 0 ? '' : url.slice(qm + 1));
+  try {
+    switch (path) {
+      case '/odata': case '/odata/':
+        return send(res, { '@odata.context': `${root(req)}/$metadata`, value: [] });
+      case '/odata/Contacts': return contacts(req, res, params);
+      case '/odata/Contacts/$count':
+        res.status(200).type('text/plain').send(String(q.count.get()));
+        return;
+      case '/odata/Opportunities': return opportunities(req, res, params);
+      case '/odata/Companies': return companies(req, res, params);
+    }
+    const key = BY_KEY.exec(path);
+    if (key) {
+      const row = q.contactByKey.get(key[1].toLowerCase()) as Row | undefined;
+      if (!row) return fail(res, 404, 'no such contact');
+      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts/$entity`, ...contact(row) });
+    }
+    fail(res, 404, `the floor does not answer ${path}`);
+  } catch (err) {
+    fail(res, 500, err instanceof Error ? err.message : String(err));
+  }
+});
+
+const server = app.listen(Number(option('--port')), '127.0.0.1');
+const shutdown = () => server.close(() => { db.close(); process.exit(0); });
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

@@ -1,0 +1,131 @@
+/**
+ * Child processes under test: the OData service (compiled, `node dist/src/main.js`) and the raw floor
+ * (bench/floor-server.ts through tsx). Waits for readiness, samples resident memory from /proc, stops
+ * them with SIGTERM.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const READY_TIMEOUT_MS = 60_000;
+
+export interface ChildServer {
+  readonly name: string;
+  readonly pid: number;
+  /** Service root, e.g. http://127.0.0.1:41234/odata */
+  readonly root: string;
+  /** Resident set size now, in bytes, summed over the process and its children (cluster workers). */
+  rss(): number;
+  /** Peak resident set size (VmHWM) so far, summed likewise. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Compiles the service to dist/ (production-like: plain node, no transpiler at run time). */
+export function buildService(warn: (line: string) => void): void {
+  const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+  const main = path.join(ROOT, 'dist', 'src', 'main.js');
+  const before = fs.existsSync(main) ? fs.statSync(main).mtimeMs : 0;
+  const result = spawnSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status === 0) return;
+  // tsc still emits on type errors (e.g. another engineer's work in progress); run that, but say so.
+  const emitted = fs.existsSync(main) && fs.statSync(main).mtimeMs > before;
+  if (!emitted) throw new Error(`tsc -p tsconfig.build.json failed:\n${result.stdout}${result.stderr}`);
+  warn(`WARNING: tsc reported type errors; benchmarking the emitted JavaScript anyway:\n${result.stdout.trim()}`);
+}
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const c of children.split(/\s+/).filter((x) => x !== '')) out.push(...processTree(Number(c)));
+  } catch {
+    // the process is gone or /proc is not Linux's
+  }
+  return out;
+}
+
+async function waitReady(root: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before it was ready:\n${output()}`);
+    try {
+      const res = await fetch(`${root}/`);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${root} not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output()}`);
+}
+
+async function startChild(name: string, args: readonly string[], port: number): Promise<ChildServer> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  let output = '';
+  const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${name}`);
+  const root = `http://127.0.0.1:${port}/odata`;
+  try {
+    await waitReady(root, child, () => output);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const sum = (field: 'VmRSS' | 'VmHWM') => processTree(pid).reduce((n, p) => n + statusField(p, field), 0);
+  return {
+    name, pid, root,
+    rss: () => sum('VmRSS'),
+    peakRss: () => sum('VmHWM'),
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** The service in production settings: warn-level logging (no per-request lines), no seeding. */
+export async function startService(database: string, workers = 1): Promise<ChildServer> {
+  const port = await freePort();
+  const args = [path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
+    '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers)];
+  return startChild(workers > 1 ? `service x${workers}` : 'service', args, port);
+}
+
+export async function startFloor(database: string, modelVersion: string): Promise<ChildServer> {
+  const port = await freePort();
+  const args = ['-r', 'tsx/cjs', path.join(ROOT, 'bench', 'floor-server.ts'), '--database', database, '--port', String(port),
+    '--model-version', modelVersion];
+  return startChild('floor', args, port);
+}

@@ -1,0 +1,133 @@
+/** Result rows, the console table, the markdown table and the JSON file bench/results/<date>-<commit>.json. */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadResult } from './load';
+
+export interface ScenarioRow {
+  readonly name: string;
+  readonly description: string;
+  readonly status: 'ok' | 'skipped' | 'failed';
+  readonly note?: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly service?: LoadResult;
+  readonly floor?: LoadResult;
+  /** service req/s over floor req/s */
+  readonly ratio?: number;
+  readonly target?: string;
+  readonly meetsTarget?: boolean;
+  readonly warnings: readonly string[];
+}
+
+export interface ExportResult {
+  readonly server: string;
+  readonly rows: number;
+  readonly pages: number;
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+  readonly peakRssBytes: number;
+}
+
+export interface ScalingRow {
+  readonly name: string;
+  /** workers → req/s */
+  readonly rps: Readonly<Record<string, number>>;
+  readonly p50Ms: Readonly<Record<string, number>>;
+  readonly scaling: number;
+}
+
+export interface BenchReport {
+  readonly date: string;
+  readonly commit: string;
+  readonly dirty: boolean;
+  readonly machine: { readonly cpuModel: string; readonly cpus: number; readonly totalMemoryBytes: number; readonly node: string; readonly os: string };
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly rows: readonly ScenarioRow[];
+  readonly pageDeep?: { readonly deepOverFirstP50: number; readonly deepOverFirstMean: number; readonly target: number; readonly meetsTarget: boolean };
+  readonly export?: readonly ExportResult[];
+  readonly workersScaling?: { readonly workers: readonly number[]; readonly rows: readonly ScalingRow[]; readonly geometricMean: number };
+  readonly memory?: Readonly<Record<string, number>>;
+  readonly failed: boolean;
+  readonly failures: readonly string[];
+}
+
+function git(args: readonly string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
+}
+
+export function gitCommit(): { commit: string; dirty: boolean } {
+  return { commit: git(['rev-parse', 'HEAD']) || 'unknown', dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '' };
+}
+
+export function machineFacts(): BenchReport['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown', cpus: cpus.length, totalMemoryBytes: os.totalmem(), node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+const num = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+function cells(r: ScenarioRow): string[] {
+  if (r.status === 'skipped') return [r.name, `skipped: ${r.note ?? ''}`, '', '', '', '', '', '', '', ''];
+  const errors = (x?: LoadResult) => (x ? x.non2xx + x.errors : 0);
+  return [
+    r.name, num(r.service?.rps), num(r.service?.p50Ms, 1), num(r.service?.p99Ms, 1),
+    num(r.floor?.rps), num(r.floor?.p50Ms, 1), num(r.floor?.p99Ms, 1), num(r.ratio, 2),
+    String(errors(r.service) + errors(r.floor)), r.target ? `${r.meetsTarget ? 'ok' : 'MISS'} (${r.target})` : '',
+  ];
+}
+
+const HEADER = ['scenario', 'svc req/s', 'svc p50 ms', 'svc p99 ms', 'floor req/s', 'floor p50 ms', 'floor p99 ms', 'svc/floor', 'errors', 'target'];
+
+export function consoleTable(rows: readonly ScenarioRow[]): string {
+  const body = rows.map(cells);
+  const measured = body.filter((_, i) => rows[i].status !== 'skipped');
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...measured.map((r) => r[i].length)));
+  const line = (r: readonly string[], skipped: boolean) => (skipped
+    ? `${r[0].padEnd(widths[0])}  ${r[1]}`
+    : r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  return [line(HEADER, false), ...body.map((r, i) => line(r, rows[i].status === 'skipped'))].join('\n');
+}
+
+export function markdownTable(rows: readonly ScenarioRow[]): string {
+  const out = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const r of rows) {
+    const c = cells(r);
+    out.push(r.status === 'skipped' ? `| ${c[0]} | ${c[1]} |${' |'.repeat(HEADER.length - 2)}` : `| ${c.join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+export function exportTable(results: readonly ExportResult[]): string {
+  return results.map((e) => `${e.server.padEnd(8)} ${e.rows} rows in ${e.pages} pages, ${e.seconds.toFixed(1)} s = ${e.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${mb(e.peakRssBytes)}`).join('\n');
+}
+
+export function scalingTable(workers: readonly number[], rows: readonly ScalingRow[], geometricMean: number): string {
+  const header = ['scenario', ...workers.map((w) => `${w}w req/s`), ...workers.map((w) => `${w}w p50 ms`), `x${workers[workers.length - 1]}/x${workers[0]}`];
+  const body = rows.map((r) => [r.name, ...workers.map((w) => num(r.rps[w])), ...workers.map((w) => num(r.p50Ms[w], 1)), num(r.scaling, 2)]);
+  body.push(['geometric mean', ...workers.map(() => ''), ...workers.map(() => ''), num(geometricMean, 2)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  return [header, ...body].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+export { mb };
+
+/** Writes <out>/<YYYY-MM-DD>-<shortcommit>[-suffix].json and returns its path. */
+export function writeReport(out: string, report: BenchReport, suffix = ''): string {
+  fs.mkdirSync(out, { recursive: true });
+  const short = report.commit === 'unknown' ? 'nocommit' : report.commit.slice(0, 7);
+  const file = path.join(out, `${report.date.slice(0, 10)}-${short}${suffix}.json`);
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+  return file;
+}

@@ -1,0 +1,157 @@
+/**
+ * The benchmark scenarios: one request each (paths relative to the service root), how to compare the
+ * service's answer with the floor's, and the target. Scenarios the service does not implement yet
+ * carry `pending`: the runner probes them and reports "skipped: <pending>" until the service answers
+ * 2xx, so they start being measured without changes here.
+ */
+import type { ScenarioParams } from './database';
+
+export interface RequestSpec {
+  readonly method: 'GET' | 'POST';
+  /** Relative to the service root, already URL-encoded. */
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** rows: same `value` rows in the same order; entity: same single entity; text: same raw body; none: service only. */
+export type Compare = 'rows' | 'entity' | 'text' | 'none';
+
+export interface ScenarioContext {
+  readonly params: ScenarioParams;
+  /** The service root (to resolve requests that depend on the service's answers, like next links). */
+  readonly serviceRoot: string;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** --scenarios selects a scenario by its name or by this (page_first runs as part of page_deep). */
+  readonly partOf?: string;
+  readonly description: string;
+  readonly compare: Compare;
+  /** Whether the raw floor answers it. */
+  readonly floor: boolean;
+  /** Read scenarios with a floor: minimum service/floor req/s. */
+  readonly targetRatio?: number;
+  /** Why the service may not answer yet; the scenario is skipped while the service refuses it. */
+  readonly pending?: string;
+  /** Runs only on request (e.g. export_1m at --contacts 1000000); handled by its own runner. */
+  readonly special?: 'export';
+  request(ctx: ScenarioContext): RequestSpec | Promise<RequestSpec>;
+}
+
+export const READ_TARGET = 0.5;
+/** page_deep: deep-page latency over first-page latency. */
+export const PAGE_DEEP_TARGET = 2;
+/** page_deep benchmarks the page starting at this row. */
+export const DEEP_ROW = 5000;
+export const PAGE_SIZE = 100;
+
+const get = (path: string): RequestSpec => ({ method: 'GET', path: encodeURI(path) });
+
+/** OData string literal inside a URL: quotes doubled, then percent-encoded. */
+function literal(value: string): string {
+  return `'${encodeURIComponent(value.replace(/'/g, "''"))}'`;
+}
+
+function relative(root: string, url: string): string {
+  if (!url.startsWith(root + '/')) throw new Error(`next link ${url} is not under ${root}`);
+  return url.slice(root.length + 1);
+}
+
+/** Follows @odata.nextLink from the first page until the page that starts at `row`; returns its relative URL. */
+export async function resolvePage(root: string, first: string, row: number): Promise<string> {
+  let path = first;
+  for (let at = 0; at < row; at += PAGE_SIZE) {
+    const res = await fetch(`${root}/${path}`);
+    const body = (await res.json()) as { value?: unknown[]; '@odata.nextLink'?: string };
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+    if (body.value?.length !== PAGE_SIZE) throw new Error(`GET ${path}: expected the default page size ${PAGE_SIZE}, got ${body.value?.length} rows`);
+    const next = body['@odata.nextLink'];
+    if (!next) throw new Error(`GET ${path}: no @odata.nextLink before row ${row}`);
+    path = relative(root, next);
+  }
+  return path;
+}
+
+function jsonBatch(requests: readonly object[]): RequestSpec {
+  return { method: 'POST', path: '$batch', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ requests }) };
+}
+
+function changeset(size: number): RequestSpec {
+  return jsonBatch(Array.from({ length: size }, (_, i) => ({
+    id: String(i + 1), atomicityGroup: 'g1', method: 'POST', url: 'Notes',
+    headers: { 'content-type': 'application/json' }, body: { Text: `bench note ${i + 1}`, IsPrivate: false },
+  })));
+}
+
+const FIRST_PAGE = 'Contacts?$orderby=LastName';
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'by_key', description: 'one contact by key', compare: 'entity', floor: true, targetRatio: READ_TARGET,
+    request: ({ params }) => get(`Contacts(${params.contactId})`),
+  },
+  {
+    name: 'list_top50', description: '50 full contacts', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: () => get('Contacts?$top=50'),
+  },
+  {
+    name: 'filter_order', description: 'startswith + complex property filter, 2-key order, $select', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: () => get("Contacts?$filter=startswith(LastName,'S') and BusinessAddress/State eq 'CA'&$orderby=LastName,FirstName&$top=50&$select=Id,FullName,EmailAddress"),
+  },
+  {
+    name: 'expand_2lvl', description: 'opportunities with Stage and its Process', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: () => get('Opportunities?$top=20&$select=Id,Name,Amount&$expand=Stage($select=Name;$expand=Process($select=Name))'),
+  },
+  {
+    name: 'expand_collection', description: 'companies with their first 5 contacts', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: () => get('Companies?$top=20&$select=Id,Name&$expand=Contacts($select=FullName;$top=5)'),
+  },
+  {
+    name: 'count', description: 'Contacts/$count', compare: 'text', floor: true, targetRatio: READ_TARGET,
+    request: () => get('Contacts/$count'),
+  },
+  {
+    name: 'any_lambda', description: 'contacts in a group (any over a link table)', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: ({ params }) => ({ method: 'GET', path: `Contacts?$filter=Groups/any(g:g/Name%20eq%20${literal(params.groupName)})&$top=50&$select=Id,FullName` }),
+  },
+  {
+    name: 'page_first', partOf: 'page_deep', description: `first page of ${FIRST_PAGE}`, compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: () => get(FIRST_PAGE),
+  },
+  {
+    name: 'page_deep', description: `the page starting at row ${DEEP_ROW} (next links from ${FIRST_PAGE})`, compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    request: async ({ serviceRoot }) => ({ method: 'GET', path: await resolvePage(serviceRoot, encodeURI(FIRST_PAGE), DEEP_ROW) }),
+  },
+  {
+    name: 'apply_groupby', description: 'opportunity totals by status', compare: 'none', floor: false, pending: 'not implemented ($apply)',
+    request: () => get('Opportunities?$apply=groupby((Status),aggregate(Amount with sum as Total))'),
+  },
+  {
+    name: 'batch_read_10', description: '$batch of 10 reads', compare: 'none', floor: false, pending: 'not implemented (issue 4: $batch)',
+    request: ({ params }) => jsonBatch(Array.from({ length: 10 }, (_, i) => ({
+      id: String(i + 1), method: 'GET', url: i % 2 === 0 ? `Contacts(${params.contactId})` : 'Contacts?$top=10&$select=Id,FullName',
+    }))),
+  },
+  {
+    name: 'batch_write_changeset_100', description: '$batch: one change set creating 100 notes', compare: 'none', floor: false,
+    pending: 'not implemented (issue 4: $batch)', request: () => changeset(100),
+  },
+  {
+    name: 'batch_write_changeset_1000', description: '$batch: one change set creating 1000 notes', compare: 'none', floor: false,
+    pending: 'not implemented (issue 4: $batch)', request: () => changeset(1000),
+  },
+  {
+    name: 'export_1m', description: 'read all Contacts through next links (rows/s, peak RSS)', compare: 'none', floor: true, special: 'export',
+    request: () => get('Contacts'),
+  },
+];
+
+export function selectScenarios(names: readonly string[] | undefined): Scenario[] {
+  if (!names) return [...SCENARIOS];
+  const known = new Set(SCENARIOS.map((s) => s.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  return SCENARIOS.filter((s) => names.includes(s.name) || (s.partOf !== undefined && names.includes(s.partOf)));
+}

@@ -1,7 +1,7 @@
 /**
  * Compiles planned expressions to SQL fragments. Column references name their scope; single-valued
- * navigation paths become LEFT JOINs registered on that scope; any/all and path restrictions become
- * correlated subqueries.
+ * navigation paths become LEFT JOINs registered on that scope; any/all become semi-joins (IN) and
+ * path restrictions key subqueries.
  *
  *   Contacts?$filter=Company/Name eq 'X'
  *   → … FROM "Contacts" AS "s0" LEFT JOIN "Companies" AS "s0_Company" ON "s0_Company"."Id" = "s0"."CompanyId"
@@ -69,17 +69,14 @@ export class ExpressionCompiler {
       case 'not': return sql`(NOT ${this.condition(e.operand)})`;
       case 'arithmetic': return this.arithmetic(e);
       case 'negate': return sql`(- ${this.compile(e.operand)})`;
-      case 'function': return this.dialect.functions[e.fn](e.args.map((a) => ({ sql: this.compile(a), type: argType(typeOf(a)) })));
+      case 'function': return this.dialect.functions[e.fn](e.args.map((a) => ({
+        sql: this.compile(a), type: argType(typeOf(a)), literal: a.kind === 'literal' ? a.value : undefined,
+      })));
       case 'in':
         if (e.list.length === 0) return raw('(1 = 0)');
         return sql`(${this.compile(e.left)} IN (${join(e.list.map((x) => this.compile(x)), ', ')}))`;
-      case 'exists': {
-        // all(): a member whose predicate is null (unknown) is a counterexample too, so test `IS NOT TRUE`.
-        const predicate = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
-        const body = this.correlated(e.correlation, predicate, raw('1'));
-        return e.negated ? sql`(NOT EXISTS (${body}))` : sql`(EXISTS (${body}))`;
-      }
-      case 'count': return sql`(${this.correlated(e.correlation, undefined, raw('COUNT(*)'))})`;
+      case 'exists': return this.exists(e);
+      case 'count': return this.count(e.correlation);
       case 'search-term': {
         if (e.columns.length === 0) return raw('(1 = 0)');
         const pattern = `%${escapeLike(e.text)}%`;
@@ -127,30 +124,44 @@ export class ExpressionCompiler {
     }
   }
 
-  /** SELECT <what> FROM target rows related to the outer scope's row [AND predicate]; the predicate is compiled first, so its joins exist. */
-  private correlated(c: Correlation, pred: Fragment | undefined, what: Fragment): Fragment {
+  /**
+   * The rows of a correlation's target and the column that holds the outer row's key.
+   * The caller compiles any predicate first, so the scope's joins are registered.
+   */
+  private related(c: Correlation): { from: Fragment; holder: Fragment; outer: Fragment } {
     const alias = scopeAlias(c.scope);
     const outer = id(`${scopeAlias(c.outerScope)}.${c.outerKey}`);
     const joins = this.joins.for(c.scope);
-    let from: Fragment;
-    let where: Fragment;
     switch (c.storage.kind) {
       case 'reverse-foreign-key':
-        from = sql`${id(c.table)} AS ${id(alias)} ${joins}`;
-        where = sql`${id(`${alias}.${c.storage.targetColumn}`)} = ${outer}`;
-        break;
+        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.storage.targetColumn}`), outer };
       case 'link-table': {
         const link = `${alias}_link`;
-        from = sql`${id(c.storage.table)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`;
-        where = sql`${id(`${link}.${c.storage.sourceColumn}`)} = ${outer}`;
-        break;
+        return {
+          from: sql`${id(c.storage.table)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
+          holder: id(`${link}.${c.storage.sourceColumn}`), outer,
+        };
       }
       case 'foreign-key':
-        from = sql`${id(c.table)} AS ${id(alias)} ${joins}`;
-        where = sql`${id(`${alias}.${c.targetKey}`)} = ${outer}`;
-        break;
+        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.targetKey}`), outer };
     }
-    return pred ? sql`SELECT ${what} FROM ${from} WHERE ${where} AND ${pred}` : sql`SELECT ${what} FROM ${from} WHERE ${where}`;
+  }
+
+  /**
+   * any()/all() as a semi-join: `outer IN (SELECT holder … WHERE pred)`. Unlike a correlated EXISTS,
+   * the engine can start from the few related rows instead of probing every outer row.
+   */
+  private exists(e: PlanExpr & { kind: 'exists' }): Fragment {
+    // all(): a member whose predicate is null (unknown) is a counterexample too, so test `IS NOT TRUE`.
+    const pred = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
+    const { from, holder, outer } = this.related(e.correlation);
+    const where = pred ? sql`${holder} IS NOT NULL AND ${pred}` : sql`${holder} IS NOT NULL`;
+    return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (SELECT ${holder} FROM ${from} WHERE ${where}))`;
+  }
+
+  private count(c: Correlation): Fragment {
+    const { from, holder, outer } = this.related(c);
+    return sql`(SELECT COUNT(*) FROM ${from} WHERE ${holder} = ${outer})`;
   }
 }
 

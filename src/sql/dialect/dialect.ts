@@ -10,6 +10,8 @@ import type { Fragment } from '../fragment';
 export interface FunctionArgument {
   readonly sql: Fragment;
   readonly type: PrimitiveTypeName | 'null' | 'enum';
+  /** the value, when the argument is a literal (lets a dialect pick an index-friendly form) */
+  readonly literal?: string | number | boolean;
 }
 
 export type FunctionCompiler = (args: readonly FunctionArgument[]) => Fragment;

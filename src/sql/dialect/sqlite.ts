@@ -16,7 +16,12 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   functions: {
     contains: ([a, b]) => sql`(instr(${a.sql}, ${b.sql}) > 0)`,
-    startswith: ([a, b]) => sql`(substr(${a.sql}, 1, length(${b.sql})) = ${b.sql})`,
+    startswith: ([a, b]) => {
+      const exact = sql`(substr(${a.sql}, 1, length(${b.sql})) = ${b.sql})`;
+      const upper = typeof b.literal === 'string' ? prefixUpperBound(b.literal) : undefined;
+      // A literal prefix also becomes a range the column's index can serve (BINARY collation orders by code point).
+      return upper === undefined ? exact : sql`(${a.sql} >= ${b.literal} AND ${a.sql} < ${upper} AND ${exact})`;
+    },
     endswith: ([a, b]) => sql`(length(${b.sql}) = 0 OR substr(${a.sql}, -length(${b.sql})) = ${b.sql})`,
     length: ([a]) => sql`length(${a.sql})`,
     indexof: ([a, b]) => sql`(instr(${a.sql}, ${b.sql}) - 1)`,
@@ -57,3 +62,11 @@ export const sqliteDialect: Dialect = {
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,
 };
+
+/** The smallest string greater than every string starting with `prefix`, when one is easy to name. */
+function prefixUpperBound(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (last >= 0xd7ff) return undefined;
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}

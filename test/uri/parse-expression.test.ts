@@ -1,5 +1,5 @@
 /** Unit tests for the common-expression parser: precedence, lambdas, literals, lists, error positions. */
-import { UriError } from '../../src/errors/odata-error';
+import { uriErrorOf } from '../helpers/errors';
 import type { Expr, Literal } from '../../src/uri/ast';
 import { parseExpression } from '../../src/uri/parse-expression';
 import { expressionContext } from '../../src/uri/parse-query-options';
@@ -42,15 +42,7 @@ const literal = (text: string): Literal => {
   return e.literal;
 };
 
-function errorOf(run: () => unknown): UriError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof UriError) return err;
-    throw err;
-  }
-  throw new Error('expected a UriError');
-}
+const errorOf = uriErrorOf;
 
 describe('operator precedence', () => {
   it.each([

@@ -1,17 +1,9 @@
 /** Unit tests for the URL entry points: resource paths, query options, $expand, $search, decoding, errors. */
-import { UriError } from '../../src/errors/odata-error';
+import { uriErrorOf } from '../helpers/errors';
 import type { ExpandItem, SearchExpr } from '../../src/uri/ast';
 import { parseQueryString, parseResourcePath, parseUri } from '../../src/uri/parse-uri';
 
-function errorOf(run: () => unknown): UriError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof UriError) return err;
-    throw err;
-  }
-  throw new Error('expected a UriError');
-}
+const errorOf = uriErrorOf;
 
 const options = (query: string) => parseQueryString(query).options;
 

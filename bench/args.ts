@@ -1,4 +1,5 @@
 /** Command-line flags of `npm run bench`. */
+import { readFlags } from '../src/cli-flags';
 
 export interface BenchOptions {
   readonly contacts: number;
@@ -28,19 +29,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   let workerCounts = [1, 2];
   let forceExport = false;
   let out = 'bench/results';
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`option ${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const positive = (): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`option ${flag} needs a positive integer\n${USAGE}`);
-      return n;
-    };
-    switch (flag) {
+  for (const flag of readFlags(argv, USAGE)) {
+    const positive = () => flag.integer(1);
+    const value = () => flag.value();
+    switch (flag.name) {
       case '--contacts': contacts = positive(); break;
       case '--duration': duration = positive(); break;
       case '--connections': connections = positive(); break;
@@ -50,7 +42,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--export': forceExport = true; break;
       case '--out': out = value(); break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+      default: throw new Error(`unknown option ${flag.name}\n${USAGE}`);
     }
   }
   if (workerCounts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--workers-list needs positive integers\n${USAGE}`);

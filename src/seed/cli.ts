@@ -1,6 +1,7 @@
 /** `npm run seed -- --contacts N [--database path-or-url] [--reset] [--seed N]`: migrates, loads the demo data, prints the elapsed time. */
 import fs from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
+import { readFlags } from '../cli-flags';
 import { loadConfig } from '../config';
 import { openDatabase, type Database } from '../db/connect';
 import { migrateToLatest, rollbackAll } from '../db/migrate';
@@ -22,25 +23,16 @@ function parseArgs(argv: readonly string[]): CliOptions {
   let database = defaults.database;
   let reset = false;
   let seed: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`option ${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const integer = (): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 0) throw new Error(`option ${flag} needs a non-negative integer\n${USAGE}`);
-      return n;
-    };
-    switch (flag) {
+  for (const flag of readFlags(argv, USAGE)) {
+    const integer = () => flag.integer(0);
+    const value = () => flag.value();
+    switch (flag.name) {
       case '--contacts': contacts = integer(); break;
       case '--database': case '--db': database = value(); break;
       case '--reset': reset = true; break;
       case '--seed': seed = integer(); break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
+      default: throw new Error(`unknown option ${flag.name}\n${USAGE}`);
     }
   }
   return { contacts, database, reset, seed };

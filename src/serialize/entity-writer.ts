@@ -77,8 +77,8 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
   const typeName = `#${plan.entityType.qualifiedName}`;
   return (node) => {
     const out: Record<string, unknown> = {};
+    const idUrl = full ? entityId(plan.entitySet, node.row) : '';
     if (full) {
-      const idUrl = entityId(plan.entitySet, node.row);
       out['@odata.type'] = typeName;
       out['@odata.id'] = `${ctx.serviceRoot}/${idUrl}`;
       out['@odata.editLink'] = idUrl;
@@ -92,7 +92,6 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
       else out[e.navigation] = child ? write(child) : null;
     }
     if (full) {
-      const idUrl = entityId(plan.entitySet, node.row);
       for (const nav of plan.entityType.navigations) out[`${nav.name}@odata.navigationLink`] = `${idUrl}/${nav.name}`;
     }
     return out;

@@ -9,8 +9,8 @@ export interface MetadataLimits {
   readonly pageSize: number;
 }
 
-/** Writes (POST/PATCH/PUT/DELETE) are not implemented yet: flip this one flag when they are. */
-export const WRITES_SUPPORTED = false;
+/** Writes (POST/PATCH/PUT/DELETE) on every entity set. */
+export const WRITES_SUPPORTED = true;
 /** `$batch` arrives later. */
 export const BATCH_SUPPORTED = false;
 /** `Prefer: respond-async` is not supported. */
@@ -46,11 +46,12 @@ export const FILTER_FUNCTIONS: readonly string[] = [
 
 /**
  * The annotation value types this module emits whose XML form differs from a plain string (see
- * renderCsdlXml). Only the enumeration-typed ConformanceLevel today; add Edm.PropertyPath for
- * Core.OptimisticConcurrency when ETags arrive. A test checks this against the OASIS vocabularies.
+ * renderCsdlXml): the enumeration-typed ConformanceLevel and the property paths of
+ * Core.OptimisticConcurrency (declared in the model). A test checks this against the OASIS vocabularies.
  */
 export const CAPABILITY_VALUE_TYPES: CsdlValueTypes = {
   [`${CAP}.ConformanceLevel`]: `${CAP}.ConformanceLevelType`,
+  [`${CORE}.OptimisticConcurrency`]: 'Edm.PropertyPath',
 };
 
 function containerAnnotations(): Json {

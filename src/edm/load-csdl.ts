@@ -13,6 +13,7 @@ import {
 
 type Json = Record<string, unknown>;
 const COMPUTED = '@Org.OData.Core.V1.Computed';
+const CONCURRENCY = '@Org.OData.Core.V1.OptimisticConcurrency';
 
 /** metadata/ at the project root, found from both src/edm and the compiled dist/src/edm */
 export const DEFAULT_CSDL_PATH = findUp(path.join('metadata', 'crm.csdl.json'), __dirname);
@@ -117,7 +118,12 @@ export function loadModel(csdl: Json): EdmModel {
     const entityType = entityTypes.get(String(s.$Type));
     if (!entityType) throw new Error(`entity set ${name}: unknown type ${String(s.$Type)}`);
     const bindings = new Map(Object.entries((s.$NavigationPropertyBinding as Record<string, string>) ?? {}));
-    entitySets.set(name, { name, entityType, navigationBindings: bindings });
+    const concurrency = (s[CONCURRENCY] as string[] | undefined) ?? [];
+    for (const p of concurrency) {
+      const prop = entityType.properties.find((x) => x.name === p);
+      if (!prop || prop.type.kind === 'complex' || prop.collection) throw new Error(`entity set ${name}: OptimisticConcurrency names ${p}, not a primitive property`);
+    }
+    entitySets.set(name, { name, entityType, navigationBindings: bindings, concurrency });
   }
   const version = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
   return { version, namespace, containerName, entitySets, entityTypes, complexTypes, enumTypes, csdl };

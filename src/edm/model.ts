@@ -76,6 +76,8 @@ export interface EdmEntitySet {
   readonly entityType: EdmEntityType;
   /** navigation name → target entity set name */
   readonly navigationBindings: ReadonlyMap<string, string>;
+  /** Core.OptimisticConcurrency: the properties whose values make up the ETag (empty: no ETag) */
+  readonly concurrency: readonly string[];
 }
 
 export interface EdmModel {

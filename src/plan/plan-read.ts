@@ -67,7 +67,8 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
 
   const selection = planSelect(type, options.select, label ? `${label} $select` : '$select');
   const expand = planExpand(ctx, set, options, read);
-  const needed = new Set<string>([...type.key, ...columnsOfSelection(selection.properties)]);
+  // The ETag's properties are always read: every entity in a response carries @odata.etag.
+  const needed = new Set<string>([...type.key, ...set.concurrency, ...columnsOfSelection(selection.properties)]);
   for (const e of expand) needed.add(e.parentColumn);
   const allColumns = columnsOf(type).map((c) => c.column);
   const columns = allColumns.filter((c) => needed.has(c));

@@ -6,6 +6,7 @@ import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
 import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
 import type { RowNode } from '../sql/execute';
+import { etagOf } from './etag';
 import type { JsonFormat } from './format';
 
 export type EntityWriter = (node: RowNode) => Record<string, unknown>;
@@ -75,14 +76,16 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
   const expandWriters = plan.expand.map((e) => ({ e, write: e.refOnly ? refWriter(ctx, e) : buildEntityWriter(ctx, e.read) }));
   const full = ctx.format.metadata === 'full';
   const typeName = `#${plan.entityType.qualifiedName}`;
+  const withEtag = ctx.format.metadata !== 'none' && plan.entitySet.concurrency.length > 0;
   return (node) => {
     const out: Record<string, unknown> = {};
     const idUrl = full ? entityId(plan.entitySet, node.row) : '';
     if (full) {
       out['@odata.type'] = typeName;
       out['@odata.id'] = `${ctx.serviceRoot}/${idUrl}`;
-      out['@odata.editLink'] = idUrl;
     }
+    if (withEtag) out['@odata.etag'] = etagOf(plan.entitySet, node.row, ctx.dialect);
+    if (full) out['@odata.editLink'] = idUrl;
     writeProperties(ctx, plan.select, node.row, out, false);
     for (const { e, write } of expandWriters) {
       if (node.counts.has(e.navigation)) out[`${e.navigation}@odata.count`] = node.counts.get(e.navigation);

@@ -144,18 +144,19 @@ describe('annotateCapabilities', () => {
       .toContain('application/json;odata.metadata=minimal;IEEE754Compatible=true');
   });
 
-  it('annotates every entity set, with MaxLevels from the limits and writes off while WRITES_SUPPORTED is false', () => {
+  it('annotates every entity set: MaxLevels from the limits, writes on, Edited as the ETag', () => {
     const prop = (set: XmlNode, term: string, property: string): Json =>
       findAll(annotation(set, `${CAP}.${term}`)!, 'PropertyValue').find((p) => p.attrs.Property === property)!.attrs;
-    expect(WRITES_SUPPORTED).toBe(false);
+    expect(WRITES_SUPPORTED).toBe(true);
     for (const set of findAll(container, 'EntitySet')) {
       expect(prop(set, 'CountRestrictions', 'Countable')).toMatchObject({ Bool: 'true' });
       expect(annotation(set, `${CAP}.TopSupported`)?.attrs.Bool).toBe('true');
       expect(prop(set, 'ExpandRestrictions', 'MaxLevels')).toMatchObject({ Int: '3' });
-      expect(prop(set, 'InsertRestrictions', 'Insertable')).toMatchObject({ Bool: 'false' });
-      expect(prop(set, 'UpdateRestrictions', 'Updatable')).toMatchObject({ Bool: 'false' });
-      expect(prop(set, 'DeleteRestrictions', 'Deletable')).toMatchObject({ Bool: 'false' });
-      expect(annotation(set, 'Org.OData.Core.V1.OptimisticConcurrency')).toBeUndefined();
+      expect(prop(set, 'InsertRestrictions', 'Insertable')).toMatchObject({ Bool: 'true' });
+      expect(prop(set, 'UpdateRestrictions', 'Updatable')).toMatchObject({ Bool: 'true' });
+      expect(prop(set, 'DeleteRestrictions', 'Deletable')).toMatchObject({ Bool: 'true' });
+      const concurrency = annotation(set, 'Org.OData.Core.V1.OptimisticConcurrency')!;
+      expect(findAll(concurrency, 'PropertyPath').map((p) => p.text)).toEqual(['Edited']);
     }
   });
 

@@ -124,12 +124,15 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   });
 
   describe('formats', () => {
-    it('writes minimal metadata by default: a context, no per-entity annotations', async () => {
+    it('writes minimal metadata by default: a context and only the ETag per entity', async () => {
       const res = await svc.get('/Companies?$top=2');
       expect(res.headers.get('content-type')).toMatch(/odata\.metadata=minimal/);
       const body = res.json();
       expect(body['@odata.context']).toBe(`${svc.url}/$metadata#Companies`);
-      for (const e of body.value) expect(Object.keys(e).filter((k) => k.startsWith('@'))).toEqual([]);
+      for (const e of body.value) {
+        expect(Object.keys(e).filter((k) => k.startsWith('@'))).toEqual(['@odata.etag']);
+        expect(e['@odata.etag']).toBe(`W/"${e.Edited}"`);
+      }
     });
 
     it('writes odata.metadata=full with @odata.id, @odata.type and @odata.editLink', async () => {

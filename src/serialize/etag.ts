@@ -1,0 +1,32 @@
+/**
+ * Entity ETags (OData Protocol §11.4.1.1, Core.OptimisticConcurrency): a weak ETag over the values
+ * of the entity set's concurrency properties. The write path keeps `Edited` strictly increasing per
+ * row, so every write yields a new ETag.
+ */
+import type { EdmEntitySet } from '../edm/model';
+import type { Dialect } from '../sql/dialect/dialect';
+
+export function etagOf(set: EdmEntitySet, row: Readonly<Record<string, unknown>>, dialect: Dialect): string | undefined {
+  if (set.concurrency.length === 0) return undefined;
+  const parts = set.concurrency.map((name) => {
+    const property = set.entityType.properties.find((p) => p.name === name)!;
+    const value = property.type.kind === 'primitive' ? dialect.read(row[name], property.type.name) : row[name];
+    return value === null || value === undefined ? '' : String(value);
+  });
+  return `W/"${parts.join(',').replace(/["\\]/g, '')}"`;
+}
+
+/** Whether an `If-Match` / `If-None-Match` header value (a list, or `*`) matches a current ETag. */
+export function etagMatches(header: string, current: string | undefined): boolean {
+  if (current === undefined) return false;
+  if (header.trim() === '*') return true;
+  return splitEtags(header).some((tag) => tag === current || weakless(tag) === weakless(current));
+}
+
+function splitEtags(header: string): string[] {
+  return header.match(/(W\/)?"[^"]*"/g) ?? [];
+}
+
+function weakless(tag: string): string {
+  return tag.replace(/^W\//, '');
+}

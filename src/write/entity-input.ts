@@ -1,0 +1,269 @@
+/**
+ * Reads a JSON entity from a request body against its entity type: every property converted to the
+ * value its column stores, `@odata.bind` references, nested entities of a deep insert, and every
+ * problem found collected as an error detail (target = property path) rather than thrown one by one.
+ */
+import { resolveMember, targetEntitySet } from '../edm/lookup';
+import type { EdmComplexType, EdmEntitySet, EdmModel, EdmNavigation, EdmProperty, PrimitiveTypeName } from '../edm/model';
+import { columnOf, navigationStorage } from '../edm/storage';
+import { NotImplementedError, type ErrorDetail } from '../errors/odata-error';
+import { parseEntityReference, type KeyValue } from './entity-reference';
+import { convertEnum, convertValue, type StoredValue } from './json-values';
+
+export interface ColumnValue {
+  readonly column: string;
+  readonly value: StoredValue;
+  readonly type: PrimitiveTypeName | 'enum';
+}
+
+export interface EntityRefInput {
+  readonly set: EdmEntitySet;
+  readonly key: KeyValue;
+  /** where in the body it was given, for error details */
+  readonly target: string;
+}
+
+export interface BindInput {
+  readonly navigation: EdmNavigation;
+  readonly refs: readonly EntityRefInput[];
+}
+
+export interface NestedInput {
+  readonly navigation: EdmNavigation;
+  readonly entities: readonly EntityInput[];
+}
+
+export interface EntityInput {
+  readonly set: EdmEntitySet;
+  /** column → value for every column this write sets */
+  readonly values: Map<string, ColumnValue>;
+  /** the key as given in the body, if any */
+  readonly key?: KeyValue;
+  readonly binds: readonly BindInput[];
+  readonly nested: readonly NestedInput[];
+}
+
+/** create: a new entity; replace: PUT (omitted → default or null); merge: PATCH (omitted → unchanged). */
+export type InputMode = 'create' | 'replace' | 'merge';
+
+export interface InputContext {
+  readonly model: EdmModel;
+  readonly serviceRoot: string;
+  readonly errors: ErrorDetail[];
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function detail(errors: ErrorDetail[], code: string, target: string, message: string): void {
+  errors.push({ code, target, message: `${target}: ${message}` });
+}
+
+/**
+ * Reads one entity. `supplied` names columns a parent fills in (the foreign key of a nested entity),
+ * so they are not required from the client. `where` prefixes error targets inside a deep insert.
+ */
+export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode: InputMode, where = '', supplied: ReadonlySet<string> = new Set()): EntityInput {
+  const type = set.entityType;
+  const values = new Map<string, ColumnValue>();
+  const binds: BindInput[] = [];
+  const nested: NestedInput[] = [];
+  const given = new Set<string>();
+  let key: KeyValue | undefined;
+  const childSupplied = new Set<string>();
+
+  for (const [name, value] of Object.entries(body)) {
+    const at = `${where}${name}`;
+    if (name.startsWith('@')) continue;
+    const annotation = name.indexOf('@');
+    if (annotation > 0) {
+      if (name.slice(annotation) !== '@odata.bind') continue;
+      const navName = name.slice(0, annotation);
+      const member = resolveMember(type, navName);
+      if (!('found' in member) || member.found.kind !== 'navigation') {
+        detail(cx.errors, 'UNKNOWN_PROPERTY', at, `${type.qualifiedName} has no navigation property '${navName}'`);
+        continue;
+      }
+      const bind = readBind(cx, set, member.found.navigation, value, `${where}${member.found.navigation.name}@odata.bind`);
+      if (bind) {
+        binds.push(bind);
+        const storage = navigationStorage(cx.model, type, bind.navigation);
+        if (storage.kind === 'foreign-key') childSupplied.add(storage.column);
+      }
+      continue;
+    }
+    const member = resolveMember(type, name);
+    if (!('found' in member)) {
+      detail(cx.errors, 'UNKNOWN_PROPERTY', at, `${type.qualifiedName} has no property '${name}'`);
+      continue;
+    }
+    if (member.found.kind === 'navigation') {
+      if (mode !== 'create') throw new NotImplementedError('deep update (nested entities in PATCH or PUT)', { target: at });
+      const nav = member.found.navigation;
+      const result = readNested(cx, set, nav, value, `${where}${nav.name}`);
+      if (result) {
+        nested.push(result);
+        const storage = navigationStorage(cx.model, type, nav);
+        if (storage.kind === 'foreign-key') childSupplied.add(storage.column);
+      }
+      continue;
+    }
+    const property = member.found.property;
+    given.add(property.name);
+    if (property.computed) continue;
+    if (type.key.includes(property.name)) {
+      const converted = value === null ? undefined : convertValue(property, value);
+      if (!converted || !converted.ok) detail(cx.errors, 'TYPE_MISMATCH', `${where}${property.name}`, converted ? converted.message : 'a key cannot be null');
+      else key = converted.value as KeyValue;
+      continue;
+    }
+    readProperty(cx, property, value, [property.name], mode, values, where);
+  }
+  if (mode !== 'merge') {
+    for (const property of type.properties) {
+      if (given.has(property.name) || type.key.includes(property.name)) continue;
+      fillOmitted(cx, property, [property.name], values, where, new Set([...supplied, ...childSupplied]), mode);
+    }
+  }
+  return { set, values, key, binds, nested };
+}
+
+/** A structural property (primitive, enum, complex or collection) given in the body. */
+function readProperty(cx: InputContext, property: EdmProperty, value: unknown, path: readonly string[], mode: InputMode, out: Map<string, ColumnValue>, where: string): void {
+  const target = `${where}${path.join('/')}`;
+  const column = columnOf(path);
+  if (property.type.kind === 'complex' && !property.collection) {
+    const complex = property.type.type;
+    if (value === null) {
+      if (!property.nullable) detail(cx.errors, 'NULL_NOT_ALLOWED', target, `${property.name} cannot be null`);
+      else setComplexNull(complex, path, out);
+      return;
+    }
+    if (!isObject(value)) {
+      detail(cx.errors, 'TYPE_MISMATCH', target, `expected an object of ${complex.qualifiedName}`);
+      return;
+    }
+    readComplex(cx, complex, value, path, mode, out, where);
+    return;
+  }
+  if (value === null) {
+    if (!property.nullable && !property.collection) detail(cx.errors, 'NULL_NOT_ALLOWED', target, `${property.name} cannot be null`);
+    else out.set(column, { column, value: property.collection ? '[]' : null, type: storedType(property) });
+    return;
+  }
+  if (property.collection) {
+    if (!Array.isArray(value)) {
+      detail(cx.errors, 'TYPE_MISMATCH', target, 'expected an array');
+      return;
+    }
+    const items: unknown[] = [];
+    value.forEach((item, i) => {
+      const converted = item === null ? undefined : convertValue(property, item);
+      if (!converted || !converted.ok) detail(cx.errors, converted?.ok === false ? converted.code : 'NULL_NOT_ALLOWED', `${target}/${i}`, converted?.ok === false ? converted.message : 'null is not allowed in this collection');
+      else items.push(converted.value);
+    });
+    out.set(column, { column, value: JSON.stringify(items), type: 'Edm.String' });
+    return;
+  }
+  const converted = convertValue(property, value);
+  if (!converted.ok) detail(cx.errors, converted.code, target, converted.message);
+  else out.set(column, { column, value: converted.value, type: storedType(property) });
+}
+
+/** A complex value: given members converted; in create/replace, omitted members take their default. */
+function readComplex(cx: InputContext, complex: EdmComplexType, value: Json, path: readonly string[], mode: InputMode, out: Map<string, ColumnValue>, where: string): void {
+  const given = new Set<string>();
+  for (const [name, member] of Object.entries(value)) {
+    if (name.includes('@')) continue;
+    const found = resolveMember(complex, name);
+    if (!('found' in found) || found.found.kind !== 'property') {
+      detail(cx.errors, 'UNKNOWN_PROPERTY', `${where}${[...path, name].join('/')}`, `${complex.qualifiedName} has no property '${name}'`);
+      continue;
+    }
+    const property = found.found.property;
+    given.add(property.name);
+    if (property.computed) continue;
+    readProperty(cx, property, member, [...path, property.name], mode, out, where);
+  }
+  if (mode === 'merge') return;
+  for (const property of complex.properties) {
+    if (!given.has(property.name)) fillOmitted(cx, property, [...path, property.name], out, where, new Set(), mode);
+  }
+}
+
+/** An omitted property on create or replace: its default, else null (an error when not nullable). */
+function fillOmitted(cx: InputContext, property: EdmProperty, path: readonly string[], out: Map<string, ColumnValue>, where: string, supplied: ReadonlySet<string>, mode: InputMode): void {
+  const column = columnOf(path);
+  if (supplied.has(column)) return;
+  if (property.type.kind === 'complex' && !property.collection) {
+    if (property.nullable) setComplexNull(property.type.type, path, out);
+    else readComplex(cx, property.type.type, {}, path, mode, out, where);
+    return;
+  }
+  if (property.computed) {
+    // Computed collections inside a complex value (kept by the server) start empty on create.
+    if (property.collection && mode === 'create') out.set(column, { column, value: '[]', type: 'Edm.String' });
+    return;
+  }
+  const fallback = defaultOf(property);
+  if (fallback === undefined && !property.nullable && !property.collection) {
+    detail(cx.errors, 'NULL_NOT_ALLOWED', `${where}${path.join('/')}`, `${property.name} is required`);
+    return;
+  }
+  out.set(column, { column, value: fallback ?? (property.collection ? '[]' : null), type: storedType(property) });
+}
+
+function setComplexNull(complex: EdmComplexType, path: readonly string[], out: Map<string, ColumnValue>): void {
+  for (const p of complex.properties) {
+    const inner = [...path, p.name];
+    if (p.type.kind === 'complex' && !p.collection) setComplexNull(p.type.type, inner, out);
+    else out.set(columnOf(inner), { column: columnOf(inner), value: null, type: storedType(p) });
+  }
+}
+
+export function defaultOf(property: EdmProperty): StoredValue | undefined {
+  const value = property.defaultValue;
+  if (value === undefined) return undefined;
+  if (property.type.kind === 'enum') {
+    const converted = convertEnum(property.type.type, value);
+    return converted.ok ? converted.value : undefined;
+  }
+  return value;
+}
+
+export function storedType(property: EdmProperty): PrimitiveTypeName | 'enum' {
+  if (property.collection) return 'Edm.String';
+  return property.type.kind === 'primitive' ? property.type.name : 'enum';
+}
+
+function readBind(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, value: unknown, target: string): BindInput | undefined {
+  const targetSet = targetEntitySet(cx.model, set, nav);
+  const urls = nav.collection ? value : [value];
+  if (!Array.isArray(urls) || (!nav.collection && value === null)) {
+    detail(cx.errors, 'TYPE_MISMATCH', target, nav.collection ? 'expected an array of entity URLs' : 'expected one entity URL');
+    return undefined;
+  }
+  const refs: EntityRefInput[] = [];
+  urls.forEach((url, i) => {
+    const at = nav.collection ? `${target}/${i}` : target;
+    const ref = parseEntityReference(cx.model, cx.serviceRoot, url, targetSet);
+    if (ref.ok) refs.push({ set: targetSet, key: ref.key, target: at });
+    else detail(cx.errors, 'BIND_NOT_FOUND', at, ref.message);
+  });
+  return { navigation: nav, refs };
+}
+
+/** Nested entities of a deep insert; an element that is only `{"@odata.id": …}` is a reference to bind. */
+function readNested(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, value: unknown, target: string): NestedInput | undefined {
+  const targetSet = targetEntitySet(cx.model, set, nav);
+  const storage = navigationStorage(cx.model, set.entityType, nav);
+  const supplied = new Set(storage.kind === 'reverse-foreign-key' ? [storage.targetColumn] : []);
+  const items = nav.collection ? value : [value];
+  if (!Array.isArray(items) || items.some((item) => !isObject(item))) {
+    detail(cx.errors, 'TYPE_MISMATCH', target, nav.collection ? 'expected an array of entities' : 'expected an entity object');
+    return undefined;
+  }
+  const entities = (items as Json[]).map((item, i) => readEntity(cx, targetSet, item, 'create', nav.collection ? `${target}/${i}/` : `${target}/`, supplied));
+  return { navigation: nav, entities };
+}

@@ -17,23 +17,27 @@ export interface Config {
   readonly workers: number;
   /** Absolute service root path, e.g. `/odata`. */
   readonly basePath: string;
+  /** Largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
   port: 4000, host: '0.0.0.0', database: 'data/crm.sqlite', pageSize: 100, maxPageSize: 5000, maxTop: 100000,
   maxExpandDepth: 5, maxFilterNodes: 500, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
+  maxBodyBytes: 10 * 1024 * 1024,
 };
 
 const ENV: Record<string, keyof Config> = {
   PORT: 'port', HOST: 'host', ODATA_DATABASE: 'database', ODATA_PAGE_SIZE: 'pageSize', ODATA_MAX_PAGE_SIZE: 'maxPageSize',
   ODATA_MAX_TOP: 'maxTop', ODATA_MAX_EXPAND_DEPTH: 'maxExpandDepth', ODATA_MAX_FILTER_NODES: 'maxFilterNodes',
   LOG_LEVEL: 'logLevel', ODATA_SEED_CONTACTS: 'seedContacts', ODATA_WORKERS: 'workers', ODATA_BASE_PATH: 'basePath',
+  ODATA_MAX_BODY_BYTES: 'maxBodyBytes',
 };
 
 const FLAGS: Record<string, keyof Config> = {
   '--port': 'port', '--host': 'host', '--database': 'database', '--db': 'database', '--page-size': 'pageSize',
   '--max-page-size': 'maxPageSize', '--max-top': 'maxTop', '--log-level': 'logLevel', '--seed-contacts': 'seedContacts',
-  '--workers': 'workers', '--base-path': 'basePath',
+  '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes',
 };
 
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {

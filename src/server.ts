@@ -14,6 +14,7 @@ import type { Services } from './http/handle';
 import { ensureDemoData } from './seed/seed';
 import { postgresDialect } from './sql/dialect/postgres';
 import { sqliteDialect } from './sql/dialect/sqlite';
+import { createWriteHooks } from './write/session';
 
 export interface RunningService {
   readonly url: string;
@@ -38,12 +39,13 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     model: () => model,
     knex: db.knex,
     dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
+    hooks: createWriteHooks(),
     limits: {
       pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
       maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,
     },
   };
-  const app = createApp(services, { basePath: config.basePath, logger: config.logLevel === 'silent' ? undefined : logger });
+  const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: config.logLevel === 'silent' ? undefined : logger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });

@@ -19,14 +19,25 @@ export const ERROR_CODES = {
   INVALID_SKIPTOKEN: { status: 400, message: 'Invalid $skiptoken' },
   INVALID_HEADER: { status: 400, message: 'Invalid header' },
   LIMIT_EXCEEDED: { status: 400, message: 'A query limit was exceeded' },
+  INVALID_PAYLOAD: { status: 400, message: 'The request body cannot be read' },
+  VALIDATION_FAILED: { status: 400, message: 'The request body does not fit the model' },
+  READ_ONLY_PROPERTY: { status: 400, message: 'The property cannot be written' },
   // 404 / 405 / 406
   NOT_FOUND: { status: 404, message: 'Resource not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   NOT_ACCEPTABLE: { status: 406, message: 'The requested format is not available' },
+  // 409 / 412 / 415
+  ALREADY_EXISTS: { status: 409, message: 'An entity with this key already exists' },
+  DELETE_RESTRICTED: { status: 409, message: 'Other records refer to this entity' },
+  CONFLICT: { status: 409, message: 'The change conflicts with the current state' },
+  PRECONDITION_FAILED: { status: 412, message: 'The entity has changed (ETag mismatch)' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported request body type' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported OData version' },
   // 5xx
   NOT_IMPLEMENTED: { status: 501, message: 'Not implemented' },
   DATABASE_ERROR: { status: 500, message: 'Database error' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is busy' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -12,6 +12,8 @@ export interface ApiRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** absolute service root URL, e.g. http://localhost:4000/odata */
   readonly serviceRoot: string;
+  /** the raw request body, when there is one */
+  readonly body?: Buffer;
 }
 
 export interface ApiResponse {

@@ -4,10 +4,17 @@
  */
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { ODataError } from '../errors/odata-error';
 import type { ApiRequest } from './api-request';
-import { handle, type Services } from './handle';
+import { errorResponse, handle, type Services } from './handle';
 
-export function createApp(services: Services, options: { basePath: string; logger?: Logger }): express.Express {
+export interface AppOptions {
+  readonly basePath: string;
+  readonly maxBodyBytes: number;
+  readonly logger?: Logger;
+}
+
+export function createApp(services: Services, options: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -23,14 +30,16 @@ export function createApp(services: Services, options: { basePath: string; logge
     const q = rest.indexOf('?');
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    const body = await readBody(req, options.maxBodyBytes);
     const apiRequest: ApiRequest = {
       method: req.method,
       path: q < 0 ? rest : rest.slice(0, q),
       query: q < 0 ? '' : rest.slice(q + 1),
       headers,
       serviceRoot: `${req.protocol}://${req.get('host') ?? 'localhost'}${base}`,
+      body: body instanceof ODataError ? undefined : body,
     };
-    const response = await handle(apiRequest, services);
+    const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
     res.status(response.status);
     for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
     if (response.body !== undefined) res.send(response.body);
@@ -38,4 +47,21 @@ export function createApp(services: Services, options: { basePath: string; logge
     options.logger?.info({ method: req.method, url, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   return app;
+}
+
+/** The whole body, or an error when it exceeds the limit (the rest is drained, not buffered). */
+function readBody(req: Request, limit: number): Promise<Buffer | undefined | ODataError> {
+  if (req.method === 'GET' || req.method === 'HEAD') return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? new ODataError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`) : Buffer.concat(chunks)));
+    req.on('error', () => resolve(new ODataError('INVALID_PAYLOAD', 'The request body could not be read')));
+  });
 }

@@ -17,6 +17,12 @@ import { serviceDocument } from '../serialize/service-document';
 import type { WriterContext } from '../serialize/entity-writer';
 import type { Knex } from 'knex';
 import { parseUri } from '../uri/parse-uri';
+import { etagMatches, etagOf } from '../serialize/etag';
+import { executeWrite } from '../write/execute-write';
+import { planWrite, type WriteMethod } from '../write/plan-write';
+import type { WriteHooks } from '../write/session';
+import { readRequestBody } from './request-body';
+import { respondWrite } from './respond-write';
 import type { ApiRequest, ApiResponse } from './api-request';
 import { negotiateJson, negotiateMetadata, negotiateText } from './negotiate';
 import { parsePrefer } from './prefer';
@@ -28,7 +34,10 @@ export interface Services {
   readonly knex: Knex;
   readonly dialect: Dialect;
   readonly limits: QueryLimits;
+  readonly hooks: WriteHooks;
 }
+
+const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const ODATA_VERSION = '4.0';
 
@@ -68,11 +77,18 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   const context: RequestContext = {
     user: { id: null, roles: [] }, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
   };
-  const plan = planRequest(model, uri, context);
-  if (method !== 'GET' && method !== 'HEAD') {
-    if (plan.kind === 'read' && ['POST', 'PATCH', 'PUT', 'DELETE'].includes(method)) throw new NotImplementedError(`${method} (writes)`);
-    throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
+  if (WRITE_METHODS.has(method) && uri.segments[0]?.kind === 'name') {
+    if (uri.unsupportedOptions.length) throw new NotImplementedError(uri.unsupportedOptions.join(', '), { target: uri.unsupportedOptions[0] });
+    const format = negotiateJson(uri.options.format, req.headers.accept);
+    const plan = planWrite(model, uri, {
+      method: method as WriteMethod, body: readRequestBody(req.headers['content-type'], req.body),
+      preconditions: { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] }, returnPreference: prefer.return,
+    }, context);
+    const outcome = await executeWrite(model, plan, svc);
+    return respondWrite(outcome, format, svc.dialect, req.serviceRoot, model.namespace, ODATA_VERSION);
   }
+  const plan = planRequest(model, uri, context);
+  if (method !== 'GET' && method !== 'HEAD') throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
   const response = await respond(plan, req, svc, model, uri.options.format);
   if (method === 'HEAD') return { ...response, body: undefined };
   return response;
@@ -139,7 +155,11 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
         if (plan.parentSource && !(await missingParent())) return ok(204, type, undefined);
         throw notFound();
       }
-      return ok(200, type, JSON.stringify(body));
+      const etag = etagOf(plan.read.entitySet, result.nodes[0].row, svc.dialect);
+      const tagged: Record<string, string> = etag ? { ETag: etag } : {};
+      const ifNoneMatch = req.headers['if-none-match'];
+      if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) return ok(304, type, undefined, tagged);
+      return ok(200, type, JSON.stringify(body), tagged);
     }
     case 'property': {
       const result = await executeRead(ex, plan.read, false);

@@ -43,12 +43,30 @@ export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
   }
 }
 
+/** A write statement; returns how many rows it changed. */
+export async function runWrite(ex: Executor, f: Fragment): Promise<number> {
+  try {
+    const result: unknown = await ex.knex.raw(f.sql, f.bindings as Knex.RawBinding[]);
+    if (Array.isArray(result)) return result.length;
+    const r = result as { changes?: number; rowCount?: number | null };
+    return Number(r.changes ?? r.rowCount ?? 0);
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
 export function translateDbError(err: unknown): ODataError {
   if (err instanceof ODataError) return err;
   const e = err as { code?: string; message?: string };
   const message = e.message ?? String(err);
-  if (e.code === '23505' || /UNIQUE constraint failed/.test(message)) return new DbError('DATABASE_ERROR', 'A record with this key already exists');
-  return new DbError('DATABASE_ERROR', `The database could not run the query: ${message.split('\n')[0].slice(0, 300)}`);
+  const first = message.split('\n')[0].slice(0, 300);
+  if (e.code === '23505' || /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(message)) return new DbError('ALREADY_EXISTS', 'A record with this key already exists');
+  if (e.code === '23503' || /FOREIGN KEY constraint failed/.test(message)) return new DbError('CONFLICT', `The change conflicts with related records: ${first}`);
+  if (e.code === '23502' || /NOT NULL constraint failed/.test(message)) return new DbError('VALIDATION_FAILED', `A required value is missing: ${first}`);
+  if (e.code === '22001' || e.code === '22003') return new DbError('VALIDATION_FAILED', `A value does not fit its column: ${first}`);
+  if (e.code === '40001' || e.code === '40P01') return new DbError('CONFLICT', 'The write collided with a concurrent one; retry it');
+  if (e.code === 'SQLITE_BUSY' || /database is locked/.test(message)) return new DbError('SERVICE_UNAVAILABLE', 'The database is busy; retry the request');
+  return new DbError('DATABASE_ERROR', `The database could not run the query: ${first}`);
 }
 
 export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boolean): Promise<ReadResult> {

@@ -1,7 +1,9 @@
 /**
  * Which system query options are legal on which kind of resource: one table (OData URL Conventions §5).
  */
-export type ResourceKind = 'collection' | 'entity' | 'count' | 'property' | 'property-value' | 'references' | 'reference' | 'metadata' | 'service-document';
+export type ResourceKind = 'collection' | 'entity' | 'count' | 'property' | 'property-value' | 'references' | 'reference' | 'metadata' | 'service-document'
+  /** a write that returns no entity (DELETE, property and link writes); `unlink` also takes `$id` */
+  | 'write' | 'unlink';
 
 const ALL_READ = ['filter', 'select', 'expand', 'orderby', 'top', 'skip', 'count', 'search', 'skiptoken', 'format'];
 
@@ -15,4 +17,6 @@ export const ALLOWED_OPTIONS: Readonly<Record<ResourceKind, readonly string[]>> 
   'reference': ['format', 'id'],
   'metadata': ['format'],
   'service-document': ['format'],
+  'write': ['format'],
+  'unlink': ['format', 'id'],
 };

@@ -129,6 +129,16 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
   return { set, values, key, binds, nested };
 }
 
+/**
+ * The columns one property (addressed by its path, e.g. BusinessAddress/City) takes from a value:
+ * used by writes to a property's own URL. Complex values replace or merge member by member.
+ */
+export function readPropertyValue(cx: InputContext, path: readonly EdmProperty[], value: unknown, mode: 'replace' | 'merge'): Map<string, ColumnValue> {
+  const out = new Map<string, ColumnValue>();
+  readProperty(cx, path[path.length - 1], value, path.map((p) => p.name), mode, out, '');
+  return out;
+}
+
 /** A structural property (primitive, enum, complex or collection) given in the body. */
 function readProperty(cx: InputContext, property: EdmProperty, value: unknown, path: readonly string[], mode: InputMode, out: Map<string, ColumnValue>, where: string): void {
   const target = `${where}${path.join('/')}`;
@@ -202,8 +212,9 @@ function fillOmitted(cx: InputContext, property: EdmProperty, path: readonly str
     return;
   }
   if (property.computed) {
-    // Computed collections inside a complex value (kept by the server) start empty on create.
-    if (property.collection && mode === 'create') out.set(column, { column, value: '[]', type: 'Edm.String' });
+    // Computed values start at their default on create (collections kept by the server: empty).
+    const initial = property.collection ? '[]' : defaultOf(property);
+    if (mode === 'create' && initial !== undefined) out.set(column, { column, value: initial, type: storedType(property) });
     return;
   }
   const fallback = defaultOf(property);

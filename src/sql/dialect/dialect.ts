@@ -27,6 +27,8 @@ export interface Dialect {
   divide(left: Fragment, right: Fragment): Fragment;
   /** a row's keyset value as stored in a $skiptoken */
   keysetValue(value: unknown): string | number | boolean | null;
+  /** appended to a SELECT that reads rows about to be written (empty where transactions already serialize writers) */
+  readonly lockForUpdate: string;
   /** case-insensitive substring match, `pattern` already LIKE-escaped with `\` */
   likeInsensitive(column: Fragment, pattern: string): Fragment;
 }

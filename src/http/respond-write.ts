@@ -1,0 +1,32 @@
+/**
+ * Turns the outcome of a write into the HTTP answer (OData Protocol §11.4): 201 with the entity and
+ * `Location`, or 204 with `OData-EntityId`; 200 when an update is asked to return the entity; ETags
+ * of changed entities in the `ETag` header.
+ */
+import { entityBody } from '../serialize/read-response';
+import { entityId, type WriterContext } from '../serialize/entity-writer';
+import { contentType, type JsonFormat } from '../serialize/format';
+import type { Dialect } from '../sql/dialect/dialect';
+import type { WriteOutcome } from '../write/execute-write';
+import type { ApiResponse } from './api-request';
+
+export function respondWrite(outcome: WriteOutcome, format: JsonFormat, dialect: Dialect, serviceRoot: string, namespace: string, version: string): ApiResponse {
+  const headers: Record<string, string> = { 'OData-Version': version };
+  if (outcome.etag) headers.ETag = outcome.etag;
+  if (outcome.kind === 'done') return { status: 204, headers };
+  const { address } = outcome;
+  const url = `${serviceRoot}/${entityId(address.set, { [address.set.entityType.key[0]]: address.key })}`;
+  if (outcome.created) headers.Location = url;
+  if (!outcome.read) {
+    if (outcome.created) {
+      headers['OData-EntityId'] = url;
+      headers['Preference-Applied'] = 'return=minimal';
+    }
+    return { status: 204, headers };
+  }
+  const ctx: WriterContext = { dialect, format, serviceRoot, namespace };
+  const body = entityBody(ctx, outcome.read.plan, outcome.read.result);
+  if (!outcome.created) headers['Preference-Applied'] = 'return=representation';
+  headers['Content-Type'] = contentType(format);
+  return { status: outcome.created ? 201 : 200, headers, body: JSON.stringify(body) };
+}

@@ -1,0 +1,74 @@
+/**
+ * Compiles the statements writes need: row lookups (locked for update where the engine can),
+ * INSERT, UPDATE and DELETE by key, link-table rows, and the lookups behind delete rules and derived
+ * sums. Table and column names come from the model; every value is bound.
+ */
+import type { PrimitiveTypeName } from '../edm/model';
+import type { Dialect } from './dialect/dialect';
+import { id, join, param, raw, sql, type Fragment } from './fragment';
+
+export type BindableValue = string | number | boolean | Buffer | null;
+
+export interface ColumnBinding {
+  readonly column: string;
+  readonly value: BindableValue;
+  readonly type: PrimitiveTypeName | 'enum';
+}
+
+export interface KeyBinding {
+  readonly column: string;
+  readonly type: PrimitiveTypeName;
+}
+
+export function bindValue(dialect: Dialect, value: BindableValue, type: PrimitiveTypeName | 'enum'): Fragment {
+  if (value === null) return raw('NULL');
+  if (Buffer.isBuffer(value)) return param(value);
+  return dialect.bind(value, type);
+}
+
+function keyList(dialect: Dialect, key: KeyBinding, values: readonly BindableValue[]): Fragment {
+  return join(values.map((v) => bindValue(dialect, v, key.type)), ', ');
+}
+
+/** Whole rows by key; locked against concurrent writers until the transaction ends where the engine supports it. */
+export function compileSelectRows(dialect: Dialect, table: string, key: KeyBinding, keys: readonly BindableValue[], lock: boolean): Fragment {
+  const query = sql`SELECT * FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})`;
+  return lock ? sql`${query}${raw(dialect.lockForUpdate)}` : query;
+}
+
+export function compileInsert(dialect: Dialect, table: string, values: readonly ColumnBinding[]): Fragment {
+  const columns = join(values.map((v) => id(v.column)), ', ');
+  const bound = join(values.map((v) => bindValue(dialect, v.value, v.type)), ', ');
+  return sql`INSERT INTO ${id(table)} (${columns}) VALUES (${bound})`;
+}
+
+export function compileUpdate(dialect: Dialect, table: string, key: KeyBinding, keyValue: BindableValue, values: readonly ColumnBinding[]): Fragment {
+  const assignments = join(values.map((v) => sql`${id(v.column)} = ${bindValue(dialect, v.value, v.type)}`), ', ');
+  return sql`UPDATE ${id(table)} SET ${assignments} WHERE ${id(key.column)} = ${bindValue(dialect, keyValue, key.type)}`;
+}
+
+export function compileDelete(dialect: Dialect, table: string, key: KeyBinding, keys: readonly BindableValue[]): Fragment {
+  return sql`DELETE FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})`;
+}
+
+/** Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows). */
+export function compileKeysWhere(dialect: Dialect, table: string, key: KeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number): Fragment {
+  const query = sql`SELECT ${id(key.column)} AS "key" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)}) ORDER BY ${id(key.column)}`;
+  return limit === undefined ? query : sql`${query} LIMIT ${limit}`;
+}
+
+/** Adds a link-table row; adding a link that exists already changes nothing. */
+export function compileLinkInsert(dialect: Dialect, table: string, from: ColumnBinding, to: ColumnBinding): Fragment {
+  return sql`INSERT INTO ${id(table)} (${id(from.column)}, ${id(to.column)}) VALUES (${bindValue(dialect, from.value, from.type)}, ${bindValue(dialect, to.value, to.type)}) ON CONFLICT DO NOTHING`;
+}
+
+export function compileLinkDelete(dialect: Dialect, table: string, from: ColumnBinding, to?: ColumnBinding): Fragment {
+  const first = sql`${id(from.column)} = ${bindValue(dialect, from.value, from.type)}`;
+  if (!to) return sql`DELETE FROM ${id(table)} WHERE ${first}`;
+  return sql`DELETE FROM ${id(table)} WHERE ${first} AND ${id(to.column)} = ${bindValue(dialect, to.value, to.type)}`;
+}
+
+/** The sum of `sumColumn` over the rows of `table` whose `column` equals `value` (0 when none). */
+export function compileSum(dialect: Dialect, table: string, sumColumn: string, column: KeyBinding, value: BindableValue): Fragment {
+  return sql`SELECT COALESCE(SUM(${id(sumColumn)}), 0) AS "total" FROM ${id(table)} WHERE ${id(column.column)} = ${bindValue(dialect, value, column.type)}`;
+}

@@ -1,0 +1,290 @@
+/**
+ * Entity-level writes inside a WriteSession: load (and lock) a row, insert with deep inserts and
+ * binds, update with derived values and a new ETag, delete under the model's OnDelete rules, and add
+ * or remove links. Every statement goes through the session, so hooks see each one.
+ */
+import { randomUUID } from 'node:crypto';
+import { propertyOf, targetEntitySet } from '../edm/lookup';
+import type { EdmEntitySet, EdmNavigation, PrimitiveTypeName } from '../edm/model';
+import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
+import { ODataError, type ErrorDetail } from '../errors/odata-error';
+import { keyTypeOf } from '../plan/resolve-path';
+import { etagOf } from '../serialize/etag';
+import {
+  compileDelete, compileInsert, compileKeysWhere, compileLinkDelete, compileLinkInsert, compileSelectRows, compileUpdate, type KeyBinding,
+} from '../sql/compile-write';
+import { formatUtc } from '../uri/temporal';
+import { CREATED, deriveRow, EDITED, sumRulesOverChildren } from './derived-values';
+import type { KeyValue } from './entity-reference';
+import type { ColumnValue, EntityInput, EntityRefInput } from './entity-input';
+import type { StoredValue } from './json-values';
+import type { WriteSession } from './session';
+
+export interface CurrentRow {
+  readonly set: EdmEntitySet;
+  readonly key: KeyValue;
+  /** column → value, normalised the way request bodies are (enums as integers, date-times as UTC text) */
+  readonly values: ReadonlyMap<string, StoredValue>;
+  readonly etag: string | undefined;
+}
+
+export interface EntityAddress {
+  readonly set: EdmEntitySet;
+  readonly key: KeyValue;
+}
+
+export function keyBinding(set: EdmEntitySet): KeyBinding {
+  return { column: set.entityType.key[0], type: keyTypeOf(set) };
+}
+
+function keyColumnValue(set: EdmEntitySet, column: string, key: KeyValue): ColumnValue {
+  return { column, value: key, type: keyTypeOf(set) };
+}
+
+export async function loadRow(s: WriteSession, set: EdmEntitySet, key: KeyValue, lock = true): Promise<CurrentRow | undefined> {
+  const [raw] = await s.read(compileSelectRows(s.ex.dialect, tableOf(set), keyBinding(set), [key], lock));
+  if (!raw) return undefined;
+  const values = new Map<string, StoredValue>();
+  for (const { column, property } of columnsOf(set.entityType)) {
+    const v = raw[column];
+    if (v === null || v === undefined) values.set(column, null);
+    else if (property.collection) values.set(column, String(v));
+    else if (property.type.kind === 'enum') values.set(column, Number(v));
+    else if (property.type.kind === 'primitive') values.set(column, s.ex.dialect.read(v, property.type.name) as StoredValue);
+  }
+  return { set, key, values, etag: etagOf(set, Object.fromEntries(values), s.ex.dialect) };
+}
+
+export async function requireRow(s: WriteSession, set: EdmEntitySet, key: KeyValue, lock = true): Promise<CurrentRow> {
+  const row = await loadRow(s, set, key, lock);
+  if (!row) throw new ODataError('NOT_FOUND', `${set.name} has no entity with key ${String(key)}`);
+  return row;
+}
+
+/** The next `Edited`: now, or one millisecond after the previous value, so the ETag always changes. */
+function nextEdited(previous: StoredValue | undefined, now: string): string {
+  if (typeof previous !== 'string' || previous < now) return now;
+  return formatUtc(new Date(Date.parse(previous) + 1));
+}
+
+function generateKey(set: EdmEntitySet): KeyValue {
+  if (keyTypeOf(set) === 'Edm.Guid') return randomUUID();
+  throw new ODataError('VALIDATION_FAILED', `${set.entityType.key[0]} is required`, {
+    details: [{ code: 'NULL_NOT_ALLOWED', target: set.entityType.key[0], message: `${set.entityType.key[0]} is required` }],
+  });
+}
+
+const hasProperty = (set: EdmEntitySet, name: string) => set.entityType.properties.some((p) => p.name === name);
+
+function timestamp(column: string, value: string): ColumnValue {
+  return { column, value, type: 'Edm.DateTimeOffset' };
+}
+
+/** Inserts an entity with its nested entities and links; returns its key. `supplied` are columns a parent fills in. */
+export async function insertEntity(s: WriteSession, input: EntityInput, supplied: readonly ColumnValue[] = []): Promise<KeyValue> {
+  const { set } = input;
+  const type = set.entityType;
+  const values = new Map(input.values);
+  for (const c of supplied) values.set(c.column, c);
+  // Single-valued navigations held by this row's own foreign key: the related row must exist first.
+  for (const nested of input.nested) {
+    const storage = navigationStorage(s.model, type, nested.navigation);
+    if (storage.kind !== 'foreign-key') continue;
+    const childKey = await insertEntity(s, nested.entities[0]);
+    values.set(storage.column, keyColumnValue(targetEntitySet(s.model, set, nested.navigation), storage.column, childKey));
+  }
+  for (const bind of input.binds) {
+    const storage = navigationStorage(s.model, type, bind.navigation);
+    if (storage.kind === 'foreign-key' && bind.refs[0]) values.set(storage.column, keyColumnValue(bind.refs[0].set, storage.column, bind.refs[0].key));
+  }
+  const key = input.key ?? generateKey(set);
+  if (await loadRow(s, set, key, false)) {
+    throw new ODataError('ALREADY_EXISTS', `${set.name}(${String(key)}) already exists`, { target: type.key[0] });
+  }
+  values.set(type.key[0], keyColumnValue(set, type.key[0], key));
+  if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
+  if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
+  const row = new Map([...values].map(([c, v]) => [c, v.value]));
+  for (const [column, value] of deriveRow(type, row)) values.set(column, { column, value, type: storedTypeOf(set, column) });
+  await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
+  for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);
+
+  const self: EntityAddress = { set, key };
+  for (const bind of input.binds) {
+    if (navigationStorage(s.model, type, bind.navigation).kind === 'foreign-key') continue;
+    for (const ref of bind.refs) await addLink(s, self, bind.navigation, ref.key);
+  }
+  for (const nested of input.nested) {
+    const storage = navigationStorage(s.model, type, nested.navigation);
+    for (const child of storage.kind === 'foreign-key' ? [] : nested.entities) {
+      if (storage.kind === 'reverse-foreign-key') await insertEntity(s, child, [keyColumnValue(set, storage.targetColumn, key)]);
+      else await addLink(s, self, nested.navigation, await insertEntity(s, child));
+    }
+  }
+  return key;
+}
+
+function storedTypeOf(set: EdmEntitySet, column: string): PrimitiveTypeName | 'enum' {
+  const found = columnsOf(set.entityType).find((c) => c.column === column);
+  const t = found?.property.type;
+  return t?.kind === 'primitive' ? t.name : 'enum';
+}
+
+/** Applies changes to a loaded row, with derived values and a new `Edited`; returns the row as it now is. */
+export async function updateEntity(s: WriteSession, current: CurrentRow, changes: ReadonlyMap<string, ColumnValue>): Promise<CurrentRow> {
+  const { set } = current;
+  const type = set.entityType;
+  const writes = new Map(changes);
+  writes.delete(type.key[0]);
+  const merged = new Map(current.values);
+  for (const c of writes.values()) merged.set(c.column, c.value);
+  for (const [column, value] of deriveRow(type, merged)) {
+    writes.set(column, { column, value, type: storedTypeOf(set, column) });
+    merged.set(column, value);
+  }
+  if (hasProperty(set, EDITED)) {
+    const edited = nextEdited(current.values.get(EDITED), s.now);
+    writes.set(EDITED, timestamp(EDITED, edited));
+    merged.set(EDITED, edited);
+  }
+  if (writes.size > 0) {
+    await s.write(compileUpdate(s.ex.dialect, tableOf(set), keyBinding(set), current.key, [...writes.values()]), { table: tableOf(set), statement: 'update' });
+  }
+  for (const rule of sumRulesOverChildren(type)) {
+    s.touchSum(rule, current.values.get(rule.foreignKey));
+    s.touchSum(rule, merged.get(rule.foreignKey));
+  }
+  return { set, key: current.key, values: merged, etag: etagOf(set, Object.fromEntries(merged), s.ex.dialect) };
+}
+
+/** Entity sets whose rows point at `set` through a single-valued navigation with a foreign key. */
+function referrersOf(s: WriteSession, set: EdmEntitySet): { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] {
+  const out: { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] = [];
+  for (const other of s.model.entitySets.values()) {
+    for (const nav of other.entityType.navigations) {
+      if (nav.collection || !nav.foreignKey || targetEntitySet(s.model, other, nav) !== set) continue;
+      out.push({ set: other, navigation: nav, column: nav.foreignKey });
+    }
+  }
+  return out;
+}
+
+const SHOWN_REFERRERS = 5;
+
+/**
+ * Refuses a delete that OnDelete `None` forbids, following `Cascade` to the rows that would go too;
+ * `SetNull` and link rows are left to the database's foreign-key actions.
+ */
+async function restrictionsOf(s: WriteSession, set: EdmEntitySet, keys: readonly KeyValue[], seen: Set<string>, out: ErrorDetail[]): Promise<void> {
+  for (const referrer of referrersOf(s, set)) {
+    const action = referrer.navigation.onDelete ?? 'None';
+    if (action === 'SetNull' || action === 'SetDefault') continue;
+    const column: KeyBinding = { column: referrer.column, type: keyTypeOf(set) };
+    const limit = action === 'None' ? SHOWN_REFERRERS + 1 : undefined;
+    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(referrer.set), keyBinding(referrer.set), column, keys, limit));
+    const found = rows.map((r) => r.key as KeyValue).filter((k) => !seen.has(`${referrer.set.name}/${String(k)}`));
+    if (found.length === 0) continue;
+    if (action === 'None') {
+      const shown = found.slice(0, SHOWN_REFERRERS).map((k) => `${referrer.set.name}(${String(k)})`).join(', ');
+      out.push({
+        code: 'REFERENCED', target: referrer.set.name,
+        message: `${shown}${found.length > SHOWN_REFERRERS ? ' and more' : ''} refer to ${set.name}(${keys.map(String).join(', ')}) through ${referrer.navigation.name}`,
+      });
+      continue;
+    }
+    for (const k of found) seen.add(`${referrer.set.name}/${String(k)}`);
+    await restrictionsOf(s, referrer.set, found, seen, out);
+  }
+}
+
+export async function deleteEntity(s: WriteSession, current: CurrentRow): Promise<void> {
+  const { set } = current;
+  const problems: ErrorDetail[] = [];
+  await restrictionsOf(s, set, [current.key], new Set([`${set.name}/${String(current.key)}`]), problems);
+  if (problems.length > 0) {
+    throw new ODataError('DELETE_RESTRICTED', `${set.name}(${String(current.key)}) cannot be deleted: other records refer to it`, { details: problems });
+  }
+  for (const rule of sumRulesOverChildren(set.entityType)) s.touchSum(rule, current.values.get(rule.foreignKey));
+  await s.write(compileDelete(s.ex.dialect, tableOf(set), keyBinding(set), [current.key]), { table: tableOf(set), statement: 'delete' });
+}
+
+/** Relates `target` to `parent` through `navigation`: a link row, or the foreign key on whichever side holds it. */
+export async function addLink(s: WriteSession, parent: EntityAddress, navigation: EdmNavigation, target: KeyValue): Promise<void> {
+  const storage = navigationStorage(s.model, parent.set.entityType, navigation);
+  const targetSet = targetEntitySet(s.model, parent.set, navigation);
+  switch (storage.kind) {
+    case 'link-table':
+      await s.write(compileLinkInsert(s.ex.dialect, storage.table, keyColumnValue(parent.set, storage.sourceColumn, parent.key), keyColumnValue(targetSet, storage.targetColumn, target)),
+        { table: storage.table, statement: 'insert' });
+      return;
+    case 'reverse-foreign-key': {
+      const row = await requireRow(s, targetSet, target);
+      await updateEntity(s, row, new Map([[storage.targetColumn, keyColumnValue(parent.set, storage.targetColumn, parent.key)]]));
+      return;
+    }
+    case 'foreign-key': {
+      const row = await requireRow(s, parent.set, parent.key);
+      await updateEntity(s, row, new Map([[storage.column, keyColumnValue(targetSet, storage.column, target)]]));
+      return;
+    }
+  }
+}
+
+/** Removes the relation between `parent` and `target` (the only one, for a single-valued navigation). */
+export async function removeLink(s: WriteSession, parent: EntityAddress, navigation: EdmNavigation, target: KeyValue | undefined): Promise<void> {
+  const storage = navigationStorage(s.model, parent.set.entityType, navigation);
+  const targetSet = targetEntitySet(s.model, parent.set, navigation);
+  const missing = () => new ODataError('NOT_FOUND', `${parent.set.name}(${String(parent.key)})/${navigation.name} has no link to ${targetSet.name}(${String(target)})`);
+  const clear = async (row: CurrentRow, column: string) => {
+    if (!propertyOf(row.set.entityType, column).nullable) {
+      throw new ODataError('VALIDATION_FAILED', `${row.set.name}.${column} is required, so this link cannot be removed; delete or re-link the ${row.set.name} entity instead`, {
+        details: [{ code: 'NULL_NOT_ALLOWED', target: column, message: `${column} cannot be null` }],
+      });
+    }
+    await updateEntity(s, row, new Map([[column, { column, value: null, type: keyTypeOf(targetSet) }]]));
+  };
+  switch (storage.kind) {
+    case 'link-table': {
+      if (target === undefined) throw new ODataError('INVALID_QUERY_OPTION', 'Name the entity to unlink with $id or a key', { target: '$id' });
+      const removed = await s.write(
+        compileLinkDelete(s.ex.dialect, storage.table, keyColumnValue(parent.set, storage.sourceColumn, parent.key), keyColumnValue(targetSet, storage.targetColumn, target)),
+        { table: storage.table, statement: 'delete' });
+      if (removed === 0) throw missing();
+      return;
+    }
+    case 'reverse-foreign-key': {
+      if (target === undefined) throw new ODataError('INVALID_QUERY_OPTION', 'Name the entity to unlink with $id or a key', { target: '$id' });
+      const row = await loadRow(s, targetSet, target);
+      if (!row || row.values.get(storage.targetColumn) !== parent.key) throw missing();
+      await clear(row, storage.targetColumn);
+      return;
+    }
+    case 'foreign-key': {
+      const row = await requireRow(s, parent.set, parent.key);
+      const current = row.values.get(storage.column);
+      if (current === null || (target !== undefined && current !== target)) throw missing();
+      await clear(row, storage.column);
+      return;
+    }
+  }
+}
+
+/** Every `@odata.bind` (and nested reference) in an input tree must name an existing entity. */
+export async function checkReferences(s: WriteSession, inputs: readonly EntityInput[]): Promise<void> {
+  const bySet = new Map<EdmEntitySet, EntityRefInput[]>();
+  const visit = (input: EntityInput) => {
+    for (const b of input.binds) for (const r of b.refs) bySet.set(r.set, [...(bySet.get(r.set) ?? []), r]);
+    for (const n of input.nested) n.entities.forEach(visit);
+  };
+  inputs.forEach(visit);
+  const details: ErrorDetail[] = [];
+  for (const [set, refs] of bySet) {
+    const keys = [...new Set(refs.map((r) => r.key))];
+    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), keyBinding(set), keyBinding(set), keys));
+    const found = new Set(rows.map((r) => String(r.key)));
+    for (const r of refs) {
+      if (!found.has(String(r.key))) details.push({ code: 'BIND_NOT_FOUND', target: r.target, message: `${r.target}: ${set.name}(${String(r.key)}) does not exist` });
+    }
+  }
+  if (details.length > 0) throw new ODataError('VALIDATION_FAILED', `${details.length} referenced ${details.length === 1 ? 'entity does' : 'entities do'} not exist`, { details });
+}

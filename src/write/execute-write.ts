@@ -1,0 +1,163 @@
+/**
+ * Runs a WritePlan in one transaction: find (and lock) what it addresses, check preconditions,
+ * apply the change, bring derived sums up to date, and read back what the response needs. Any
+ * failure rolls the whole transaction back.
+ */
+import type { Knex } from 'knex';
+import type { EdmModel } from '../edm/model';
+import { ODataError } from '../errors/odata-error';
+import { formatKey } from '../plan/keys';
+import { entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
+import { keyTypeOf, type EntityPosition } from '../plan/resolve-path';
+import type { RequestContext } from '../plan/request-context';
+import { etagMatches } from '../serialize/etag';
+import type { Dialect } from '../sql/dialect/dialect';
+import { executeRead, type ReadResult } from '../sql/execute';
+import type { QueryOptions } from '../uri/ast';
+import type { KeyValue } from './entity-reference';
+import { addLink, checkReferences, deleteEntity, insertEntity, loadRow, removeLink, updateEntity, type CurrentRow, type EntityAddress } from './entity-store';
+import type { ColumnValue } from './entity-input';
+import { failOnDetails } from './plan-write';
+import { WriteSession, type WriteHooks } from './session';
+import { flushSums } from './sums';
+import type { Preconditions, WritePlan } from './write-plan';
+
+export interface WriteServices {
+  readonly knex: Knex;
+  readonly dialect: Dialect;
+  readonly hooks: WriteHooks;
+}
+
+export type WriteOutcome =
+  /** an entity was created or updated; `read` holds it when the response returns it */
+  | { readonly kind: 'entity'; readonly created: boolean; readonly address: EntityAddress; readonly etag?: string; readonly read?: { plan: ReadOnlyPlan; result: ReadResult } }
+  /** done, nothing to return (204); `etag` is the changed entity's new ETag */
+  | { readonly kind: 'done'; readonly etag?: string };
+
+export function executeWrite(model: EdmModel, plan: WritePlan, svc: WriteServices): Promise<WriteOutcome> {
+  return svc.knex.transaction(async (trx) => {
+    const s = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks);
+    return withinTransaction(s, plan);
+  });
+}
+
+/** Runs a write inside a session a caller already holds (actions, and later $batch change sets). */
+export async function withinTransaction(s: WriteSession, plan: WritePlan): Promise<WriteOutcome> {
+  const step = await apply(s, plan);
+  await flushSums(s);
+  if (step.kind === 'done') return step;
+  const after = await loadRow(s, step.address.set, step.address.key, false);
+  const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
+  const read = wantsBody ? await readBack(s, plan.context, step.address, plan.options) : undefined;
+  return { kind: 'entity', created: step.created, address: step.address, etag: after?.etag, read };
+}
+
+type Step = { kind: 'entity'; created: boolean; address: EntityAddress } | { kind: 'done'; etag?: string };
+
+async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
+  switch (plan.kind) {
+    case 'create': {
+      const via = plan.target.via;
+      const parent = via ? await locateOrFail(s, plan.context, via.parent) : undefined;
+      await checkReferences(s, [plan.input]);
+      const supplied: ColumnValue[] = [];
+      if (via && parent && via.storage.kind === 'reverse-foreign-key') {
+        supplied.push({ column: via.storage.targetColumn, value: parent.key, type: keyTypeOf(parent.set) });
+      }
+      const key = await insertEntity(s, plan.input, supplied);
+      if (via && parent && via.storage.kind === 'link-table') await addLink(s, parent, via.navigation, key);
+      return { kind: 'entity', created: true, address: { set: plan.input.set, key } };
+    }
+    case 'update': {
+      const current = await locate(s, plan.context, plan.target);
+      checkPreconditions(current, plan.preconditions);
+      if (!current) {
+        if (plan.target.source || plan.target.key === undefined) throw notFound(plan.target);
+        failOnDetails(plan.upsert.errors);
+        await checkReferences(s, [plan.upsert.input]);
+        const key = await insertEntity(s, { ...plan.upsert.input, key: plan.target.key });
+        return { kind: 'entity', created: true, address: { set: plan.target.set, key } };
+      }
+      await checkReferences(s, [plan.input]);
+      const changes = new Map(plan.input.values);
+      const later: (() => Promise<void>)[] = [];
+      for (const bind of plan.input.binds) {
+        const nav = bind.navigation;
+        if (!nav.collection && nav.foreignKey) {
+          const ref = bind.refs[0];
+          changes.set(nav.foreignKey, { column: nav.foreignKey, value: ref.key, type: keyTypeOf(ref.set) });
+        } else {
+          for (const ref of bind.refs) later.push(() => addLink(s, current, nav, ref.key));
+        }
+      }
+      await updateEntity(s, current, changes);
+      for (const link of later) await link();
+      return { kind: 'entity', created: false, address: current };
+    }
+    case 'property': {
+      const current = await locateOrFail(s, plan.context, plan.target);
+      checkPreconditions(current, plan.preconditions);
+      const updated = await updateEntity(s, current, plan.changes);
+      return { kind: 'done', etag: updated.etag };
+    }
+    case 'delete': {
+      const current = await locateOrFail(s, plan.context, plan.target);
+      checkPreconditions(current, plan.preconditions);
+      await deleteEntity(s, current);
+      return { kind: 'done' };
+    }
+    case 'link': {
+      const parent = await locateOrFail(s, plan.context, plan.parent);
+      checkPreconditions(parent, plan.preconditions);
+      await checkReferences(s, [{ set: parent.set, values: new Map(), binds: [{ navigation: plan.navigation, refs: [plan.ref] }], nested: [] }]);
+      await addLink(s, parent, plan.navigation, plan.ref.key);
+      return { kind: 'done' };
+    }
+    case 'unlink': {
+      const parent = await locateOrFail(s, plan.context, plan.parent);
+      checkPreconditions(parent, plan.preconditions);
+      await removeLink(s, parent, plan.navigation, plan.key);
+      return { kind: 'done' };
+    }
+  }
+}
+
+/** The single entity at a position, loaded and locked; found through the read pipeline when the path navigates. */
+export async function locate(s: WriteSession, context: RequestContext, pos: EntityPosition): Promise<CurrentRow | undefined> {
+  if (pos.key !== undefined && !pos.source) return loadRow(s, pos.set, pos.key);
+  const plan = entityReadPlan(s.model, context, pos);
+  const result = await executeRead(s.ex, plan.read, false);
+  const row = result.nodes[0]?.row;
+  if (!row) return undefined;
+  return loadRow(s, pos.set, row[pos.set.entityType.key[0]] as KeyValue);
+}
+
+export async function locateOrFail(s: WriteSession, context: RequestContext, pos: EntityPosition): Promise<CurrentRow> {
+  const row = await locate(s, context, pos);
+  if (!row) throw notFound(pos);
+  return row;
+}
+
+function notFound(pos: EntityPosition): ODataError {
+  return new ODataError('NOT_FOUND', `No entity exists at ${pos.canonical}`);
+}
+
+export function checkPreconditions(current: CurrentRow | undefined, pre: Preconditions): void {
+  if (pre.ifMatch !== undefined) {
+    if (!current) throw new ODataError('PRECONDITION_FAILED', 'If-Match was given but the entity does not exist', { target: 'If-Match' });
+    if (!etagMatches(pre.ifMatch, current.etag)) {
+      throw new ODataError('PRECONDITION_FAILED', `The entity has changed since it was read (current ETag ${current.etag ?? 'none'})`, { target: 'If-Match' });
+    }
+  }
+  if (pre.ifNoneMatch !== undefined && current && etagMatches(pre.ifNoneMatch, current.etag)) {
+    const message = pre.ifNoneMatch.trim() === '*' ? 'The entity exists already (If-None-Match: *)' : 'The entity still has this ETag (If-None-Match)';
+    throw new ODataError('PRECONDITION_FAILED', message, { target: 'If-None-Match' });
+  }
+}
+
+async function readBack(s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
+  const keyProp = address.set.entityType.properties.find((p) => p.name === address.set.entityType.key[0])!;
+  const pos: EntityPosition = { set: address.set, key: address.key, single: true, canonical: `${address.set.name}(${formatKey(keyProp, address.key)})` };
+  const plan = entityReadPlan(s.model, context, pos, { select: options.select, expand: options.expand });
+  return { plan, result: await executeRead(s.ex, plan.read, false) };
+}

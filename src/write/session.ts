@@ -1,0 +1,50 @@
+/**
+ * One write transaction: the executor bound to it, the moment it happens, the hooks that watch its
+ * statements, and the derived sums it must bring up to date before it commits.
+ */
+import type { EdmModel } from '../edm/model';
+import type { Fragment } from '../sql/fragment';
+import { run, runWrite, type Executor, type Row } from '../sql/execute';
+import { formatUtc } from '../uri/temporal';
+import type { KeyValue } from './entity-reference';
+import type { SumRule } from './derived-values';
+
+export interface WriteEvent {
+  readonly table: string;
+  readonly statement: 'insert' | 'update' | 'delete';
+}
+
+/** Extension points around writes (an activity stream and access rules plug in here later; tests inject failures). */
+export interface WriteHooks {
+  readonly afterWriteStatement: ((event: WriteEvent) => void | Promise<void>)[];
+}
+
+export function createWriteHooks(): WriteHooks {
+  return { afterWriteStatement: [] };
+}
+
+export class WriteSession {
+  /** the transaction's timestamp, ISO 8601 UTC with milliseconds */
+  readonly now: string = formatUtc(new Date());
+  /** parents whose sums must be recomputed before commit */
+  readonly pendingSums = new Map<SumRule, Set<KeyValue>>();
+
+  constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {}
+
+  read(f: Fragment): Promise<Row[]> {
+    return run(this.ex, f);
+  }
+
+  async write(f: Fragment, event: WriteEvent): Promise<number> {
+    const changed = await runWrite(this.ex, f);
+    for (const hook of this.hooks.afterWriteStatement) await hook(event);
+    return changed;
+  }
+
+  touchSum(rule: SumRule, parentKey: unknown): void {
+    if (typeof parentKey !== 'string' && typeof parentKey !== 'number') return;
+    let keys = this.pendingSums.get(rule);
+    if (!keys) this.pendingSums.set(rule, (keys = new Set()));
+    keys.add(parentKey);
+  }
+}

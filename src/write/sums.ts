@@ -1,0 +1,41 @@
+/**
+ * Brings derived sums (Opportunity.Amount = Σ its products' Total) up to date at the end of a write,
+ * for every parent whose children changed. Updating a parent may touch further sums, so it repeats
+ * until nothing is pending.
+ */
+import type { EdmEntitySet, EdmModel } from '../edm/model';
+import { tableOf } from '../edm/storage';
+import { compileSum } from '../sql/compile-write';
+import { keyTypeOf } from '../plan/resolve-path';
+import type { KeyValue } from './entity-reference';
+import { loadRow, updateEntity } from './entity-store';
+import type { WriteSession } from './session';
+
+const MAX_ROUNDS = 8;
+
+function setOfType(model: EdmModel, qualifiedName: string): EdmEntitySet | undefined {
+  return [...model.entitySets.values()].find((s) => s.entityType.qualifiedName === qualifiedName);
+}
+
+export async function flushSums(s: WriteSession): Promise<void> {
+  for (let round = 0; s.pendingSums.size > 0; round++) {
+    if (round >= MAX_ROUNDS) throw new Error('derived sums did not settle');
+    const pending = [...s.pendingSums];
+    s.pendingSums.clear();
+    for (const [rule, parents] of pending) {
+      const parentSet = setOfType(s.model, rule.parentType);
+      const childSet = setOfType(s.model, rule.childType);
+      if (!parentSet || !childSet) continue;
+      for (const key of parents) await recompute(s, parentSet, childSet, rule.column, rule.foreignKey, rule.childColumn, key);
+    }
+  }
+}
+
+async function recompute(s: WriteSession, parentSet: EdmEntitySet, childSet: EdmEntitySet, column: string, foreignKey: string, childColumn: string, key: KeyValue): Promise<void> {
+  const parent = await loadRow(s, parentSet, key);
+  if (!parent) return;
+  const [row] = await s.read(compileSum(s.ex.dialect, tableOf(childSet), childColumn, { column: foreignKey, type: keyTypeOf(parentSet) }, key));
+  const total = Math.round(Number(row.total) * 10_000) / 10_000;
+  if (Number(parent.values.get(column)) === total) return;
+  await updateEntity(s, parent, new Map([[column, { column, value: total, type: 'Edm.Decimal' }]]));
+}

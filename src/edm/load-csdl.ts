@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   PRIMITIVE_TYPES, type EdmComplexType, type EdmEntitySet, type EdmEntityType, type EdmEnumType, type EdmModel,
-  type EdmNavigation, type EdmProperty, type EdmTypeRef, type OnDeleteAction, type PrimitiveTypeName,
+  type EdmNavigation, type EdmOperation, type EdmOperationImport, type EdmProperty, type EdmTypeRef, type EdmValueType,
+  type OnDeleteAction, type PrimitiveTypeName,
 } from './model';
 
 type Json = Record<string, unknown>;
@@ -125,6 +126,37 @@ export function loadModel(csdl: Json): EdmModel {
     }
     entitySets.set(name, { name, entityType, navigationBindings: bindings, concurrency });
   }
+  const operations = new Map<string, EdmOperation[]>();
+  const valueType = (typeName: string, where: string): EdmValueType => {
+    const entity = entityTypes.get(typeName);
+    return entity ? { kind: 'entity', type: entity } : resolveType(typeName, where);
+  };
+  for (const [name, raw] of Object.entries(schema)) {
+    if (!Array.isArray(raw)) continue;
+    const overloads = (raw as Json[]).filter((o) => o.$Kind === 'Action' || o.$Kind === 'Function').map((o): EdmOperation => {
+      const where = `${name}`;
+      const parameters = ((o.$Parameter as Json[] | undefined) ?? []).map((p) => ({
+        name: String(p.$Name), type: valueType(String(p.$Type ?? 'Edm.String'), `${where}/${String(p.$Name)}`),
+        collection: p.$Collection === true, nullable: p.$Nullable === true,
+      }));
+      const ret = o.$ReturnType as Json | undefined;
+      return {
+        kind: o.$Kind === 'Action' ? 'action' : 'function', name, qualifiedName: `${namespace}.${name}`, bound: o.$IsBound === true, parameters,
+        returnType: ret ? { type: valueType(String(ret.$Type ?? 'Edm.String'), `${where}/$ReturnType`), collection: ret.$Collection === true, nullable: ret.$Nullable === true } : undefined,
+        entitySetPath: o.$EntitySetPath as string | undefined,
+      };
+    });
+    if (overloads.length) operations.set(`${namespace}.${name}`, overloads);
+  }
+  const operationImports = new Map<string, EdmOperationImport>();
+  for (const [name, raw] of Object.entries(container)) {
+    if (name.startsWith('$') || name.startsWith('@')) continue;
+    const s = raw as Json;
+    const target = typeof s.$Function === 'string' ? s.$Function : typeof s.$Action === 'string' ? s.$Action : undefined;
+    if (!target) continue;
+    if (!operations.has(target)) throw new Error(`operation import ${name}: unknown operation ${target}`);
+    operationImports.set(name, { name, kind: typeof s.$Function === 'string' ? 'function' : 'action', operation: target, includeInServiceDocument: s.$IncludeInServiceDocument === true });
+  }
   const version = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
-  return { version, namespace, containerName, entitySets, entityTypes, complexTypes, enumTypes, csdl };
+  return { version, namespace, containerName, entitySets, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl };
 }

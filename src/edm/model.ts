@@ -80,6 +80,37 @@ export interface EdmEntitySet {
   readonly concurrency: readonly string[];
 }
 
+/** The type of an operation parameter or return value: a structural type or an entity type. */
+export type EdmValueType = EdmTypeRef | { readonly kind: 'entity'; readonly type: EdmEntityType };
+
+export interface EdmParameter {
+  readonly name: string;
+  readonly type: EdmValueType;
+  readonly collection: boolean;
+  readonly nullable: boolean;
+}
+
+/** One overload of an action or function (CSDL §12). */
+export interface EdmOperation {
+  readonly kind: 'action' | 'function';
+  readonly name: string;
+  readonly qualifiedName: string;
+  readonly bound: boolean;
+  /** for a bound operation the first parameter is the binding parameter */
+  readonly parameters: readonly EdmParameter[];
+  readonly returnType?: { readonly type: EdmValueType; readonly collection: boolean; readonly nullable: boolean };
+  /** the entity set of returned entities: the binding parameter's (the only path form used here) */
+  readonly entitySetPath?: string;
+}
+
+/** An action or function import: an unbound operation addressable at the service root. */
+export interface EdmOperationImport {
+  readonly name: string;
+  readonly kind: 'action' | 'function';
+  readonly operation: string;
+  readonly includeInServiceDocument: boolean;
+}
+
 export interface EdmModel {
   /** Changes whenever the model is replaced; every cache keys on it. */
   readonly version: string;
@@ -89,6 +120,9 @@ export interface EdmModel {
   readonly entityTypes: ReadonlyMap<string, EdmEntityType>;
   readonly complexTypes: ReadonlyMap<string, EdmComplexType>;
   readonly enumTypes: ReadonlyMap<string, EdmEnumType>;
+  /** qualified name → its overloads */
+  readonly operations: ReadonlyMap<string, readonly EdmOperation[]>;
+  readonly operationImports: ReadonlyMap<string, EdmOperationImport>;
   /** The CSDL JSON document the model was loaded from (the source of truth for $metadata). */
   readonly csdl: Readonly<Record<string, unknown>>;
 }

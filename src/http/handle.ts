@@ -22,6 +22,9 @@ import { executeWrite } from '../write/execute-write';
 import { planWrite, type WriteMethod } from '../write/plan-write';
 import type { WriteHooks } from '../write/session';
 import { readRequestBody } from './request-body';
+import { executeOperation } from '../operations/execute-operation';
+import { isOperationCall, planOperation } from '../operations/plan-operation';
+import { respondOperation } from './respond-operation';
 import { respondWrite } from './respond-write';
 import type { ApiRequest, ApiResponse } from './api-request';
 import { negotiateJson, negotiateMetadata, negotiateText } from './negotiate';
@@ -77,6 +80,17 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   const context: RequestContext = {
     user: { id: null, roles: [] }, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
   };
+  if (isOperationCall(model, uri)) {
+    if (uri.unsupportedOptions.length) throw new NotImplementedError(uri.unsupportedOptions.join(', '), { target: uri.unsupportedOptions[0] });
+    const format = negotiateJson(uri.options.format, req.headers.accept);
+    const plan = planOperation(model, uri, {
+      method, body: readRequestBody(req.headers['content-type'], req.body),
+      preconditions: { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] },
+    }, context);
+    const outcome = await executeOperation(model, plan, svc);
+    const response = respondOperation(plan.operation, outcome, { dialect: svc.dialect, format, serviceRoot: req.serviceRoot, namespace: model.namespace }, ODATA_VERSION);
+    return method === 'HEAD' ? { ...response, body: undefined } : response;
+  }
   if (WRITE_METHODS.has(method) && uri.segments[0]?.kind === 'name') {
     if (uri.unsupportedOptions.length) throw new NotImplementedError(uri.unsupportedOptions.join(', '), { target: uri.unsupportedOptions[0] });
     const format = negotiateJson(uri.options.format, req.headers.accept);

@@ -3,13 +3,13 @@
  * the answer has, which query options apply to it, and the @odata.context it carries.
  */
 import { NotImplementedError, ODataError, PlanError } from '../errors/odata-error';
-import type { EdmModel, EdmProperty } from '../edm/model';
+import type { EdmEntitySet, EdmModel, EdmProperty } from '../edm/model';
 import type { QueryOptions, UriRequest } from '../uri/ast';
 import { ALLOWED_OPTIONS, type ResourceKind } from '../uri/allowed-options';
-import type { PathSource, Plan, PlanExpr, ResultShape } from './plan';
+import type { PathSource, Plan, PlanExpr, ResultShape, ValueType } from './plan';
 import { planRead } from './plan-read';
 import type { RequestContext } from './request-context';
-import { resolvePath, type EntityPosition } from './resolve-path';
+import { keyTypeOf, resolvePath, type EntityPosition } from './resolve-path';
 
 export type ReadOnlyPlan = Plan & { kind: 'read' };
 
@@ -52,6 +52,22 @@ export function entityReadPlan(model: EdmModel, context: RequestContext, pos: En
   return readPlan(model, context, pos, options, pos.single ? { kind: 'entity' } : { kind: 'collection' }, '');
 }
 
+/**
+ * The entities of a set with the given keys, unpaged (the answer of an action that returns the
+ * entities it changed), shaped by `$select`/`$expand`.
+ */
+export function entitiesByKeyPlan(
+  model: EdmModel, context: RequestContext, set: EdmEntitySet, keys: readonly (string | number | boolean)[], options: QueryOptions = {},
+  within: EntityPosition = { set, single: false, canonical: set.name },
+): ReadOnlyPlan {
+  const key = set.entityType.key[0];
+  const type: ValueType = { kind: 'primitive', name: keyTypeOf(set) };
+  const column: PlanExpr = { kind: 'column', scope: 0, joins: [], column: key, type };
+  const restriction: PlanExpr = { kind: 'in', left: column, list: keys.map((value) => ({ kind: 'literal', value, type })) };
+  const plan = readPlan(model, context, within, options, { kind: 'collection' }, '', [restriction]);
+  return { ...plan, read: { ...plan.read, pageSize: undefined } };
+}
+
 export function checkOptions(options: QueryOptions, kind: ResourceKind): void {
   const allowed = ALLOWED_OPTIONS[kind];
   for (const [name, value] of Object.entries(options)) {
@@ -62,11 +78,11 @@ export function checkOptions(options: QueryOptions, kind: ResourceKind): void {
   }
 }
 
-function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition, options: QueryOptions, shape: ResultShape, contextUrl: string): ReadOnlyPlan {
+function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition, options: QueryOptions, shape: ResultShape, contextUrl: string, extra: readonly PlanExpr[] = []): ReadOnlyPlan {
   let scopeCounter = 0;
   const nextScope = () => scopeCounter++;
   const scope = nextScope();
-  const where: PlanExpr[] = [];
+  const where: PlanExpr[] = [...extra];
   const keyColumn = pos.set.entityType.key[0];
   const keyProp = pos.set.entityType.properties.find((p) => p.name === keyColumn)!;
   const keyType = { kind: 'primitive' as const, name: keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String' as const };

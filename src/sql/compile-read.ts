@@ -40,12 +40,20 @@ export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number, off
   return offset ? sql`${query} OFFSET ${offset}` : query;
 }
 
+/** `SUM(column)` over the rows a plan selects (0 when none). */
+export function compileSum(plan: ReadPlan, dialect: Dialect, column: string): Fragment {
+  return compileAggregate(plan, dialect, sql`COALESCE(SUM(${id(`${scopeAlias(plan.scope)}.${column}`)}), 0) AS "total"`);
+}
+
 export function compileCount(plan: ReadPlan, dialect: Dialect): Fragment {
+  return compileAggregate(plan, dialect, raw('COUNT(*) AS "count"'));
+}
+
+function compileAggregate(plan: ReadPlan, dialect: Dialect, aggregate: Fragment): Fragment {
   const joins = new JoinRegistry();
   const c = new ExpressionCompiler(dialect, joins);
-  const alias = scopeAlias(plan.scope);
   const where = whereClause(plan.where, c);
-  return sql`SELECT COUNT(*) AS "count" FROM ${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}${where}`;
+  return sql`SELECT ${aggregate} FROM ${id(plan.table)} AS ${id(scopeAlias(plan.scope))} ${joins.for(plan.scope)}${where}`;
 }
 
 /** How child rows of an expand relate to parent values: the child column (or link column) holding the parent's value. */

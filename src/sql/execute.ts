@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { DbError, ODataError } from '../errors/odata-error';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import type { Dialect } from './dialect/dialect';
-import { compileCount, compileExpand, compileExpandCount, compilePage, ORDER_PREFIX, PARENT } from './compile-read';
+import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, ORDER_PREFIX, PARENT } from './compile-read';
 import { pathKeys } from './compile-expression';
 import { id, sql, type Fragment } from './fragment';
 
@@ -86,6 +86,11 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   let count: number | undefined;
   if (wantCount) count = await executeCount(ex, plan);
   return { nodes, count, nextKeyset, remainingTop };
+}
+
+export async function executeSum(ex: Executor, plan: ReadPlan, column: string): Promise<number> {
+  const [row] = await run(ex, compileSum(plan, ex.dialect, column));
+  return Number(row.total);
 }
 
 export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number> {

@@ -4,6 +4,7 @@
  * depend on another write feature to set up its data).
  */
 import { randomUUID } from 'node:crypto';
+import { columnsOf } from '../../../src/edm/storage';
 import type { TestResponse, TestService } from '../../helpers/service';
 import { normalise, type Row } from '../support';
 
@@ -87,9 +88,19 @@ export async function countsOf(svc: TestService, tables: readonly string[]): Pro
   return out;
 }
 
-/** A row by Id, normalised (Date → ISO text; the named columns → boolean / number), or undefined. */
+/** The columns of an entity set's table that hold its properties (not any bookkeeping column the service may add). */
+export function modelColumns(svc: TestService, entitySet: string): string[] {
+  const set = svc.running.services.model().entitySets.get(entitySet);
+  if (!set) throw new Error(`no entity set ${entitySet}`);
+  return columnsOf(set.entityType).map((c) => c.column);
+}
+
+/**
+ * A row by Id with the property columns only, normalised (Date → ISO text; the named columns →
+ * boolean / number), or undefined.
+ */
 export async function rowOf(svc: TestService, table: string, id: string, booleans: readonly string[] = [], numbers: readonly string[] = []): Promise<Row | undefined> {
-  const row: Row | undefined = await svc.knex(table).where({ Id: id }).first();
+  const row: Row | undefined = await svc.knex(table).where({ Id: id }).first(modelColumns(svc, table));
   return row === undefined ? undefined : normalise(row, booleans, numbers);
 }
 

@@ -1,0 +1,29 @@
+/**
+ * The answer of an action or function (OData JSON Format §18): 204 for none, entities as a
+ * collection or entity body, primitives as `{"value": …}` and complex values as objects, each with
+ * the context URL of its declared return type.
+ */
+import type { EdmOperation } from '../edm/model';
+import { typeRefName } from '../edm/model';
+import type { OperationOutcome } from '../operations/execute-operation';
+import { collectionBody, entityBody } from '../serialize/read-response';
+import type { WriterContext } from '../serialize/entity-writer';
+import { contentType } from '../serialize/format';
+import type { ApiResponse } from './api-request';
+
+export function respondOperation(operation: EdmOperation, outcome: OperationOutcome, ctx: WriterContext, version: string): ApiResponse {
+  const headers: Record<string, string> = { 'OData-Version': version };
+  if (outcome.kind === 'none') return { status: 204, headers };
+  headers['Content-Type'] = contentType(ctx.format);
+  const ret = operation.returnType;
+  if (outcome.kind === 'entities') {
+    const body = outcome.single ? entityBody(ctx, outcome.plan, outcome.result) : collectionBody(ctx, outcome.plan, outcome.result, undefined);
+    return { status: 200, headers, body: JSON.stringify(body) };
+  }
+  const typeName = ret && ret.type.kind !== 'entity' ? typeRefName(ret.type) : 'Edm.String';
+  const context = `${ctx.serviceRoot}/$metadata#${ret?.collection ? `Collection(${typeName})` : typeName}`;
+  const meta = ctx.format.metadata !== 'none' ? { '@odata.context': context } : {};
+  const complex = ret?.type.kind === 'complex' && !ret.collection;
+  const body = complex ? { ...meta, ...(outcome.value as Record<string, unknown>) } : { ...meta, value: outcome.value };
+  return { status: 200, headers, body: JSON.stringify(body) };
+}

@@ -1,0 +1,44 @@
+/**
+ * Runs an operation in one transaction: the registered handler, then derived sums, then the read
+ * of any entities it returns (inside the same transaction, so the answer is what was committed).
+ */
+import type { EdmModel } from '../edm/model';
+import { NotImplementedError } from '../errors/odata-error';
+import { entitiesByKeyPlan, entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
+import { formatKey } from '../plan/keys';
+import { executeRead, type ReadResult } from '../sql/execute';
+import type { WriteServices } from '../write/execute-write';
+import { WriteSession } from '../write/session';
+import { flushSums } from '../write/sums';
+import type { OperationResult } from './handler';
+import type { OperationPlan } from './operation-plan';
+import { OPERATION_HANDLERS } from './registry';
+
+export type OperationOutcome =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'entities'; readonly single: boolean; readonly plan: ReadOnlyPlan; readonly result: ReadResult }
+  | { readonly kind: 'value'; readonly value: unknown };
+
+export function executeOperation(model: EdmModel, plan: OperationPlan, svc: WriteServices): Promise<OperationOutcome> {
+  const handler = OPERATION_HANDLERS.get(plan.operation.qualifiedName);
+  if (!handler) throw new NotImplementedError(`the operation ${plan.operation.qualifiedName}`);
+  return svc.knex.transaction(async (trx) => {
+    const session = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks);
+    const result: OperationResult = await handler({ plan, session });
+    await flushSums(session);
+    switch (result.kind) {
+      case 'none': return { kind: 'none' };
+      case 'value': return { kind: 'value', value: result.value };
+      case 'entities': {
+        const read = entitiesByKeyPlan(model, plan.context, result.set, result.keys, { select: plan.options.select, expand: plan.options.expand, orderby: plan.options.orderby });
+        return { kind: 'entities', single: false, plan: read, result: await executeRead(session.ex, read.read, false) };
+      }
+      case 'entity': {
+        const keyProp = result.set.entityType.properties.find((p) => p.name === result.set.entityType.key[0])!;
+        const read = entityReadPlan(model, plan.context, { set: result.set, key: result.key, single: true, canonical: `${result.set.name}(${formatKey(keyProp, result.key)})` },
+          { select: plan.options.select, expand: plan.options.expand });
+        return { kind: 'entities', single: true, plan: read, result: await executeRead(session.ex, read.read, false) };
+      }
+    }
+  });
+}

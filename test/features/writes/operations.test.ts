@@ -1,4 +1,5 @@
 /** Actions and functions: MassUpdate, MassDelete, Clear, TotalAmount, SystemInfo; their metadata and errors. */
+import { loadModel } from '../../../src/edm/load-csdl';
 import { ENGINES } from '../../helpers/engines';
 import { startTestService, type TestService } from '../../helpers/service';
 import type { Row } from '../support';
@@ -159,6 +160,34 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(body.ODataVersion).toBe('4.0');
       expect(body.Engine).toBe(engine.name);
       expect(typeof body.ModelVersion).toBe('string');
+      expect(body['@odata.context']).toBe(`${svc.url}/$metadata#Crm.ServiceInfo`);
+    });
+
+    it('is listed in the service document as a function import', async () => {
+      const value = (await svc.get('/')).json().value as Row[];
+      expect(value).toContainEqual({ name: 'SystemInfo', kind: 'FunctionImport', url: 'SystemInfo' });
+    });
+
+    it('HEAD on a function answers the status without a body', async () => {
+      const res = await svc.request('HEAD', '/SystemInfo()');
+      expectStatus(res, 200);
+      expect(res.text).toBe('');
+    });
+  });
+
+  describe('declared without a handler', () => {
+    it('answers 501 until a handler is registered, in a model replaced at run time', async () => {
+      const original = svc.running.services.model();
+      const csdl = structuredClone(original.csdl) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- editing raw CSDL JSON
+      csdl.Crm.Archive = [{ $Kind: 'Action', $IsBound: true, $Parameter: [{ $Name: 'Items', $Type: 'Crm.Contact', $Collection: true }] }];
+      svc.running.replaceModel(loadModel(csdl));
+      try {
+        expectError(await post(svc, '/Contacts/Crm.Archive', {}), 501, 'NOT_IMPLEMENTED');
+        expect((await svc.get('/$metadata')).text).toContain('<Action Name="Archive" IsBound="true">');
+      } finally {
+        svc.running.replaceModel(original);
+      }
+      expectError(await post(svc, '/Contacts/Crm.Archive', {}), 404, 'NOT_FOUND');
     });
   });
 

@@ -7,6 +7,7 @@
  *   node -r tsx/cjs bench/floor-server.ts --database <file> --port <p> --model-version <v>
  */
 import BetterSqlite3 from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 
 const PAGE_SIZE = 100;
@@ -53,7 +54,36 @@ const q = {
     ORDER BY o."Id" LIMIT ?`),
   companies: db.prepare('SELECT "Id", "Name" FROM "Companies" ORDER BY "Id" LIMIT ?'),
   companyContacts: db.prepare('SELECT "FullName" FROM "Contacts" WHERE "CompanyId" = ? ORDER BY "Id" LIMIT ?'),
+  insertNote: db.prepare('INSERT INTO "Notes" ("Id", "Created", "Edited", "Text", "IsPrivate", "OwnerId") VALUES (?, ?, ?, ?, ?, NULL)'),
 };
+
+interface BatchRequest {
+  readonly id: string;
+  readonly method: string;
+  readonly url: string;
+  readonly body?: { Text?: string; IsPrivate?: boolean };
+}
+
+/**
+ * A JSON batch of `POST Notes` requests in one atomicity group: one transaction, one prepared
+ * INSERT per note, and a 201 answer per request with the created note, as the service answers.
+ */
+function batch(req: Request, res: Response): void {
+  const requests = (req.body as { requests?: BatchRequest[] }).requests ?? [];
+  if (requests.some((r) => r.method.toUpperCase() !== 'POST' || r.url !== 'Notes')) return fail(res, 400, 'the floor answers batches of POST Notes only');
+  const insertAll = db.transaction((items: readonly BatchRequest[]) => items.map((r) => {
+    const now = new Date().toISOString();
+    const note = { Id: randomUUID(), Created: now, Edited: now, Text: r.body?.Text ?? '', IsPrivate: r.body?.IsPrivate === true, OwnerId: null };
+    q.insertNote.run(note.Id, note.Created, note.Edited, note.Text, note.IsPrivate ? 1 : 0);
+    const location = `${root(req)}/Notes(${note.Id})`;
+    return {
+      id: r.id, status: 201, atomicityGroup: 'g1',
+      headers: { location, etag: `W/"${now}"`, 'content-type': JSON_TYPE, 'odata-version': '4.0' },
+      body: { '@odata.context': `${root(req)}/$metadata#Notes/$entity`, '@odata.etag': `W/"${now}"`, ...note },
+    };
+  }));
+  res.status(200).type('application/json').send(JSON.stringify({ responses: insertAll(requests) }));
+}
 
 function address(row: Row, prefix: string): Json | null {
   const out: Json = {
@@ -168,6 +198,13 @@ const BY_KEY = /^\/odata\/Contacts\(([0-9a-fA-F-]{36})\)$/;
 const app = express();
 app.disable('x-powered-by');
 app.disable('etag');
+app.post('/odata/$batch', express.json({ limit: '50mb' }), (req: Request, res: Response) => {
+  try {
+    batch(req, res);
+  } catch (err) {
+    fail(res, 500, err instanceof Error ? err.message : String(err));
+  }
+});
 app.use((req: Request, res: Response) => {
   const url = req.originalUrl;
   const qm = url.indexOf('?');

@@ -19,19 +19,23 @@ export interface Config {
   readonly basePath: string;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** Requests in one $batch, change-set members included. */
+  readonly batchMaxParts: number;
+  /** Bytes of one request inside a $batch. */
+  readonly batchMaxPartBytes: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
   port: 4000, host: '0.0.0.0', database: 'data/crm.sqlite', pageSize: 100, maxPageSize: 5000, maxTop: 100000,
   maxExpandDepth: 5, maxFilterNodes: 500, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
-  maxBodyBytes: 10 * 1024 * 1024,
+  maxBodyBytes: 10 * 1024 * 1024, batchMaxParts: 5000, batchMaxPartBytes: 1024 * 1024,
 };
 
 const ENV: Record<string, keyof Config> = {
   PORT: 'port', HOST: 'host', ODATA_DATABASE: 'database', ODATA_PAGE_SIZE: 'pageSize', ODATA_MAX_PAGE_SIZE: 'maxPageSize',
   ODATA_MAX_TOP: 'maxTop', ODATA_MAX_EXPAND_DEPTH: 'maxExpandDepth', ODATA_MAX_FILTER_NODES: 'maxFilterNodes',
   LOG_LEVEL: 'logLevel', ODATA_SEED_CONTACTS: 'seedContacts', ODATA_WORKERS: 'workers', ODATA_BASE_PATH: 'basePath',
-  ODATA_MAX_BODY_BYTES: 'maxBodyBytes',
+  ODATA_MAX_BODY_BYTES: 'maxBodyBytes', ODATA_BATCH_MAX_PARTS: 'batchMaxParts', ODATA_BATCH_MAX_PART_BYTES: 'batchMaxPartBytes',
 };
 
 const FLAGS: Record<string, keyof Config> = {

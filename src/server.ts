@@ -15,6 +15,7 @@ import { ensureDemoData } from './seed/seed';
 import { postgresDialect } from './sql/dialect/postgres';
 import { sqliteDialect } from './sql/dialect/sqlite';
 import { createWriteHooks } from './write/session';
+import { AsyncJobs } from './batch/async-jobs';
 
 export interface RunningService {
   readonly url: string;
@@ -40,6 +41,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     knex: db.knex,
     dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
     hooks: createWriteHooks(),
+    batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, jobs: new AsyncJobs() },
     limits: {
       pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
       maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,
@@ -57,6 +59,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     replaceModel(next) { model = next; },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.batch.jobs.drain();
       server.closeAllConnections?.();
       await db.knex.destroy();
     },

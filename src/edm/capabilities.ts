@@ -11,8 +11,8 @@ export interface MetadataLimits {
 
 /** Writes (POST/PATCH/PUT/DELETE) on every entity set. */
 export const WRITES_SUPPORTED = true;
-/** `$batch` arrives later. */
-export const BATCH_SUPPORTED = false;
+/** `$batch`, multipart/mixed and JSON. */
+export const BATCH_SUPPORTED = true;
 /** `Prefer: respond-async` is not supported. */
 export const ASYNC_REQUESTS_SUPPORTED = false;
 
@@ -64,6 +64,11 @@ function containerAnnotations(): Json {
     [`@${CAP}.SupportedMetadataFormats`]: [...SUPPORTED_METADATA_FORMATS],
     [`@${CAP}.AsynchronousRequestsSupported`]: ASYNC_REQUESTS_SUPPORTED,
     [`@${CAP}.BatchSupported`]: BATCH_SUPPORTED,
+    [`@${CAP}.BatchSupport`]: {
+      Supported: BATCH_SUPPORTED, ContinueOnErrorSupported: true, ReferencesInRequestBodiesSupported: true,
+      ReferencesAcrossChangeSetsSupported: false, EtagReferencesSupported: false, RequestDependencyConditionsSupported: false,
+      SupportedFormats: ['multipart/mixed', 'application/json'],
+    },
     [`@${CAP}.KeyAsSegmentSupported`]: false,
     [`@${CAP}.FilterFunctions`]: [...FILTER_FUNCTIONS],
   };

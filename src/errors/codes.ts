@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   INVALID_SKIPTOKEN: { status: 400, message: 'Invalid $skiptoken' },
   INVALID_HEADER: { status: 400, message: 'Invalid header' },
   LIMIT_EXCEEDED: { status: 400, message: 'A query limit was exceeded' },
+  INVALID_BATCH: { status: 400, message: 'Malformed $batch request' },
   INVALID_PAYLOAD: { status: 400, message: 'The request body cannot be read' },
   VALIDATION_FAILED: { status: 400, message: 'The request body does not fit the model' },
   READ_ONLY_PROPERTY: { status: 400, message: 'The property cannot be written' },
@@ -32,6 +33,7 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, message: 'The change conflicts with the current state' },
   PRECONDITION_FAILED: { status: 412, message: 'The entity has changed (ETag mismatch)' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  FAILED_DEPENDENCY: { status: 424, message: 'A request this one depends on failed' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported request body type' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported OData version' },
   // 5xx

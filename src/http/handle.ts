@@ -22,6 +22,10 @@ import { executeWrite } from '../write/execute-write';
 import { planWrite, type WriteMethod } from '../write/plan-write';
 import type { WriteHooks } from '../write/session';
 import { readRequestBody } from './request-body';
+import type { AsyncJobs } from '../batch/async-jobs';
+import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
+import type { BatchLimits } from '../batch/batch-types';
+import { batchStatus, handleBatch } from './batch-endpoint';
 import { executeOperation } from '../operations/execute-operation';
 import { isOperationCall, planOperation } from '../operations/plan-operation';
 import { respondOperation } from './respond-operation';
@@ -38,6 +42,7 @@ export interface Services {
   readonly dialect: Dialect;
   readonly limits: QueryLimits;
   readonly hooks: WriteHooks;
+  readonly batch: { readonly limits: BatchLimits; readonly jobs: AsyncJobs };
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -73,6 +78,9 @@ function checkVersions(headers: ApiRequest['headers']): void {
 
 async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse> {
   checkVersions(req.headers);
+  if (req.path === '/$batch' || req.path === '/$batch/') return handleBatch(req, svc, handle, errorResponse);
+  const monitor = `/${BATCH_STATUS_SEGMENT}/`;
+  if (req.path.startsWith(monitor)) return batchStatus(req, svc, req.path.slice(monitor.length));
   const method = req.method.toUpperCase();
   const model = svc.model();
   const uri = parseUri(req.path, req.query);

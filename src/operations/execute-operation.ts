@@ -7,7 +7,7 @@ import { NotImplementedError } from '../errors/odata-error';
 import { entitiesByKeyPlan, entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
 import { formatKey } from '../plan/keys';
 import { executeRead, type ReadResult } from '../sql/execute';
-import type { WriteServices } from '../write/execute-write';
+import { inTransaction, type WriteServices } from '../write/execute-write';
 import { WriteSession } from '../write/session';
 import { flushSums } from '../write/sums';
 import type { OperationResult } from './handler';
@@ -22,7 +22,7 @@ export type OperationOutcome =
 export function executeOperation(model: EdmModel, plan: OperationPlan, svc: WriteServices): Promise<OperationOutcome> {
   const handler = OPERATION_HANDLERS.get(plan.operation.qualifiedName);
   if (!handler) throw new NotImplementedError(`the operation ${plan.operation.qualifiedName}`);
-  return svc.knex.transaction(async (trx) => {
+  return inTransaction(svc.knex, async (trx) => {
     const session = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks);
     const result: OperationResult = await handler({ plan, session });
     await flushSums(session);

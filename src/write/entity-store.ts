@@ -98,7 +98,8 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     if (storage.kind === 'foreign-key' && bind.refs[0]) values.set(storage.column, keyColumnValue(bind.refs[0].set, storage.column, bind.refs[0].key));
   }
   const key = input.key ?? generateKey(set);
-  if (await loadRow(s, set, key, false)) {
+  // A generated GUID cannot collide; a key from the client can.
+  if (input.key !== undefined && (await loadRow(s, set, key, false))) {
     throw new ODataError('ALREADY_EXISTS', `${set.name}(${String(key)}) already exists`, { target: type.key[0] });
   }
   values.set(type.key[0], keyColumnValue(set, type.key[0], key));
@@ -107,6 +108,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   const row = new Map([...values].map(([c, v]) => [c, v.value]));
   for (const [column, value] of deriveRow(type, row)) values.set(column, { column, value, type: storedTypeOf(set, column) });
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
+  s.etags.set(`${set.name}(${String(key)})`, etagOf(set, Object.fromEntries([...values].map(([c, v]) => [c, v.value])), s.ex.dialect));
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);
 
   const self: EntityAddress = { set, key };
@@ -154,7 +156,9 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     s.touchSum(rule, current.values.get(rule.foreignKey));
     s.touchSum(rule, merged.get(rule.foreignKey));
   }
-  return { set, key: current.key, values: merged, etag: etagOf(set, Object.fromEntries(merged), s.ex.dialect) };
+  const etag = etagOf(set, Object.fromEntries(merged), s.ex.dialect);
+  s.etags.set(`${set.name}(${String(current.key)})`, etag);
+  return { set, key: current.key, values: merged, etag };
 }
 
 /** Entity sets whose rows point at `set` through a single-valued navigation with a foreign key. */

@@ -23,7 +23,7 @@ import { flushSums } from './sums';
 import type { Preconditions, WritePlan } from './write-plan';
 
 export interface WriteServices {
-  readonly knex: Knex;
+  readonly knex: Knex | Knex.Transaction;
   readonly dialect: Dialect;
   readonly hooks: WriteHooks;
 }
@@ -35,10 +35,15 @@ export type WriteOutcome =
   | { readonly kind: 'done'; readonly etag?: string };
 
 export function executeWrite(model: EdmModel, plan: WritePlan, svc: WriteServices): Promise<WriteOutcome> {
-  return svc.knex.transaction(async (trx) => {
-    const s = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks);
-    return withinTransaction(s, plan);
-  });
+  return inTransaction(svc.knex, (trx) => withinTransaction(new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks), plan));
+}
+
+/**
+ * Runs `work` in a transaction. Inside one already (a change set), the write joins it: the change
+ * set fails and rolls back as a whole, so a savepoint per request would buy nothing.
+ */
+export function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex | Knex.Transaction) => Promise<T>): Promise<T> {
+  return knex.isTransaction ? work(knex) : knex.transaction(work);
 }
 
 /** Runs a write inside a session a caller already holds (actions, and later $batch change sets). */
@@ -46,10 +51,11 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   const step = await apply(s, plan);
   await flushSums(s);
   if (step.kind === 'done') return step;
-  const after = await loadRow(s, step.address.set, step.address.key, false);
+  const known = `${step.address.set.name}(${String(step.address.key)})`;
+  const etag = s.etags.has(known) ? s.etags.get(known) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
   const read = wantsBody ? await readBack(s, plan.context, step.address, plan.options) : undefined;
-  return { kind: 'entity', created: step.created, address: step.address, etag: after?.etag, read };
+  return { kind: 'entity', created: step.created, address: step.address, etag, read };
 }
 
 type Step = { kind: 'entity'; created: boolean; address: EntityAddress } | { kind: 'done'; etag?: string };

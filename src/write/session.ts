@@ -7,6 +7,7 @@ import type { Fragment } from '../sql/fragment';
 import { run, runWrite, type Executor, type Row } from '../sql/execute';
 import { formatUtc } from '../uri/temporal';
 import type { KeyValue } from './entity-reference';
+
 import type { SumRule } from './derived-values';
 
 export interface WriteEvent {
@@ -28,6 +29,8 @@ export class WriteSession {
   readonly now: string = formatUtc(new Date());
   /** parents whose sums must be recomputed before commit */
   readonly pendingSums = new Map<SumRule, Set<KeyValue>>();
+  /** the ETag each entity written in this session now has, by `Set(key)` */
+  readonly etags = new Map<string, string | undefined>();
 
   constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {}
 

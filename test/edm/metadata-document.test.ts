@@ -136,7 +136,7 @@ describe('annotateCapabilities', () => {
   it('describes the service on the entity container', () => {
     expect(annotation(container, `${CAP}.ConformanceLevel`)?.attrs.EnumMember).toBe(`${CAP}.ConformanceLevelType/Intermediate`);
     expect(annotation(container, 'Org.OData.Core.V1.ODataVersions')?.attrs.String).toBe('4.0 4.01');
-    expect(annotation(container, `${CAP}.BatchSupported`)?.attrs.Bool).toBe('false');
+    expect(annotation(container, `${CAP}.BatchSupported`)?.attrs.Bool).toBe('true');
     expect(annotation(container, `${CAP}.KeyAsSegmentSupported`)?.attrs.Bool).toBe('false');
     const functions = findAll(annotation(container, `${CAP}.FilterFunctions`)!, 'String').map((s) => s.text);
     expect(functions).toEqual(expect.arrayContaining(['contains', 'startswith', 'substring', 'totaloffsetminutes', 'ceiling', 'eq', 'and']));
@@ -165,7 +165,7 @@ describe('annotateCapabilities', () => {
     const annotated = annotateCapabilities(model.csdl, LIMITS);
     expect(JSON.stringify(model.csdl)).toBe(before);
     expect(annotated).not.toBe(model.csdl);
-    expect(((annotated.Crm as Json).Service as Json)[`@${CAP}.BatchSupported`]).toBe(false);
+    expect(((annotated.Crm as Json).Service as Json)[`@${CAP}.BatchSupported`]).toBe(true);
   });
 
   it('lets an annotation the model already carries win', () => {

@@ -1,0 +1,153 @@
+/**
+ * Runs the parts of a batch in order through the same handler as single requests. A change set
+ * runs in one transaction (the handler gets services bound to it): the first failing member rolls
+ * it back and becomes its only answer. `$<id>` references resolve to the entity an earlier part
+ * created or addressed; outside change sets the batch stops at the first failure unless the client
+ * asked to continue on error.
+ */
+import type { Knex } from 'knex';
+import type { ApiRequest, ApiResponse } from '../http/api-request';
+import type { BatchItem, BatchPart, PartResponse, ResponseItem } from './batch-types';
+
+export interface BatchServices {
+  readonly knex: Knex;
+}
+
+export interface BatchRun<S extends BatchServices> {
+  readonly services: S;
+  /** the handler of single requests (injected: batch/ does not reach back into http/) */
+  readonly handle: (req: ApiRequest, services: S) => Promise<ApiResponse>;
+  /** absolute service root URL, e.g. http://host/odata */
+  readonly serviceRoot: string;
+  /** headers of the batch request that every part inherits (identity) */
+  readonly inherited: Readonly<Record<string, string>>;
+  readonly continueOnError: boolean;
+}
+
+/** Thrown inside a change set's transaction to roll it back; carries the failing member's answer. */
+class ChangeSetFailed extends Error {
+  constructor(readonly response: PartResponse) {
+    super('change set failed');
+  }
+}
+
+export async function executeBatch<S extends BatchServices>(items: readonly BatchItem[], run: BatchRun<S>): Promise<ResponseItem[]> {
+  const out: ResponseItem[] = [];
+  const entityUrls = new Map<string, string>();
+  const failed = new Set<string>();
+  for (const item of items) {
+    if (item.kind === 'request') {
+      const response = await runPart(item.part, run, run.services, entityUrls, failed);
+      out.push({ kind: 'response', response });
+      if (response.status >= 400) {
+        if (item.part.id !== undefined) failed.add(item.part.id);
+        if (!run.continueOnError) break;
+      }
+      continue;
+    }
+    const result = await runChangeSet(item, run, entityUrls, failed);
+    out.push(result);
+    if (result.kind === 'response') {
+      failed.add(item.id);
+      for (const p of item.parts) if (p.id !== undefined) failed.add(p.id);
+      if (!run.continueOnError) break;
+    }
+  }
+  return out;
+}
+
+async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: 'changeset' }, run: BatchRun<S>, entityUrls: Map<string, string>, failed: ReadonlySet<string>): Promise<ResponseItem> {
+  const urls = new Map(entityUrls);
+  try {
+    const responses = await run.services.knex.transaction(async (trx) => {
+      const services = { ...run.services, knex: trx };
+      const answers: PartResponse[] = [];
+      for (const part of item.parts) {
+        const response = await runPart(part, run, services, urls, failed);
+        if (response.status >= 400) throw new ChangeSetFailed({ ...response, atomicityGroup: item.id });
+        answers.push({ ...response, atomicityGroup: item.id });
+      }
+      return answers;
+    });
+    for (const [k, v] of urls) entityUrls.set(k, v);
+    return { kind: 'changeset', id: item.id, responses };
+  } catch (err) {
+    if (err instanceof ChangeSetFailed) return { kind: 'response', response: err.response };
+    const message = err instanceof Error ? err.message : String(err);
+    return { kind: 'response', response: errorPart(item.parts[0]?.id, 500, 'INTERNAL_ERROR', `The change set could not be committed: ${message}`, item.id) };
+  }
+}
+
+async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S>, services: S, entityUrls: Map<string, string>, failed: ReadonlySet<string>): Promise<PartResponse> {
+  const blocked = (part.dependsOn ?? []).find((d) => failed.has(d));
+  if (blocked !== undefined) return errorPart(part.id, 424, 'FAILED_DEPENDENCY', `Not run: request or group "${blocked}" it depends on failed`);
+  const target = resolveUrl(part.url, run.serviceRoot, entityUrls);
+  if ('error' in target) return errorPart(part.id, 400, 'INVALID_BATCH', target.error);
+  if (target.path === '/$batch') return errorPart(part.id, 400, 'INVALID_BATCH', 'A batch cannot contain another $batch');
+  const request: ApiRequest = {
+    method: part.method, path: target.path, query: target.query, serviceRoot: run.serviceRoot,
+    headers: { ...part.headers, ...run.inherited }, body: resolveBodyReferences(part, entityUrls),
+  };
+  const response = await run.handle(request, services);
+  if (part.id !== undefined && response.status < 400) {
+    const url = response.headers.Location ?? response.headers['OData-EntityId'] ?? `${run.serviceRoot}${target.path}`;
+    entityUrls.set(part.id, url);
+  }
+  return { id: part.id, status: response.status, headers: response.headers, body: response.body };
+}
+
+function errorPart(id: string | undefined, status: number, code: string, message: string, atomicityGroup?: string): PartResponse {
+  return {
+    id, status, atomicityGroup, headers: { 'Content-Type': 'application/json;odata.metadata=minimal', 'OData-Version': '4.0' },
+    body: JSON.stringify({ error: { code, message, details: [] } }),
+  };
+}
+
+/** A part's URL (absolute, root-relative, service-relative or `$<id>/…`) → path below the service root and query. */
+export function resolveUrl(url: string, serviceRoot: string, entityUrls: ReadonlyMap<string, string>): { path: string; query: string } | { error: string } {
+  let rest = url;
+  const ref = /^\$([^/?]+)(.*)$/.exec(url);
+  if (ref && !['batch', 'metadata', 'count', 'crossjoin', 'all', 'entity', 'root', 'id'].includes(ref[1])) {
+    const target = entityUrls.get(ref[1]);
+    if (!target) return { error: `'${url}' refers to $${ref[1]}, which no earlier request of this change set created or addressed` };
+    rest = target + ref[2];
+  }
+  const root = new URL(serviceRoot);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(rest)) {
+    if (!rest.startsWith(serviceRoot + '/') && rest !== serviceRoot) return { error: `'${url}' is not a URL of this service (${serviceRoot})` };
+    rest = rest.slice(serviceRoot.length);
+  } else if (rest.startsWith('/')) {
+    if (!rest.startsWith(root.pathname + '/')) return { error: `'${url}' is not below the service root ${root.pathname}` };
+    rest = rest.slice(root.pathname.length);
+  } else {
+    rest = '/' + rest;
+  }
+  const q = rest.indexOf('?');
+  return q < 0 ? { path: rest, query: '' } : { path: rest.slice(0, q), query: rest.slice(q + 1) };
+}
+
+/** `$<id>` as an `@odata.bind` / `@odata.id` value (or its first segment) → the referenced entity's URL. */
+function resolveBodyReferences(part: BatchPart, entityUrls: ReadonlyMap<string, string>): Buffer | undefined {
+  if (!part.body || entityUrls.size === 0 || !/json/i.test(part.headers['content-type'] ?? '')) return part.body;
+  let json: unknown;
+  try {
+    json = JSON.parse(part.body.toString('utf8'));
+  } catch {
+    return part.body;
+  }
+  const swap = (v: unknown): unknown => {
+    if (typeof v !== 'string') return v;
+    const m = /^\$([^/?]+)(.*)$/.exec(v);
+    const target = m ? entityUrls.get(m[1]) : undefined;
+    return target ? target + m![2] : v;
+  };
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v !== 'object' || v === null) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => {
+      if (k.endsWith('@odata.bind') || k === '@odata.id') return [k, Array.isArray(x) ? x.map(swap) : swap(x)];
+      return [k, walk(x)];
+    }));
+  };
+  return Buffer.from(JSON.stringify(walk(json)), 'utf8');
+}

@@ -1,0 +1,113 @@
+/**
+ * The JSON batch format (OData JSON Format 4.01 §19): `{"requests":[…]}` in, `{"responses":[…]}`
+ * out. Requests of one atomicity group must be adjacent and become one change set; ids are unique
+ * across requests and groups; `dependsOn` names earlier requests or groups only.
+ */
+import { ODataError } from '../errors/odata-error';
+import type { BatchItem, BatchLimits, BatchPart, ResponseItem, PartResponse } from './batch-types';
+
+type Json = Record<string, unknown>;
+
+const METHODS = new Set(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']);
+
+function invalid(message: string): ODataError {
+  return new ODataError('INVALID_BATCH', message, { target: 'requests' });
+}
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] {
+  if (!isObject(body) || !Array.isArray(body.requests)) throw invalid('A JSON batch is an object with a "requests" array');
+  const requests = body.requests as unknown[];
+  if (requests.length > limits.maxParts) throw new ODataError('LIMIT_EXCEEDED', `A batch may hold at most ${limits.maxParts} requests; this one has ${requests.length}`, { target: 'requests' });
+  const items: BatchItem[] = [];
+  const seen = new Set<string>();
+  const closedGroups = new Set<string>();
+  let open: { id: string; parts: BatchPart[] } | undefined;
+  const closeGroup = () => {
+    if (!open) return;
+    items.push({ kind: 'changeset', id: open.id, parts: open.parts });
+    closedGroups.add(open.id);
+    seen.add(open.id);
+    open = undefined;
+  };
+  requests.forEach((raw, index) => {
+    const at = `request ${index + 1}`;
+    if (!isObject(raw)) throw invalid(`${at}: not an object`);
+    const id = raw.id;
+    if (typeof id !== 'string' || id === '') throw invalid(`${at}: "id" must be a non-empty string`);
+    if (seen.has(id) || open?.id === id || open?.parts.some((p) => p.id === id)) throw invalid(`${at}: the id "${id}" is used twice`);
+    const method = typeof raw.method === 'string' ? raw.method.toUpperCase() : '';
+    if (!METHODS.has(method)) throw invalid(`${at}: "method" must be one of get, post, patch, put, delete`);
+    if (typeof raw.url !== 'string' || raw.url === '') throw invalid(`${at}: "url" must be a non-empty string`);
+    const dependsOn = raw.dependsOn;
+    if (dependsOn !== undefined && (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string'))) throw invalid(`${at}: "dependsOn" must be an array of ids`);
+    const group = raw.atomicityGroup;
+    if (group !== undefined && (typeof group !== 'string' || group === '')) throw invalid(`${at}: "atomicityGroup" must be a non-empty string`);
+    for (const d of (dependsOn as string[] | undefined) ?? []) {
+      const known = seen.has(d) || (open !== undefined && (open.id === d || open.parts.some((p) => p.id === d)));
+      if (!known) throw invalid(`${at}: dependsOn "${d}" names no earlier request or atomicity group`);
+    }
+    const body = bodyOf(raw, at);
+    const headers = headersOf(raw.headers, at);
+    // JSON Format §19.1: a body without a content-type header is JSON.
+    if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    const part: BatchPart = { id, method, url: raw.url, headers, body, dependsOn: dependsOn as string[] | undefined };
+    if (group === undefined) {
+      closeGroup();
+      items.push({ kind: 'request', part });
+      seen.add(id);
+      return;
+    }
+    if (open && open.id !== group) closeGroup();
+    if (!open) {
+      if (closedGroups.has(group) || seen.has(group)) throw invalid(`${at}: the requests of atomicity group "${group}" must be adjacent (and a group id may not repeat a request id)`);
+      open = { id: group, parts: [] };
+    }
+    if (method === 'GET') throw invalid(`${at}: a GET cannot be part of atomicity group "${group}"`);
+    open.parts.push(part);
+  });
+  closeGroup();
+  return items;
+}
+
+function headersOf(raw: unknown, at: string): Record<string, string> {
+  if (raw === undefined) return {};
+  if (!isObject(raw)) throw invalid(`${at}: "headers" must be an object`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw invalid(`${at}: header ${k} must be a string`);
+    out[k.toLowerCase()] = v;
+  }
+  return out;
+}
+
+/** A JSON body is sent as JSON; a string body for a non-JSON content type (e.g. text/plain) as its text. */
+function bodyOf(raw: Json, at: string): Buffer | undefined {
+  if (!('body' in raw) || raw.body === undefined) return undefined;
+  const headers = headersOf(raw.headers, at);
+  const type = headers['content-type'] ?? 'application/json';
+  if (typeof raw.body === 'string' && !/json/i.test(type)) return Buffer.from(raw.body, 'utf8');
+  return Buffer.from(JSON.stringify(raw.body), 'utf8');
+}
+
+function responseJson(r: PartResponse): Json {
+  const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const out: Json = { id: r.id, status: r.status };
+  if (r.atomicityGroup !== undefined) out.atomicityGroup = r.atomicityGroup;
+  out.headers = headers;
+  if (r.body !== undefined && r.body.length > 0) {
+    const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
+    out.body = /json/i.test(headers['content-type'] ?? '') ? (JSON.parse(text) as unknown) : text;
+  }
+  return out;
+}
+
+export function writeJsonBatch(items: readonly ResponseItem[]): string {
+  const responses: Json[] = [];
+  for (const item of items) {
+    if (item.kind === 'response') responses.push(responseJson(item.response));
+    else for (const r of item.responses) responses.push(responseJson({ ...r, atomicityGroup: item.id }));
+  }
+  return JSON.stringify({ responses });
+}

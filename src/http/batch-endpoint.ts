@@ -1,0 +1,80 @@
+/**
+ * `POST /$batch` and its status monitor: reads the batch (multipart/mixed or JSON) completely and
+ * checks it before anything runs, runs it through the single-request handler, and writes the answer
+ * in the batch's own format, synchronously or (with `Prefer: respond-async`) through a monitor.
+ */
+import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
+import type { BatchItem } from '../batch/batch-types';
+import { executeBatch } from '../batch/execute-batch';
+import { parseJsonBatch, writeJsonBatch } from '../batch/json-batch';
+import { parseMultipartBatch } from '../batch/multipart-reader';
+import { writeHttpMessage, writeMultipartBatch } from '../batch/multipart-writer';
+import type { FinishedResponse } from '../batch/async-jobs';
+import { ODataError, toODataError } from '../errors/odata-error';
+import type { ApiRequest, ApiResponse } from './api-request';
+import type { Services } from './handle';
+import { parsePrefer } from './prefer';
+
+type Handler = (req: ApiRequest, svc: Services) => Promise<ApiResponse>;
+
+/** Headers of the batch request that every part runs with: the identity of the caller. */
+const INHERITED = ['authorization', 'cookie'];
+
+export async function handleBatch(req: ApiRequest, svc: Services, handle: Handler, errorResponse: (e: ODataError) => ApiResponse): Promise<ApiResponse> {
+  if (req.method.toUpperCase() !== 'POST') throw new ODataError('METHOD_NOT_ALLOWED', 'A batch is sent with POST');
+  const prefer = parsePrefer(req.headers.prefer);
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const json = type === 'application/json';
+  const items = readBatch(req, svc, type);
+  const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));
+  const applied = prefer.continueOnError ? ['odata.continue-on-error'] : [];
+  const run = async (): Promise<FinishedResponse> => {
+    const responses = await executeBatch(items, { services: svc, handle, serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError });
+    const headers: Record<string, string> = { 'OData-Version': json ? '4.01' : '4.0' };
+    if (applied.length) headers['Preference-Applied'] = applied.join(', ');
+    if (json) return { status: 200, headers: { ...headers, 'Content-Type': 'application/json' }, body: Buffer.from(writeJsonBatch(responses), 'utf8') };
+    const written = writeMultipartBatch(responses);
+    return { status: 200, headers: { ...headers, 'Content-Type': written.contentType }, body: written.body };
+  };
+  if (!prefer.respondAsync) return run();
+  const id = svc.batch.jobs.start(run, (err) => {
+    const failure = errorResponse(toODataError(err));
+    return { status: failure.status, headers: failure.headers, body: Buffer.from(String(failure.body ?? ''), 'utf8') };
+  });
+  return {
+    status: 202,
+    headers: {
+      'OData-Version': '4.0', Location: `${req.serviceRoot}/${BATCH_STATUS_SEGMENT}/${id}`, 'Retry-After': '1',
+      'Preference-Applied': ['respond-async', ...applied].join(', '),
+    },
+  };
+}
+
+function readBatch(req: ApiRequest, svc: Services, type: string): BatchItem[] {
+  const body = req.body ?? Buffer.alloc(0);
+  if (type === 'multipart/mixed') return parseMultipartBatch(req.headers['content-type'] ?? '', body, svc.batch.limits);
+  if (type === 'application/json') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new ODataError('INVALID_BATCH', `The JSON batch is not valid JSON: ${(err as Error).message}`);
+    }
+    return parseJsonBatch(parsed, svc.batch.limits);
+  }
+  throw new ODataError('UNSUPPORTED_MEDIA_TYPE', `A batch is multipart/mixed or application/json, not '${type || '(none)'}'`, { target: 'Content-Type' });
+}
+
+/** `GET /$batch-status/<id>`: 202 while the batch runs, then its response as an application/http message. */
+export function batchStatus(req: ApiRequest, svc: Services, id: string): ApiResponse {
+  if (req.method.toUpperCase() !== 'GET') throw new ODataError('METHOD_NOT_ALLOWED', 'The status monitor answers GET');
+  const job = svc.batch.jobs.get(id);
+  if (!job) throw new ODataError('NOT_FOUND', `No asynchronous batch ${id} (unknown, or its result has expired)`);
+  if (job.state === 'running') return { status: 202, headers: { 'OData-Version': '4.0', 'Retry-After': '1' } };
+  const { response } = job;
+  return {
+    status: 200,
+    headers: { 'OData-Version': '4.0', 'Content-Type': 'application/http', 'Content-Transfer-Encoding': 'binary', AsyncResult: String(response.status) },
+    body: writeHttpMessage(response.status, { ...response.headers }, response.body),
+  };
+}

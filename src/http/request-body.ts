@@ -6,7 +6,8 @@ import { ODataError } from '../errors/odata-error';
 import type { RequestBody } from '../write/write-plan';
 
 export function readRequestBody(contentType: string | undefined, body: Buffer | undefined): RequestBody {
-  if (!body || body.length === 0) return { kind: 'none' };
+  // Some clients end a bodiless request (a DELETE in a batch part) with blank lines: that is no body.
+  if (!body || body.length === 0 || (!contentType && /^\s*$/.test(body.toString('latin1')))) return { kind: 'none' };
   const [type, ...params] = (contentType ?? '').split(';').map((s) => s.trim().toLowerCase());
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
   if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new ODataError('UNSUPPORTED_MEDIA_TYPE', `charset=${charset} is not supported; send UTF-8`, { target: 'Content-Type' });

@@ -33,6 +33,11 @@ export interface EntityAddress {
   readonly key: KeyValue;
 }
 
+/** How a session names an entity it wrote. */
+export function rowKey(set: EdmEntitySet, key: KeyValue): string {
+  return `${set.name}(${String(key)})`;
+}
+
 export function keyBinding(set: EdmEntitySet): KeyBinding {
   return { column: set.entityType.key[0], type: keyTypeOf(set) };
 }
@@ -108,7 +113,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   const row = new Map([...values].map(([c, v]) => [c, v.value]));
   for (const [column, value] of deriveRow(type, row)) values.set(column, { column, value, type: storedTypeOf(set, column) });
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
-  s.etags.set(`${set.name}(${String(key)})`, etagOf(set, Object.fromEntries([...values].map(([c, v]) => [c, v.value])), s.ex.dialect));
+  s.rows.set(rowKey(set, key), new Map([...values].map(([c, v]) => [c, v.value])));
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);
 
   const self: EntityAddress = { set, key };
@@ -156,9 +161,8 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     s.touchSum(rule, current.values.get(rule.foreignKey));
     s.touchSum(rule, merged.get(rule.foreignKey));
   }
-  const etag = etagOf(set, Object.fromEntries(merged), s.ex.dialect);
-  s.etags.set(`${set.name}(${String(current.key)})`, etag);
-  return { set, key: current.key, values: merged, etag };
+  s.rows.set(rowKey(set, current.key), merged);
+  return { set, key: current.key, values: merged, etag: etagOf(set, Object.fromEntries(merged), s.ex.dialect) };
 }
 
 /** Entity sets whose rows point at `set` through a single-valued navigation with a foreign key. */
@@ -210,6 +214,7 @@ export async function deleteEntity(s: WriteSession, current: CurrentRow): Promis
   }
   for (const rule of sumRulesOverChildren(set.entityType)) s.touchSum(rule, current.values.get(rule.foreignKey));
   await s.write(compileDelete(s.ex.dialect, tableOf(set), keyBinding(set), [current.key]), { table: tableOf(set), statement: 'delete' });
+  s.rows.delete(rowKey(set, current.key));
 }
 
 /** Relates `target` to `parent` through `navigation`: a link row, or the foreign key on whichever side holds it. */

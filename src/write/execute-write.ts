@@ -10,12 +10,12 @@ import { formatKey } from '../plan/keys';
 import { entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
 import { keyTypeOf, type EntityPosition } from '../plan/resolve-path';
 import type { RequestContext } from '../plan/request-context';
-import { etagMatches } from '../serialize/etag';
+import { etagMatches, etagOf } from '../serialize/etag';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeRead, type ReadResult } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
 import type { KeyValue } from './entity-reference';
-import { addLink, checkReferences, deleteEntity, insertEntity, loadRow, removeLink, updateEntity, type CurrentRow, type EntityAddress } from './entity-store';
+import { addLink, checkReferences, deleteEntity, insertEntity, loadRow, removeLink, rowKey, updateEntity, type CurrentRow, type EntityAddress } from './entity-store';
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
 import { WriteSession, type WriteHooks } from './session';
@@ -51,8 +51,8 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   const step = await apply(s, plan);
   await flushSums(s);
   if (step.kind === 'done') return step;
-  const known = `${step.address.set.name}(${String(step.address.key)})`;
-  const etag = s.etags.has(known) ? s.etags.get(known) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
+  const written = s.rows.get(rowKey(step.address.set, step.address.key));
+  const etag = written ? etagOf(step.address.set, Object.fromEntries(written), s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
   const read = wantsBody ? await readBack(s, plan.context, step.address, plan.options) : undefined;
   return { kind: 'entity', created: step.created, address: step.address, etag, read };
@@ -161,9 +161,17 @@ export function checkPreconditions(current: CurrentRow | undefined, pre: Precond
   }
 }
 
+/**
+ * The entity as the response shows it. Without `$expand`, the row the session wrote is the row the
+ * database holds (values are stored as converted), so it is served without reading it back.
+ */
 async function readBack(s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
   const keyProp = address.set.entityType.properties.find((p) => p.name === address.set.entityType.key[0])!;
   const pos: EntityPosition = { set: address.set, key: address.key, single: true, canonical: `${address.set.name}(${formatKey(keyProp, address.key)})` };
   const plan = entityReadPlan(s.model, context, pos, { select: options.select, expand: options.expand });
+  const written = s.rows.get(rowKey(address.set, address.key));
+  if (written && plan.read.expand.length === 0) {
+    return { plan, result: { nodes: [{ row: Object.fromEntries(written), children: new Map(), counts: new Map() }] } };
+  }
   return { plan, result: await executeRead(s.ex, plan.read, false) };
 }

@@ -39,6 +39,11 @@ export function convertValue(property: EdmProperty, value: unknown): Conversion 
       if (converted.ok && typeof converted.value === 'string' && property.maxLength !== undefined && [...converted.value].length > property.maxLength) {
         return { ok: false, code: 'TOO_LONG', message: `longer than the maximum of ${property.maxLength} characters` };
       }
+      // Both engines then hold the same value: PostgreSQL's numeric(p,s) rounds, SQLite's REAL would not.
+      if (converted.ok && typeof converted.value === 'number' && t.name === 'Edm.Decimal' && property.scale !== undefined) {
+        const factor = 10 ** property.scale;
+        return ok(Math.round(converted.value * factor) / factor);
+      }
       return converted;
     }
     case 'complex': return mismatch(t.type.qualifiedName, value);

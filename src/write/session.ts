@@ -9,6 +9,7 @@ import { formatUtc } from '../uri/temporal';
 import type { KeyValue } from './entity-reference';
 
 import type { SumRule } from './derived-values';
+import type { StoredValue } from './json-values';
 
 export interface WriteEvent {
   readonly table: string;
@@ -29,8 +30,8 @@ export class WriteSession {
   readonly now: string = formatUtc(new Date());
   /** parents whose sums must be recomputed before commit */
   readonly pendingSums = new Map<SumRule, Set<KeyValue>>();
-  /** the ETag each entity written in this session now has, by `Set(key)` */
-  readonly etags = new Map<string, string | undefined>();
+  /** every entity written in this session as its row now is (column → value), by `Set(key)` */
+  readonly rows = new Map<string, ReadonlyMap<string, StoredValue>>();
 
   constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {}
 

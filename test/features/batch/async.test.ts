@@ -1,4 +1,5 @@
 /** Asynchronous $batch (Prefer: respond-async): 202 + status monitor, polling to the application/http result, completion without polling. */
+import http from 'node:http';
 import { ENGINES } from '../../helpers/engines';
 import { startTestService, type TestResponse, type TestService } from '../../helpers/service';
 import { countRows, expectError, MISSING, newId } from '../writes/write-support';
@@ -6,6 +7,20 @@ import {
   asChangeSet, asHttp, expectPartError, expectPartStatus, marker, multipartBody, multipartType, notesWithText, parseHttpResponse,
   parseMultipart, postNote, sendBatch, sendJsonBatch, sleep, type Entry, type HttpPart,
 } from './batch-support';
+
+/** POSTs a body and closes the connection as soon as the status line arrives; resolves with that status. */
+function postAndHangUp(url: string, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: false, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
+      const status = res.statusCode ?? 0;
+      res.destroy();
+      req.destroy();
+      resolve(status);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 const tokens = (header: string | null): string[] => (header ?? '').split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
 
@@ -128,6 +143,14 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     await sleep(200);
     expect(await countRows(svc, 'Notes')).toBe(count + 50);
     expect(await svc.knex('Notes').where('Text', 'like', `${prefix} %`).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(50);
+  });
+
+  it('the work completes when the client disconnects right after the 202', async () => {
+    const prefix = marker('hung up');
+    const members = Array.from({ length: 200 }, (_, i) => ({ ...postNote(`${prefix} ${i}`), contentId: String(i + 1) }));
+    const status = await postAndHangUp(`${svc.url}/$batch`, multipartBody([{ changeset: members }]), { 'Content-Type': multipartType(), Prefer: 'respond-async' });
+    expect(status).toBe(202);
+    await until(async () => (await svc.knex('Notes').where('Text', 'like', `${prefix} %`).count({ n: '*' }).then((r) => Number(r[0].n))) === 200);
   });
 
   it('a change set completes atomically without polling', async () => {

@@ -129,6 +129,7 @@ export function resolveUrl(url: string, serviceRoot: string, entityUrls: Readonl
 /** `$<id>` as an `@odata.bind` / `@odata.id` value (or its first segment) → the referenced entity's URL. */
 function resolveBodyReferences(part: BatchPart, entityUrls: ReadonlyMap<string, string>): Buffer | undefined {
   if (!part.body || entityUrls.size === 0 || !/json/i.test(part.headers['content-type'] ?? '')) return part.body;
+  if (!part.body.includes('"$') || !part.body.includes('@odata.')) return part.body;
   let json: unknown;
   try {
     json = JSON.parse(part.body.toString('utf8'));

@@ -44,16 +44,16 @@ const q = {
     ORDER BY "LastName", "Id" LIMIT ?`),
   contactsByLastNameAfterNull: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" IS NOT NULL OR "Id" > ?
     ORDER BY "LastName", "Id" LIMIT ?`),
-  filterOrder: db.prepare(`SELECT "Id", "FullName", "EmailAddress" FROM "Contacts"
+  filterOrder: db.prepare(`SELECT "Edited", "Id", "FullName", "EmailAddress" FROM "Contacts"
     WHERE "LastName" >= ? AND "LastName" < ? AND "BusinessAddress_State" = ? ORDER BY "LastName", "FirstName", "Id" LIMIT ?`),
-  inGroup: db.prepare(`SELECT "Id", "FullName" FROM "Contacts" WHERE "Id" IN (SELECT cg."ContactId" FROM "Contact_Group" cg
+  inGroup: db.prepare(`SELECT "Edited", "Id", "FullName" FROM "Contacts" WHERE "Id" IN (SELECT cg."ContactId" FROM "Contact_Group" cg
     JOIN "Groups" g ON g."Id" = cg."GroupId" WHERE g."Name" = ?) ORDER BY "Id" LIMIT ?`),
   count: db.prepare('SELECT COUNT(*) AS n FROM "Contacts"').pluck(),
-  opportunities: db.prepare(`SELECT o."Id", o."Name", o."Amount", s."Id" AS "StageId", s."Name" AS "StageName", p."Id" AS "ProcessId",
-    p."Name" AS "ProcessName" FROM "Opportunities" o LEFT JOIN "Stages" s ON s."Id" = o."StageId" LEFT JOIN "Processes" p ON p."Id" = s."ProcessId"
+  opportunities: db.prepare(`SELECT o."Edited", o."Id", o."Name", o."Amount", s."Id" AS "StageId", s."Edited" AS "StageEdited", s."Name" AS "StageName",
+    p."Id" AS "ProcessId", p."Edited" AS "ProcessEdited", p."Name" AS "ProcessName" FROM "Opportunities" o LEFT JOIN "Stages" s ON s."Id" = o."StageId" LEFT JOIN "Processes" p ON p."Id" = s."ProcessId"
     ORDER BY o."Id" LIMIT ?`),
-  companies: db.prepare('SELECT "Id", "Name" FROM "Companies" ORDER BY "Id" LIMIT ?'),
-  companyContacts: db.prepare('SELECT "FullName" FROM "Contacts" WHERE "CompanyId" = ? ORDER BY "Id" LIMIT ?'),
+  companies: db.prepare('SELECT "Edited", "Id", "Name" FROM "Companies" ORDER BY "Id" LIMIT ?'),
+  companyContacts: db.prepare('SELECT "Edited", "FullName" FROM "Contacts" WHERE "CompanyId" = ? ORDER BY "Id" LIMIT ?'),
   insertNote: db.prepare('INSERT INTO "Notes" ("Id", "Created", "Edited", "Text", "IsPrivate", "OwnerId") VALUES (?, ?, ?, ?, ?, NULL)'),
 };
 
@@ -93,9 +93,12 @@ function address(row: Row, prefix: string): Json | null {
   return Object.values(out).some((v) => v !== null) ? out : null;
 }
 
+/** The weak ETag the service derives from Edited (Core.OptimisticConcurrency). */
+const etag = (edited: Sql): string => `W/"${String(edited)}"`;
+
 function contact(row: Row): Json {
   return {
-    Id: row.Id, Created: row.Created, Edited: row.Edited, FirstName: row.FirstName, LastName: row.LastName, FullName: row.FullName,
+    '@odata.etag': etag(row.Edited), Id: row.Id, Created: row.Created, Edited: row.Edited, FirstName: row.FirstName, LastName: row.LastName, FullName: row.FullName,
     JobTitle: row.JobTitle, EmailAddress: row.EmailAddress, BusinessPhone: row.BusinessPhone, MobilePhone: row.MobilePhone,
     BusinessAddress: address(row, 'BusinessAddress'), HomeAddress: address(row, 'HomeAddress'), BirthDate: row.BirthDate,
     ContactType: row.ContactType === null ? null : CONTACT_TYPES[Number(row.ContactType)] ?? String(row.ContactType),
@@ -156,14 +159,14 @@ function contacts(req: Request, res: Response, params: URLSearchParams): void {
     const any = /^Groups\/any\(g:g\/Name eq '(.*)'\)$/.exec(filter);
     if (any) {
       const rows = q.inGroup.all(any[1].replace(/''/g, "'"), top(params)) as Row[];
-      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName)`, value: rows });
+      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName)`, value: rows.map(({ Edited, ...r }) => ({ '@odata.etag': etag(Edited), ...r })) });
     }
     const sw = /^startswith\(LastName,'([^']+)'\) and BusinessAddress\/State eq '([^']*)'$/.exec(filter);
     if (sw) {
       const prefix = sw[1];
       const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
       const rows = q.filterOrder.all(prefix, upper, sw[2], top(params)) as Row[];
-      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName,EmailAddress)`, value: rows });
+      return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName,EmailAddress)`, value: rows.map(({ Edited, ...r }) => ({ '@odata.etag': etag(Edited), ...r })) });
     }
     return fail(res, 400, `the floor does not answer $filter=${filter}`);
   }
@@ -179,8 +182,11 @@ function opportunities(req: Request, res: Response, params: URLSearchParams): vo
   send(res, {
     '@odata.context': `${root(req)}/$metadata#Opportunities(Id,Name,Amount,Stage(Name,Process(Name)))`,
     value: rows.map((r) => ({
-      Id: r.Id, Name: r.Name, Amount: r.Amount,
-      Stage: r.StageId === null ? null : { Name: r.StageName, Process: r.ProcessId === null ? null : { Name: r.ProcessName } },
+      '@odata.etag': etag(r.Edited), Id: r.Id, Name: r.Name, Amount: r.Amount,
+      Stage: r.StageId === null ? null : {
+        '@odata.etag': etag(r.StageEdited), Name: r.StageName,
+        Process: r.ProcessId === null ? null : { '@odata.etag': etag(r.ProcessEdited), Name: r.ProcessName },
+      },
     })),
   });
 }
@@ -189,7 +195,10 @@ function companies(req: Request, res: Response, params: URLSearchParams): void {
   const rows = q.companies.all(top(params)) as Row[];
   send(res, {
     '@odata.context': `${root(req)}/$metadata#Companies(Id,Name,Contacts(FullName))`,
-    value: rows.map((r) => ({ Id: r.Id, Name: r.Name, Contacts: q.companyContacts.all(r.Id, 5) })),
+    value: rows.map((r) => ({
+      '@odata.etag': etag(r.Edited), Id: r.Id, Name: r.Name,
+      Contacts: (q.companyContacts.all(r.Id, 5) as Row[]).map((c) => ({ '@odata.etag': etag(c.Edited), FullName: c.FullName })),
+    })),
   });
 }
 

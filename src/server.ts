@@ -41,7 +41,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     knex: db.knex,
     dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
     hooks: createWriteHooks(),
-    batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, jobs: new AsyncJobs() },
+    batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, jobs: new AsyncJobs(), maxBodyBytes: config.maxBodyBytes },
     limits: {
       pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
       maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,

@@ -14,6 +14,11 @@ export interface ApiRequest {
   readonly serviceRoot: string;
   /** the raw request body, when there is one */
   readonly body?: Buffer;
+  /**
+   * The body still arriving (a `$batch` is parsed as its bytes come in, so a malformed or oversized
+   * batch is refused before the rest is read). Set instead of `body`.
+   */
+  readonly bodyStream?: AsyncIterable<Buffer>;
 }
 
 export interface ApiResponse {

@@ -30,23 +30,50 @@ export function createApp(services: Services, options: AppOptions): express.Expr
     const q = rest.indexOf('?');
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    const body = await readBody(req, options.maxBodyBytes);
+    const path = q < 0 ? rest : rest.slice(0, q);
+    const streamed = req.method === 'POST' && (path === '/$batch' || path === '/$batch/');
+    const body = streamed ? undefined : await readBody(req, options.maxBodyBytes);
     const apiRequest: ApiRequest = {
       method: req.method,
-      path: q < 0 ? rest : rest.slice(0, q),
+      path,
       query: q < 0 ? '' : rest.slice(q + 1),
       headers,
       serviceRoot: `${req.protocol}://${req.get('host') ?? 'localhost'}${base}`,
       body: body instanceof ODataError ? undefined : body,
+      // Not destroyed when the batch reader stops early: the rest is discarded below, then answered.
+      bodyStream: streamed ? req.iterator({ destroyOnReturn: false }) : undefined,
     };
     const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
     res.status(response.status);
     for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
     if (response.body !== undefined) res.send(response.body);
     else res.end();
+    // A batch refused part-way leaves bytes unread: they are read and dropped (never buffered) so the
+    // client can finish sending and read the answer; past a bound the connection is closed.
+    if (streamed && !req.readableEnded && !(await discardRest(req, options.maxBodyBytes))) req.socket.destroy();
     options.logger?.info({ method: req.method, url, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   return app;
+}
+
+/** Reads and drops what is left of a body; false when more than `limit` bytes were still coming. */
+function discardRest(req: Request, limit: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(false);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(true));
+    req.on('error', () => resolve(false));
+    req.on('close', () => resolve(req.readableEnded));
+    req.resume();
+  });
 }
 
 /** The whole body, or an error when it exceeds the limit (the rest is drained, not buffered). */

@@ -7,7 +7,7 @@ import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
 import type { BatchItem } from '../batch/batch-types';
 import { executeBatch } from '../batch/execute-batch';
 import { parseJsonBatch, writeJsonBatch } from '../batch/json-batch';
-import { parseMultipartBatch } from '../batch/multipart-reader';
+import { MultipartBatchReader } from '../batch/multipart-reader';
 import { writeHttpMessage, writeMultipartBatch } from '../batch/multipart-writer';
 import type { FinishedResponse } from '../batch/async-jobs';
 import { ODataError, toODataError } from '../errors/odata-error';
@@ -25,7 +25,7 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const prefer = parsePrefer(req.headers.prefer);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const json = type === 'application/json';
-  const items = readBatch(req, svc, type);
+  const items = await readBatch(req, svc, type);
   const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));
   const applied = prefer.continueOnError ? ['odata.continue-on-error'] : [];
   const run = async (): Promise<FinishedResponse> => {
@@ -50,19 +50,34 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   };
 }
 
-function readBatch(req: ApiRequest, svc: Services, type: string): BatchItem[] {
-  const body = req.body ?? Buffer.alloc(0);
-  if (type === 'multipart/mixed') return parseMultipartBatch(req.headers['content-type'] ?? '', body, svc.batch.limits);
+async function readBatch(req: ApiRequest, svc: Services, type: string): Promise<BatchItem[]> {
+  if (type === 'multipart/mixed') {
+    const reader = new MultipartBatchReader(req.headers['content-type'] ?? '', svc.batch.limits);
+    for await (const chunk of chunksOf(req, svc.batch.maxBodyBytes)) reader.write(chunk);
+    return reader.end();
+  }
   if (type === 'application/json') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of chunksOf(req, svc.batch.maxBodyBytes)) chunks.push(chunk);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch (err) {
       throw new ODataError('INVALID_BATCH', `The JSON batch is not valid JSON: ${(err as Error).message}`);
     }
     return parseJsonBatch(parsed, svc.batch.limits);
   }
   throw new ODataError('UNSUPPORTED_MEDIA_TYPE', `A batch is multipart/mixed or application/json, not '${type || '(none)'}'`, { target: 'Content-Type' });
+}
+
+/** The body's chunks as they arrive (or the buffered body), refusing more than `limit` bytes. */
+async function* chunksOf(req: ApiRequest, limit: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of req.bodyStream ?? (req.body ? [req.body] : [])) {
+    size += chunk.length;
+    if (size > limit) throw new ODataError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
+    yield chunk;
+  }
 }
 
 /** `GET /$batch-status/<id>`: 202 while the batch runs, then its response as an application/http message. */

@@ -42,7 +42,7 @@ export interface Services {
   readonly dialect: Dialect;
   readonly limits: QueryLimits;
   readonly hooks: WriteHooks;
-  readonly batch: { readonly limits: BatchLimits; readonly jobs: AsyncJobs };
+  readonly batch: { readonly limits: BatchLimits; readonly jobs: AsyncJobs; readonly maxBodyBytes: number };
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

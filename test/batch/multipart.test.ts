@@ -3,6 +3,7 @@ import type { BatchItem, BatchLimits, ResponseItem } from '../../src/batch/batch
 import { MultipartBatchReader, parseMultipartBatch } from '../../src/batch/multipart-reader';
 import { writeHttpMessage, writeMultipartBatch } from '../../src/batch/multipart-writer';
 import { ODataError } from '../../src/errors/odata-error';
+import { errorOf } from '../helpers/errors';
 
 const LIMITS: BatchLimits = { maxParts: 100, maxPartBytes: 1 << 20 };
 const TYPE = 'multipart/mixed;boundary=batch_1';
@@ -22,15 +23,7 @@ function changeSet(members: readonly string[][], boundary = 'changeset_1'): stri
 
 const parse = (body: string, limits = LIMITS, type = TYPE): BatchItem[] => parseMultipartBatch(type, Buffer.from(body), limits);
 
-function errorOf(run: () => unknown): ODataError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ODataError) return err;
-    throw err;
-  }
-  throw new Error('expected an ODataError');
-}
+const oDataErrorOf = (run: () => unknown): ODataError => errorOf(run, ODataError);
 
 /** Feeds the body in chunks of `size` bytes; returns the items, or the error and how many bytes had been written. */
 function feed(body: string, size: number, limits = LIMITS): { items?: BatchItem[]; error?: ODataError; written: number; total: number } {
@@ -120,7 +113,7 @@ describe('MultipartBatchReader: malformed batches are INVALID_BATCH', () => {
     ['no boundary', 'multipart/mixed', /no boundary/],
     ['an empty boundary', 'multipart/mixed; boundary=""', /no boundary/],
   ])('rejects a Content-Type that is %s', (_name, type, message) => {
-    const err = errorOf(() => new MultipartBatchReader(type, LIMITS));
+    const err = oDataErrorOf(() => new MultipartBatchReader(type, LIMITS));
     expect([err.code, err.message]).toEqual(['INVALID_BATCH', expect.stringMatching(message)]);
   });
 
@@ -153,15 +146,15 @@ describe('MultipartBatchReader: malformed batches are INVALID_BATCH', () => {
     ['an empty change set', batch([changeSet([])]), /^part 1: the change set has no parts/],
   ];
   it.each(cases)('rejects %s', (_name, body, message) => {
-    const err = errorOf(() => parse(body));
+    const err = oDataErrorOf(() => parse(body));
     expect([err.code, err.message]).toEqual(['INVALID_BATCH', expect.stringMatching(message)]);
   });
 
   it('keeps failing with the same error after a failure', () => {
     const reader = new MultipartBatchReader(TYPE, LIMITS);
-    const err = errorOf(() => reader.write(Buffer.from(batch([request(['GET A'])]))));
-    expect(errorOf(() => reader.write(Buffer.from('more')))).toBe(err);
-    expect(errorOf(() => reader.end())).toBe(err);
+    const err = oDataErrorOf(() => reader.write(Buffer.from(batch([request(['GET A'])]))));
+    expect(oDataErrorOf(() => reader.write(Buffer.from('more')))).toBe(err);
+    expect(oDataErrorOf(() => reader.end())).toBe(err);
   });
 });
 
@@ -170,7 +163,7 @@ describe('MultipartBatchReader: limits are LIMIT_EXCEEDED', () => {
 
   it('allows maxParts requests and rejects one more, counting change-set members', () => {
     expect(parse(batch([get('A'), get('B'), get('C')]), limits(3))).toHaveLength(3);
-    const err = errorOf(() => parse(batch([get('A'), changeSet([post('1'), post('2'), post('3')])]), limits(3)));
+    const err = oDataErrorOf(() => parse(batch([get('A'), changeSet([post('1'), post('2'), post('3')])]), limits(3)));
     expect([err.code, err.message]).toEqual(['LIMIT_EXCEEDED', 'part 2.3: the batch has more than 3 parts (ODATA_BATCH_MAX_PARTS)']);
   });
 
@@ -186,7 +179,7 @@ describe('MultipartBatchReader: limits are LIMIT_EXCEEDED', () => {
     const text = request(['POST A HTTP/1.1', '', 'x'.repeat(100)]).join('\r\n');
     const body = `--batch_1\r\n${text}\r\n--batch_1--`;
     expect(parse(body, limits(10, text.length))).toHaveLength(1);
-    const err = errorOf(() => parse(body, limits(10, text.length - 1)));
+    const err = oDataErrorOf(() => parse(body, limits(10, text.length - 1)));
     expect([err.code, err.message]).toEqual(['LIMIT_EXCEEDED', `part 1: the part is larger than ${text.length - 1} bytes (ODATA_BATCH_MAX_PART_BYTES)`]);
   });
 
@@ -201,7 +194,7 @@ describe('MultipartBatchReader: limits are LIMIT_EXCEEDED', () => {
     const big = (id: string): string[] => request(['POST A HTTP/1.1', '', 'y'.repeat(300)], [...HTTP_MIME, `Content-ID: ${id}`]);
     expect(parse(batch([changeSet([big('1'), big('2'), big('3')])]), limits(10, 500))).toHaveLength(1);
     const tooBig = request(['POST A HTTP/1.1', '', 'y'.repeat(600)]);
-    expect(errorOf(() => parse(batch([changeSet([big('1'), tooBig])]), limits(10, 500))).message).toMatch(/^part 1.2: the part is larger than 500 bytes/);
+    expect(oDataErrorOf(() => parse(batch([changeSet([big('1'), tooBig])]), limits(10, 500))).message).toMatch(/^part 1.2: the part is larger than 500 bytes/);
   });
 });
 

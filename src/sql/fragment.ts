@@ -17,9 +17,21 @@ export function param(value: unknown): Fragment {
   return { sql: '?', bindings: [value] };
 }
 
-/** A quoted identifier; `a.b` quotes each part. Only model names reach here. */
+const quoted = new Map<string, Fragment>();
+const MAX_QUOTED = 10_000;
+
+/**
+ * A quoted identifier; `a.b` quotes each part. Only model names (and the compiler's aliases) reach
+ * here, a bounded set, so each is quoted once; the bound only guards against a model gone wild.
+ */
 export function id(name: string): Fragment {
-  return raw(name.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.'));
+  let f = quoted.get(name);
+  if (f === undefined) {
+    f = raw(name.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.'));
+    if (quoted.size >= MAX_QUOTED) quoted.clear();
+    quoted.set(name, f);
+  }
+  return f;
 }
 
 /** Tagged template: `${fragment}` inlines a fragment; any other value becomes a binding. */

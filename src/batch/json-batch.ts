@@ -91,23 +91,24 @@ function bodyOf(raw: Json, at: string): Buffer | undefined {
   return Buffer.from(JSON.stringify(raw.body), 'utf8');
 }
 
-function responseJson(r: PartResponse): Json {
+/** One response object; a JSON body (written by this service) is spliced in as it is, not parsed again. */
+function responseJson(r: PartResponse): string {
   const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
   const out: Json = { id: r.id, status: r.status };
   if (r.atomicityGroup !== undefined) out.atomicityGroup = r.atomicityGroup;
   out.headers = headers;
-  if (r.body !== undefined && r.body.length > 0) {
-    const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
-    out.body = /json/i.test(headers['content-type'] ?? '') ? (JSON.parse(text) as unknown) : text;
-  }
-  return out;
+  const head = JSON.stringify(out);
+  if (r.body === undefined || r.body.length === 0) return head;
+  const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
+  const body = /json/i.test(headers['content-type'] ?? '') ? text : JSON.stringify(text);
+  return `${head.slice(0, -1)},"body":${body}}`;
 }
 
 export function writeJsonBatch(items: readonly ResponseItem[]): string {
-  const responses: Json[] = [];
+  const responses: string[] = [];
   for (const item of items) {
     if (item.kind === 'response') responses.push(responseJson(item.response));
     else for (const r of item.responses) responses.push(responseJson({ ...r, atomicityGroup: item.id }));
   }
-  return JSON.stringify({ responses });
+  return `{"responses":[${responses.join(',')}]}`;
 }

@@ -1,6 +1,7 @@
 /** Derives the relational schema (tables, columns, keys, foreign keys, indexes) from the EDM by the storage conventions and creates or drops it with Knex. */
 import type { Knex } from 'knex';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmProperty, OnDeleteAction, PrimitiveTypeName } from '../edm/model';
+import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, linkTables, tableOf } from '../edm/storage';
 import type { Engine } from './connect';
 
@@ -53,12 +54,6 @@ const DELETE_RULES: Record<OnDeleteAction, DeleteRule> = {
 
 export function engineOfKnex(knex: Knex): Engine {
   return knex.client.dialect === 'postgresql' ? 'postgres' : 'sqlite';
-}
-
-/** The entity set (table) that holds entities of a type: the first set declared with it. */
-export function entitySetOfType(model: EdmModel, type: EdmEntityType): EdmEntitySet {
-  for (const set of model.entitySets.values()) if (set.entityType === type) return set;
-  throw new Error(`model has no entity set of type ${type.qualifiedName}`);
 }
 
 function indexName(table: string, columns: readonly string[]): string {

@@ -60,6 +60,17 @@ export function targetEntitySet(model: EdmModel, from: EdmEntitySet, navigation:
   return set;
 }
 
+/** The entity set (table) that holds entities of a type: the first set declared with it. */
+export function entitySetOfType(model: EdmModel, type: EdmEntityType): EdmEntitySet {
+  for (const set of model.entitySets.values()) if (set.entityType === type) return set;
+  throw new Error(`model has no entity set of type ${type.qualifiedName}`);
+}
+
+/** The (single) key property of an entity set's type. */
+export function keyPropertyOf(set: EdmEntitySet): EdmProperty {
+  return propertyOf(set.entityType, set.entityType.key[0]);
+}
+
 export function propertyOf(type: EdmEntityType | EdmComplexType, name: string): EdmProperty {
   const p = type.properties.find((x) => x.name === name);
   if (!p) throw new Error(`${type.qualifiedName} has no property ${name}`);

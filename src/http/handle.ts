@@ -4,9 +4,9 @@
  */
 import { metadataDocument } from '../edm/metadata-document';
 import type { EdmModel } from '../edm/model';
-import { NotImplementedError, ODataError, toODataError } from '../errors/odata-error';
+import { ODataError, toODataError } from '../errors/odata-error';
 import type { Plan } from '../plan/plan';
-import { planRequest } from '../plan/plan-request';
+import { checkSupportedOptions, planRequest } from '../plan/plan-request';
 import type { QueryLimits, RequestContext } from '../plan/request-context';
 import { encodeSkiptoken } from '../plan/paging';
 import type { Dialect } from '../sql/dialect/dialect';
@@ -88,23 +88,20 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   const context: RequestContext = {
     user: { id: null, roles: [] }, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
   };
+  const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
   if (isOperationCall(model, uri)) {
-    if (uri.unsupportedOptions.length) throw new NotImplementedError(uri.unsupportedOptions.join(', '), { target: uri.unsupportedOptions[0] });
+    checkSupportedOptions(uri);
     const format = negotiateJson(uri.options.format, req.headers.accept);
-    const plan = planOperation(model, uri, {
-      method, body: readRequestBody(req.headers['content-type'], req.body),
-      preconditions: { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] },
-    }, context);
+    const plan = planOperation(model, uri, { method, body: readRequestBody(req.headers['content-type'], req.body), preconditions }, context);
     const outcome = await executeOperation(model, plan, svc);
     const response = respondOperation(plan.operation, outcome, { dialect: svc.dialect, format, serviceRoot: req.serviceRoot, namespace: model.namespace }, ODATA_VERSION);
     return method === 'HEAD' ? { ...response, body: undefined } : response;
   }
   if (WRITE_METHODS.has(method) && uri.segments[0]?.kind === 'name') {
-    if (uri.unsupportedOptions.length) throw new NotImplementedError(uri.unsupportedOptions.join(', '), { target: uri.unsupportedOptions[0] });
+    checkSupportedOptions(uri);
     const format = negotiateJson(uri.options.format, req.headers.accept);
     const plan = planWrite(model, uri, {
-      method: method as WriteMethod, body: readRequestBody(req.headers['content-type'], req.body),
-      preconditions: { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] }, returnPreference: prefer.return,
+      method: method as WriteMethod, body: readRequestBody(req.headers['content-type'], req.body), preconditions, returnPreference: prefer.return,
     }, context);
     const outcome = await executeWrite(model, plan, svc);
     return respondWrite(outcome, format, svc.dialect, req.serviceRoot, model.namespace, ODATA_VERSION);

@@ -5,7 +5,7 @@
 import type { EdmModel } from '../edm/model';
 import { NotImplementedError } from '../errors/odata-error';
 import { entitiesByKeyPlan, entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
-import { formatKey } from '../plan/keys';
+import { entityPosition } from '../plan/resolve-path';
 import { executeRead, type ReadResult } from '../sql/execute';
 import { inTransaction, type WriteServices } from '../write/execute-write';
 import { WriteSession } from '../write/session';
@@ -34,9 +34,7 @@ export function executeOperation(model: EdmModel, plan: OperationPlan, svc: Writ
         return { kind: 'entities', single: false, plan: read, result: await executeRead(session.ex, read.read, false) };
       }
       case 'entity': {
-        const keyProp = result.set.entityType.properties.find((p) => p.name === result.set.entityType.key[0])!;
-        const read = entityReadPlan(model, plan.context, { set: result.set, key: result.key, single: true, canonical: `${result.set.name}(${formatKey(keyProp, result.key)})` },
-          { select: plan.options.select, expand: plan.options.expand });
+        const read = entityReadPlan(model, plan.context, entityPosition(result.set, result.key), { select: plan.options.select, expand: plan.options.expand });
         return { kind: 'entities', single: true, plan: read, result: await executeRead(session.ex, read.read, false) };
       }
     }

@@ -3,7 +3,7 @@
  * OperationPlan: the overload chosen by what it is bound to, the method checked (POST invokes an
  * action, GET a function), and every parameter read like an entity property, all errors at once.
  */
-import { resolveName } from '../edm/lookup';
+import { entitySetOfType, resolveName } from '../edm/lookup';
 import type { EdmModel, EdmOperation, EdmParameter } from '../edm/model';
 import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import type { RequestContext } from '../plan/request-context';
@@ -163,9 +163,7 @@ function jsonArgument(cx: InputContext, p: EdmParameter, raw: unknown): Operatio
   if (raw === null) return p.nullable ? { kind: 'value', value: null } : fail('NULL_NOT_ALLOWED', 'cannot be null');
   if (p.type.kind === 'entity') {
     if (p.collection || typeof raw !== 'object' || Array.isArray(raw)) return fail('TYPE_MISMATCH', `expected an object of ${p.type.type.qualifiedName}`);
-    const set = [...cx.model.entitySets.values()].find((s) => s.entityType === (p.type as { type: unknown }).type);
-    if (!set) return fail('TYPE_MISMATCH', 'no entity set holds this type');
-    return { kind: 'entity', input: readEntity(cx, set, raw as Record<string, unknown>, 'merge', `${p.name}/`) };
+    return { kind: 'entity', input: readEntity(cx, entitySetOfType(cx.model, p.type.type), raw as Record<string, unknown>, 'merge', `${p.name}/`) };
   }
   if (p.type.kind === 'complex') return fail('TYPE_MISMATCH', 'complex parameters are not supported');
   const property = { name: p.name, type: p.type, collection: false, nullable: p.nullable, computed: false };

@@ -13,8 +13,13 @@ import { keyTypeOf, resolvePath, type EntityPosition } from './resolve-path';
 
 export type ReadOnlyPlan = Plan & { kind: 'read' };
 
-export function planRequest(model: EdmModel, uri: UriRequest, context: RequestContext): Plan {
+/** Valid OData the service does not implement yet (`$apply`, `$compute`, …) answers 501, on every kind of request. */
+export function checkSupportedOptions(uri: UriRequest): void {
   if (uri.unsupportedOptions.length) throw new NotImplementedError(uri.unsupportedOptions.join(', '), { target: uri.unsupportedOptions[0] });
+}
+
+export function planRequest(model: EdmModel, uri: UriRequest, context: RequestContext): Plan {
+  checkSupportedOptions(uri);
   const segs = uri.segments;
   if (segs.length === 0) {
     checkOptions(uri.options, 'service-document');

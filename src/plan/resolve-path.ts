@@ -4,7 +4,7 @@
  * a bound operation). Reads and writes both start here, so a path means the same thing to both.
  */
 import { NotImplementedError, ODataError, PlanError } from '../errors/odata-error';
-import { resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
+import { keyPropertyOf, resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel, EdmNavigation, EdmProperty, PrimitiveTypeName } from '../edm/model';
 import { navigationStorage, tableOf, type NavigationStorage } from '../edm/storage';
 import type { KeyPredicate, Literal, PathSegment } from '../uri/ast';
@@ -108,7 +108,7 @@ function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
     }
     literal = key.pairs[0].value;
   }
-  const keyProp = type.properties.find((p) => p.name === type.key[0])!;
+  const keyProp = keyPropertyOf(pos.set);
   const value = keyValue(keyProp, literal);
   const canonical = `${pos.canonical}(${formatKey(keyProp, value)})`;
   if (pos.source) {
@@ -145,6 +145,11 @@ function propertyTail(property: EdmProperty, rest: readonly PathSegment[]): Path
 }
 
 export function keyTypeOf(set: EdmEntitySet): PrimitiveTypeName {
-  const keyProp = set.entityType.properties.find((p) => p.name === set.entityType.key[0]);
-  return keyProp?.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String';
+  const keyProp = keyPropertyOf(set);
+  return keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String';
+}
+
+/** The position of one entity addressed by key in its entity set, e.g. to read it back after a write. */
+export function entityPosition(set: EdmEntitySet, key: string | number | boolean): EntityPosition {
+  return { set, key, single: true, canonical: `${set.name}(${formatKey(keyPropertyOf(set), key)})` };
 }

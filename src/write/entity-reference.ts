@@ -2,7 +2,7 @@
  * An entity reference in a request body or query (`@odata.id`, `@odata.bind`, `$id`): a URL,
  * absolute or relative to the service root, of exactly one entity in an expected entity set.
  */
-import { resolveEntitySet } from '../edm/lookup';
+import { keyPropertyOf, resolveEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { ODataError } from '../errors/odata-error';
 import { keyValue } from '../plan/keys';
@@ -31,7 +31,7 @@ export function parseEntityReference(model: EdmModel, serviceRoot: string, url: 
   const found = resolveEntitySet(model, first.name);
   if (!('found' in found) || found.found !== expected) return { ok: false, message: `'${url}' must be an entity of ${expected.name}` };
   const type = expected.entityType;
-  const keyProp = type.properties.find((p) => p.name === type.key[0])!;
+  const keyProp = keyPropertyOf(expected);
   const literal = first.key.kind === 'single' ? first.key.value : first.key.pairs.length === 1 ? first.key.pairs[0].value : undefined;
   if (!literal) return { ok: false, message: `'${url}': the key of ${type.qualifiedName} is (${type.key.join(',')})` };
   try {

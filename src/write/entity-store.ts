@@ -16,7 +16,7 @@ import {
 import { formatUtc } from '../uri/temporal';
 import { CREATED, deriveRow, EDITED, sumRulesOverChildren } from './derived-values';
 import type { KeyValue } from './entity-reference';
-import type { ColumnValue, EntityInput, EntityRefInput } from './entity-input';
+import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
 
@@ -85,6 +85,25 @@ function timestamp(column: string, value: string): ColumnValue {
   return { column, value, type: 'Edm.DateTimeOffset' };
 }
 
+/**
+ * The `@odata.bind`s of an input, split by where they are stored: the foreign keys on the row
+ * itself (single-valued navigations) and the links to add once the row exists (everything else).
+ */
+export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: Map<string, ColumnValue>; links: { navigation: EdmNavigation; key: KeyValue }[] } {
+  const foreignKeys = new Map<string, ColumnValue>();
+  const links: { navigation: EdmNavigation; key: KeyValue }[] = [];
+  for (const bind of input.binds) {
+    const storage = navigationStorage(s.model, input.set.entityType, bind.navigation);
+    if (storage.kind === 'foreign-key') {
+      const ref = bind.refs[0];
+      if (ref) foreignKeys.set(storage.column, keyColumnValue(ref.set, storage.column, ref.key));
+    } else {
+      for (const ref of bind.refs) links.push({ navigation: bind.navigation, key: ref.key });
+    }
+  }
+  return { foreignKeys, links };
+}
+
 /** Inserts an entity with its nested entities and links; returns its key. `supplied` are columns a parent fills in. */
 export async function insertEntity(s: WriteSession, input: EntityInput, supplied: readonly ColumnValue[] = []): Promise<KeyValue> {
   const { set } = input;
@@ -98,10 +117,8 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     const childKey = await insertEntity(s, nested.entities[0]);
     values.set(storage.column, keyColumnValue(targetEntitySet(s.model, set, nested.navigation), storage.column, childKey));
   }
-  for (const bind of input.binds) {
-    const storage = navigationStorage(s.model, type, bind.navigation);
-    if (storage.kind === 'foreign-key' && bind.refs[0]) values.set(storage.column, keyColumnValue(bind.refs[0].set, storage.column, bind.refs[0].key));
-  }
+  const binds = splitBinds(s, input);
+  for (const [column, value] of binds.foreignKeys) values.set(column, value);
   const key = input.key ?? generateKey(set);
   // A generated GUID cannot collide; a key from the client can.
   if (input.key !== undefined && (await loadRow(s, set, key, false))) {
@@ -117,10 +134,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);
 
   const self: EntityAddress = { set, key };
-  for (const bind of input.binds) {
-    if (navigationStorage(s.model, type, bind.navigation).kind === 'foreign-key') continue;
-    for (const ref of bind.refs) await addLink(s, self, bind.navigation, ref.key);
-  }
+  for (const link of binds.links) await addLink(s, self, link.navigation, link.key);
   for (const nested of input.nested) {
     const storage = navigationStorage(s.model, type, nested.navigation);
     for (const child of storage.kind === 'foreign-key' ? [] : nested.entities) {
@@ -133,8 +147,8 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
 
 function storedTypeOf(set: EdmEntitySet, column: string): PrimitiveTypeName | 'enum' {
   const found = columnsOf(set.entityType).find((c) => c.column === column);
-  const t = found?.property.type;
-  return t?.kind === 'primitive' ? t.name : 'enum';
+  if (!found) throw new Error(`${set.name} has no column ${column}`);
+  return storedType(found.property);
 }
 
 /** Applies changes to a loaded row, with derived values and a new `Edited`; returns the row as it now is. */

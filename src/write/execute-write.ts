@@ -6,16 +6,17 @@
 import type { Knex } from 'knex';
 import type { EdmModel } from '../edm/model';
 import { ODataError } from '../errors/odata-error';
-import { formatKey } from '../plan/keys';
 import { entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
-import { keyTypeOf, type EntityPosition } from '../plan/resolve-path';
+import { entityPosition, keyTypeOf, type EntityPosition } from '../plan/resolve-path';
 import type { RequestContext } from '../plan/request-context';
 import { etagMatches, etagOf } from '../serialize/etag';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeRead, type ReadResult } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
 import type { KeyValue } from './entity-reference';
-import { addLink, checkReferences, deleteEntity, insertEntity, loadRow, removeLink, rowKey, updateEntity, type CurrentRow, type EntityAddress } from './entity-store';
+import {
+  addLink, checkReferences, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
+} from './entity-store';
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
 import { WriteSession, type WriteHooks } from './session';
@@ -85,19 +86,9 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
         return { kind: 'entity', created: true, address: { set: plan.target.set, key } };
       }
       await checkReferences(s, [plan.input]);
-      const changes = new Map(plan.input.values);
-      const later: (() => Promise<void>)[] = [];
-      for (const bind of plan.input.binds) {
-        const nav = bind.navigation;
-        if (!nav.collection && nav.foreignKey) {
-          const ref = bind.refs[0];
-          changes.set(nav.foreignKey, { column: nav.foreignKey, value: ref.key, type: keyTypeOf(ref.set) });
-        } else {
-          for (const ref of bind.refs) later.push(() => addLink(s, current, nav, ref.key));
-        }
-      }
-      await updateEntity(s, current, changes);
-      for (const link of later) await link();
+      const binds = splitBinds(s, plan.input);
+      await updateEntity(s, current, new Map([...plan.input.values, ...binds.foreignKeys]));
+      for (const link of binds.links) await addLink(s, current, link.navigation, link.key);
       return { kind: 'entity', created: false, address: current };
     }
     case 'property': {
@@ -166,9 +157,7 @@ export function checkPreconditions(current: CurrentRow | undefined, pre: Precond
  * database holds (values are stored as converted), so it is served without reading it back.
  */
 async function readBack(s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
-  const keyProp = address.set.entityType.properties.find((p) => p.name === address.set.entityType.key[0])!;
-  const pos: EntityPosition = { set: address.set, key: address.key, single: true, canonical: `${address.set.name}(${formatKey(keyProp, address.key)})` };
-  const plan = entityReadPlan(s.model, context, pos, { select: options.select, expand: options.expand });
+  const plan = entityReadPlan(s.model, context, entityPosition(address.set, address.key), { select: options.select, expand: options.expand });
   const written = s.rows.get(rowKey(address.set, address.key));
   if (written && plan.read.expand.length === 0) {
     return { plan, result: { nodes: [{ row: Object.fromEntries(written), children: new Map(), counts: new Map() }] } };

@@ -4,6 +4,7 @@
  * until nothing is pending.
  */
 import type { EdmEntitySet, EdmModel } from '../edm/model';
+import { entitySetOfType } from '../edm/lookup';
 import { tableOf } from '../edm/storage';
 import { compileSum } from '../sql/compile-write';
 import { keyTypeOf } from '../plan/resolve-path';
@@ -14,7 +15,8 @@ import type { WriteSession } from './session';
 const MAX_ROUNDS = 8;
 
 function setOfType(model: EdmModel, qualifiedName: string): EdmEntitySet | undefined {
-  return [...model.entitySets.values()].find((s) => s.entityType.qualifiedName === qualifiedName);
+  const type = model.entityTypes.get(qualifiedName);
+  return type ? entitySetOfType(model, type) : undefined;
 }
 
 export async function flushSums(s: WriteSession): Promise<void> {

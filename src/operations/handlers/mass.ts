@@ -4,9 +4,9 @@
  * `Companies(…)/Contacts/Crm.MassDelete`) count as missing.
  */
 import { ODataError } from '../../errors/odata-error';
-import { keyTypeOf, type EntityPosition } from '../../plan/resolve-path';
+import type { EntityPosition } from '../../plan/resolve-path';
 import type { KeyValue } from '../../write/entity-reference';
-import { checkReferences, deleteEntity, loadRow, updateEntity, type CurrentRow } from '../../write/entity-store';
+import { checkReferences, deleteEntity, loadRow, splitBinds, updateEntity, type CurrentRow } from '../../write/entity-store';
 import { entityArg, valuesArg } from '../arguments';
 import type { OperationCall, OperationHandler } from '../handler';
 import { keysWithin } from './bound-keys';
@@ -37,15 +37,10 @@ function bindingOf(call: OperationCall): EntityPosition {
 export const massUpdate: OperationHandler = async (call) => {
   const binding = bindingOf(call);
   const changes = entityArg(call.plan, 'Changes');
-  if (changes.binds.some((b) => b.navigation.collection)) {
-    throw new ODataError('VALIDATION_FAILED', 'MassUpdate sets single-valued links only', { target: 'Changes' });
-  }
+  const binds = splitBinds(call.session, changes);
+  if (binds.links.length > 0) throw new ODataError('VALIDATION_FAILED', 'MassUpdate sets single-valued links only', { target: 'Changes' });
   await checkReferences(call.session, [changes]);
-  const values = new Map(changes.values);
-  for (const bind of changes.binds) {
-    const column = bind.navigation.foreignKey;
-    if (column && bind.refs[0]) values.set(column, { column, value: bind.refs[0].key, type: keyTypeOf(bind.refs[0].set) });
-  }
+  const values = new Map([...changes.values, ...binds.foreignKeys]);
   const rows = await loadAll(call, binding, valuesArg(call.plan, 'Ids') as KeyValue[]);
   for (const row of rows) await updateEntity(call.session, row, values);
   return { kind: 'entities', set: binding.set, keys: rows.map((r) => r.key) };

@@ -6,6 +6,7 @@ import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { ODataError } from '../errors/odata-error';
 import type { ApiRequest } from './api-request';
+import { collectBounded } from './request-bytes';
 import { errorResponse, handle, type Services } from './handle';
 
 export interface AppOptions {
@@ -32,7 +33,12 @@ export function createApp(services: Services, options: AppOptions): express.Expr
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     const path = q < 0 ? rest : rest.slice(0, q);
     const streamed = req.method === 'POST' && (path === '/$batch' || path === '/$batch/');
-    const body = streamed ? undefined : await readBody(req, options.maxBodyBytes);
+    // The body is read through the request's iterator, never destroying it: bytes a refused request
+    // leaves unread are discarded after the answer (below).
+    const source = req.iterator({ destroyOnReturn: false });
+    const body = streamed || req.method === 'GET' || req.method === 'HEAD'
+      ? undefined
+      : await collectBounded(source, options.maxBodyBytes).catch((err: unknown) => (err instanceof ODataError ? err : new ODataError('INVALID_PAYLOAD', 'The request body could not be read')));
     const apiRequest: ApiRequest = {
       method: req.method,
       path,
@@ -40,17 +46,17 @@ export function createApp(services: Services, options: AppOptions): express.Expr
       headers,
       serviceRoot: `${req.protocol}://${req.get('host') ?? 'localhost'}${base}`,
       body: body instanceof ODataError ? undefined : body,
-      // Not destroyed when the batch reader stops early: the rest is discarded below, then answered.
-      bodyStream: streamed ? req.iterator({ destroyOnReturn: false }) : undefined,
+      bodyStream: streamed ? source : undefined,
     };
     const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
     res.status(response.status);
     for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
     if (response.body !== undefined) res.send(response.body);
     else res.end();
-    // A batch refused part-way leaves bytes unread: they are read and dropped (never buffered) so the
-    // client can finish sending and read the answer; past a bound the connection is closed.
-    if (streamed && !req.readableEnded && !(await discardRest(req, options.maxBodyBytes))) req.socket.destroy();
+    // A request refused part-way (an oversized body, a malformed batch) leaves bytes unread: they are
+    // read and dropped (never buffered) so the client can finish sending and read the answer; past a
+    // bound the connection is closed.
+    if ((streamed || body instanceof ODataError) && !req.readableEnded && !(await discardRest(req, options.maxBodyBytes))) req.socket.destroy();
     options.logger?.info({ method: req.method, url, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   return app;
@@ -73,22 +79,5 @@ function discardRest(req: Request, limit: number): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.on('close', () => resolve(req.readableEnded));
     req.resume();
-  });
-}
-
-/** The whole body, or an error when it exceeds the limit (the rest is drained, not buffered). */
-function readBody(req: Request, limit: number): Promise<Buffer | undefined | ODataError> {
-  if (req.method === 'GET' || req.method === 'HEAD') return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? new ODataError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`) : Buffer.concat(chunks)));
-    req.on('error', () => resolve(new ODataError('INVALID_PAYLOAD', 'The request body could not be read')));
   });
 }

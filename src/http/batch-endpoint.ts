@@ -14,6 +14,7 @@ import { ODataError, toODataError } from '../errors/odata-error';
 import type { ApiRequest, ApiResponse } from './api-request';
 import type { Services } from './handle';
 import { parsePrefer } from './prefer';
+import { boundedChunks, collectBounded } from './request-bytes';
 
 type Handler = (req: ApiRequest, svc: Services) => Promise<ApiResponse>;
 
@@ -53,15 +54,14 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
 async function readBatch(req: ApiRequest, svc: Services, type: string): Promise<BatchItem[]> {
   if (type === 'multipart/mixed') {
     const reader = new MultipartBatchReader(req.headers['content-type'] ?? '', svc.batch.limits);
-    for await (const chunk of chunksOf(req, svc.batch.maxBodyBytes)) reader.write(chunk);
+    for await (const chunk of boundedChunks(bytesOf(req), svc.batch.maxBodyBytes)) reader.write(chunk);
     return reader.end();
   }
   if (type === 'application/json') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of chunksOf(req, svc.batch.maxBodyBytes)) chunks.push(chunk);
+    const body = await collectBounded(bytesOf(req), svc.batch.maxBodyBytes);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      parsed = JSON.parse(body.toString('utf8'));
     } catch (err) {
       throw new ODataError('INVALID_BATCH', `The JSON batch is not valid JSON: ${(err as Error).message}`);
     }
@@ -70,14 +70,9 @@ async function readBatch(req: ApiRequest, svc: Services, type: string): Promise<
   throw new ODataError('UNSUPPORTED_MEDIA_TYPE', `A batch is multipart/mixed or application/json, not '${type || '(none)'}'`, { target: 'Content-Type' });
 }
 
-/** The body's chunks as they arrive (or the buffered body), refusing more than `limit` bytes. */
-async function* chunksOf(req: ApiRequest, limit: number): AsyncGenerator<Buffer> {
-  let size = 0;
-  for await (const chunk of req.bodyStream ?? (req.body ? [req.body] : [])) {
-    size += chunk.length;
-    if (size > limit) throw new ODataError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
-    yield chunk;
-  }
+/** The body as it arrives, or the buffered body (a batch handed over already read, e.g. by a test). */
+function bytesOf(req: ApiRequest): AsyncIterable<Buffer> | Buffer[] {
+  return req.bodyStream ?? (req.body ? [req.body] : []);
 }
 
 /** `GET /$batch-status/<id>`: 202 while the batch runs, then its response as an application/http message. */

@@ -121,9 +121,10 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
     readProperty(cx, property, value, [property.name], mode, values, where);
   }
   if (mode !== 'merge') {
+    const filledElsewhere = new Set([...supplied, ...childSupplied]);
     for (const property of type.properties) {
       if (given.has(property.name) || type.key.includes(property.name)) continue;
-      fillOmitted(cx, property, [property.name], values, where, new Set([...supplied, ...childSupplied]), mode);
+      fillOmitted(cx, property, [property.name], values, where, filledElsewhere, mode);
     }
   }
   return { set, values, key, binds, nested };

@@ -89,22 +89,25 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
     user: { id: null, roles: [] }, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
   };
   const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
+  const writerContext = (): WriterContext => ({
+    dialect: svc.dialect, format: negotiateJson(uri.options.format, req.headers.accept), serviceRoot: req.serviceRoot, namespace: model.namespace,
+  });
   if (isOperationCall(model, uri)) {
     checkSupportedOptions(uri);
-    const format = negotiateJson(uri.options.format, req.headers.accept);
+    const ctx = writerContext();
     const plan = planOperation(model, uri, { method, body: readRequestBody(req.headers['content-type'], req.body), preconditions }, context);
     const outcome = await executeOperation(model, plan, svc);
-    const response = respondOperation(plan.operation, outcome, { dialect: svc.dialect, format, serviceRoot: req.serviceRoot, namespace: model.namespace }, ODATA_VERSION);
+    const response = respondOperation(plan.operation, outcome, ctx, ODATA_VERSION);
     return method === 'HEAD' ? { ...response, body: undefined } : response;
   }
   if (WRITE_METHODS.has(method) && uri.segments[0]?.kind === 'name') {
     checkSupportedOptions(uri);
-    const format = negotiateJson(uri.options.format, req.headers.accept);
+    const ctx = writerContext();
     const plan = planWrite(model, uri, {
       method: method as WriteMethod, body: readRequestBody(req.headers['content-type'], req.body), preconditions, returnPreference: prefer.return,
     }, context);
     const outcome = await executeWrite(model, plan, svc);
-    return respondWrite(outcome, format, svc.dialect, req.serviceRoot, model.namespace, ODATA_VERSION);
+    return respondWrite(outcome, ctx, ODATA_VERSION);
   }
   const plan = planRequest(model, uri, context);
   if (method !== 'GET' && method !== 'HEAD') throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);

@@ -5,12 +5,12 @@
  */
 import { entityBody } from '../serialize/read-response';
 import { entityId, type WriterContext } from '../serialize/entity-writer';
-import { contentType, type JsonFormat } from '../serialize/format';
-import type { Dialect } from '../sql/dialect/dialect';
+import { contentType } from '../serialize/format';
 import type { WriteOutcome } from '../write/execute-write';
 import type { ApiResponse } from './api-request';
 
-export function respondWrite(outcome: WriteOutcome, format: JsonFormat, dialect: Dialect, serviceRoot: string, namespace: string, version: string): ApiResponse {
+export function respondWrite(outcome: WriteOutcome, ctx: WriterContext, version: string): ApiResponse {
+  const { serviceRoot, format } = ctx;
   const headers: Record<string, string> = { 'OData-Version': version };
   if (outcome.etag) headers.ETag = outcome.etag;
   if (outcome.kind === 'done') return { status: 204, headers };
@@ -24,7 +24,6 @@ export function respondWrite(outcome: WriteOutcome, format: JsonFormat, dialect:
     }
     return { status: 204, headers };
   }
-  const ctx: WriterContext = { dialect, format, serviceRoot, namespace };
   const body = entityBody(ctx, outcome.read.plan, outcome.read.result);
   if (!outcome.created) headers['Preference-Applied'] = 'return=representation';
   headers['Content-Type'] = contentType(format);

@@ -33,12 +33,38 @@ export function columnOf(path: readonly string[]): string {
   return path.join('_');
 }
 
-/** Every column a structured type occupies, complex properties flattened, in declaration order. */
-export function columnsOf(type: { readonly properties: readonly EdmProperty[] }, prefix: readonly string[] = []): ColumnPath[] {
+/**
+ * Every column a structured type occupies, complex properties flattened, in declaration order.
+ * Memoised per type object: a model version's types never change, a new version brings new objects.
+ */
+export function columnsOf(type: { readonly properties: readonly EdmProperty[] }): readonly ColumnPath[] {
+  let columns = columnsByType.get(type);
+  if (columns === undefined) {
+    columns = flattenColumns(type, []);
+    columnsByType.set(type, columns);
+  }
+  return columns;
+}
+
+const columnsByType = new WeakMap<object, readonly ColumnPath[]>();
+
+/** The column names of `columnsOf`, as one shared array per type. */
+export function columnNamesOf(type: { readonly properties: readonly EdmProperty[] }): readonly string[] {
+  let names = columnNamesByType.get(type);
+  if (names === undefined) {
+    names = columnsOf(type).map((c) => c.column);
+    columnNamesByType.set(type, names);
+  }
+  return names;
+}
+
+const columnNamesByType = new WeakMap<object, readonly string[]>();
+
+function flattenColumns(type: { readonly properties: readonly EdmProperty[] }, prefix: readonly string[]): ColumnPath[] {
   const out: ColumnPath[] = [];
   for (const p of type.properties) {
     const path = [...prefix, p.name];
-    if (p.type.kind === 'complex' && !p.collection) out.push(...columnsOf(p.type.type, path));
+    if (p.type.kind === 'complex' && !p.collection) out.push(...flattenColumns(p.type.type, path));
     else out.push({ path, column: columnOf(path), property: p });
   }
   return out;

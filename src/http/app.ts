@@ -35,8 +35,9 @@ export function createApp(services: Services, options: AppOptions): express.Expr
     const streamed = req.method === 'POST' && (path === '/$batch' || path === '/$batch/');
     // The body is read through the request's iterator, never destroying it: bytes a refused request
     // leaves unread are discarded after the answer (below).
-    const source = req.iterator({ destroyOnReturn: false });
-    const body = streamed || req.method === 'GET' || req.method === 'HEAD'
+    const bodiless = req.method === 'GET' || req.method === 'HEAD';
+    const source = bodiless ? undefined : req.iterator({ destroyOnReturn: false });
+    const body = streamed || source === undefined
       ? undefined
       : await collectBounded(source, options.maxBodyBytes).catch((err: unknown) => (err instanceof ODataError ? err : new ODataError('INVALID_PAYLOAD', 'The request body could not be read')));
     const apiRequest: ApiRequest = {
@@ -49,10 +50,10 @@ export function createApp(services: Services, options: AppOptions): express.Expr
       bodyStream: streamed ? source : undefined,
     };
     const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
-    res.status(response.status);
-    for (const [k, v] of Object.entries(response.headers)) res.setHeader(k, v);
-    if (response.body !== undefined) res.send(response.body);
-    else res.end();
+    // Node's own response API: the answer is complete (status, headers, body), so Express's send has
+    // nothing to add (content negotiation and ETags are the handler's), and Node sets Content-Length.
+    res.writeHead(response.status, response.headers);
+    res.end(response.body);
     // A request refused part-way (an oversized body, a malformed batch) leaves bytes unread: they are
     // read and dropped (never buffered) so the client can finish sending and read the answer; past a
     // bound the connection is closed.

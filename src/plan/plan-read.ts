@@ -5,7 +5,7 @@
 import { LimitError, PlanError } from '../errors/odata-error';
 import { resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel } from '../edm/model';
-import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
+import { columnNamesOf, columnsOf, navigationStorage, tableOf } from '../edm/storage';
 import type { QueryOptions, SearchExpr } from '../uri/ast';
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from './plan';
 import { planExpression, typeOf, type ExprContext, type Scope } from './plan-expression';
@@ -70,8 +70,9 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   // The ETag's properties are always read: every entity in a response carries @odata.etag.
   const needed = new Set<string>([...type.key, ...set.concurrency, ...columnsOfSelection(selection.properties)]);
   for (const e of expand) needed.add(e.parentColumn);
-  const allColumns = columnsOf(type).map((c) => c.column);
-  const columns = allColumns.filter((c) => needed.has(c));
+  const allColumns = columnNamesOf(type);
+  // the shared array when every column is read, so compiled column lists can be reused (sql/compile-read)
+  const columns = allColumns.every((c) => needed.has(c)) ? allColumns : allColumns.filter((c) => needed.has(c));
 
   const contextSelect = [...selection.contextItems];
   for (const e of expand) {

@@ -9,19 +9,31 @@ import { columnOf } from '../edm/storage';
 import type { SelectItem } from '../uri/ast';
 import type { SelectedProperty } from './plan';
 
-export function allProperties(type: EdmEntityType | EdmComplexType, prefix: readonly string[] = []): SelectedProperty[] {
+/** All structural properties of a type, as a selection; memoised per type object (see `columnsOf`). */
+export function allProperties(type: EdmEntityType | EdmComplexType): readonly SelectedProperty[] {
+  let properties = allPropertiesByType.get(type);
+  if (properties === undefined) {
+    properties = propertiesUnder(type, []);
+    allPropertiesByType.set(type, properties);
+  }
+  return properties;
+}
+
+const allPropertiesByType = new WeakMap<object, readonly SelectedProperty[]>();
+
+function propertiesUnder(type: EdmEntityType | EdmComplexType, prefix: readonly string[]): SelectedProperty[] {
   return type.properties.map((p) => selectedProperty(p, prefix));
 }
 
 function selectedProperty(p: EdmProperty, prefix: readonly string[]): SelectedProperty {
   if (p.type.kind === 'complex' && !p.collection) {
-    return { kind: 'complex', name: p.name, property: p, members: allProperties(p.type.type, [...prefix, p.name]) };
+    return { kind: 'complex', name: p.name, property: p, members: propertiesUnder(p.type.type, [...prefix, p.name]) };
   }
   return { kind: 'primitive', name: p.name, column: columnOf([...prefix, p.name]), property: p };
 }
 
 export interface SelectResult {
-  readonly properties: SelectedProperty[];
+  readonly properties: readonly SelectedProperty[];
   /** navigation properties named in $select (they add nothing to a minimal-metadata payload) */
   readonly navigations: string[];
   /** canonical select list for @odata.context */
@@ -86,7 +98,14 @@ export function planSelect(type: EdmEntityType, items: readonly SelectItem[] | u
   return { properties, navigations, contextItems };
 }
 
-/** Every column a set of selected properties reads. */
-export function columnsOfSelection(props: readonly SelectedProperty[]): string[] {
-  return props.flatMap((p) => (p.kind === 'primitive' ? [p.column] : columnsOfSelection(p.members)));
+/** Every column a set of selected properties reads (memoised for the shared all-properties selections). */
+export function columnsOfSelection(props: readonly SelectedProperty[]): readonly string[] {
+  let columns = columnsBySelection.get(props);
+  if (columns === undefined) {
+    columns = props.flatMap((p) => (p.kind === 'primitive' ? [p.column] : columnsOfSelection(p.members)));
+    columnsBySelection.set(props, columns);
+  }
+  return columns;
 }
+
+const columnsBySelection = new WeakMap<readonly SelectedProperty[], readonly string[]>();

@@ -3,7 +3,7 @@
  * navigation level (never one per row). Per-parent $top/$skip inside $expand use ROW_NUMBER().
  *
  *   Companies?$expand=Contacts($top=5)
- *   → SELECT … FROM "Companies" AS "s0" ORDER BY "s0"."Id" LIMIT ?
+ *   → SELECT … FROM "Companies" AS "s0" ORDER BY "s0"."Id" LIMIT 101
  *   → SELECT * FROM (SELECT …, "s1"."CompanyId" AS "__parent",
  *        ROW_NUMBER() OVER (PARTITION BY "s1"."CompanyId" ORDER BY "s1"."Id") AS "__rn"
  *        FROM "Contacts" AS "s1" WHERE "s1"."CompanyId" IN (?, ?, …)) AS "x" WHERE "__rn" <= ?
@@ -11,7 +11,7 @@
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
 import type { Dialect } from './dialect/dialect';
 import { ExpressionCompiler, JoinRegistry, scopeAlias } from './compile-expression';
-import { id, join, raw, sql, type Fragment } from './fragment';
+import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 
 export const PARENT = '__parent';
 export const ORDER_PREFIX = '__o';
@@ -26,18 +26,38 @@ function whereClause(conditions: readonly PlanExpr[], c: ExpressionCompiler): Fr
   return sql` WHERE ${join(conditions.map((x) => c.condition(x)), ' AND ')}`;
 }
 
+/**
+ * `"s0"."A", "s0"."B", …`, compiled once per column array and alias: the planner hands out one shared
+ * array per entity type (per model version) when every column is read, the common case.
+ */
+function columnList(alias: string, columns: readonly string[]): Fragment {
+  let byAlias = columnLists.get(columns);
+  if (byAlias === undefined) {
+    byAlias = new Map();
+    columnLists.set(columns, byAlias);
+  }
+  let list = byAlias.get(alias);
+  if (list === undefined) {
+    list = join(columns.map((col) => id(`${alias}.${col}`)), ', ');
+    byAlias.set(alias, list);
+  }
+  return list;
+}
+
+const columnLists = new WeakMap<readonly string[], Map<string, Fragment>>();
+
 /** The page query: selected columns, the order values (for the next $skiptoken), one row beyond the page. */
-export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number, offset: number | undefined): Fragment {
+export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number | undefined, offset: number | undefined): Fragment {
   const joins = new JoinRegistry();
   const c = new ExpressionCompiler(dialect, joins);
   const alias = scopeAlias(plan.scope);
-  const columns = plan.columns.map((col) => id(`${alias}.${col}`));
   const orderValues = plan.orderby.map((o, i) => sql`${c.compile(o.expr)} AS ${id(`${ORDER_PREFIX}${i}`)}`);
   const where = whereClause(plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
   const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
   const from = sql`${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}`;
-  const query = sql`SELECT ${join([...columns, ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order} LIMIT ${limit}`;
-  return offset ? sql`${query} OFFSET ${offset}` : query;
+  const query = sql`SELECT ${join([columnList(alias, plan.columns), ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
+  if (limit === undefined) return offset ? sql`${query} ${dialect.offsetWithoutLimit(rowCount(offset))}` : query;
+  return offset ? sql`${query} LIMIT ${rowCount(limit)} OFFSET ${rowCount(offset)}` : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 
 /** `SUM(column)` over the rows a plan selects (0 when none). */
@@ -100,7 +120,7 @@ export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], d
   const { c, joins, alias, from, parent, conditions } = expandScope(e, parentValues, dialect);
   const where = sql` WHERE ${join(conditions, ' AND ')}`;
   const order = join(child.orderby.map((o) => orderTerm(o, c)), ', ');
-  const columns = join([...child.columns.map((col) => id(`${alias}.${col}`)), sql`${parent} AS ${id(PARENT)}`], ', ');
+  const columns = sql`${columnList(alias, child.columns)}, ${parent} AS ${id(PARENT)}`;
   const fullFrom = sql`${from} ${joins.for(child.scope)}`;
   const paged = (e.collection && (child.top !== undefined || child.skip !== undefined));
   if (!paged) return sql`SELECT ${columns} FROM ${fullFrom}${where} ORDER BY ${id(PARENT)}, ${order}`;

@@ -5,7 +5,7 @@
  */
 import type { PrimitiveTypeName } from '../edm/model';
 import type { Dialect } from './dialect/dialect';
-import { id, join, param, raw, sql, type Fragment } from './fragment';
+import { id, join, param, raw, rowCount, sql, type Fragment } from './fragment';
 
 export type BindableValue = string | number | boolean | Buffer | null;
 
@@ -54,7 +54,7 @@ export function compileDelete(dialect: Dialect, table: string, key: KeyBinding, 
 /** Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows). */
 export function compileKeysWhere(dialect: Dialect, table: string, key: KeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number): Fragment {
   const query = sql`SELECT ${id(key.column)} AS "key" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)}) ORDER BY ${id(key.column)}`;
-  return limit === undefined ? query : sql`${query} LIMIT ${limit}`;
+  return limit === undefined ? query : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 
 /** Adds a link-table row; adding a link that exists already changes nothing. */

@@ -67,12 +67,39 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
   const connection = await client.acquireConnection();
   try {
-    const statement = connection.prepare(f.sql);
+    const statement = preparedStatement(connection, f.sql);
     const bindings = f.bindings.map((b) => (typeof b === 'boolean' ? Number(b) : b instanceof Date ? b.valueOf() : b));
     return statement.reader ? statement.all(bindings) : statement.run(bindings);
   } finally {
     await client.releaseConnection(connection);
   }
+}
+
+/**
+ * Prepared statements per connection, keyed by SQL text. The text is the query's shape (every value
+ * is a binding), so requests of one shape share one statement whatever their values; it names the
+ * tables and columns of the model it was compiled from, so a new model version brings new texts, and
+ * SQLite re-prepares a cached statement itself when the schema under it changes.
+ */
+const statementsByConnection = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
+const MAX_STATEMENTS_PER_CONNECTION = 500;
+
+function preparedStatement(connection: SqliteConnection, text: string): SqliteStatement {
+  let cache = statementsByConnection.get(connection);
+  if (cache === undefined) {
+    cache = new Map();
+    statementsByConnection.set(connection, cache);
+  }
+  let statement = cache.get(text);
+  if (statement !== undefined) {
+    // keep the most recently used last, so eviction drops the least recently used
+    cache.delete(text);
+  } else {
+    statement = connection.prepare(text);
+    if (cache.size >= MAX_STATEMENTS_PER_CONNECTION) cache.delete(cache.keys().next().value as string);
+  }
+  cache.set(text, statement);
+  return statement;
 }
 
 interface SqliteStatement {
@@ -81,9 +108,13 @@ interface SqliteStatement {
   run(bindings: readonly unknown[]): { changes: number };
 }
 
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+
 interface SqliteClient {
   emit(event: 'query', data: { method: string; sql: string; bindings: readonly unknown[] }): unknown;
-  acquireConnection(): Promise<{ prepare(sql: string): SqliteStatement }>;
+  acquireConnection(): Promise<SqliteConnection>;
   releaseConnection(connection: unknown): Promise<unknown>;
 }
 
@@ -102,10 +133,11 @@ export function translateDbError(err: unknown): ODataError {
 }
 
 export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boolean): Promise<ReadResult> {
-  const pageSize = plan.pageSize ?? Number.MAX_SAFE_INTEGER;
-  const limit = Math.min(pageSize, plan.top ?? Number.MAX_SAFE_INTEGER);
-  const rows = await run(ex, compilePage(plan, ex.dialect, limit + 1, plan.skip));
-  const hasMore = rows.length > limit;
+  const bounds = [plan.pageSize, plan.top].filter((n): n is number => n !== undefined);
+  const limit = bounds.length ? Math.min(...bounds) : undefined;
+  // one row beyond the page tells whether another page follows
+  const rows = await run(ex, compilePage(plan, ex.dialect, limit === undefined ? undefined : limit + 1, plan.skip));
+  const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;
   let nextKeyset: ReadResult['nextKeyset'];

@@ -17,6 +17,17 @@ export function param(value: unknown): Fragment {
   return { sql: '?', bindings: [value] };
 }
 
+/**
+ * A row count (LIMIT/OFFSET) written into the text. The one value not bound: SQLite (built with
+ * STAT4, as better-sqlite3 is) plans with a bound LIMIT's value, so binding it forces a re-prepare on
+ * every execution, which costs more than the query. Only a safe non-negative integer the server
+ * computed gets here; anything else is a bug and throws.
+ */
+export function rowCount(n: number): Fragment {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`row count ${n} is not a non-negative integer`);
+  return raw(String(n));
+}
+
 const quoted = new Map<string, Fragment>();
 const MAX_QUOTED = 10_000;
 

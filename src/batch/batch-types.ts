@@ -13,6 +13,8 @@ export interface BatchPart {
   /** lower-case names */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Buffer;
+  /** JSON batch: a JSON body as parsed with the batch (then `body` is unset); never encoded again */
+  readonly json?: { readonly value: unknown };
   /** JSON batch: ids of requests that must have succeeded first */
   readonly dependsOn?: readonly string[];
 }

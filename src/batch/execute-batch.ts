@@ -86,7 +86,7 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
   if (target.path === '/$batch') return errorPart(part.id, 400, 'INVALID_BATCH', 'A batch cannot contain another $batch');
   const request: ApiRequest = {
     method: part.method, path: target.path, query: target.query, serviceRoot: run.serviceRoot,
-    headers: { ...part.headers, ...run.inherited }, body: resolveBodyReferences(part, entityUrls),
+    headers: { ...part.headers, ...run.inherited }, ...bodyWithReferences(part, entityUrls),
   };
   const response = await run.handle(request, services);
   if (part.id !== undefined && response.status < 400) {
@@ -112,11 +112,11 @@ export function resolveUrl(url: string, serviceRoot: string, entityUrls: Readonl
     if (!target) return { error: `'${url}' refers to $${ref[1]}, which no earlier request of this change set created or addressed` };
     rest = target + ref[2];
   }
-  const root = new URL(serviceRoot);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(rest)) {
     if (!rest.startsWith(serviceRoot + '/') && rest !== serviceRoot) return { error: `'${url}' is not a URL of this service (${serviceRoot})` };
     rest = rest.slice(serviceRoot.length);
   } else if (rest.startsWith('/')) {
+    const root = new URL(serviceRoot);
     if (!rest.startsWith(root.pathname + '/')) return { error: `'${url}' is not below the service root ${root.pathname}` };
     rest = rest.slice(root.pathname.length);
   } else {
@@ -126,16 +126,22 @@ export function resolveUrl(url: string, serviceRoot: string, entityUrls: Readonl
   return q < 0 ? { path: rest, query: '' } : { path: rest.slice(0, q), query: rest.slice(q + 1) };
 }
 
-/** `$<id>` as an `@odata.bind` / `@odata.id` value (or its first segment) → the referenced entity's URL. */
-function resolveBodyReferences(part: BatchPart, entityUrls: ReadonlyMap<string, string>): Buffer | undefined {
-  if (!part.body || entityUrls.size === 0 || !/json/i.test(part.headers['content-type'] ?? '')) return part.body;
-  if (!part.body.includes('"$') || !part.body.includes('@odata.')) return part.body;
+/** The part's body with `$<id>` references (as `@odata.bind` / `@odata.id` values) resolved to entity URLs. */
+function bodyWithReferences(part: BatchPart, entityUrls: ReadonlyMap<string, string>): Pick<ApiRequest, 'body' | 'json'> {
+  if (part.json !== undefined) return { json: entityUrls.size === 0 ? part.json : { value: swapReferences(part.json.value, entityUrls) } };
+  if (!part.body || entityUrls.size === 0 || !/json/i.test(part.headers['content-type'] ?? '')) return { body: part.body };
+  if (!part.body.includes('"$') || !part.body.includes('@odata.')) return { body: part.body };
   let json: unknown;
   try {
     json = JSON.parse(part.body.toString('utf8'));
   } catch {
-    return part.body;
+    return { body: part.body };
   }
+  return { body: Buffer.from(JSON.stringify(swapReferences(json, entityUrls)), 'utf8') };
+}
+
+/** `value` with references swapped; the same object where nothing refers to an earlier part. */
+function swapReferences(value: unknown, entityUrls: ReadonlyMap<string, string>): unknown {
   const swap = (v: unknown): unknown => {
     if (typeof v !== 'string') return v;
     const m = /^\$([^/?]+)(.*)$/.exec(v);
@@ -143,12 +149,18 @@ function resolveBodyReferences(part: BatchPart, entityUrls: ReadonlyMap<string, 
     return target ? target + m![2] : v;
   };
   const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) {
+      const items = v.map(walk);
+      return items.some((x, i) => x !== v[i]) ? items : v;
+    }
     if (typeof v !== 'object' || v === null) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => {
-      if (k.endsWith('@odata.bind') || k === '@odata.id') return [k, Array.isArray(x) ? x.map(swap) : swap(x)];
-      return [k, walk(x)];
-    }));
+    let changed = false;
+    const entries = Object.entries(v as Record<string, unknown>).map(([k, x]): [string, unknown] => {
+      const y = k.endsWith('@odata.bind') || k === '@odata.id' ? (Array.isArray(x) ? x.map(swap) : swap(x)) : walk(x);
+      if (y !== x && !(Array.isArray(x) && Array.isArray(y) && y.every((e, i) => e === x[i]))) changed = true;
+      return [k, y];
+    });
+    return changed ? Object.fromEntries(entries) : v;
   };
-  return Buffer.from(JSON.stringify(walk(json)), 'utf8');
+  return walk(value);
 }

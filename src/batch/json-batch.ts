@@ -48,11 +48,11 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
       const known = seen.has(d) || (open !== undefined && (open.id === d || open.parts.some((p) => p.id === d)));
       if (!known) throw invalid(`${at}: dependsOn "${d}" names no earlier request or atomicity group`);
     }
-    const body = bodyOf(raw, at);
     const headers = headersOf(raw.headers, at);
+    const body = bodyOf(raw, headers);
     // JSON Format §19.1: a body without a content-type header is JSON.
     if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-    const part: BatchPart = { id, method, url: raw.url, headers, body, dependsOn: dependsOn as string[] | undefined };
+    const part: BatchPart = { id, method, url: raw.url, headers, ...body, dependsOn: dependsOn as string[] | undefined };
     if (group === undefined) {
       closeGroup();
       items.push({ kind: 'request', part });
@@ -82,13 +82,16 @@ function headersOf(raw: unknown, at: string): Record<string, string> {
   return out;
 }
 
-/** A JSON body is sent as JSON; a string body for a non-JSON content type (e.g. text/plain) as its text. */
-function bodyOf(raw: Json, at: string): Buffer | undefined {
+/**
+ * A JSON body stays the value parsed with the batch (for a JSON content type); a string body for
+ * another type (e.g. text/plain) is its text; any other value is sent as its JSON text.
+ */
+function bodyOf(raw: Json, headers: Readonly<Record<string, string>>): Pick<BatchPart, 'body' | 'json'> | undefined {
   if (!('body' in raw) || raw.body === undefined) return undefined;
-  const headers = headersOf(raw.headers, at);
   const type = headers['content-type'] ?? 'application/json';
-  if (typeof raw.body === 'string' && !/json/i.test(type)) return Buffer.from(raw.body, 'utf8');
-  return Buffer.from(JSON.stringify(raw.body), 'utf8');
+  if (/json/i.test(type)) return { json: { value: raw.body } };
+  if (typeof raw.body === 'string') return { body: Buffer.from(raw.body, 'utf8') };
+  return { body: Buffer.from(JSON.stringify(raw.body), 'utf8') };
 }
 
 /** One response object; a JSON body (written by this service) is spliced in as it is, not parsed again. */

@@ -14,6 +14,8 @@ export interface ApiRequest {
   readonly serviceRoot: string;
   /** the raw request body, when there is one */
   readonly body?: Buffer;
+  /** the body already parsed, instead of `body`: a JSON `$batch` request's JSON body */
+  readonly json?: { readonly value: unknown };
   /**
    * The body still arriving (a `$batch` is parsed as its bytes come in, so a malformed or oversized
    * batch is refused before the rest is read). Set instead of `body`.

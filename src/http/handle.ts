@@ -95,7 +95,7 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   if (isOperationCall(model, uri)) {
     checkSupportedOptions(uri);
     const ctx = writerContext();
-    const plan = planOperation(model, uri, { method, body: readRequestBody(req.headers['content-type'], req.body), preconditions }, context);
+    const plan = planOperation(model, uri, { method, body: readRequestBody(req), preconditions }, context);
     const outcome = await executeOperation(model, plan, svc);
     const response = respondOperation(plan.operation, outcome, ctx, ODATA_VERSION);
     return method === 'HEAD' ? { ...response, body: undefined } : response;
@@ -104,7 +104,7 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
     checkSupportedOptions(uri);
     const ctx = writerContext();
     const plan = planWrite(model, uri, {
-      method: method as WriteMethod, body: readRequestBody(req.headers['content-type'], req.body), preconditions, returnPreference: prefer.return,
+      method: method as WriteMethod, body: readRequestBody(req), preconditions, returnPreference: prefer.return,
     }, context);
     const outcome = await executeWrite(model, plan, svc);
     return respondWrite(outcome, ctx, ODATA_VERSION);

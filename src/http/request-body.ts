@@ -4,8 +4,12 @@
  */
 import { ODataError } from '../errors/odata-error';
 import type { RequestBody } from '../write/write-plan';
+import type { ApiRequest } from './api-request';
 
-export function readRequestBody(contentType: string | undefined, body: Buffer | undefined): RequestBody {
+export function readRequestBody(req: Pick<ApiRequest, 'headers' | 'body' | 'json'>): RequestBody {
+  if (req.json !== undefined) return { kind: 'json', value: req.json.value };
+  const contentType = req.headers['content-type'];
+  const body = req.body;
   // Some clients end a bodiless request (a DELETE in a batch part) with blank lines: that is no body.
   if (!body || body.length === 0 || (!contentType && /^\s*$/.test(body.toString('latin1')))) return { kind: 'none' };
   const [type, ...params] = (contentType ?? '').split(';').map((s) => s.trim().toLowerCase());

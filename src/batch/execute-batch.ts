@@ -6,7 +6,7 @@
  * asked to continue on error.
  */
 import type { Knex } from 'knex';
-import type { ApiRequest, ApiResponse } from '../http/api-request';
+import { wholeBody, type ApiRequest, type ApiResponse } from '../http/api-request';
 import type { BatchItem, BatchPart, PartResponse, ResponseItem } from './batch-types';
 
 export interface BatchServices {
@@ -93,7 +93,7 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
     const url = response.headers.Location ?? response.headers['OData-EntityId'] ?? `${run.serviceRoot}${target.path}`;
     entityUrls.set(part.id, url);
   }
-  return { id: part.id, status: response.status, headers: response.headers, body: response.body };
+  return { id: part.id, status: response.status, headers: response.headers, body: wholeBody(response.body) };
 }
 
 function errorPart(id: string | undefined, status: number, code: string, message: string, atomicityGroup?: string): PartResponse {

@@ -26,5 +26,21 @@ export interface ApiRequest {
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body?: string | Buffer;
+  readonly body?: string | Buffer | ChunkedBody;
+}
+
+/**
+ * A body made piece by piece as it is written (a collection: one piece per few dozen kilobytes of
+ * entities), so the whole JSON text never sits in memory at once.
+ */
+export interface ChunkedBody {
+  readonly chunks: Iterable<string>;
+}
+
+/** The whole body, for answers that are kept or embedded ($batch parts, async results). */
+export function wholeBody(body: ApiResponse['body']): string | Buffer | undefined {
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  let text = '';
+  for (const chunk of body.chunks) text += chunk;
+  return text;
 }

@@ -5,7 +5,7 @@
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { ODataError } from '../errors/odata-error';
-import type { ApiRequest } from './api-request';
+import type { ApiRequest, ApiResponse } from './api-request';
 import { collectBounded } from './request-bytes';
 import { errorResponse, handle, type Services } from './handle';
 
@@ -51,9 +51,8 @@ export function createApp(services: Services, options: AppOptions): express.Expr
     };
     const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
     // Node's own response API: the answer is complete (status, headers, body), so Express's send has
-    // nothing to add (content negotiation and ETags are the handler's), and Node sets Content-Length.
-    res.writeHead(response.status, response.headers);
-    res.end(response.body);
+    // nothing to add (content negotiation and ETags are the handler's).
+    await writeResponse(res, response);
     // A request refused part-way (an oversized body, a malformed batch) leaves bytes unread: they are
     // read and dropped (never buffered) so the client can finish sending and read the answer; past a
     // bound the connection is closed.
@@ -61,6 +60,47 @@ export function createApp(services: Services, options: AppOptions): express.Expr
     options.logger?.info({ method: req.method, url, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   return app;
+}
+
+/**
+ * Writes an answer. A body in pieces is sent as it is made, waiting for the socket to drain between
+ * pieces; one that fits in a single piece goes out whole, with a Content-Length like any other.
+ */
+async function writeResponse(res: Response, response: ApiResponse): Promise<void> {
+  const { body } = response;
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, response, body);
+  const pieces = body.chunks[Symbol.iterator]();
+  let piece = pieces.next();
+  let following = piece.done ? piece : pieces.next();
+  if (following.done) return writeWhole(res, response, piece.done ? undefined : piece.value);
+  res.writeHead(response.status, response.headers);
+  while (!piece.done) {
+    if (res.destroyed) return;
+    if (!res.write(piece.value)) await drained(res);
+    piece = following;
+    following = piece.done ? piece : pieces.next();
+  }
+  res.end();
+}
+
+function writeWhole(res: Response, response: ApiResponse, body: string | Buffer | undefined): void {
+  const length = body === undefined ? 0 : Buffer.byteLength(body);
+  // a HEAD answer keeps the Content-Length (if any) the handler gave; every other whole body has its own
+  const headers = body === undefined ? response.headers : { ...response.headers, 'Content-Length': String(length) };
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Reads and drops what is left of a body; false when more than `limit` bytes were still coming. */

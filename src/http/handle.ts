@@ -12,7 +12,7 @@ import { encodeSkiptoken } from '../plan/paging';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeCount, executeRead, parentExists, type Executor } from '../sql/execute';
 import { contentType, type JsonFormat } from '../serialize/format';
-import { collectionBody, entityBody, propertyBody, propertyValue, referencesBody } from '../serialize/read-response';
+import { collectionJson, entityBody, propertyBody, propertyValue, referencesBody } from '../serialize/read-response';
 import { serviceDocument } from '../serialize/service-document';
 import type { WriterContext } from '../serialize/entity-writer';
 import type { Knex } from 'knex';
@@ -116,7 +116,7 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   return response;
 }
 
-function ok(status: number, type: string, body: string | undefined, extra: Record<string, string> = {}): ApiResponse {
+function ok(status: number, type: string, body: ApiResponse['body'], extra: Record<string, string> = {}): ApiResponse {
   const headers: Record<string, string> = { 'OData-Version': ODATA_VERSION, ...extra };
   if (body !== undefined) headers['Content-Type'] = type;
   return { status, headers, body };
@@ -167,8 +167,8 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
         return ok(200, type, JSON.stringify(body));
       }
       const next = result.nextKeyset ? nextLinkFor(req, encodeSkiptoken(model.version, result.nextKeyset), result.remainingTop) : undefined;
-      const body = shape.kind === 'collection' ? collectionBody(ctx, plan, result, next) : referencesBody(ctx, plan, result, false, next);
-      return ok(200, type, JSON.stringify(body), applied);
+      if (shape.kind === 'collection') return ok(200, type, { chunks: collectionJson(ctx, plan, result, next) }, applied);
+      return ok(200, type, JSON.stringify(referencesBody(ctx, plan, result, false, next)), applied);
     }
     case 'entity': {
       const result = await executeRead(ex, plan.read, false);

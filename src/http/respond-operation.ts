@@ -6,7 +6,7 @@
 import type { EdmOperation } from '../edm/model';
 import { typeRefName } from '../edm/model';
 import type { OperationOutcome } from '../operations/execute-operation';
-import { collectionBody, entityBody } from '../serialize/read-response';
+import { collectionJson, entityBody } from '../serialize/read-response';
 import type { WriterContext } from '../serialize/entity-writer';
 import { contentType } from '../serialize/format';
 import type { ApiResponse } from './api-request';
@@ -17,8 +17,8 @@ export function respondOperation(operation: EdmOperation, outcome: OperationOutc
   headers['Content-Type'] = contentType(ctx.format);
   const ret = operation.returnType;
   if (outcome.kind === 'entities') {
-    const body = outcome.single ? entityBody(ctx, outcome.plan, outcome.result) : collectionBody(ctx, outcome.plan, outcome.result, undefined);
-    return { status: 200, headers, body: JSON.stringify(body) };
+    if (!outcome.single) return { status: 200, headers, body: { chunks: collectionJson(ctx, outcome.plan, outcome.result, undefined) } };
+    return { status: 200, headers, body: JSON.stringify(entityBody(ctx, outcome.plan, outcome.result)) };
   }
   const typeName = ret && ret.type.kind !== 'entity' ? typeRefName(ret.type) : 'Edm.String';
   const context = `${ctx.serviceRoot}/$metadata#${ret?.collection ? `Collection(${typeName})` : typeName}`;

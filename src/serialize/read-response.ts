@@ -8,14 +8,29 @@ import { buildEntityWriter, entityId, type WriterContext } from './entity-writer
 
 type ReadPlanOf = Plan & { kind: 'read' };
 
-export function collectionBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, nextLink: string | undefined): Record<string, unknown> {
+/** Text gathered before a piece of a collection's JSON is handed on. */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * A collection's JSON text, piece by piece: each entity is built and written in turn, so neither
+ * the array of entity objects nor the whole text is ever held at once.
+ */
+export function* collectionJson(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, nextLink: string | undefined): Generator<string> {
   const write = buildEntityWriter(ctx, plan.read);
-  const out: Record<string, unknown> = {};
-  if (ctx.format.metadata !== 'none') out['@odata.context'] = `${ctx.serviceRoot}/${plan.contextUrl}`;
-  if (result.count !== undefined) out['@odata.count'] = ctx.format.ieee754 ? String(result.count) : result.count;
-  out.value = result.nodes.map(write);
-  if (nextLink) out['@odata.nextLink'] = nextLink;
-  return out;
+  let text = '{';
+  if (ctx.format.metadata !== 'none') text += `"@odata.context":${JSON.stringify(`${ctx.serviceRoot}/${plan.contextUrl}`)},`;
+  if (result.count !== undefined) text += `"@odata.count":${JSON.stringify(ctx.format.ieee754 ? String(result.count) : result.count)},`;
+  text += '"value":[';
+  for (let i = 0; i < result.nodes.length; i++) {
+    text += (i === 0 ? '' : ',') + JSON.stringify(write(result.nodes[i]));
+    if (text.length >= CHUNK_CHARS) {
+      yield text;
+      text = '';
+    }
+  }
+  text += ']';
+  if (nextLink) text += `,"@odata.nextLink":${JSON.stringify(nextLink)}`;
+  yield text + '}';
 }
 
 export function entityBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult): Record<string, unknown> | null {

@@ -128,7 +128,7 @@ export function resolveUrl(url: string, serviceRoot: string, entityUrls: Readonl
 
 /** The part's body with `$<id>` references (as `@odata.bind` / `@odata.id` values) resolved to entity URLs. */
 function bodyWithReferences(part: BatchPart, entityUrls: ReadonlyMap<string, string>): Pick<ApiRequest, 'body' | 'json'> {
-  if (part.json !== undefined) return { json: entityUrls.size === 0 ? part.json : { value: swapReferences(part.json.value, entityUrls) } };
+  if (part.json !== undefined) return { json: entityUrls.size === 0 || !hasReferenceKey(part.json.value) ? part.json : { value: swapReferences(part.json.value, entityUrls) } };
   if (!part.body || entityUrls.size === 0 || !/json/i.test(part.headers['content-type'] ?? '')) return { body: part.body };
   if (!part.body.includes('"$') || !part.body.includes('@odata.')) return { body: part.body };
   let json: unknown;
@@ -138,6 +138,16 @@ function bodyWithReferences(part: BatchPart, entityUrls: ReadonlyMap<string, str
     return { body: part.body };
   }
   return { body: Buffer.from(JSON.stringify(swapReferences(json, entityUrls)), 'utf8') };
+}
+
+/** Whether a JSON value has an `@odata.bind` / `@odata.id` member anywhere (most bodies have none). */
+function hasReferenceKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasReferenceKey);
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) {
+    if (key.endsWith('@odata.bind') || key === '@odata.id' || hasReferenceKey((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }
 
 /** `value` with references swapped; the same object where nothing refers to an earlier part. */

@@ -22,8 +22,10 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
   if (requests.length > limits.maxParts) throw new ODataError('LIMIT_EXCEEDED', `A batch may hold at most ${limits.maxParts} requests; this one has ${requests.length}`, { target: 'requests' });
   const items: BatchItem[] = [];
   const seen = new Set<string>();
+  /** every request id so far, in groups or not: ids are unique across the batch */
+  const usedIds = new Set<string>();
   const closedGroups = new Set<string>();
-  let open: { id: string; parts: BatchPart[] } | undefined;
+  let open: { id: string; parts: BatchPart[]; partIds: Set<string> } | undefined;
   const closeGroup = () => {
     if (!open) return;
     items.push({ kind: 'changeset', id: open.id, parts: open.parts });
@@ -36,7 +38,8 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
     if (!isObject(raw)) throw invalid(`${at}: not an object`);
     const id = raw.id;
     if (typeof id !== 'string' || id === '') throw invalid(`${at}: "id" must be a non-empty string`);
-    if (seen.has(id) || open?.id === id || open?.parts.some((p) => p.id === id)) throw invalid(`${at}: the id "${id}" is used twice`);
+    if (usedIds.has(id) || seen.has(id) || open?.id === id) throw invalid(`${at}: the id "${id}" is used twice`);
+    usedIds.add(id);
     const method = typeof raw.method === 'string' ? raw.method.toUpperCase() : '';
     if (!METHODS.has(method)) throw invalid(`${at}: "method" must be one of get, post, patch, put, delete`);
     if (typeof raw.url !== 'string' || raw.url === '') throw invalid(`${at}: "url" must be a non-empty string`);
@@ -45,7 +48,7 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
     const group = raw.atomicityGroup;
     if (group !== undefined && (typeof group !== 'string' || group === '')) throw invalid(`${at}: "atomicityGroup" must be a non-empty string`);
     for (const d of (dependsOn as string[] | undefined) ?? []) {
-      const known = seen.has(d) || (open !== undefined && (open.id === d || open.parts.some((p) => p.id === d)));
+      const known = seen.has(d) || (open !== undefined && (open.id === d || open.partIds.has(d)));
       if (!known) throw invalid(`${at}: dependsOn "${d}" names no earlier request or atomicity group`);
     }
     const headers = headersOf(raw.headers, at);
@@ -62,10 +65,11 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
     if (open && open.id !== group) closeGroup();
     if (!open) {
       if (closedGroups.has(group) || seen.has(group)) throw invalid(`${at}: the requests of atomicity group "${group}" must be adjacent (and a group id may not repeat a request id)`);
-      open = { id: group, parts: [] };
+      open = { id: group, parts: [], partIds: new Set() };
     }
     if (method === 'GET') throw invalid(`${at}: a GET cannot be part of atomicity group "${group}"`);
     open.parts.push(part);
+    open.partIds.add(id);
   });
   closeGroup();
   return items;
@@ -96,15 +100,19 @@ function bodyOf(raw: Json, headers: Readonly<Record<string, string>>): Pick<Batc
 
 /** One response object; a JSON body (written by this service) is spliced in as it is, not parsed again. */
 function responseJson(r: PartResponse): string {
-  const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const out: Json = { id: r.id, status: r.status };
-  if (r.atomicityGroup !== undefined) out.atomicityGroup = r.atomicityGroup;
-  out.headers = headers;
-  const head = JSON.stringify(out);
-  if (r.body === undefined || r.body.length === 0) return head;
+  let head = r.id === undefined ? `{"status":${r.status}` : `{"id":${JSON.stringify(r.id)},"status":${r.status}`;
+  if (r.atomicityGroup !== undefined) head += `,"atomicityGroup":${JSON.stringify(r.atomicityGroup)}`;
+  let headers = '';
+  let type = '';
+  for (const name in r.headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-type') type = r.headers[name];
+    headers += `${headers ? ',' : ''}${JSON.stringify(lower)}:${JSON.stringify(r.headers[name])}`;
+  }
+  head += `,"headers":{${headers}}`;
+  if (r.body === undefined || r.body.length === 0) return `${head}}`;
   const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
-  const body = /json/i.test(headers['content-type'] ?? '') ? text : JSON.stringify(text);
-  return `${head.slice(0, -1)},"body":${body}}`;
+  return `${head},"body":${/json/i.test(type) ? text : JSON.stringify(text)}}`;
 }
 
 export function writeJsonBatch(items: readonly ResponseItem[]): string {

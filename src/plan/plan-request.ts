@@ -58,6 +58,23 @@ export function entityReadPlan(model: EdmModel, context: RequestContext, pos: En
 }
 
 /**
+ * How a whole entity of `set` is shown (every structural property, no $expand), with no row
+ * restriction: the shape of a just-written entity served from the row the transaction wrote.
+ * Memoised per entity-set object, i.e. per model version; it depends on nothing in the request.
+ */
+export function wholeEntityPlan(model: EdmModel, context: RequestContext, set: EdmEntitySet): ReadOnlyPlan {
+  let shape = wholeEntityShapes.get(set);
+  if (shape === undefined) {
+    const plan = readPlan(model, context, { set, single: true, canonical: set.name }, {}, { kind: 'entity' }, '');
+    shape = { read: { ...plan.read, pageSize: undefined }, contextUrl: plan.contextUrl };
+    wholeEntityShapes.set(set, shape);
+  }
+  return { kind: 'read', read: shape.read, shape: { kind: 'entity' }, context, contextUrl: shape.contextUrl };
+}
+
+const wholeEntityShapes = new WeakMap<EdmEntitySet, { readonly read: ReadOnlyPlan['read']; readonly contextUrl: string }>();
+
+/**
  * The entities of a set with the given keys, unpaged (the answer of an action that returns the
  * entities it changed), shaped by `$select`/`$expand`.
  */

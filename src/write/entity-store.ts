@@ -127,10 +127,14 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   values.set(type.key[0], keyColumnValue(set, type.key[0], key));
   if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
   if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
-  const row = new Map([...values].map(([c, v]) => [c, v.value]));
-  for (const [column, value] of deriveRow(type, row)) values.set(column, { column, value, type: storedTypeOf(set, column) });
+  const row = new Map<string, StoredValue>();
+  for (const [column, v] of values) row.set(column, v.value);
+  for (const [column, value] of deriveRow(type, row)) {
+    values.set(column, { column, value, type: storedTypeOf(set, column) });
+    row.set(column, value);
+  }
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
-  s.rows.set(rowKey(set, key), new Map([...values].map(([c, v]) => [c, v.value])));
+  s.rows.set(rowKey(set, key), row);
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);
 
   const self: EntityAddress = { set, key };

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { EdmModel } from '../edm/model';
 import { ODataError } from '../errors/odata-error';
-import { entityReadPlan, type ReadOnlyPlan } from '../plan/plan-request';
+import { entityReadPlan, wholeEntityPlan, type ReadOnlyPlan } from '../plan/plan-request';
 import { entityPosition, keyTypeOf, type EntityPosition } from '../plan/resolve-path';
 import type { RequestContext } from '../plan/request-context';
 import { etagMatches, etagOf } from '../serialize/etag';
@@ -52,10 +52,11 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   const step = await apply(s, plan);
   await flushSums(s);
   if (step.kind === 'done') return step;
-  const written = s.rows.get(rowKey(step.address.set, step.address.key));
-  const etag = written ? etagOf(step.address.set, Object.fromEntries(written), s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
+  const writtenRow = s.rows.get(rowKey(step.address.set, step.address.key));
+  const written = writtenRow ? Object.fromEntries(writtenRow) : undefined;
+  const etag = written ? etagOf(step.address.set, written, s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
-  const read = wantsBody ? await readBack(s, plan.context, step.address, plan.options) : undefined;
+  const read = wantsBody ? await readBack(s, plan.context, step.address, plan.options, written) : undefined;
   return { kind: 'entity', created: step.created, address: step.address, etag, read };
 }
 
@@ -156,11 +157,14 @@ export function checkPreconditions(current: CurrentRow | undefined, pre: Precond
  * The entity as the response shows it. Without `$expand`, the row the session wrote is the row the
  * database holds (values are stored as converted), so it is served without reading it back.
  */
-async function readBack(s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
-  const plan = entityReadPlan(s.model, context, entityPosition(address.set, address.key), { select: options.select, expand: options.expand });
-  const written = s.rows.get(rowKey(address.set, address.key));
-  if (written && plan.read.expand.length === 0) {
-    return { plan, result: { nodes: [{ row: Object.fromEntries(written), children: new Map(), counts: new Map() }] } };
+async function readBack(
+  s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions, written: Record<string, unknown> | undefined,
+): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
+  const writtenResult = (row: Record<string, unknown>): ReadResult => ({ nodes: [{ row, children: new Map(), counts: new Map() }] });
+  if (written && options.select === undefined && options.expand === undefined) {
+    return { plan: wholeEntityPlan(s.model, context, address.set), result: writtenResult(written) };
   }
+  const plan = entityReadPlan(s.model, context, entityPosition(address.set, address.key), { select: options.select, expand: options.expand });
+  if (written && plan.read.expand.length === 0) return { plan, result: writtenResult(written) };
   return { plan, result: await executeRead(s.ex, plan.read, false) };
 }

@@ -235,6 +235,12 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       ['a request without method', (t) => ({ requests: [note('1', t), { id: '2', url: 'Notes', body: { Text: t } }] }), /method/i],
       ['a request without url', (t) => ({ requests: [note('1', t), { id: '2', method: 'post', body: { Text: t } }] }), /url/i],
       ['a duplicate id', (t) => ({ requests: [note('1', t), note('1', `${t} again`)] }), /duplicate|twice|more than once|unique|id/i],
+      ['an id repeated in a later atomicity group', (t) => ({
+        requests: [note('1', t, { atomicityGroup: 'g' }), note('2', `${t} 2`, { atomicityGroup: 'h' }), note('1', `${t} 3`, { atomicityGroup: 'h' })],
+      }), /twice/i],
+      ['an id repeated inside one atomicity group', (t) => ({
+        requests: [note('1', t, { atomicityGroup: 'g' }), note('1', `${t} 2`, { atomicityGroup: 'g' })],
+      }), /twice/i],
       ['dependsOn an unknown id', (t) => ({ requests: [note('1', t), note('2', `${t} 2`, { dependsOn: ['9'] })] }), /dependsOn|unknown|9/i],
       ['dependsOn a later id', (t) => ({ requests: [note('1', t, { dependsOn: ['2'] }), note('2', `${t} 2`)] }), /dependsOn|later|before|2/i],
       ['atomicityGroup members not adjacent', (t) => ({

@@ -8,6 +8,7 @@
  * - two collection navigations that are each other's partner share a link table named after both
  *   types in alphabetical order (`Contact_Group`) with one `<Type>Id` column per side.
  */
+import { memoizedByObject } from '../memo';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmNavigation, EdmProperty } from './model';
 
 export type NavigationStorage =
@@ -37,30 +38,14 @@ export function columnOf(path: readonly string[]): string {
  * Every column a structured type occupies, complex properties flattened, in declaration order.
  * Memoised per type object: a model version's types never change, a new version brings new objects.
  */
-export function columnsOf(type: { readonly properties: readonly EdmProperty[] }): readonly ColumnPath[] {
-  let columns = columnsByType.get(type);
-  if (columns === undefined) {
-    columns = flattenColumns(type, []);
-    columnsByType.set(type, columns);
-  }
-  return columns;
-}
-
-const columnsByType = new WeakMap<object, readonly ColumnPath[]>();
+export const columnsOf: (type: StructuredType) => readonly ColumnPath[] = memoizedByObject((type) => flattenColumns(type, []));
 
 /** The column names of `columnsOf`, as one shared array per type. */
-export function columnNamesOf(type: { readonly properties: readonly EdmProperty[] }): readonly string[] {
-  let names = columnNamesByType.get(type);
-  if (names === undefined) {
-    names = columnsOf(type).map((c) => c.column);
-    columnNamesByType.set(type, names);
-  }
-  return names;
-}
+export const columnNamesOf: (type: StructuredType) => readonly string[] = memoizedByObject((type) => columnsOf(type).map((c) => c.column));
 
-const columnNamesByType = new WeakMap<object, readonly string[]>();
+type StructuredType = { readonly properties: readonly EdmProperty[] };
 
-function flattenColumns(type: { readonly properties: readonly EdmProperty[] }, prefix: readonly string[]): ColumnPath[] {
+function flattenColumns(type: StructuredType, prefix: readonly string[]): ColumnPath[] {
   const out: ColumnPath[] = [];
   for (const p of type.properties) {
     const path = [...prefix, p.name];

@@ -2,6 +2,7 @@
  * `$select` → the properties of the result shape (complex properties keep their nesting).
  * With no `$select`, or `*`, all structural properties are selected.
  */
+import { memoizedByObject } from '../memo';
 import { PlanError, NotImplementedError } from '../errors/odata-error';
 import { resolveMember } from '../edm/lookup';
 import type { EdmComplexType, EdmEntityType, EdmProperty } from '../edm/model';
@@ -10,16 +11,7 @@ import type { SelectItem } from '../uri/ast';
 import type { SelectedProperty } from './plan';
 
 /** All structural properties of a type, as a selection; memoised per type object (see `columnsOf`). */
-export function allProperties(type: EdmEntityType | EdmComplexType): readonly SelectedProperty[] {
-  let properties = allPropertiesByType.get(type);
-  if (properties === undefined) {
-    properties = propertiesUnder(type, []);
-    allPropertiesByType.set(type, properties);
-  }
-  return properties;
-}
-
-const allPropertiesByType = new WeakMap<object, readonly SelectedProperty[]>();
+export const allProperties: (type: EdmEntityType | EdmComplexType) => readonly SelectedProperty[] = memoizedByObject((type) => propertiesUnder(type, []));
 
 function propertiesUnder(type: EdmEntityType | EdmComplexType, prefix: readonly string[]): SelectedProperty[] {
   return type.properties.map((p) => selectedProperty(p, prefix));
@@ -99,13 +91,6 @@ export function planSelect(type: EdmEntityType, items: readonly SelectItem[] | u
 }
 
 /** Every column a set of selected properties reads (memoised for the shared all-properties selections). */
-export function columnsOfSelection(props: readonly SelectedProperty[]): readonly string[] {
-  let columns = columnsBySelection.get(props);
-  if (columns === undefined) {
-    columns = props.flatMap((p) => (p.kind === 'primitive' ? [p.column] : columnsOfSelection(p.members)));
-    columnsBySelection.set(props, columns);
-  }
-  return columns;
-}
-
-const columnsBySelection = new WeakMap<readonly SelectedProperty[], readonly string[]>();
+export const columnsOfSelection: (props: readonly SelectedProperty[]) => readonly string[] = memoizedByObject(
+  (props) => props.flatMap((p) => (p.kind === 'primitive' ? [p.column] : columnsOfSelection(p.members))),
+);

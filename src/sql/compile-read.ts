@@ -12,6 +12,7 @@ import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
 import type { Dialect } from './dialect/dialect';
 import { ExpressionCompiler, JoinRegistry, scopeAlias } from './compile-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
+import { memoizedByObject } from '../memo';
 
 export const PARENT = '__parent';
 export const ORDER_PREFIX = '__o';
@@ -31,11 +32,7 @@ function whereClause(conditions: readonly PlanExpr[], c: ExpressionCompiler): Fr
  * array per entity type (per model version) when every column is read, the common case.
  */
 function columnList(alias: string, columns: readonly string[]): Fragment {
-  let byAlias = columnLists.get(columns);
-  if (byAlias === undefined) {
-    byAlias = new Map();
-    columnLists.set(columns, byAlias);
-  }
+  const byAlias = columnListsByAlias(columns);
   let list = byAlias.get(alias);
   if (list === undefined) {
     list = join(columns.map((col) => id(`${alias}.${col}`)), ', ');
@@ -44,7 +41,7 @@ function columnList(alias: string, columns: readonly string[]): Fragment {
   return list;
 }
 
-const columnLists = new WeakMap<readonly string[], Map<string, Fragment>>();
+const columnListsByAlias = memoizedByObject((_columns: readonly string[]) => new Map<string, Fragment>());
 
 /** The page query: selected columns, the order values (for the next $skiptoken), one row beyond the page. */
 export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number | undefined, offset: number | undefined): Fragment {

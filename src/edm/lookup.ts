@@ -2,16 +2,36 @@
  * Name resolution against the model. Identifiers resolve exactly first, then case-insensitively
  * when exactly one candidate matches (OData 4.01 §"case-insensitive"; the old Act! API's clients rely on it).
  */
+import { memoizedByObject } from '../memo';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmNavigation, EdmProperty, EdmComplexType, EdmEnumType } from './model';
 
 export type Lookup<T> = { found: T } | { missing: true } | { ambiguous: readonly string[] };
 
 export function resolveName<T extends { readonly name: string }>(items: Iterable<T>, name: string): Lookup<T> {
-  const list = [...items];
-  const exact = list.find((item) => item.name === name);
+  return lookUp(indexByName(items), name);
+}
+
+/** Names → items, exactly and by lower case: built once per list of members or sets (see `memoizedByObject`). */
+interface NameIndex<T> {
+  readonly exact: ReadonlyMap<string, T>;
+  readonly lower: ReadonlyMap<string, readonly T[]>;
+}
+
+function indexByName<T extends { readonly name: string }>(items: Iterable<T>): NameIndex<T> {
+  const exact = new Map<string, T>();
+  const lower = new Map<string, T[]>();
+  for (const item of items) {
+    if (!exact.has(item.name)) exact.set(item.name, item);
+    const key = item.name.toLowerCase();
+    lower.set(key, [...(lower.get(key) ?? []), item]);
+  }
+  return { exact, lower };
+}
+
+function lookUp<T extends { readonly name: string }>(index: NameIndex<T>, name: string): Lookup<T> {
+  const exact = index.exact.get(name);
   if (exact) return { found: exact };
-  const lower = name.toLowerCase();
-  const matches = list.filter((item) => item.name.toLowerCase() === lower);
+  const matches = index.lower.get(name.toLowerCase()) ?? [];
   if (matches.length === 1) return { found: matches[0] };
   if (matches.length > 1) return { ambiguous: matches.map((m) => m.name) };
   return { missing: true };
@@ -23,16 +43,22 @@ export type Member =
 
 /** A structural or navigation member of an entity or complex type, by (case-insensitive) name. */
 export function resolveMember(type: EdmEntityType | EdmComplexType, name: string): Lookup<Member> {
+  return lookUp(membersOf(type), name);
+}
+
+const membersOf = memoizedByObject((type: EdmEntityType | EdmComplexType): NameIndex<Member & { name: string }> => {
   const members: (Member & { name: string })[] = type.properties.map((p) => ({ kind: 'property' as const, property: p, name: p.name }));
   if (type.kind === 'entity') {
     for (const n of type.navigations) members.push({ kind: 'navigation', navigation: n, name: n.name });
   }
-  return resolveName(members, name);
-}
+  return indexByName(members);
+});
 
 export function resolveEntitySet(model: EdmModel, name: string): Lookup<EdmEntitySet> {
-  return resolveName(model.entitySets.values(), name);
+  return lookUp(entitySetsOf(model), name);
 }
+
+const entitySetsOf = memoizedByObject((model: EdmModel) => indexByName(model.entitySets.values()));
 
 export function resolveQualifiedType(model: EdmModel, qualifiedName: string): EdmEntityType | EdmComplexType | EdmEnumType | undefined {
   return model.entityTypes.get(qualifiedName) ?? model.complexTypes.get(qualifiedName) ?? model.enumTypes.get(qualifiedName)

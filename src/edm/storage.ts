@@ -31,7 +31,7 @@ export function tableOf(set: EdmEntitySet): string {
 }
 
 export function columnOf(path: readonly string[]): string {
-  return path.join('_');
+  return path.length === 1 ? path[0] : path.join('_');
 }
 
 /**

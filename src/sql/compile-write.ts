@@ -36,10 +36,19 @@ export function compileSelectRows(dialect: Dialect, table: string, key: KeyBindi
   return lock ? sql`${query}${raw(dialect.lockForUpdate)}` : query;
 }
 
+/** Written out in one pass: a change set compiles thousands of these. */
 export function compileInsert(dialect: Dialect, table: string, values: readonly ColumnBinding[]): Fragment {
-  const columns = join(values.map((v) => id(v.column)), ', ');
-  const bound = join(values.map((v) => bindValue(dialect, v.value, v.type)), ', ');
-  return sql`INSERT INTO ${id(table)} (${columns}) VALUES (${bound})`;
+  let columns = '';
+  let placeholders = '';
+  const bindings: unknown[] = [];
+  for (const v of values) {
+    const bound = bindValue(dialect, v.value, v.type);
+    const separator = columns === '' ? '' : ', ';
+    columns += separator + id(v.column).sql;
+    placeholders += separator + bound.sql;
+    for (const b of bound.bindings) bindings.push(b);
+  }
+  return { sql: `INSERT INTO ${id(table).sql} (${columns}) VALUES (${placeholders})`, bindings };
 }
 
 export function compileUpdate(dialect: Dialect, table: string, key: KeyBinding, keyValue: BindableValue, values: readonly ColumnBinding[]): Fragment {

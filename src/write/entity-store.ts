@@ -296,6 +296,11 @@ export async function removeLink(s: WriteSession, parent: EntityAddress, navigat
   }
 }
 
+/** Whether an input tree names other entities (`@odata.bind`, here or in nested entities). */
+export function hasReferences(input: EntityInput): boolean {
+  return input.binds.length > 0 || input.nested.some((n) => n.entities.some(hasReferences));
+}
+
 /** Every `@odata.bind` (and nested reference) in an input tree must name an existing entity. */
 export async function checkReferences(s: WriteSession, inputs: readonly EntityInput[]): Promise<void> {
   const bySet = new Map<EdmEntitySet, EntityRefInput[]>();

@@ -15,7 +15,7 @@ import { executeRead, type ReadResult } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
 import type { KeyValue } from './entity-reference';
 import {
-  addLink, checkReferences, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
+  addLink, checkReferences, hasReferences, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
 } from './entity-store';
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
@@ -50,13 +50,15 @@ export function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex
 /** Runs a write inside a session a caller already holds (actions, and later $batch change sets). */
 export async function withinTransaction(s: WriteSession, plan: WritePlan): Promise<WriteOutcome> {
   const step = await apply(s, plan);
-  await flushSums(s);
+  if (s.pendingSums.size > 0) await flushSums(s);
   if (step.kind === 'done') return step;
   const writtenRow = s.rows.get(rowKey(step.address.set, step.address.key));
   const written = writtenRow ? Object.fromEntries(writtenRow) : undefined;
   const etag = written ? etagOf(step.address.set, written, s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
-  const read = wantsBody ? await readBack(s, plan.context, step.address, plan.options, written) : undefined;
+  const read = !wantsBody ? undefined
+    : written && plan.options.select === undefined && plan.options.expand === undefined ? writtenEntity(s, plan.context, step.address, written)
+    : await readBack(s, plan.context, step.address, plan.options, written);
   return { kind: 'entity', created: step.created, address: step.address, etag, read };
 }
 
@@ -67,7 +69,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
     case 'create': {
       const via = plan.target.via;
       const parent = via ? await locateOrFail(s, plan.context, via.parent) : undefined;
-      await checkReferences(s, [plan.input]);
+      if (hasReferences(plan.input)) await checkReferences(s, [plan.input]);
       const supplied: ColumnValue[] = [];
       if (via && parent && via.storage.kind === 'reverse-foreign-key') {
         supplied.push({ column: via.storage.targetColumn, value: parent.key, type: keyTypeOf(parent.set) });
@@ -160,11 +162,16 @@ export function checkPreconditions(current: CurrentRow | undefined, pre: Precond
 async function readBack(
   s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions, written: Record<string, unknown> | undefined,
 ): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
-  const writtenResult = (row: Record<string, unknown>): ReadResult => ({ nodes: [{ row, children: new Map(), counts: new Map() }] });
-  if (written && options.select === undefined && options.expand === undefined) {
-    return { plan: wholeEntityPlan(s.model, context, address.set), result: writtenResult(written) };
-  }
   const plan = entityReadPlan(s.model, context, entityPosition(address.set, address.key), { select: options.select, expand: options.expand });
   if (written && plan.read.expand.length === 0) return { plan, result: writtenResult(written) };
   return { plan, result: await executeRead(s.ex, plan.read, false) };
+}
+
+/** The whole entity as written (no $select, no $expand): its shape is the same for every entity of the set. */
+function writtenEntity(s: WriteSession, context: RequestContext, address: EntityAddress, written: Record<string, unknown>): { plan: ReadOnlyPlan; result: ReadResult } {
+  return { plan: wholeEntityPlan(s.model, context, address.set), result: writtenResult(written) };
+}
+
+function writtenResult(row: Record<string, unknown>): ReadResult {
+  return { nodes: [{ row, children: new Map(), counts: new Map() }] };
 }

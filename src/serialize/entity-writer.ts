@@ -2,6 +2,7 @@
  * Turns row trees into OData JSON entities. The writer for one read shape is built once per request
  * (SelectedProperty list × expands × format) and then applied to every row.
  */
+import { memoizedByObject } from '../memo';
 import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
 import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
@@ -9,7 +10,8 @@ import type { RowNode } from '../sql/execute';
 import { etagOf } from './etag';
 import type { JsonFormat } from './format';
 
-export type EntityWriter = (node: RowNode) => Record<string, unknown>;
+/** Writes one entity; `into` holds members that come first (an entity answer's @odata.context). */
+export type EntityWriter = (node: RowNode, into?: Record<string, unknown>) => Record<string, unknown>;
 
 export interface WriterContext {
   readonly dialect: Dialect;
@@ -65,20 +67,26 @@ function writeProperties(ctx: WriterContext, props: readonly SelectedProperty[],
 }
 
 export function entityId(set: EdmEntitySet, row: Record<string, unknown>): string {
-  const key = set.entityType.key[0];
-  const prop = set.entityType.properties.find((p) => p.name === key)!;
+  const { key, quoted } = keyOf(set);
   const v = row[key];
-  const text = prop.type.kind === 'primitive' && prop.type.name === 'Edm.String' ? `'${String(v).replace(/'/g, "''")}'` : String(v);
+  const text = quoted ? `'${String(v).replace(/'/g, "''")}'` : String(v);
   return `${set.name}(${encodeURIComponent(text).replace(/%2C/g, ',').replace(/%27/g, "'")})`;
 }
+
+/** The key property's name, and whether its literal is quoted (Edm.String). */
+const keyOf = memoizedByObject((set: EdmEntitySet) => {
+  const key = set.entityType.key[0];
+  const prop = set.entityType.properties.find((p) => p.name === key)!;
+  return { key, quoted: prop.type.kind === 'primitive' && prop.type.name === 'Edm.String' };
+});
 
 export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {
   const expandWriters = plan.expand.map((e) => ({ e, write: e.refOnly ? refWriter(ctx, e) : buildEntityWriter(ctx, e.read) }));
   const full = ctx.format.metadata === 'full';
   const typeName = `#${plan.entityType.qualifiedName}`;
   const withEtag = ctx.format.metadata !== 'none' && plan.entitySet.concurrency.length > 0;
-  return (node) => {
-    const out: Record<string, unknown> = {};
+  return (node, into) => {
+    const out: Record<string, unknown> = into ?? {};
     const idUrl = full ? entityId(plan.entitySet, node.row) : '';
     if (full) {
       out['@odata.type'] = typeName;
@@ -91,7 +99,7 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
       if (node.counts.has(e.navigation)) out[`${e.navigation}@odata.count`] = node.counts.get(e.navigation);
       if (e.countOnly) continue;
       const child = node.children.get(e.navigation);
-      if (Array.isArray(child)) out[e.navigation] = child.map(write);
+      if (Array.isArray(child)) out[e.navigation] = child.map((c) => write(c));
       else out[e.navigation] = child ? write(child) : null;
     }
     if (full) {

@@ -36,8 +36,8 @@ export function* collectionJson(ctx: WriterContext, plan: ReadPlanOf, result: Re
 export function entityBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult): Record<string, unknown> | null {
   const node = result.nodes[0];
   if (!node) return null;
-  const entity = buildEntityWriter(ctx, plan.read)(node);
-  return ctx.format.metadata !== 'none' ? { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}`, ...entity } : entity;
+  const head = ctx.format.metadata !== 'none' ? { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}` } : undefined;
+  return buildEntityWriter(ctx, plan.read)(node, head);
 }
 
 export function referencesBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, single: boolean, nextLink: string | undefined): Record<string, unknown> | null {

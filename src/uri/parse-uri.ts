@@ -12,10 +12,32 @@ const SPECIAL_SEGMENTS = new Set(['$count', '$value', '$ref', '$metadata', '$bat
 /** OData URL Conventions 4.01 §4.4, §4.7, §4.8: nothing may follow these segments. */
 const FINAL_SEGMENTS = new Set(['$count', '$value', '$ref']);
 
+/**
+ * The parse of a URL is a function of its text alone (it does not look at the model), so the parse
+ * of a text seen recently is used again: integrations repeat the same URLs (a change set of POSTs
+ * to `Notes`, a dashboard's refresh). Only successful parses are kept, least recently used dropped.
+ */
 export function parseUri(pathBelowRoot: string, rawQuery: string): UriRequest {
+  const text = rawQuery === '' ? pathBelowRoot : `${pathBelowRoot}?${rawQuery}`;
+  const cached = recentParses.get(text);
+  if (cached !== undefined) {
+    recentParses.delete(text);
+    recentParses.set(text, cached);
+    return cached;
+  }
   const { options, unsupported, custom, aliases } = parseQueryString(rawQuery);
-  return { segments: parseResourcePath(pathBelowRoot, aliases), options, unsupportedOptions: unsupported, customOptions: custom };
+  const parsed: UriRequest = { segments: parseResourcePath(pathBelowRoot, aliases), options, unsupportedOptions: unsupported, customOptions: custom };
+  if (text.length <= MAX_CACHED_URL_LENGTH) {
+    if (recentParses.size >= MAX_CACHED_PARSES) recentParses.delete(recentParses.keys().next().value as string);
+    recentParses.set(text, parsed);
+  }
+  return parsed;
 }
+
+const recentParses = new Map<string, UriRequest>();
+const MAX_CACHED_PARSES = 1000;
+/** Longer URLs (a long $filter) are parsed each time rather than held. */
+const MAX_CACHED_URL_LENGTH = 2048;
 
 export interface ParsedQuery {
   options: QueryOptions;

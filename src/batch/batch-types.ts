@@ -38,7 +38,7 @@ export interface PartResponse {
   /** header names as they should be written (e.g. `Content-Type`, `Location`) */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | Buffer;
-  /** JSON batch: the atomicity group the request belonged to */
+  /** JSON batch: the atomicity group of a failed change set's one answer (members of a committed one take the group's id) */
   readonly atomicityGroup?: string;
 }
 

@@ -65,7 +65,7 @@ async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: '
       for (const part of item.parts) {
         const response = await runPart(part, run, services, urls, failed);
         if (response.status >= 400) throw new ChangeSetFailed({ ...response, atomicityGroup: item.id });
-        answers.push({ ...response, atomicityGroup: item.id });
+        answers.push(response);
       }
       return answers;
     });

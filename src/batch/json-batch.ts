@@ -99,9 +99,9 @@ function bodyOf(raw: Json, headers: Readonly<Record<string, string>>): Pick<Batc
 }
 
 /** One response object; a JSON body (written by this service) is spliced in as it is, not parsed again. */
-function responseJson(r: PartResponse): string {
+function responseJson(r: PartResponse, atomicityGroup = r.atomicityGroup): string {
   let head = r.id === undefined ? `{"status":${r.status}` : `{"id":${JSON.stringify(r.id)},"status":${r.status}`;
-  if (r.atomicityGroup !== undefined) head += `,"atomicityGroup":${JSON.stringify(r.atomicityGroup)}`;
+  if (atomicityGroup !== undefined) head += `,"atomicityGroup":${JSON.stringify(atomicityGroup)}`;
   let headers = '';
   let type = '';
   for (const name in r.headers) {
@@ -119,7 +119,7 @@ export function writeJsonBatch(items: readonly ResponseItem[]): string {
   const responses: string[] = [];
   for (const item of items) {
     if (item.kind === 'response') responses.push(responseJson(item.response));
-    else for (const r of item.responses) responses.push(responseJson({ ...r, atomicityGroup: item.id }));
+    else for (const r of item.responses) responses.push(responseJson(r, item.id));
   }
   return `{"responses":[${responses.join(',')}]}`;
 }

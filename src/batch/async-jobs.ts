@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 export interface FinishedResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
+  readonly body: string | Buffer;
 }
 
 type Job = { state: 'running'; started: number } | { state: 'done'; finished: number; response: FinishedResponse };

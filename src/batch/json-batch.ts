@@ -105,15 +105,28 @@ function responseJson(r: PartResponse, atomicityGroup = r.atomicityGroup): strin
   let headers = '';
   let type = '';
   for (const name in r.headers) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-type') type = r.headers[name];
-    headers += `${headers ? ',' : ''}${JSON.stringify(lower)}:${JSON.stringify(r.headers[name])}`;
+    const member = headerMember(name);
+    if (member === CONTENT_TYPE_MEMBER) type = r.headers[name];
+    headers += `${headers ? ',' : ''}${member}:${JSON.stringify(r.headers[name])}`;
   }
   head += `,"headers":{${headers}}`;
   if (r.body === undefined || r.body.length === 0) return `${head}}`;
   const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
   return `${head},"body":${/json/i.test(type) ? text : JSON.stringify(text)}}`;
 }
+
+/** A header name as a JSON member name: lower case, quoted. Names come from a small set, each encoded once. */
+function headerMember(name: string): string {
+  let member = headerMembers.get(name);
+  if (member === undefined) {
+    member = JSON.stringify(name.toLowerCase());
+    if (headerMembers.size < 1000) headerMembers.set(name, member);
+  }
+  return member;
+}
+
+const headerMembers = new Map<string, string>();
+const CONTENT_TYPE_MEMBER = '"content-type"';
 
 export function writeJsonBatch(items: readonly ResponseItem[]): string {
   const responses: string[] = [];

@@ -53,7 +53,11 @@ export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number | un
   const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
   const from = sql`${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}`;
   const query = sql`SELECT ${join([columnList(alias, plan.columns), ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
-  if (limit === undefined) return offset ? sql`${query} ${dialect.offsetWithoutLimit(rowCount(offset))}` : query;
+  if (limit === undefined) {
+    // only the entities an action returns are read unbounded, and they are never skipped
+    if (offset) throw new Error('an unbounded read cannot skip rows');
+    return query;
+  }
   return offset ? sql`${query} LIMIT ${rowCount(limit)} OFFSET ${rowCount(offset)}` : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 

@@ -29,8 +29,6 @@ export interface Dialect {
   keysetValue(value: unknown): string | number | boolean | null;
   /** appended to a SELECT that reads rows about to be written (empty where transactions already serialize writers) */
   readonly lockForUpdate: string;
-  /** `OFFSET n` with no row limit (SQLite has no OFFSET without LIMIT) */
-  offsetWithoutLimit(offset: Fragment): Fragment;
   /** case-insensitive substring match, `pattern` already LIKE-escaped with `\` */
   likeInsensitive(column: Fragment, pattern: string): Fragment;
 }

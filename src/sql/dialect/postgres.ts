@@ -56,7 +56,6 @@ export const postgresDialect: Dialect = {
     }
   },
   divide: (l, r) => sql`(CAST(${l} AS numeric) / ${r})`,
-  offsetWithoutLimit: (offset) => sql`OFFSET ${offset}`,
   lockForUpdate: ' FOR UPDATE',
   keysetValue: (v) => (v === null || v === undefined ? null : v instanceof Date ? formatUtc(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(CAST(${pattern} AS text)) ESCAPE '\\')`,

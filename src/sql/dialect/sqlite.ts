@@ -60,7 +60,6 @@ export const sqliteDialect: Dialect = {
   },
   divide: (l, r) => sql`(CAST(${l} AS REAL) / ${r})`,
   // One connection, and a transaction holds it: writers never interleave.
-  offsetWithoutLimit: (offset) => sql`LIMIT -1 OFFSET ${offset}`,
   lockForUpdate: '',
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,

@@ -19,9 +19,10 @@ export const USAGE = `usage: npm run bench -- [--contacts N] [--duration S] [--c
                             [--workers-scaling] [--workers-list 1,2] [--export] [--out DIR]`;
 
 export const EXPORT_SCALE = 1_000_000;
+export const DEFAULT_CONTACTS = 20_000;
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  let contacts = 20_000;
+  let contacts = DEFAULT_CONTACTS;
   let duration = 10;
   let connections = 10;
   let scenarios: string[] | undefined;

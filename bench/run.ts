@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { EXPORT_SCALE, parseArgs, type BenchOptions } from './args';
+import { DEFAULT_CONTACTS, EXPORT_SCALE, parseArgs, type BenchOptions } from './args';
 import { prepareDatabase, readScenarioParams, type ScenarioParams } from './database';
 import { runExport } from './export';
 import { measure, type LoadResult } from './load';
@@ -138,7 +138,9 @@ async function main(): Promise<void> {
     const report: BenchReport = {
       date, commit, dirty, machine: machineFacts(), settings, rows, pageDeep, export: exports, memory, failed: failures.length > 0, failures,
     };
-    log(`\nwrote ${path.relative(process.cwd(), writeReport(options.out, report))}`);
+    // a run at another scale, or of some scenarios only, never replaces the full default run's file
+    const suffix = `${options.contacts === DEFAULT_CONTACTS ? '' : `-${options.contacts}-contacts`}${options.scenarios ? '-some' : ''}`;
+    log(`\nwrote ${path.relative(process.cwd(), writeReport(options.out, report, suffix))}`);
   } finally {
     db.remove();
     if (failures.length) {

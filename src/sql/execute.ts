@@ -80,37 +80,11 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
 
 const transactionConnections = new WeakMap<object, SqliteConnection>();
 
+/** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
 function runStatement(connection: SqliteConnection, f: Fragment): unknown {
-  const statement = preparedStatement(connection, f.sql);
+  const statement = connection.prepare(f.sql);
   const bindings = f.bindings.map((b) => (typeof b === 'boolean' ? Number(b) : b instanceof Date ? b.valueOf() : b));
   return statement.reader ? statement.all(bindings) : statement.run(bindings);
-}
-
-/**
- * Prepared statements per connection, keyed by SQL text. The text is the query's shape (every value
- * is a binding), so requests of one shape share one statement whatever their values; it names the
- * tables and columns of the model it was compiled from, so a new model version brings new texts, and
- * SQLite re-prepares a cached statement itself when the schema under it changes.
- */
-const statementsByConnection = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
-const MAX_STATEMENTS_PER_CONNECTION = 500;
-
-function preparedStatement(connection: SqliteConnection, text: string): SqliteStatement {
-  let cache = statementsByConnection.get(connection);
-  if (cache === undefined) {
-    cache = new Map();
-    statementsByConnection.set(connection, cache);
-  }
-  let statement = cache.get(text);
-  if (statement !== undefined) {
-    // keep the most recently used last, so eviction drops the least recently used
-    cache.delete(text);
-  } else {
-    statement = connection.prepare(text);
-    if (cache.size >= MAX_STATEMENTS_PER_CONNECTION) cache.delete(cache.keys().next().value as string);
-  }
-  cache.set(text, statement);
-  return statement;
 }
 
 interface SqliteStatement {

@@ -86,7 +86,7 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
   if (target.path === '/$batch') return errorPart(part.id, 400, 'INVALID_BATCH', 'A batch cannot contain another $batch');
   const request: ApiRequest = {
     method: part.method, path: target.path, query: target.query, serviceRoot: run.serviceRoot,
-    headers: { ...part.headers, ...run.inherited }, ...bodyWithReferences(part, entityUrls),
+    headers: inheritedHeaders(part.headers, run.inherited), ...bodyWithReferences(part, entityUrls),
   };
   const response = await run.handle(request, services);
   if (part.id !== undefined && response.status < 400) {
@@ -94,6 +94,10 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
     entityUrls.set(part.id, url);
   }
   return { id: part.id, status: response.status, headers: response.headers, body: wholeBody(response.body) };
+}
+
+function inheritedHeaders(own: Readonly<Record<string, string>>, inherited: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  return Object.keys(inherited).length === 0 ? own : { ...own, ...inherited };
 }
 
 function errorPart(id: string | undefined, status: number, code: string, message: string, atomicityGroup?: string): PartResponse {
@@ -106,7 +110,7 @@ function errorPart(id: string | undefined, status: number, code: string, message
 /** A part's URL (absolute, root-relative, service-relative or `$<id>/…`) → path below the service root and query. */
 export function resolveUrl(url: string, serviceRoot: string, entityUrls: ReadonlyMap<string, string>): { path: string; query: string } | { error: string } {
   let rest = url;
-  const ref = /^\$([^/?]+)(.*)$/.exec(url);
+  const ref = url.startsWith('$') ? /^\$([^/?]+)(.*)$/.exec(url) : null;
   if (ref && !['batch', 'metadata', 'count', 'crossjoin', 'all', 'entity', 'root', 'id'].includes(ref[1])) {
     const target = entityUrls.get(ref[1]);
     if (!target) return { error: `'${url}' refers to $${ref[1]}, which no earlier request of this change set created or addressed` };

@@ -4,17 +4,19 @@
  * row, so every write yields a new ETag.
  */
 import type { EdmEntitySet } from '../edm/model';
+import { memoizedByObject } from '../memo';
 import type { Dialect } from '../sql/dialect/dialect';
 
 export function etagOf(set: EdmEntitySet, row: Readonly<Record<string, unknown>>, dialect: Dialect): string | undefined {
   if (set.concurrency.length === 0) return undefined;
-  const parts = set.concurrency.map((name) => {
-    const property = set.entityType.properties.find((p) => p.name === name)!;
-    const value = property.type.kind === 'primitive' ? dialect.read(row[name], property.type.name) : row[name];
+  const parts = concurrencyProperties(set).map((property) => {
+    const value = property.type.kind === 'primitive' ? dialect.read(row[property.name], property.type.name) : row[property.name];
     return value === null || value === undefined ? '' : String(value);
   });
   return `W/"${parts.join(',').replace(/["\\]/g, '')}"`;
 }
+
+const concurrencyProperties = memoizedByObject((set: EdmEntitySet) => set.concurrency.map((name) => set.entityType.properties.find((p) => p.name === name)!));
 
 /** Whether an `If-Match` / `If-None-Match` header value (a list, or `*`) matches a current ETag. */
 export function etagMatches(header: string, current: string | undefined): boolean {

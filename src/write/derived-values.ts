@@ -5,6 +5,7 @@
  */
 import type { EdmEntityType } from '../edm/model';
 import type { StoredValue } from './json-values';
+import { memoizedByObject } from '../memo';
 
 export type RowValues = ReadonlyMap<string, StoredValue>;
 
@@ -50,14 +51,13 @@ export const SUM_RULES: readonly SumRule[] = [
 
 const hasColumn = (type: EdmEntityType, column: string) => type.properties.some((p) => p.name === column);
 
-export function rowRulesFor(type: EdmEntityType): RowRule[] {
-  return ROW_RULES.filter((r) => r.entityType === type.qualifiedName && hasColumn(type, r.column) && r.inputs.every((i) => hasColumn(type, i)));
-}
+/** The row rules that apply to a type (found once per type object, i.e. per model version). */
+export const rowRulesFor: (type: EdmEntityType) => readonly RowRule[] = memoizedByObject((type: EdmEntityType) =>
+  ROW_RULES.filter((r) => r.entityType === type.qualifiedName && hasColumn(type, r.column) && r.inputs.every((i) => hasColumn(type, i))));
 
 /** Sum rules in which rows of `type` are the children. */
-export function sumRulesOverChildren(type: EdmEntityType): SumRule[] {
-  return SUM_RULES.filter((r) => r.childType === type.qualifiedName && hasColumn(type, r.foreignKey) && hasColumn(type, r.childColumn));
-}
+export const sumRulesOverChildren: (type: EdmEntityType) => readonly SumRule[] = memoizedByObject((type: EdmEntityType) =>
+  SUM_RULES.filter((r) => r.childType === type.qualifiedName && hasColumn(type, r.foreignKey) && hasColumn(type, r.childColumn)));
 
 /** Applies the row rules to a full row (current values merged with the changes); returns the derived columns. */
 export function deriveRow(type: EdmEntityType, row: RowValues): Map<string, StoredValue> {

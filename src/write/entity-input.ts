@@ -60,11 +60,13 @@ export function detail(errors: ErrorDetail[], code: string, target: string, mess
   errors.push({ code, target, message: `${target}: ${message}` });
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * Reads one entity. `supplied` names columns a parent fills in (the foreign key of a nested entity),
  * so they are not required from the client. `where` prefixes error targets inside a deep insert.
  */
-export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode: InputMode, where = '', supplied: ReadonlySet<string> = new Set()): EntityInput {
+export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode: InputMode, where = '', supplied: ReadonlySet<string> = NONE): EntityInput {
   const type = set.entityType;
   const values = new Map<string, ColumnValue>();
   const binds: BindInput[] = [];
@@ -73,9 +75,10 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
   let key: KeyValue | undefined;
   const childSupplied = new Set<string>();
 
-  for (const [name, value] of Object.entries(body)) {
-    const at = `${where}${name}`;
+  for (const name in body) {
     if (name.startsWith('@')) continue;
+    const value = body[name];
+    const at = `${where}${name}`;
     const annotation = name.indexOf('@');
     if (annotation > 0) {
       if (name.slice(annotation) !== '@odata.bind') continue;
@@ -121,7 +124,7 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
     readProperty(cx, property, value, [property.name], mode, values, where);
   }
   if (mode !== 'merge') {
-    const filledElsewhere = new Set([...supplied, ...childSupplied]);
+    const filledElsewhere = childSupplied.size === 0 ? supplied : new Set([...supplied, ...childSupplied]);
     for (const property of type.properties) {
       if (given.has(property.name) || type.key.includes(property.name)) continue;
       fillOmitted(cx, property, [property.name], values, where, filledElsewhere, mode);
@@ -142,43 +145,44 @@ export function readPropertyValue(cx: InputContext, path: readonly EdmProperty[]
 
 /** A structural property (primitive, enum, complex or collection) given in the body. */
 function readProperty(cx: InputContext, property: EdmProperty, value: unknown, path: readonly string[], mode: InputMode, out: Map<string, ColumnValue>, where: string): void {
-  const target = `${where}${path.join('/')}`;
+  // the error target is spelled out only when there is an error
+  const target = () => `${where}${path.join('/')}`;
   const column = columnOf(path);
   if (property.type.kind === 'complex' && !property.collection) {
     const complex = property.type.type;
     if (value === null) {
-      if (!property.nullable) detail(cx.errors, 'NULL_NOT_ALLOWED', target, `${property.name} cannot be null`);
+      if (!property.nullable) detail(cx.errors, 'NULL_NOT_ALLOWED', target(), `${property.name} cannot be null`);
       else setComplexNull(complex, path, out);
       return;
     }
     if (!isObject(value)) {
-      detail(cx.errors, 'TYPE_MISMATCH', target, `expected an object of ${complex.qualifiedName}`);
+      detail(cx.errors, 'TYPE_MISMATCH', target(), `expected an object of ${complex.qualifiedName}`);
       return;
     }
     readComplex(cx, complex, value, path, mode, out, where);
     return;
   }
   if (value === null) {
-    if (!property.nullable && !property.collection) detail(cx.errors, 'NULL_NOT_ALLOWED', target, `${property.name} cannot be null`);
+    if (!property.nullable && !property.collection) detail(cx.errors, 'NULL_NOT_ALLOWED', target(), `${property.name} cannot be null`);
     else out.set(column, { column, value: property.collection ? '[]' : null, type: storedType(property) });
     return;
   }
   if (property.collection) {
     if (!Array.isArray(value)) {
-      detail(cx.errors, 'TYPE_MISMATCH', target, 'expected an array');
+      detail(cx.errors, 'TYPE_MISMATCH', target(), 'expected an array');
       return;
     }
     const items: unknown[] = [];
     value.forEach((item, i) => {
       const converted = item === null ? undefined : convertValue(property, item);
-      if (!converted || !converted.ok) detail(cx.errors, converted?.ok === false ? converted.code : 'NULL_NOT_ALLOWED', `${target}/${i}`, converted?.ok === false ? converted.message : 'null is not allowed in this collection');
+      if (!converted || !converted.ok) detail(cx.errors, converted?.ok === false ? converted.code : 'NULL_NOT_ALLOWED', `${target()}/${i}`, converted?.ok === false ? converted.message : 'null is not allowed in this collection');
       else items.push(converted.value);
     });
     out.set(column, { column, value: JSON.stringify(items), type: 'Edm.String' });
     return;
   }
   const converted = convertValue(property, value);
-  if (!converted.ok) detail(cx.errors, converted.code, target, converted.message);
+  if (!converted.ok) detail(cx.errors, converted.code, target(), converted.message);
   else out.set(column, { column, value: converted.value, type: storedType(property) });
 }
 

@@ -19,8 +19,10 @@ const CACHE_DIR = path.join(ROOT, 'bench', '.cache');
 const SEED_INPUTS = ['src/seed', 'src/db', 'migrations', 'metadata'];
 
 export interface BenchDatabase {
-  /** The run's private copy. */
+  /** The run's private copy (the service's). */
   readonly file: string;
+  /** Another private copy of the same seeded data (the floor's), so one server's writes never slow the other. */
+  readonly floorFile: string;
   readonly cached: boolean;
   readonly seedSeconds: number;
   remove(): void;
@@ -96,8 +98,10 @@ export async function prepareDatabase(contacts: number, log: (line: string) => v
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-bench-'));
   const file = path.join(dir, 'crm.sqlite');
+  const floorFile = path.join(dir, 'floor.sqlite');
   fs.copyFileSync(cachedFile, file);
-  return { file, cached, seedSeconds, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  fs.copyFileSync(cachedFile, floorFile);
+  return { file, floorFile, cached, seedSeconds, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function readScenarioParams(file: string): ScenarioParams {

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       log(`\nwrote ${writeReport(options.out, report, '-workers')}`);
       return;
     }
-    const servers: Servers = { service: await startService(db.file), floor: await startFloor(db.file, params.modelVersion) };
+    const servers: Servers = { service: await startService(db.file), floor: await startFloor(db.floorFile, params.modelVersion) };
     log(`service ${servers.service.root} (pid ${servers.service.pid}), floor ${servers.floor.root} (pid ${servers.floor.pid})`);
     const rows: ScenarioRow[] = [];
     let exports: ExportResult[] | undefined;

@@ -64,7 +64,7 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   if (ex.dialect.name !== 'sqlite') return ex.knex.raw(f.sql, f.bindings as Knex.RawBinding[]);
   const client = ex.knex.client as SqliteClient;
   // Knex's 'query' event still fires (tests count statements with it; loggers listen to it).
-  client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
+  if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
   // A transaction holds one connection for its whole life: after its first statement, the rest run
   // on it straight away (a change set of a thousand inserts saves two promise round trips each).
   const held = ex.knex.isTransaction ? transactionConnections.get(ex.knex) : undefined;
@@ -99,6 +99,7 @@ interface SqliteConnection {
 
 interface SqliteClient {
   emit(event: 'query', data: { method: string; sql: string; bindings: readonly unknown[] }): unknown;
+  listenerCount(event: 'query'): number;
   acquireConnection(): Promise<SqliteConnection>;
   releaseConnection(connection: unknown): Promise<unknown>;
 }

@@ -60,11 +60,11 @@ async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: '
   const urls = new Map(entityUrls);
   try {
     const responses = await run.services.knex.transaction(async (trx) => {
-      const services = { ...run.services, knex: trx };
+      const services: S = Object.assign({}, run.services, { knex: trx });
       const answers: PartResponse[] = [];
       for (const part of item.parts) {
         const response = await runPart(part, run, services, urls, failed);
-        if (response.status >= 400) throw new ChangeSetFailed({ ...response, atomicityGroup: item.id });
+        if (response.status >= 400) throw new ChangeSetFailed(Object.assign({}, response, { atomicityGroup: item.id }));
         answers.push(response);
       }
       return answers;
@@ -97,7 +97,7 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
 }
 
 function inheritedHeaders(own: Readonly<Record<string, string>>, inherited: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  return Object.keys(inherited).length === 0 ? own : { ...own, ...inherited };
+  return Object.keys(inherited).length === 0 ? own : Object.assign({}, own, inherited);
 }
 
 function errorPart(id: string | undefined, status: number, code: string, message: string, atomicityGroup?: string): PartResponse {

@@ -84,10 +84,9 @@ async function writeResponse(res: Response, response: ApiResponse): Promise<void
 }
 
 function writeWhole(res: Response, response: ApiResponse, body: string | Buffer | undefined): void {
-  const length = body === undefined ? 0 : Buffer.byteLength(body);
   // a HEAD answer keeps the Content-Length (if any) the handler gave; every other whole body has its own
-  const headers = body === undefined ? response.headers : { ...response.headers, 'Content-Length': String(length) };
-  res.writeHead(response.status, headers);
+  if (body !== undefined) res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(response.status, response.headers);
   res.end(body);
 }
 

@@ -33,9 +33,9 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
     const responses = await executeBatch(items, { services: svc, handle, serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError });
     const headers: Record<string, string> = { 'OData-Version': json ? '4.01' : '4.0' };
     if (applied.length) headers['Preference-Applied'] = applied.join(', ');
-    if (json) return { status: 200, headers: { ...headers, 'Content-Type': 'application/json' }, body: writeJsonBatch(responses) };
+    if (json) return { status: 200, headers: Object.assign(headers, { 'Content-Type': 'application/json' }), body: writeJsonBatch(responses) };
     const written = writeMultipartBatch(responses);
-    return { status: 200, headers: { ...headers, 'Content-Type': written.contentType }, body: written.body };
+    return { status: 200, headers: Object.assign(headers, { 'Content-Type': written.contentType }), body: written.body };
   };
   if (!prefer.respondAsync) return run();
   const id = svc.batch.jobs.start(run, (err) => {

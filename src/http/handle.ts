@@ -98,7 +98,7 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
     const plan = planOperation(model, uri, { method, body: readRequestBody(req), preconditions }, context);
     const outcome = await executeOperation(model, plan, svc);
     const response = respondOperation(plan.operation, outcome, ctx, ODATA_VERSION);
-    return method === 'HEAD' ? { ...response, body: undefined } : response;
+    return method === 'HEAD' ? withoutBody(response) : response;
   }
   if (WRITE_METHODS.has(method) && uri.segments[0]?.kind === 'name') {
     checkSupportedOptions(uri);
@@ -112,8 +112,12 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   const plan = planRequest(model, uri, context);
   if (method !== 'GET' && method !== 'HEAD') throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
   const response = await respond(plan, req, svc, model, uri.options.format);
-  if (method === 'HEAD') return { ...response, body: undefined };
+  if (method === 'HEAD') return withoutBody(response);
   return response;
+}
+
+function withoutBody(response: ApiResponse): ApiResponse {
+  return { status: response.status, headers: response.headers };
 }
 
 function ok(status: number, type: string, body: ApiResponse['body'], extra: Record<string, string> = {}): ApiResponse {

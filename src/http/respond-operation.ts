@@ -24,6 +24,6 @@ export function respondOperation(operation: EdmOperation, outcome: OperationOutc
   const context = `${ctx.serviceRoot}/$metadata#${ret?.collection ? `Collection(${typeName})` : typeName}`;
   const meta = ctx.format.metadata !== 'none' ? { '@odata.context': context } : {};
   const complex = ret?.type.kind === 'complex' && !ret.collection;
-  const body = complex ? { ...meta, ...(outcome.value as Record<string, unknown>) } : { ...meta, value: outcome.value };
+  const body = complex ? Object.assign(meta, outcome.value as Record<string, unknown>) : Object.assign(meta, { value: outcome.value });
   return { status: 200, headers, body: JSON.stringify(body) };
 }

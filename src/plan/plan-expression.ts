@@ -189,7 +189,7 @@ function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr
   }
   const { target, ...correlation } = correlate(ctx, scope, found.found.navigation.name, expr.position);
   if (!expr.predicate || !expr.variable) return { kind: 'exists', correlation, negated: false };
-  const inner: ExprContext = { ...ctx, scopes: [...ctx.scopes, { id: correlation.scope, set: target, variable: expr.variable }] };
+  const inner: ExprContext = Object.assign({}, ctx, { scopes: [...ctx.scopes, { id: correlation.scope, set: target, variable: expr.variable }] });
   const predicate = planExpression(expr.predicate, inner);
   ctx.nodes = inner.nodes;
   requireBoolean(predicate, ctx, expr.position, expr.op);

@@ -117,12 +117,12 @@ function planExpandLevel(ctx: ReadContext, set: EdmEntitySet, navName: string, o
   const target = targetEntitySet(ctx.model, set, nav);
   const storage = navigationStorage(ctx.model, set.entityType, nav);
   // $levels=n re-expands the same navigation on the target, n times (OData URL Conventions §5.1.3).
-  let childOptions: QueryOptions = { ...options, levels: undefined };
+  let childOptions: QueryOptions = Object.assign({}, options, { levels: undefined });
   if (levels > 1) {
     const again = target.entityType.navigations.find((n) => n.name === navName);
-    if (again) childOptions = { ...childOptions, expand: [...(options.expand ?? []), { path: [{ name: navName, position: 0 }], options: { ...options, levels: levels - 1 } }] };
+    if (again) childOptions = Object.assign({}, childOptions, { expand: [...(options.expand ?? []), { path: [{ name: navName, position: 0 }], options: Object.assign({}, options, { levels: levels - 1 }) }] });
   }
-  const child = planRead(ctx, target, suffix === '$ref' ? { ...childOptions, select: [], expand: undefined } : childOptions, { nested: true, depth });
+  const child = planRead(ctx, target, suffix === '$ref' ? Object.assign({}, childOptions, { select: [], expand: undefined }) : childOptions, { nested: true, depth });
   const parentColumn = storage.kind === 'foreign-key' ? storage.column : set.entityType.key[0];
   return { navigation: nav.name, collection: nav.collection, storage, parentColumn, refOnly: suffix === '$ref', countOnly: suffix === '$count', read: child };
 }

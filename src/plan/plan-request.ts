@@ -39,7 +39,7 @@ export function planRequest(model: EdmModel, uri: UriRequest, context: RequestCo
       return readPlan(model, context, pos, uri.options, { kind: 'count' }, '');
     case 'ref':
       checkOptions(uri.options, pos.single ? 'reference' : 'references');
-      return readPlan(model, context, pos, { ...uri.options, select: [], expand: undefined }, { kind: 'references', single: pos.single },
+      return readPlan(model, context, pos, Object.assign({}, uri.options, { select: [], expand: undefined }), { kind: 'references', single: pos.single },
         pos.single ? '$metadata#$ref' : '$metadata#Collection($ref)');
     case 'property':
       return propertyPlan(model, context, pos, tail.path, tail.raw, uri.options);
@@ -66,7 +66,7 @@ export function wholeEntityPlan(model: EdmModel, context: RequestContext, set: E
   let shape = wholeEntityShapes.get(set);
   if (shape === undefined) {
     const plan = readPlan(model, context, { set, single: true, canonical: set.name }, {}, { kind: 'entity' }, '');
-    shape = { read: { ...plan.read, pageSize: undefined }, contextUrl: plan.contextUrl };
+    shape = { read: Object.assign({}, plan.read, { pageSize: undefined }), contextUrl: plan.contextUrl };
     wholeEntityShapes.set(set, shape);
   }
   return { kind: 'read', read: shape.read, shape: { kind: 'entity' }, context, contextUrl: shape.contextUrl };
@@ -87,7 +87,7 @@ export function entitiesByKeyPlan(
   const column: PlanExpr = { kind: 'column', scope: 0, joins: [], column: key, type };
   const restriction: PlanExpr = { kind: 'in', left: column, list: keys.map((value) => ({ kind: 'literal', value, type })) };
   const plan = readPlan(model, context, within, options, { kind: 'collection' }, '', [restriction]);
-  return { ...plan, read: { ...plan.read, pageSize: undefined } };
+  return Object.assign({}, plan, { read: Object.assign({}, plan.read, { pageSize: undefined }) });
 }
 
 export function checkOptions(options: QueryOptions, kind: ResourceKind): void {

@@ -113,14 +113,14 @@ function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
   const canonical = `${pos.canonical}(${formatKey(keyProp, value)})`;
   if (pos.source) {
     const steps = [...pos.source.steps];
-    steps[steps.length - 1] = { ...steps[steps.length - 1], keyValue: value };
-    return { ...pos, source: { ...pos.source, steps }, key: value, single: true, canonical };
+    steps[steps.length - 1] = Object.assign({}, steps[steps.length - 1], { keyValue: value });
+    return Object.assign({}, pos, { source: Object.assign({}, pos.source, { steps }), key: value, single: true, canonical });
   }
-  return { ...pos, key: value, single: true, canonical };
+  return Object.assign({}, pos, { key: value, single: true, canonical });
 }
 
 function extendSource(pos: EntityPosition, step: PathStepPlan): PathSource {
-  if (pos.source) return { ...pos.source, steps: [...pos.source.steps, step] };
+  if (pos.source) return Object.assign({}, pos.source, { steps: [...pos.source.steps, step] });
   return { table: tableOf(pos.set), key: [{ column: pos.set.entityType.key[0], value: pos.key!, type: keyTypeOf(pos.set) }], steps: [step] };
 }
 

@@ -43,7 +43,7 @@ export function entityBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadRes
 export function referencesBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, single: boolean, nextLink: string | undefined): Record<string, unknown> | null {
   const ref = (row: Record<string, unknown>) => ({ '@odata.id': `${ctx.serviceRoot}/${entityId(plan.read.entitySet, row)}` });
   const context = { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}` };
-  if (single) return result.nodes[0] ? { ...context, ...ref(result.nodes[0].row) } : null;
+  if (single) return result.nodes[0] ? Object.assign(context, ref(result.nodes[0].row)) : null;
   const out: Record<string, unknown> = { ...context };
   if (result.count !== undefined) out['@odata.count'] = result.count;
   out.value = result.nodes.map((n) => ref(n.row));
@@ -55,7 +55,7 @@ export function referencesBody(ctx: WriterContext, plan: ReadPlanOf, result: Rea
 export function propertyValue(ctx: WriterContext, read: ReadPlan, result: ReadResult, path: readonly { name: string }[]): unknown {
   const node = result.nodes[0];
   if (!node) return undefined;
-  const entity = buildEntityWriter({ ...ctx, format: { ...ctx.format, metadata: 'minimal' } }, read)(node);
+  const entity = buildEntityWriter(Object.assign({}, ctx, { format: Object.assign({}, ctx.format, { metadata: 'minimal' as const }) }), read)(node);
   let value: unknown = entity;
   for (const step of path) value = value === null ? null : (value as Record<string, unknown>)[step.name];
   return value ?? null;
@@ -63,6 +63,6 @@ export function propertyValue(ctx: WriterContext, read: ReadPlan, result: ReadRe
 
 export function propertyBody(ctx: WriterContext, plan: ReadPlanOf, value: unknown, complex: boolean): Record<string, unknown> {
   const context = ctx.format.metadata !== 'none' ? { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}` } : {};
-  if (complex && value !== null && typeof value === 'object' && !Array.isArray(value)) return { ...context, ...(value as Record<string, unknown>) };
-  return { ...context, value };
+  if (complex && value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.assign(context, value as Record<string, unknown>);
+  return Object.assign(context, { value });
 }

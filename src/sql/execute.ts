@@ -150,7 +150,7 @@ export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number
 
 /** Whether the entity a navigation path starts from (and its intermediate hops) exists. */
 export async function parentExists(ex: Executor, source: PathSource): Promise<boolean> {
-  const prefix: PathSource = { ...source, steps: source.steps.slice(0, -1) };
+  const prefix: PathSource = Object.assign({}, source, { steps: source.steps.slice(0, -1) });
   const keyCol = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toKey : prefix.key[0].column;
   const table = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toTable : prefix.table;
   const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${id(`e.${keyCol}`)} IN (${pathKeys(prefix, ex.dialect)}) LIMIT 1`);

@@ -184,7 +184,7 @@ function lambda(s: Scanner, ctx: ExpressionContext, op: 'any' | 'all', source: E
   const variable = s.identifier();
   if (ctx.variables.includes(variable)) s.fail(`lambda variable '${variable}' is already in scope`);
   s.expect(':');
-  const inner: ExpressionContext = { ...ctx, variables: [...ctx.variables, variable] };
+  const inner: ExpressionContext = Object.assign({}, ctx, { variables: [...ctx.variables, variable] });
   const predicate = parseExpression(s, inner);
   s.expect(')');
   return { kind: 'lambda', op, source, variable, predicate, position };

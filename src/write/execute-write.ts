@@ -85,7 +85,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
         if (plan.target.source || plan.target.key === undefined) throw notFound(plan.target);
         failOnDetails(plan.upsert.errors);
         await checkReferences(s, [plan.upsert.input]);
-        const key = await insertEntity(s, { ...plan.upsert.input, key: plan.target.key });
+        const key = await insertEntity(s, Object.assign({}, plan.upsert.input, { key: plan.target.key }));
         return { kind: 'entity', created: true, address: { set: plan.target.set, key } };
       }
       await checkReferences(s, [plan.input]);

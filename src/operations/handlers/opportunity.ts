@@ -17,6 +17,6 @@ export const totalAmount: OperationHandler = async (call) => {
     kind: 'compare', op: 'eq', left: { kind: 'column', scope: plan.scope, joins: [], column: 'Status', type },
     right: { kind: 'literal', value: Number(valueArg(call.plan, 'Status')), type },
   };
-  const total = await executeSum(call.session.ex, { ...plan, where: [...plan.where, sameStatus] }, 'Amount');
+  const total = await executeSum(call.session.ex, Object.assign({}, plan, { where: [...plan.where, sameStatus] }), 'Amount');
   return { kind: 'value', value: Math.round(total * 10_000) / 10_000 };
 };

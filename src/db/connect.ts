@@ -69,20 +69,19 @@ const STATEMENT_CACHE_SIZE = 500;
 
 /**
  * Knex prepares every statement anew; SQL text is a function of the query's shape (values are
- * bindings), so statements are cached per connection by text, least recently used evicted.
+ * bindings), so statements are cached per connection by text. The oldest entry goes when the cache
+ * is full (a hit costs one lookup; a hot statement evicted by 500 new shapes is prepared once more).
  */
 function cachePreparedStatements(conn: SqliteConnection): void {
   const prepare = conn.prepare.bind(conn);
   const cache = new Map<string, unknown>();
   conn.prepare = (sqlText: string) => {
     let statement = cache.get(sqlText);
-    if (statement !== undefined) {
-      cache.delete(sqlText);
-    } else {
+    if (statement === undefined) {
       statement = prepare(sqlText);
       if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(sqlText, statement);
     }
-    cache.set(sqlText, statement);
     return statement;
   };
 }

@@ -52,7 +52,7 @@ async function runScenario(s: Scenario, servers: Servers, params: ScenarioParams
     if (r && errorsOf(r) > 0) failures.push(`${s.name}: ${who} had ${r.non2xx} non-2xx responses and ${r.errors} errors (${JSON.stringify(r.statusCodes)})`);
   }
   const ratio = floor ? service.rps / floor.rps : undefined;
-  const target = s.targetRatio !== undefined && ratio !== undefined ? `>= ${s.targetRatio}` : undefined;
+  const target = s.targetRatio !== undefined && ratio !== undefined ? `>= ${Number(s.targetRatio.toFixed(2))}` : undefined;
   const row: ScenarioRow = {
     ...base, status: 'ok', method: spec.method, path: spec.path, service, floor, ratio, target,
     meetsTarget: target !== undefined && ratio !== undefined ? ratio >= (s.targetRatio ?? 0) : undefined, warnings,

@@ -4,8 +4,8 @@
  */
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { ODataError } from '../errors/odata-error';
-import type { ApiRequest, ApiResponse } from './api-request';
+import { ODataError, toODataError } from '../errors/odata-error';
+import { wholeBody, type ApiRequest, type ApiResponse } from './api-request';
 import { collectBounded } from './request-bytes';
 import { errorResponse, handle, type Services } from './handle';
 
@@ -69,18 +69,29 @@ export function createApp(services: Services, options: AppOptions): express.Expr
 async function writeResponse(res: Response, response: ApiResponse): Promise<void> {
   const { body } = response;
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, response, body);
-  const pieces = body.chunks[Symbol.iterator]();
-  let piece = pieces.next();
-  let following = piece.done ? piece : pieces.next();
-  if (following.done) return writeWhole(res, response, piece.done ? undefined : piece.value);
-  res.writeHead(response.status, response.headers);
-  while (!piece.done) {
-    if (res.destroyed) return;
-    if (!res.write(piece.value)) await drained(res);
-    piece = following;
-    following = piece.done ? piece : pieces.next();
+  try {
+    const pieces = body.chunks[Symbol.iterator]();
+    let piece = pieces.next();
+    let following = piece.done ? piece : pieces.next();
+    if (following.done) return writeWhole(res, response, piece.done ? undefined : piece.value);
+    res.writeHead(response.status, response.headers);
+    while (!piece.done) {
+      if (res.destroyed) return;
+      if (!res.write(piece.value)) await drained(res);
+      piece = following;
+      following = piece.done ? piece : pieces.next();
+    }
+    res.end();
+  } catch (err) {
+    // Before the status line: an OData error like any other. After it: the answer is cut off (the
+    // client sees a broken response, never a complete-looking wrong one).
+    if (res.headersSent) {
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const failure = errorResponse(toODataError(err));
+    writeWhole(res, failure, wholeBody(failure.body));
   }
-  res.end();
 }
 
 function writeWhole(res: Response, response: ApiResponse, body: string | Buffer | undefined): void {

@@ -83,11 +83,12 @@ function pageDeepSummary(rows: readonly ScenarioRow[]): BenchReport['pageDeep'] 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const scenarios = selectScenarios(options.scenarios);
+  // the commit of the code that is built, read before anything else can change the tree
+  const { commit, dirty } = gitCommit();
   log('building the service (tsc -p tsconfig.build.json) ...');
   buildService(log);
   const db = await prepareDatabase(options.contacts, log);
   const failures: string[] = [];
-  const { commit, dirty } = gitCommit();
   const date = new Date().toISOString();
   const settings = {
     contacts: options.contacts, duration: options.duration, connections: options.connections, scenarios: scenarios.map((s) => s.name),

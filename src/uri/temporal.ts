@@ -49,6 +49,8 @@ export function parseDateTimeOffset(text: string): string | undefined {
 
 export function formatUtc(date: Date): string {
   const y = date.getUTCFullYear();
+  // the engine's own formatting is the same text for four-digit years (and is native)
+  if (y >= 0 && y <= 9999) return date.toISOString();
   return `${y < 0 ? '-' : ''}${pad(Math.abs(y), 4)}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}T${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}.${pad(date.getUTCMilliseconds(), 3)}Z`;
 }
 

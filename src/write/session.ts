@@ -25,15 +25,30 @@ export function createWriteHooks(): WriteHooks {
   return { afterWriteStatement: [] };
 }
 
+/**
+ * One moment per transaction, as SQL's CURRENT_TIMESTAMP: every write of a change set is stamped
+ * alike (a row written twice in it still gets a newer `Edited`: see entity-store's nextEdited).
+ */
+const momentOfTransaction = new WeakMap<object, string>();
+
+function momentOf(knex: Executor['knex']): string {
+  if (!knex.isTransaction) return formatUtc(new Date());
+  let moment = momentOfTransaction.get(knex);
+  if (moment === undefined) momentOfTransaction.set(knex, (moment = formatUtc(new Date())));
+  return moment;
+}
+
 export class WriteSession {
   /** the transaction's timestamp, ISO 8601 UTC with milliseconds */
-  readonly now: string = formatUtc(new Date());
+  readonly now: string;
   /** parents whose sums must be recomputed before commit */
   readonly pendingSums = new Map<SumRule, Set<KeyValue>>();
   /** every entity written in this session as its row now is (column → value), by `Set(key)` */
   readonly rows = new Map<string, ReadonlyMap<string, StoredValue>>();
 
-  constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {}
+  constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {
+    this.now = momentOf(ex.knex);
+  }
 
   read(f: Fragment): Promise<Row[]> {
     return run(this.ex, f);

@@ -54,6 +54,27 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(await notesWithText(svc, note)).toBe(1);
     });
 
+    it('stamps every write of a change set with the transaction\'s one moment, and a row written twice still gets a newer ETag', async () => {
+      const contact = await insertContact(svc, { JobTitle: 'Start' });
+      const cs = asChangeSet(batchParts(await sendMultipart(svc, [{
+        changeset: [
+          { ...postNote(marker('moment a')), contentId: '1' },
+          { ...postNote(marker('moment b')), contentId: '2' },
+          { method: 'PATCH', url: `Contacts(${contact})`, body: { JobTitle: 'First' }, contentId: '3' },
+          { method: 'PATCH', url: `Contacts(${contact})`, body: { JobTitle: 'Second' }, contentId: '4' },
+        ],
+      }]))[0]);
+      expect(cs.parts.map((p) => p.status)).toEqual([201, 201, 204, 204]);
+      const [a, b] = [cs.parts[0].json(), cs.parts[1].json()];
+      expect(a.Created).toBe(b.Created);
+      expect(a.Edited).toBe(a.Created);
+      const [first, second] = [cs.parts[2].headers.etag, cs.parts[3].headers.etag];
+      expect(first).toMatch(WEAK_ETAG);
+      expect(second).not.toBe(first);
+      expect(second).toBe(await etagOf(svc, `/Contacts(${contact})`));
+      expect((await rowOf(svc, 'Contacts', contact))!.JobTitle).toBe('Second');
+    });
+
     it('requests outside the change set keep their own parts around it', async () => {
       const [before, after] = [marker('before cs'), marker('after cs')];
       const parts = batchParts(await sendMultipart(svc, [

@@ -15,7 +15,7 @@ import { executeRead, type ReadResult } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
 import type { KeyValue } from './entity-reference';
 import {
-  addLink, checkReferences, hasReferences, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
+  addLink, checkReferences, hasReferences, rowObject, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
 } from './entity-store';
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
@@ -53,7 +53,7 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   if (s.pendingSums.size > 0) await flushSums(s);
   if (step.kind === 'done') return step;
   const writtenRow = s.rows.get(rowKey(step.address.set, step.address.key));
-  const written = writtenRow ? Object.fromEntries(writtenRow) : undefined;
+  const written = writtenRow ? rowObject(writtenRow) : undefined;
   const etag = written ? etagOf(step.address.set, written, s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
   const read = !wantsBody ? undefined

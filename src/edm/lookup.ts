@@ -92,10 +92,8 @@ export function entitySetOfType(model: EdmModel, type: EdmEntityType): EdmEntity
   throw new Error(`model has no entity set of type ${type.qualifiedName}`);
 }
 
-/** The (single) key property of an entity set's type. */
-export function keyPropertyOf(set: EdmEntitySet): EdmProperty {
-  return propertyOf(set.entityType, set.entityType.key[0]);
-}
+/** The (single) key property of an entity set's type (found once per set object). */
+export const keyPropertyOf: (set: EdmEntitySet) => EdmProperty = memoizedByObject((set: EdmEntitySet) => propertyOf(set.entityType, set.entityType.key[0]));
 
 export function propertyOf(type: EdmEntityType | EdmComplexType, name: string): EdmProperty {
   const p = type.properties.find((x) => x.name === name);

@@ -12,6 +12,7 @@ import { planExpression, typeOf, type ExprContext, type Scope } from './plan-exp
 import { columnsOfSelection, planSelect } from './plan-select';
 import type { RequestContext } from './request-context';
 import { decodeSkiptoken, keysetCondition } from './paging';
+import { keyTypeOf } from './resolve-path';
 
 export interface ReadContext {
   readonly model: EdmModel;
@@ -45,8 +46,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   if (options.search) where.push(planSearch(options.search, scope, set));
 
   const keyName = type.key[0];
-  const keyProp = type.properties.find((p) => p.name === keyName)!;
-  const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String' } };
+  const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyTypeOf(set) } };
   const orderby: OrderPlan[] = (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, exprCtx('$orderby')), descending: item.descending }));
   if (!orderby.some((o) => o.expr.kind === 'column' && o.expr.joins.length === 0 && o.expr.column === keyName && o.expr.scope === scope)) {
     orderby.push({ expr: keyExpr, descending: false });

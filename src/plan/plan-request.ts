@@ -106,8 +106,7 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
   const scope = nextScope();
   const where: PlanExpr[] = [...extra];
   const keyColumn = pos.set.entityType.key[0];
-  const keyProp = pos.set.entityType.properties.find((p) => p.name === keyColumn)!;
-  const keyType = { kind: 'primitive' as const, name: keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String' as const };
+  const keyType = { kind: 'primitive' as const, name: keyTypeOf(pos.set) };
   if (pos.source) where.push({ kind: 'path-restriction', scope, column: keyColumn, path: pos.source });
   else if (pos.key !== undefined) {
     where.push({ kind: 'compare', op: 'eq', left: { kind: 'column', scope, joins: [], column: keyColumn, type: keyType }, right: { kind: 'literal', value: pos.key, type: keyType } });

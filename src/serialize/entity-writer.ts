@@ -2,7 +2,7 @@
  * Turns row trees into OData JSON entities. The writer for one read shape is built once per request
  * (SelectedProperty list × expands × format) and then applied to every row.
  */
-import { memoizedByObject } from '../memo';
+import { keyPropertyOf } from '../edm/lookup';
 import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
 import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
@@ -67,18 +67,11 @@ function writeProperties(ctx: WriterContext, props: readonly SelectedProperty[],
 }
 
 export function entityId(set: EdmEntitySet, row: Record<string, unknown>): string {
-  const { key, quoted } = keyOf(set);
-  const v = row[key];
-  const text = quoted ? `'${String(v).replace(/'/g, "''")}'` : String(v);
+  const key = keyPropertyOf(set);
+  const v = row[key.name];
+  const text = key.type.kind === 'primitive' && key.type.name === 'Edm.String' ? `'${String(v).replace(/'/g, "''")}'` : String(v);
   return `${set.name}(${encodeURIComponent(text).replace(/%2C/g, ',').replace(/%27/g, "'")})`;
 }
-
-/** The key property's name, and whether its literal is quoted (Edm.String). */
-const keyOf = memoizedByObject((set: EdmEntitySet) => {
-  const key = set.entityType.key[0];
-  const prop = set.entityType.properties.find((p) => p.name === key)!;
-  return { key, quoted: prop.type.kind === 'primitive' && prop.type.name === 'Edm.String' };
-});
 
 export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {
   const expandWriters = plan.expand.map((e) => ({ e, write: e.refOnly ? refWriter(ctx, e) : buildEntityWriter(ctx, e.read) }));

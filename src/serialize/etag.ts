@@ -3,6 +3,7 @@
  * of the entity set's concurrency properties. The write path keeps `Edited` strictly increasing per
  * row, so every write yields a new ETag.
  */
+import { propertyOf } from '../edm/lookup';
 import type { EdmEntitySet } from '../edm/model';
 import { memoizedByObject } from '../memo';
 import type { Dialect } from '../sql/dialect/dialect';
@@ -16,7 +17,7 @@ export function etagOf(set: EdmEntitySet, row: Readonly<Record<string, unknown>>
   return `W/"${parts.join(',').replace(/["\\]/g, '')}"`;
 }
 
-const concurrencyProperties = memoizedByObject((set: EdmEntitySet) => set.concurrency.map((name) => set.entityType.properties.find((p) => p.name === name)!));
+const concurrencyProperties = memoizedByObject((set: EdmEntitySet) => set.concurrency.map((name) => propertyOf(set.entityType, name)));
 
 /** Whether an `If-Match` / `If-None-Match` header value (a list, or `*`) matches a current ETag. */
 export function etagMatches(header: string, current: string | undefined): boolean {

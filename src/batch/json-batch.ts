@@ -3,10 +3,11 @@
  * out. Requests of one atomicity group must be adjacent and become one change set; ids are unique
  * across requests and groups; `dependsOn` names earlier requests or groups only.
  */
+import { isJsonObject, type JsonObject } from '../json';
 import { ODataError } from '../errors/odata-error';
 import type { BatchItem, BatchLimits, BatchPart, ResponseItem, PartResponse } from './batch-types';
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 
 const METHODS = new Set(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']);
 
@@ -14,10 +15,9 @@ function invalid(message: string): ODataError {
   return new ODataError('INVALID_BATCH', message, { target: 'requests' });
 }
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] {
-  if (!isObject(body) || !Array.isArray(body.requests)) throw invalid('A JSON batch is an object with a "requests" array');
+  if (!isJsonObject(body) || !Array.isArray(body.requests)) throw invalid('A JSON batch is an object with a "requests" array');
   const requests = body.requests as unknown[];
   if (requests.length > limits.maxParts) throw new ODataError('LIMIT_EXCEEDED', `A batch may hold at most ${limits.maxParts} requests; this one has ${requests.length}`, { target: 'requests' });
   const items: BatchItem[] = [];
@@ -35,7 +35,7 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
   };
   requests.forEach((raw, index) => {
     const at = `request ${index + 1}`;
-    if (!isObject(raw)) throw invalid(`${at}: not an object`);
+    if (!isJsonObject(raw)) throw invalid(`${at}: not an object`);
     const id = raw.id;
     if (typeof id !== 'string' || id === '') throw invalid(`${at}: "id" must be a non-empty string`);
     if (usedIds.has(id) || seen.has(id) || open?.id === id) throw invalid(`${at}: the id "${id}" is used twice`);
@@ -77,7 +77,7 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
 
 function headersOf(raw: unknown, at: string): Record<string, string> {
   if (raw === undefined) return {};
-  if (!isObject(raw)) throw invalid(`${at}: "headers" must be an object`);
+  if (!isJsonObject(raw)) throw invalid(`${at}: "headers" must be an object`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== 'string') throw invalid(`${at}: header ${k} must be a string`);

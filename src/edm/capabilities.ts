@@ -1,7 +1,8 @@
 /** Adds the Core and Capabilities annotations that tell clients what this service supports to a copy of a CSDL JSON document. */
+import { isJsonObject, type JsonObject } from '../json';
 import type { CsdlValueTypes } from './csdl-xml';
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 
 export interface MetadataLimits {
   readonly maxTop: number;
@@ -100,9 +101,6 @@ function withDefaults(element: Json, defaults: Json): Json {
   ]);
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Returns a new CSDL JSON document whose entity container and entity sets carry the service's
@@ -117,13 +115,13 @@ export function annotateCapabilities(csdl: Readonly<Json>, limits: MetadataLimit
   const dot = containerRef.lastIndexOf('.');
   if (dot <= 0) throw new Error(`CSDL $EntityContainer "${containerRef}" is not a qualified name`);
   const schema = out[containerRef.slice(0, dot)];
-  const container = isObject(schema) ? schema[containerRef.slice(dot + 1)] : undefined;
-  if (!isObject(schema) || !isObject(container)) throw new Error(`CSDL has no entity container ${containerRef}`);
+  const container = isJsonObject(schema) ? schema[containerRef.slice(dot + 1)] : undefined;
+  if (!isJsonObject(schema) || !isJsonObject(container)) throw new Error(`CSDL has no entity container ${containerRef}`);
 
   const setAnnotations = entitySetAnnotations(limits);
   const annotated = withDefaults(container, containerAnnotations());
   for (const [name, child] of Object.entries(annotated)) {
-    if (name.startsWith('$') || name.includes('@') || !isObject(child) || child.$Collection !== true) continue;
+    if (name.startsWith('$') || name.includes('@') || !isJsonObject(child) || child.$Collection !== true) continue;
     annotated[name] = withDefaults(child, structuredClone(setAnnotations));
   }
   schema[containerRef.slice(dot + 1)] = annotated;

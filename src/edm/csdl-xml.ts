@@ -1,6 +1,7 @@
 /** Renders a CSDL JSON document as CSDL XML (edmx:Edmx), walking the JSON generically; it does not validate the model. */
+import { isJsonObject, type JsonObject } from '../json';
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 type Attr = readonly [string, string | number | boolean | undefined];
 
 /**
@@ -66,9 +67,6 @@ function textTag(name: string, attrs: readonly Attr[], text: string): string[] {
 
 // ---- JSON helpers ------------------------------------------------------------------------------
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -89,13 +87,13 @@ function literal(v: unknown): string | undefined {
 function aliasesOf(docs: readonly Readonly<Json>[]): Map<string, string> {
   const aliases = new Map<string, string>();
   for (const doc of docs) {
-    for (const ref of Object.values(isObject(doc.$Reference) ? doc.$Reference : {})) {
-      const includes = isObject(ref) && Array.isArray(ref.$Include) ? ref.$Include : [];
+    for (const ref of Object.values(isJsonObject(doc.$Reference) ? doc.$Reference : {})) {
+      const includes = isJsonObject(ref) && Array.isArray(ref.$Include) ? ref.$Include : [];
       for (const inc of includes) {
-        if (isObject(inc) && typeof inc.$Alias === 'string' && typeof inc.$Namespace === 'string') aliases.set(inc.$Alias, inc.$Namespace);
+        if (isJsonObject(inc) && typeof inc.$Alias === 'string' && typeof inc.$Namespace === 'string') aliases.set(inc.$Alias, inc.$Namespace);
       }
     }
-    for (const [ns, schema] of members(doc as Json)) if (isObject(schema) && typeof schema.$Alias === 'string') aliases.set(schema.$Alias, ns);
+    for (const [ns, schema] of members(doc as Json)) if (isJsonObject(schema) && typeof schema.$Alias === 'string') aliases.set(schema.$Alias, ns);
   }
   return aliases;
 }
@@ -109,8 +107,8 @@ export function valueTypesOf(...docs: readonly Readonly<Json>[]): Record<string,
   const defs = new Map<string, Json>();
   for (const doc of docs) {
     for (const [ns, schema] of members(doc as Json)) {
-      if (!isObject(schema)) continue;
-      for (const [name, el] of members(schema)) if (isObject(el)) defs.set(`${ns}.${name}`, el);
+      if (!isJsonObject(schema)) continue;
+      for (const [name, el] of members(schema)) if (isJsonObject(el)) defs.set(`${ns}.${name}`, el);
     }
   }
   const resolve = (type: unknown): string => {
@@ -123,7 +121,7 @@ export function valueTypesOf(...docs: readonly Readonly<Json>[]): Record<string,
     const d = defs.get(t);
     if (!d || depth > 32) return [];
     const base = typeof d.$BaseType === 'string' ? properties(qualify(aliases, d.$BaseType), depth + 1) : [];
-    return [...base, ...members(d).filter(([, p]) => isObject(p) && p.$Kind !== 'NavigationProperty').map(([n, p]): [string, unknown] => [n, (p as Json).$Type])];
+    return [...base, ...members(d).filter(([, p]) => isJsonObject(p) && p.$Kind !== 'NavigationProperty').map(([n, p]): [string, unknown] => [n, (p as Json).$Type])];
   };
   const out: Record<string, string> = {};
   for (const [name, d] of defs) {
@@ -180,7 +178,7 @@ function expression(ctx: Ctx, value: unknown, type: string | undefined): Expr {
   if (value === null) return { elements: ['<Null/>'] };
   if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return constant(ctx, value, type);
   if (Array.isArray(value)) return { elements: tag('Collection', [], value.flatMap((v) => asElements(expression(ctx, v, type)))) };
-  if (!isObject(value)) throw new Error(`unsupported annotation value ${String(value)}`);
+  if (!isJsonObject(value)) throw new Error(`unsupported annotation value ${String(value)}`);
   const dynamic = dynamicExpression(ctx, value);
   return dynamic ?? { elements: record(ctx, value, type) };
 }
@@ -242,7 +240,7 @@ function property(ctx: Ctx, name: string, p: Json): string[] {
 }
 
 function navigationProperty(ctx: Ctx, name: string, p: Json): string[] {
-  const constraints = isObject(p.$ReferentialConstraint) ? p.$ReferentialConstraint : {};
+  const constraints = isJsonObject(p.$ReferentialConstraint) ? p.$ReferentialConstraint : {};
   const children = members(constraints).flatMap(([dependent, principal]) =>
     tag('ReferentialConstraint', [['Property', dependent], ['ReferencedProperty', String(principal)]], annotations(ctx, constraints, dependent)));
   if (typeof p.$OnDelete === 'string') children.push(...tag('OnDelete', [['Action', p.$OnDelete]], annotations(ctx, p, '$OnDelete')));
@@ -257,11 +255,11 @@ function structuredType(ctx: Ctx, kind: string, name: string, t: Json): string[]
   if (Array.isArray(t.$Key)) {
     const refs = t.$Key.flatMap((k: unknown) => (typeof k === 'string'
       ? tag('PropertyRef', [['Name', k]])
-      : Object.entries(isObject(k) ? k : {}).flatMap(([alias, path]) => tag('PropertyRef', [['Name', String(path)], ['Alias', alias]]))));
+      : Object.entries(isJsonObject(k) ? k : {}).flatMap(([alias, path]) => tag('PropertyRef', [['Name', String(path)], ['Alias', alias]]))));
     children.push(...tag('Key', [], refs));
   }
   for (const [member, m] of members(t)) {
-    if (!isObject(m)) continue;
+    if (!isJsonObject(m)) continue;
     children.push(...(m.$Kind === 'NavigationProperty' ? navigationProperty(ctx, member, m) : property(ctx, member, m)));
   }
   return tag(kind, [['Name', name], ['BaseType', str(t.$BaseType)], ['Abstract', literal(t.$Abstract)], ['OpenType', literal(t.$OpenType)],
@@ -275,22 +273,22 @@ function enumType(ctx: Ctx, name: string, e: Json): string[] {
 }
 
 function operation(ctx: Ctx, kind: string, name: string, o: Json): string[] {
-  const params = (Array.isArray(o.$Parameter) ? o.$Parameter : []).filter(isObject).flatMap((p) =>
+  const params = (Array.isArray(o.$Parameter) ? o.$Parameter : []).filter(isJsonObject).flatMap((p) =>
     tag('Parameter', [['Name', str(p.$Name)], ['Type', typeAttr(p)], nullable(p), ...facets(p)], annotations(ctx, p)));
-  const r = isObject(o.$ReturnType) ? o.$ReturnType : undefined;
+  const r = isJsonObject(o.$ReturnType) ? o.$ReturnType : undefined;
   const returns = r ? tag('ReturnType', [['Type', typeAttr(r)], nullable(r), ...facets(r)], annotations(ctx, r)) : [];
   return tag(kind, [['Name', name], ['IsBound', literal(o.$IsBound)], ['IsComposable', literal(o.$IsComposable)],
     ['EntitySetPath', str(o.$EntitySetPath)]], [...params, ...returns, ...annotations(ctx, o)]);
 }
 
 function bindings(s: Json): string[] {
-  const b = isObject(s.$NavigationPropertyBinding) ? s.$NavigationPropertyBinding : {};
+  const b = isJsonObject(s.$NavigationPropertyBinding) ? s.$NavigationPropertyBinding : {};
   return Object.entries(b).flatMap(([path, target]) => tag('NavigationPropertyBinding', [['Path', path], ['Target', String(target)]]));
 }
 
 function entityContainer(ctx: Ctx, name: string, c: Json): string[] {
   const children = members(c).flatMap(([member, m]): string[] => {
-    if (!isObject(m)) return [];
+    if (!isJsonObject(m)) return [];
     if (typeof m.$Action === 'string') return tag('ActionImport', [['Name', member], ['Action', m.$Action], ['EntitySet', str(m.$EntitySet)]], annotations(ctx, m));
     if (typeof m.$Function === 'string') {
       return tag('FunctionImport', [['Name', member], ['Function', m.$Function], ['EntitySet', str(m.$EntitySet)],
@@ -308,8 +306,8 @@ function entityContainer(ctx: Ctx, name: string, c: Json): string[] {
 }
 
 function schemaElement(ctx: Ctx, name: string, el: unknown): string[] {
-  if (Array.isArray(el)) return el.filter(isObject).flatMap((o) => operation(ctx, String(o.$Kind), name, o));
-  if (!isObject(el)) return [];
+  if (Array.isArray(el)) return el.filter(isJsonObject).flatMap((o) => operation(ctx, String(o.$Kind), name, o));
+  if (!isJsonObject(el)) return [];
   switch (el.$Kind) {
     case 'EntityType': case 'ComplexType': return structuredType(ctx, el.$Kind, name, el);
     case 'EnumType': return enumType(ctx, name, el);
@@ -325,16 +323,16 @@ function schemaElement(ctx: Ctx, name: string, el: unknown): string[] {
 }
 
 function schema(ctx: Ctx, namespace: string, s: Json): string[] {
-  const external = Object.entries(isObject(s.$Annotations) ? s.$Annotations : {}).flatMap(([target, a]) =>
-    (isObject(a) ? tag('Annotations', [['Target', target]], annotations(ctx, a)) : []));
+  const external = Object.entries(isJsonObject(s.$Annotations) ? s.$Annotations : {}).flatMap(([target, a]) =>
+    (isJsonObject(a) ? tag('Annotations', [['Target', target]], annotations(ctx, a)) : []));
   const elements = members(s).flatMap(([name, el]) => schemaElement(ctx, name, el));
   return tag('Schema', [['xmlns', EDM_NS], ['Namespace', namespace], ['Alias', str(s.$Alias)]], [...annotations(ctx, s), ...elements, ...external]);
 }
 
 function reference(ctx: Ctx, uri: string, ref: Json): string[] {
-  const includes = (Array.isArray(ref.$Include) ? ref.$Include : []).filter(isObject).flatMap((inc) =>
+  const includes = (Array.isArray(ref.$Include) ? ref.$Include : []).filter(isJsonObject).flatMap((inc) =>
     tag('edmx:Include', [['Namespace', str(inc.$Namespace)], ['Alias', str(inc.$Alias)]], annotations(ctx, inc)));
-  const includeAnnotations = (Array.isArray(ref.$IncludeAnnotations) ? ref.$IncludeAnnotations : []).filter(isObject).flatMap((inc) =>
+  const includeAnnotations = (Array.isArray(ref.$IncludeAnnotations) ? ref.$IncludeAnnotations : []).filter(isJsonObject).flatMap((inc) =>
     tag('edmx:IncludeAnnotations', [['TermNamespace', str(inc.$TermNamespace)], ['Qualifier', str(inc.$Qualifier)],
       ['TargetNamespace', str(inc.$TargetNamespace)]]));
   return tag('edmx:Reference', [['Uri', uri]], [...annotations(ctx, ref), ...includes, ...includeAnnotations]);
@@ -348,8 +346,8 @@ function reference(ctx: Ctx, uri: string, ref: Json): string[] {
 export function renderCsdlXml(csdl: Readonly<Json>, options: CsdlXmlOptions = {}): string {
   const ctx: Ctx = { aliases: aliasesOf([csdl]), types: { ...valueTypesOf(csdl), ...options.valueTypes } };
   const mapUri = options.referenceUri ?? xmlReferenceUri;
-  const refs = Object.entries(isObject(csdl.$Reference) ? csdl.$Reference : {}).flatMap(([uri, ref]) => (isObject(ref) ? reference(ctx, mapUri(uri), ref) : []));
-  const schemas = members(csdl as Json).flatMap(([ns, s]) => (isObject(s) ? schema(ctx, ns, s) : []));
+  const refs = Object.entries(isJsonObject(csdl.$Reference) ? csdl.$Reference : {}).flatMap(([uri, ref]) => (isJsonObject(ref) ? reference(ctx, mapUri(uri), ref) : []));
+  const schemas = members(csdl as Json).flatMap(([ns, s]) => (isJsonObject(s) ? schema(ctx, ns, s) : []));
   const version = csdl.$Version === '4.01' ? '4.01' : '4.0';
   const root = tag('edmx:Edmx', [['xmlns:edmx', EDMX_NS], ['Version', version]], [...refs, ...tag('edmx:DataServices', [], schemas)]);
   return ['<?xml version="1.0" encoding="utf-8"?>', ...root].join('\n') + '\n';

@@ -3,6 +3,7 @@
  * value its column stores, `@odata.bind` references, nested entities of a deep insert, and every
  * problem found collected as an error detail (target = property path) rather than thrown one by one.
  */
+import { isJsonObject, type JsonObject } from '../json';
 import { resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmComplexType, EdmEntitySet, EdmModel, EdmNavigation, EdmProperty, PrimitiveTypeName } from '../edm/model';
 import { columnOf, navigationStorage } from '../edm/storage';
@@ -52,9 +53,8 @@ export interface InputContext {
   readonly errors: ErrorDetail[];
 }
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function detail(errors: ErrorDetail[], code: string, target: string, message: string): void {
   errors.push({ code, target, message: `${target}: ${message}` });
@@ -155,7 +155,7 @@ function readProperty(cx: InputContext, property: EdmProperty, value: unknown, p
       else setComplexNull(complex, path, out);
       return;
     }
-    if (!isObject(value)) {
+    if (!isJsonObject(value)) {
       detail(cx.errors, 'TYPE_MISMATCH', target(), `expected an object of ${complex.qualifiedName}`);
       return;
     }
@@ -276,7 +276,7 @@ function readNested(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, val
   const storage = navigationStorage(cx.model, set.entityType, nav);
   const supplied = new Set(storage.kind === 'reverse-foreign-key' ? [storage.targetColumn] : []);
   const items = nav.collection ? value : [value];
-  if (!Array.isArray(items) || items.some((item) => !isObject(item))) {
+  if (!Array.isArray(items) || items.some((item) => !isJsonObject(item))) {
     detail(cx.errors, 'TYPE_MISMATCH', target, nav.collection ? 'expected an array of entities' : 'expected an entity object');
     return undefined;
   }

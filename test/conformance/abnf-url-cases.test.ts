@@ -3,8 +3,8 @@
  * reports which share of the cases within the service's features the parser handles. Positive cases
  * must parse; negative ones (with `FailAt`) must be rejected with a UriError.
  *
- * The cases live outside the repository (../shared/conformance, see its SOURCES.md); without them the
- * suite is skipped. Scope is decided by OUT_OF_SCOPE below, in one table.
+ * The cases are kept in conformance/oasis/abnf (see conformance/oasis/SOURCES.md). Scope is decided by
+ * OUT_OF_SCOPE below, in one table.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,8 +16,7 @@ import { parseQueryString, parseResourcePath, parseUri } from '../../src/uri/par
 import { decodeComponent } from '../../src/uri/percent-decode';
 import { Scanner } from '../../src/uri/scanner';
 
-const SHARED = path.resolve(__dirname, '../../..', 'shared', 'conformance');
-const CASES_FILE = path.join(SHARED, 'abnf', 'odata-abnf-testcases.yaml');
+const CASES_FILE = path.resolve(__dirname, '../../conformance/oasis/abnf/odata-abnf-testcases.yaml');
 
 /** Rules whose input is (part of) a request URL. ABNF rule names are case-insensitive (RFC 5234 §2.1). */
 const URL_RULES = ['odatauri', 'odatarelativeuri', 'resourcepath', 'queryoptions', 'filter', 'expand', 'select', 'orderby', 'commonexpr', 'boolcommonexpr', 'search'];
@@ -215,10 +214,7 @@ function summary(outcomes: readonly Outcome[]): string {
   return lines.join('\n');
 }
 
-const available = fs.existsSync(SHARED);
-if (!available) console.log(`Skipping the OASIS ABNF URL conformance cases: ${SHARED} is absent (see its SOURCES.md).`);
-
-(available ? describe : describe.skip)('OASIS ABNF URL test cases', () => {
+describe('OASIS ABNF URL test cases', () => {
   let outcomes: Outcome[] = [];
   const share = (negative: boolean) => {
     const these = outcomes.filter((o) => !o.reason && o.c.negative === negative);

@@ -1,4 +1,4 @@
-/** Checks $metadata against the OASIS CSDL schemas and vocabularies in ../shared/conformance (absent in a user's clone: callers skip). */
+/** Checks $metadata against the OASIS CSDL schemas and vocabularies kept in conformance/oasis (see its SOURCES.md). */
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
@@ -7,28 +7,12 @@ import { validateXML } from 'xmllint-wasm';
 
 type Json = Record<string, unknown>;
 
-export const SHARED_CONFORMANCE = path.resolve(__dirname, '../../../shared/conformance');
-const SCHEMAS = path.join(SHARED_CONFORMANCE, 'csdl-schemas');
-const VOCABULARIES = path.join(SHARED_CONFORMANCE, 'vocabularies');
+export const OASIS_CONFORMANCE = path.resolve(__dirname, '../../conformance/oasis');
+const SCHEMAS = path.join(OASIS_CONFORMANCE, 'csdl-schemas');
+const VOCABULARIES = path.join(OASIS_CONFORMANCE, 'vocabularies');
 
-/** True when the OASIS conformance material is present; otherwise tests skip with a message. */
-export function sharedAvailable(): boolean {
-  return ['edmx.xsd', 'edm.xsd', 'csdl.schema.json'].every((f) => fs.existsSync(path.join(SCHEMAS, f)))
-    && fs.existsSync(VOCABULARIES);
-}
-
-/** `describe`, or `describe.skip` with a console note when ../shared/conformance is missing. */
-export function describeWithShared(name: string, fn: () => void): void {
-  if (sharedAvailable()) {
-    describe(name, fn);
-    return;
-  }
-  console.warn(`skipping "${name}": OASIS conformance material not found at ${SHARED_CONFORMANCE}`);
-  describe.skip(name, fn);
-}
-
-export function readShared(relative: string): string {
-  return fs.readFileSync(path.join(SHARED_CONFORMANCE, relative), 'utf8');
+export function readConformance(relative: string): string {
+  return fs.readFileSync(path.join(OASIS_CONFORMANCE, relative), 'utf8');
 }
 
 /** Validates a CSDL XML document against edmx.xsd (which imports edm.xsd by that file name). */

@@ -22,10 +22,10 @@ import { executeWrite } from '../write/execute-write';
 import { planWrite, type WriteMethod } from '../write/plan-write';
 import type { WriteHooks } from '../write/session';
 import { readRequestBody } from './request-body';
-import type { AsyncJobs } from '../batch/async-jobs';
-import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
+import type { AsyncJobs } from './async-jobs';
+import { acceptAsync, monitorIdOf, statusMonitor, withoutRespondAsync } from './async-requests';
 import type { BatchLimits } from '../batch/batch-types';
-import { batchStatus, handleBatch } from './batch-endpoint';
+import { handleBatch } from './batch-endpoint';
 import { executeOperation } from '../operations/execute-operation';
 import { isOperationCall, planOperation } from '../operations/plan-operation';
 import { respondOperation } from './respond-operation';
@@ -42,7 +42,9 @@ export interface Services {
   readonly dialect: Dialect;
   readonly limits: QueryLimits;
   readonly hooks: WriteHooks;
-  readonly batch: { readonly limits: BatchLimits; readonly jobs: AsyncJobs; readonly maxBodyBytes: number };
+  readonly batch: { readonly limits: BatchLimits; readonly maxBodyBytes: number };
+  /** asynchronous requests (`Prefer: respond-async`) and their results, kept in the database */
+  readonly asyncJobs: AsyncJobs;
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -79,8 +81,11 @@ function checkVersions(headers: ApiRequest['headers']): void {
 async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse> {
   checkVersions(req.headers);
   if (req.path === '/$batch' || req.path === '/$batch/') return handleBatch(req, svc, handle, errorResponse);
-  const monitor = `/${BATCH_STATUS_SEGMENT}/`;
-  if (req.path.startsWith(monitor)) return batchStatus(req, svc, req.path.slice(monitor.length));
+  const monitorId = monitorIdOf(req.path);
+  if (monitorId !== undefined) return statusMonitor(req, svc.asyncJobs, monitorId, errorResponse);
+  if (parsePrefer(req.headers.prefer).respondAsync) {
+    return acceptAsync(req, svc.asyncJobs, () => handle(withoutRespondAsync(req), svc), errorResponse);
+  }
   const method = req.method.toUpperCase();
   const model = svc.model();
   const uri = parseUri(req.path, req.query);
@@ -146,7 +151,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   const shape = plan.shape;
   const textual = shape.kind === 'count' || (shape.kind === 'property' && shape.raw);
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };
-  if (textual) negotiateText(req.headers.accept);
+  if (textual) negotiateText(format, req.headers.accept);
   else f = negotiateJson(format, req.headers.accept);
   const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace };
   const type = contentType(f);

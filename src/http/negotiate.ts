@@ -74,10 +74,31 @@ export function negotiateMetadata(formatOption: string | undefined, accept: stri
   throw new ODataError('NOT_ACCEPTABLE', `$metadata is available as application/xml or application/json, not ${accept}`);
 }
 
-/** `$count` and `/$value`: text/plain. */
-export function negotiateText(accept: string | undefined): void {
-  if (!accept) return;
-  if (!parseAccept(accept).some((r) => matches(r.type, 'text/plain') || matches(r.type, 'application/octet-stream'))) {
-    throw new ODataError('NOT_ACCEPTABLE', `This resource is text/plain, which ${accept} does not accept`);
+/**
+ * `$count` and `/$value`: always text/plain. HTTP lets a server answer outside `Accept` (RFC 9110
+ * §12.5.1), and clients such as the SAP Cloud SDK send `Accept: application/json` everywhere, so only
+ * an explicit exclusion is refused: a `$format` other than text, or `text/plain;q=0`.
+ */
+export function negotiateText(formatOption: string | undefined, accept: string | undefined): void {
+  if (formatOption !== undefined) {
+    const { type } = formatParams(formatOption);
+    if (!matches(type, 'text/plain')) throw new ODataError('NOT_ACCEPTABLE', `$format=${formatOption} is not available; this resource is text/plain`, { target: '$format' });
   }
+  if (accept && excludesTextPlain(accept)) {
+    throw new ODataError('NOT_ACCEPTABLE', `This resource is text/plain, which ${accept} excludes`, { target: 'Accept' });
+  }
+}
+
+/** Whether the most specific range that covers text/plain gives it q=0. */
+function excludesTextPlain(accept: string): boolean {
+  const covering = accept.split(',').flatMap((part) => {
+    const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    if (!type || !matches(type, 'text/plain')) return [];
+    const q = params.find((p) => /^q\s*=/.test(p));
+    const weight = q === undefined ? 1 : Number(q.slice(q.indexOf('=') + 1).trim());
+    return [{ specificity: type === '*/*' ? 0 : type === 'text/*' ? 1 : 2, weight: Number.isFinite(weight) ? weight : 1 }];
+  });
+  if (covering.length === 0) return false;
+  const mostSpecific = Math.max(...covering.map((c) => c.specificity));
+  return covering.filter((c) => c.specificity === mostSpecific).every((c) => c.weight === 0);
 }

@@ -159,6 +159,25 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(res.text).toBe(String(contacts.length));
     });
 
+    it('answers text/plain to Accept: application/json (as the SAP Cloud SDK sends), and to */* or text/*', async () => {
+      for (const accept of ['application/json', 'application/json;odata.metadata=minimal', 'application/xml', '*/*', 'text/*']) {
+        const res = await svc.get('/Contacts/$count', { Accept: accept });
+        expect([accept, res.status]).toEqual([accept, 200]);
+        expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(res.text).toBe(String(contacts.length));
+      }
+    });
+
+    it('refuses with 406 only an Accept that excludes text/plain explicitly, and $format with 400', async () => {
+      for (const accept of ['text/plain;q=0', 'application/json, text/plain;q=0', 'text/*;q=0, application/json']) {
+        const res = await svc.get('/Contacts/$count', { Accept: accept });
+        expect([accept, res.status, res.json().error.code]).toEqual([accept, 406, 'NOT_ACCEPTABLE']);
+      }
+      const formatted = await svc.get('/Contacts/$count?$format=json');
+      expect(formatted.status).toBe(400);
+      expect(formatted.json().error.target).toBe('$format');
+    });
+
     it('counts with $filter', async () => {
       const res = await svc.get(`/Contacts/$count?$filter=${enc(`LastName eq '${full.LastName}'`)}`);
       expect(res.text).toBe(String(contacts.filter((c) => c.LastName === full.LastName).length));
@@ -206,6 +225,21 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(res.text).toBe(full.LastName);
+    });
+
+    it('answers /$value as text/plain to Accept: application/json; refuses $format=json and text/plain;q=0 with 406', async () => {
+      const path = `/Contacts(${full.Id})/LastName/$value`;
+      for (const accept of ['application/json', 'application/json;odata.metadata=full', '*/*']) {
+        const res = await svc.get(path, { Accept: accept });
+        expect([accept, res.status]).toEqual([accept, 200]);
+        expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(res.text).toBe(full.LastName);
+      }
+      expect((await svc.get(`${path}?$format=text/plain`)).text).toBe(full.LastName);
+      for (const [url, headers] of [[`${path}?$format=json`, {}], [path, { Accept: 'text/plain;q=0' }]] as const) {
+        const res = await svc.get(url, headers);
+        expect([url, res.status, res.json().error.code]).toEqual([url, 406, 'NOT_ACCEPTABLE']);
+      }
     });
 
     it('reads an enum property with its member name', async () => {

@@ -23,12 +23,14 @@ export interface Config {
   readonly batchMaxParts: number;
   /** Bytes of one request inside a $batch. */
   readonly batchMaxPartBytes: number;
+  /** How long the result of an asynchronous request (`Prefer: respond-async`) can be read, in seconds. */
+  readonly asyncResultSeconds: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
   port: 4000, host: '0.0.0.0', database: 'data/crm.sqlite', pageSize: 100, maxPageSize: 5000, maxTop: 100000,
   maxExpandDepth: 5, maxFilterNodes: 500, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
-  maxBodyBytes: 10 * 1024 * 1024, batchMaxParts: 5000, batchMaxPartBytes: 1024 * 1024,
+  maxBodyBytes: 10 * 1024 * 1024, batchMaxParts: 5000, batchMaxPartBytes: 1024 * 1024, asyncResultSeconds: 3600,
 };
 
 const ENV: Record<string, keyof Config> = {
@@ -36,12 +38,13 @@ const ENV: Record<string, keyof Config> = {
   ODATA_MAX_TOP: 'maxTop', ODATA_MAX_EXPAND_DEPTH: 'maxExpandDepth', ODATA_MAX_FILTER_NODES: 'maxFilterNodes',
   LOG_LEVEL: 'logLevel', ODATA_SEED_CONTACTS: 'seedContacts', ODATA_WORKERS: 'workers', ODATA_BASE_PATH: 'basePath',
   ODATA_MAX_BODY_BYTES: 'maxBodyBytes', ODATA_BATCH_MAX_PARTS: 'batchMaxParts', ODATA_BATCH_MAX_PART_BYTES: 'batchMaxPartBytes',
+  ODATA_ASYNC_RESULT_SECONDS: 'asyncResultSeconds',
 };
 
 const FLAGS: Record<string, keyof Config> = {
   '--port': 'port', '--host': 'host', '--database': 'database', '--db': 'database', '--page-size': 'pageSize',
   '--max-page-size': 'maxPageSize', '--max-top': 'maxTop', '--log-level': 'logLevel', '--seed-contacts': 'seedContacts',
-  '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes',
+  '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes', '--async-result-seconds': 'asyncResultSeconds',
 };
 
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {

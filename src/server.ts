@@ -15,7 +15,8 @@ import { ensureDemoData } from './seed/seed';
 import { postgresDialect } from './sql/dialect/postgres';
 import { sqliteDialect } from './sql/dialect/sqlite';
 import { createWriteHooks } from './write/session';
-import { AsyncJobs } from './batch/async-jobs';
+import { AsyncJobStore } from './db/async-job-store';
+import { AsyncJobs, DEFAULT_TIMINGS } from './http/async-jobs';
 
 export interface RunningService {
   readonly url: string;
@@ -41,7 +42,8 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     knex: db.knex,
     dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
     hooks: createWriteHooks(),
-    batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, jobs: new AsyncJobs(), maxBodyBytes: config.maxBodyBytes },
+    batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, maxBodyBytes: config.maxBodyBytes },
+    asyncJobs: new AsyncJobs(new AsyncJobStore(db.knex), { ...DEFAULT_TIMINGS, resultMs: config.asyncResultSeconds * 1000 }),
     limits: {
       pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
       maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,
@@ -59,7 +61,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     replaceModel(next) { model = next; },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await services.batch.jobs.drain();
+      await services.asyncJobs.drain();
       server.closeAllConnections?.();
       await db.knex.destroy();
     },

@@ -2,6 +2,8 @@
 import type { Knex } from 'knex';
 import type { Database } from './connect';
 import * as coreSchema from '../../migrations/20261123000001_core_schema';
+import * as asyncJobs from '../../migrations/20261204000002_async_jobs';
+import * as dynamicGroups from '../../migrations/20261204000003_dynamic_groups';
 
 interface NamedMigration {
   readonly name: string;
@@ -11,6 +13,8 @@ interface NamedMigration {
 /** In apply order; names are what knex_migrations records, so never rename one. */
 const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261123000001_core_schema', migration: coreSchema },
+  { name: '20261204000002_async_jobs', migration: asyncJobs },
+  { name: '20261204000003_dynamic_groups', migration: dynamicGroups },
 ];
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -14,8 +14,8 @@ export interface MetadataLimits {
 export const WRITES_SUPPORTED = true;
 /** `$batch`, multipart/mixed and JSON. */
 export const BATCH_SUPPORTED = true;
-/** `Prefer: respond-async` is not supported. */
-export const ASYNC_REQUESTS_SUPPORTED = false;
+/** `Prefer: respond-async` on every request (status monitors kept in the database). */
+export const ASYNC_REQUESTS_SUPPORTED = true;
 
 const CORE = 'Org.OData.Core.V1';
 const CAP = 'Org.OData.Capabilities.V1';
@@ -71,6 +71,7 @@ function containerAnnotations(): Json {
       SupportedFormats: ['multipart/mixed', 'application/json'],
     },
     [`@${CAP}.KeyAsSegmentSupported`]: false,
+    [`@${CAP}.QuerySegmentSupported`]: true,
     [`@${CAP}.FilterFunctions`]: [...FILTER_FUNCTIONS],
   };
 }

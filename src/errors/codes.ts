@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   DATABASE_ERROR: { status: 500, message: 'Database error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is busy' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+  ASYNC_REQUEST_ABANDONED: { status: 500, message: 'The process running an asynchronous request stopped before it finished' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,17 +1,18 @@
 /**
- * `POST /$batch` and its status monitor: reads the batch (multipart/mixed or JSON) completely and
+ * `POST /$batch`: reads the batch (multipart/mixed or JSON) completely and
  * checks it before anything runs, runs it through the single-request handler, and writes the answer
- * in the batch's own format, synchronously or (with `Prefer: respond-async`) through a monitor.
+ * in the batch's own format, synchronously or (with `Prefer: respond-async`) through a status monitor
+ * (async-requests.ts; the batch is read and checked before the 202).
  */
 import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
 import type { BatchItem } from '../batch/batch-types';
 import { executeBatch } from '../batch/execute-batch';
 import { parseJsonBatch, writeJsonBatch } from '../batch/json-batch';
 import { MultipartBatchReader } from '../batch/multipart-reader';
-import { writeHttpMessage, writeMultipartBatch } from '../batch/multipart-writer';
-import type { FinishedResponse } from '../batch/async-jobs';
-import { ODataError, toODataError } from '../errors/odata-error';
+import { writeMultipartBatch } from '../batch/multipart-writer';
+import { ODataError } from '../errors/odata-error';
 import type { ApiRequest, ApiResponse } from './api-request';
+import { acceptAsync, withoutRespondAsync } from './async-requests';
 import type { Services } from './handle';
 import { parsePrefer } from './prefer';
 import { boundedChunks, collectBounded } from './request-bytes';
@@ -29,8 +30,8 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const items = await readBatch(req, svc, type);
   const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));
   const applied = prefer.continueOnError ? ['odata.continue-on-error'] : [];
-  const run = async (): Promise<FinishedResponse> => {
-    const responses = await executeBatch(items, { services: svc, handle, serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError });
+  const run = async (): Promise<ApiResponse> => {
+    const responses = await executeBatch(items, { services: svc, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError });
     const headers: Record<string, string> = { 'OData-Version': json ? '4.01' : '4.0' };
     if (applied.length) headers['Preference-Applied'] = applied.join(', ');
     if (json) return { status: 200, headers: Object.assign(headers, { 'Content-Type': 'application/json' }), body: writeJsonBatch(responses) };
@@ -38,17 +39,12 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
     return { status: 200, headers: Object.assign(headers, { 'Content-Type': written.contentType }), body: written.body };
   };
   if (!prefer.respondAsync) return run();
-  const id = svc.batch.jobs.start(run, (err) => {
-    const failure = errorResponse(toODataError(err));
-    return { status: failure.status, headers: failure.headers, body: Buffer.from(String(failure.body ?? ''), 'utf8') };
-  });
-  return {
-    status: 202,
-    headers: {
-      'OData-Version': '4.0', Location: `${req.serviceRoot}/${BATCH_STATUS_SEGMENT}/${id}`, 'Retry-After': '1',
-      'Preference-Applied': ['respond-async', ...applied].join(', '),
-    },
-  };
+  return acceptAsync(req, svc.asyncJobs, run, errorResponse, { segment: BATCH_STATUS_SEGMENT, applied });
+}
+
+/** `respond-async` applies to a batch as a whole, never to a request inside it (Part 1 §8.2.8.8). */
+function synchronousPart(handle: Handler): Handler {
+  return (part, svc) => handle(withoutRespondAsync(part), svc);
 }
 
 async function readBatch(req: ApiRequest, svc: Services, type: string): Promise<BatchItem[]> {
@@ -73,18 +69,4 @@ async function readBatch(req: ApiRequest, svc: Services, type: string): Promise<
 /** The body as it arrives, or the buffered body (a batch handed over already read, e.g. by a test). */
 function bytesOf(req: ApiRequest): AsyncIterable<Buffer> | Buffer[] {
   return req.bodyStream ?? (req.body ? [req.body] : []);
-}
-
-/** `GET /$batch-status/<id>`: 202 while the batch runs, then its response as an application/http message. */
-export function batchStatus(req: ApiRequest, svc: Services, id: string): ApiResponse {
-  if (req.method.toUpperCase() !== 'GET') throw new ODataError('METHOD_NOT_ALLOWED', 'The status monitor answers GET');
-  const job = svc.batch.jobs.get(id);
-  if (!job) throw new ODataError('NOT_FOUND', `No asynchronous batch ${id} (unknown, or its result has expired)`);
-  if (job.state === 'running') return { status: 202, headers: { 'OData-Version': '4.0', 'Retry-After': '1' } };
-  const { response } = job;
-  return {
-    status: 200,
-    headers: { 'OData-Version': '4.0', 'Content-Type': 'application/http', 'Content-Transfer-Encoding': 'binary', AsyncResult: String(response.status) },
-    body: writeHttpMessage(response.status, { ...response.headers }, response.body),
-  };
 }

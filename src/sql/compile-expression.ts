@@ -11,6 +11,7 @@ import type { PrimitiveTypeName } from '../edm/model';
 import type { NavigationStorage } from '../edm/storage';
 import type { Correlation, JoinStep, PathSource, PlanExpr, ValueType } from '../plan/plan';
 import { typeOf } from '../plan/plan-expression';
+import { readsOuterScopes } from '../plan/scopes';
 import type { Dialect } from './dialect/dialect';
 import { escapeLike } from './dialect/dialect';
 import { id, join, raw, sql, type Fragment } from './fragment';
@@ -155,6 +156,11 @@ export class ExpressionCompiler {
     // all(): a member whose predicate is null (unknown) is a counterexample too, so test `IS NOT TRUE`.
     const pred = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
     const { from, holder, outer } = this.related(e.correlation);
+    // A predicate reading an outer lambda variable or $it makes the subquery correlated: as `outer IN (…)`
+    // the engine would rebuild the whole related set for every outer row, so probe the holder's index instead.
+    if (e.predicate && readsOuterScopes(e.predicate, e.correlation.scope)) {
+      return sql`(${raw(e.negated ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${from} WHERE ${holder} = ${outer} AND ${pred}))`;
+    }
     const where = pred ? sql`${holder} IS NOT NULL AND ${pred}` : sql`${holder} IS NOT NULL`;
     return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (SELECT ${holder} FROM ${from} WHERE ${where}))`;
   }

@@ -74,15 +74,28 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   // the shared array when every column is read, so compiled column lists can be reused (sql/compile-read)
   const columns = allColumns.every((c) => needed.has(c)) ? allColumns : allColumns.filter((c) => needed.has(c));
 
-  const contextSelect = [...selection.contextItems];
-  for (const e of expand) {
-    if (!contextSelect.includes(e.navigation)) contextSelect.push(`${e.navigation}(${e.read.contextSelect.join(',')})`);
-  }
+  const contextSelect = contextSelectList(selection.contextItems, options.select !== undefined, expand);
   return {
     entitySet: set, entityType: type, table: tableOf(set), scope, where, orderby,
     top: options.top, skip: keyset ? undefined : options.skip, pageSize, keyset, count: options.count === true,
     select: selection.properties, explicitSelect: options.select !== undefined, columns, expand, contextSelect,
   };
+}
+
+/**
+ * The select list of @odata.context, in the OData 4.0 form (JSON Format §10.9-10.10) that strict
+ * readers such as Excel accept: an expansion without nested `$select`/`$expand` is left out rather
+ * than written `Nav()`; `$ref` and `$count` expansions are not represented; without `$select`, an
+ * `$expand` makes the list start with `*` (all structural properties), so a client does not take the
+ * expanded navigations for the only columns. An empty list means no parentheses at all.
+ */
+function contextSelectList(selected: readonly string[], explicitSelect: boolean, expand: readonly ExpandPlan[]): string[] {
+  const list = explicitSelect ? [...selected] : expand.length > 0 ? ['*'] : [];
+  for (const e of expand) {
+    if (e.refOnly || e.countOnly || e.read.contextSelect.length === 0) continue;
+    list.push(`${e.navigation}(${e.read.contextSelect.join(',')})`);
+  }
+  return list;
 }
 
 function planExpand(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ExpandPlan[] {

@@ -6,7 +6,8 @@
  * - a single-valued navigation with a referential constraint is its foreign-key column; its
  *   collection partner reads that column from the other side;
  * - two collection navigations that are each other's partner share a link table named after both
- *   types in alphabetical order (`Contact_Group`) with one `<Type>Id` column per side.
+ *   types in alphabetical order (`Contact_Group`) with one `<Type>Id` column per side;
+ * - a group's contacts are its links plus the contacts its Criteria matches (DYNAMIC_MEMBERSHIP).
  */
 import { memoizedByObject } from '../memo';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmNavigation, EdmProperty } from './model';
@@ -16,8 +17,11 @@ export type NavigationStorage =
   | { readonly kind: 'foreign-key'; readonly column: string }
   /** the target row holds the foreign key pointing here: `target.column = this.key` */
   | { readonly kind: 'reverse-foreign-key'; readonly targetColumn: string }
-  /** a link table: `link.sourceColumn = this.key and link.targetColumn = target.key` */
-  | { readonly kind: 'link-table'; readonly table: string; readonly sourceColumn: string; readonly targetColumn: string };
+  /**
+   * a link table: `link.sourceColumn = this.key and link.targetColumn = target.key`. Writes go to
+   * `table`; reads go to `readTable`, which has the same two columns and may hold more rows.
+   */
+  | { readonly kind: 'link-table'; readonly table: string; readonly readTable: string; readonly sourceColumn: string; readonly targetColumn: string };
 
 export interface ColumnPath {
   /** property names from the entity type down to a primitive or collection property */
@@ -73,8 +77,43 @@ export function navigationStorage(model: EdmModel, source: EdmEntityType, nav: E
   }
   const target = model.entityTypes.get(nav.targetTypeName)!;
   if (target === source) throw new Error(`${source.name}/${nav.name}: self many-to-many needs explicit storage`);
-  return { kind: 'link-table', table: linkTableName(source, target), sourceColumn: `${source.name}Id`, targetColumn: `${target.name}Id` };
+  const table = linkTableName(source, target);
+  const readTable = table === DYNAMIC_MEMBERSHIP.linkTable && hasDynamicMembership(model) ? DYNAMIC_MEMBERSHIP.readView : table;
+  return { kind: 'link-table', table, readTable, sourceColumn: `${source.name}Id`, targetColumn: `${target.name}Id` };
 }
+
+/**
+ * Dynamic groups: a Group whose `Criteria` (a `$filter` over Contacts) is set has as contacts its
+ * static links (`linkTable`, what `$ref` writes) plus the contacts the criteria matches, kept in
+ * `matchTable` by the writes that change them (src/write/dynamic-groups.ts). Reads of the
+ * navigation go to `readView`, the union of both (migrations/20261204000003_dynamic_groups.ts).
+ */
+export const DYNAMIC_MEMBERSHIP = {
+  groupType: 'Group',
+  contactType: 'Contact',
+  criteria: 'Criteria',
+  linkTable: 'Contact_Group',
+  matchTable: 'Contact_Group_Dynamic',
+  readView: 'Contact_Group_Members',
+  groupColumn: 'GroupId',
+  contactColumn: 'ContactId',
+} as const;
+
+/** Whether the model has groups with criteria over contacts (the shipped CRM model does). */
+export function hasDynamicMembership(model: EdmModel): boolean {
+  return dynamicMembershipSets(model) !== undefined;
+}
+
+/** The Groups and Contacts entity sets when the model has dynamic groups. */
+export const dynamicMembershipSets: (model: EdmModel) => { readonly groups: EdmEntitySet; readonly contacts: EdmEntitySet } | undefined = memoizedByObject((model) => {
+  let groups: EdmEntitySet | undefined;
+  let contacts: EdmEntitySet | undefined;
+  for (const set of model.entitySets.values()) {
+    if (set.entityType.name === DYNAMIC_MEMBERSHIP.groupType && set.entityType.properties.some((p) => p.name === DYNAMIC_MEMBERSHIP.criteria)) groups = set;
+    if (set.entityType.name === DYNAMIC_MEMBERSHIP.contactType) contacts = set;
+  }
+  return groups && contacts ? { groups, contacts } : undefined;
+});
 
 export function partnerOf(model: EdmModel, source: EdmEntityType, nav: EdmNavigation): EdmNavigation | undefined {
   const target = model.entityTypes.get(nav.targetTypeName);

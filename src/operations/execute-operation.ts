@@ -10,6 +10,7 @@ import { executeRead, type ReadResult } from '../sql/execute';
 import { inTransaction, type WriteServices } from '../write/execute-write';
 import { WriteSession } from '../write/session';
 import { flushSums } from '../write/sums';
+import { flushDynamicGroups } from '../write/dynamic-groups';
 import type { OperationResult } from './handler';
 import type { OperationPlan } from './operation-plan';
 import { OPERATION_HANDLERS } from './registry';
@@ -26,6 +27,7 @@ export function executeOperation(model: EdmModel, plan: OperationPlan, svc: Writ
     const session = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks);
     const result: OperationResult = await handler({ plan, session });
     await flushSums(session);
+    await flushDynamicGroups(session);
     switch (result.kind) {
       case 'none': return { kind: 'none' };
       case 'value': return { kind: 'value', value: result.value };

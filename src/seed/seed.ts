@@ -4,7 +4,10 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/connect';
 import { describeExpectedSchema, type TableSpec } from '../db/schema';
 import type { EdmModel } from '../edm/model';
-import { tableOf } from '../edm/storage';
+import { DYNAMIC_MEMBERSHIP, hasDynamicMembership, tableOf } from '../edm/storage';
+import { postgresDialect } from '../sql/dialect/postgres';
+import { sqliteDialect } from '../sql/dialect/sqlite';
+import { recomputeAllDynamicGroups } from '../write/dynamic-groups';
 import type { SeedRow, SeedTable, SeedUpdate, SeedValue } from './dataset';
 import { generateDataset } from './generate';
 
@@ -64,6 +67,10 @@ export async function seedDatabase(db: Database, model: EdmModel, options: SeedD
     await writer.analyze();
   } finally {
     writer.release();
+  }
+  if (hasDynamicMembership(model)) {
+    await recomputeAllDynamicGroups({ knex: db.knex, dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect }, model);
+    await db.knex.raw('ANALYZE ??', [DYNAMIC_MEMBERSHIP.matchTable]);
   }
   return { rows, total: Object.values(rows).reduce((a, b) => a + b, 0) };
 }

@@ -139,7 +139,7 @@ export class ExpressionCompiler {
       case 'link-table': {
         const link = `${alias}_link`;
         return {
-          from: sql`${id(c.storage.table)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
+          from: sql`${id(c.storage.readTable)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
           holder: id(`${link}.${c.storage.sourceColumn}`), outer,
         };
       }
@@ -207,7 +207,7 @@ export function pathKeys(path: PathSource, dialect: Dialect): Fragment {
       }
       case 'link-table': {
         const col = id(`${a}.${step.storage.targetColumn}`);
-        select = sql`SELECT ${col} FROM ${id(step.storage.table)} AS ${id(a)} WHERE ${id(`${a}.${step.storage.sourceColumn}`)} IN (${keys})`;
+        select = sql`SELECT ${col} FROM ${id(step.storage.readTable)} AS ${id(a)} WHERE ${id(`${a}.${step.storage.sourceColumn}`)} IN (${keys})`;
         if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
         break;
       }

@@ -88,7 +88,7 @@ function childSource(e: ExpandPlan, alias: string): { from: Fragment; parent: Fr
     case 'link-table': {
       const link = `${alias}_link`;
       return {
-        from: sql`${id(e.storage.table)} AS ${id(link)} JOIN ${id(child.table)} AS ${id(alias)} ON ${id(`${alias}.${child.entityType.key[0]}`)} = ${id(`${link}.${e.storage.targetColumn}`)}`,
+        from: sql`${id(e.storage.readTable)} AS ${id(link)} JOIN ${id(child.table)} AS ${id(alias)} ON ${id(`${alias}.${child.entityType.key[0]}`)} = ${id(`${link}.${e.storage.targetColumn}`)}`,
         parent: id(`${link}.${e.storage.sourceColumn}`),
       };
     }

@@ -144,6 +144,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   }
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
   s.rows.set(rowKey(set, key), row);
+  s.noteWritten(set, key, 'inserted');
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);
 
   const self: EntityAddress = { set, key };
@@ -189,6 +190,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     s.touchSum(rule, merged.get(rule.foreignKey));
   }
   s.rows.set(rowKey(set, current.key), merged);
+  s.noteWritten(set, current.key, [...writes.keys()]);
   return { set, key: current.key, values: merged, etag: etagOf(set, rowObject(merged), s.ex.dialect) };
 }
 

@@ -21,6 +21,7 @@ import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
 import { WriteSession, type WriteHooks } from './session';
 import { flushSums } from './sums';
+import { flushDynamicGroups } from './dynamic-groups';
 import type { Preconditions, WritePlan } from './write-plan';
 
 export interface WriteServices {
@@ -51,6 +52,7 @@ export function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex
 export async function withinTransaction(s: WriteSession, plan: WritePlan): Promise<WriteOutcome> {
   const step = await apply(s, plan);
   if (s.pendingSums.size > 0) await flushSums(s);
+  await flushDynamicGroups(s);
   if (step.kind === 'done') return step;
   const writtenRow = s.rows.get(rowKey(step.address.set, step.address.key));
   const written = writtenRow ? rowObject(writtenRow) : undefined;

@@ -2,7 +2,7 @@
  * One write transaction: the executor bound to it, the moment it happens, the hooks that watch its
  * statements, and the derived sums it must bring up to date before it commits.
  */
-import type { EdmModel } from '../edm/model';
+import type { EdmEntitySet, EdmModel } from '../edm/model';
 import type { Fragment } from '../sql/fragment';
 import { run, runWrite, type Executor, type Row } from '../sql/execute';
 import { formatUtc } from '../uri/temporal';
@@ -45,6 +45,10 @@ export class WriteSession {
   readonly pendingSums = new Map<SumRule, Set<KeyValue>>();
   /** every entity written in this session as its row now is (column → value), by `Set(key)` */
   readonly rows = new Map<string, ReadonlyMap<string, StoredValue>>();
+  /** per entity set, the keys inserted (`inserted`) or updated (the columns written) in this session */
+  readonly written = new Map<EdmEntitySet, Map<KeyValue, 'inserted' | Set<string>>>();
+  /** every table a statement of this session wrote */
+  readonly writtenTables = new Set<string>();
 
   constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {
     this.now = momentOf(ex.knex);
@@ -56,8 +60,18 @@ export class WriteSession {
 
   async write(f: Fragment, event: WriteEvent): Promise<number> {
     const changed = await runWrite(this.ex, f);
+    this.writtenTables.add(event.table);
     for (const hook of this.hooks.afterWriteStatement) await hook(event);
     return changed;
+  }
+
+  /** Records that an entity was inserted, or which of its columns an update wrote. */
+  noteWritten(set: EdmEntitySet, key: KeyValue, columns: 'inserted' | readonly string[]): void {
+    let keys = this.written.get(set);
+    if (!keys) this.written.set(set, (keys = new Map()));
+    const before = keys.get(key);
+    if (columns === 'inserted' || before === 'inserted') keys.set(key, 'inserted');
+    else keys.set(key, new Set([...(before ?? []), ...columns]));
   }
 
   touchSum(rule: SumRule, parentKey: unknown): void {

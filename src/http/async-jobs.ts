@@ -17,7 +17,10 @@ export interface AsyncJobTimings {
   readonly heartbeatMs: number;
   /** a running job whose heartbeat is older than this is taken as abandoned */
   readonly staleMs: number;
-  /** expired results are deleted at most this often (lazily, when jobs start or are read) */
+  /**
+   * expired results are deleted at most this often, when a job starts (a write already); reading a
+   * monitor stays a read, except that the one expired result read is deleted
+   */
   readonly purgeEveryMs: number;
 }
 
@@ -60,7 +63,6 @@ export class AsyncJobs {
 
   /** The job's state; an expired result is deleted and reported missing, an abandoned one gets `abandoned` as its result. */
   async status(id: string, abandoned: () => FinishedResponse): Promise<JobStatus> {
-    void this.purgeNowAndThen();
     const job = await this.store.get(id);
     const now = Date.now();
     if (!job) return { state: 'missing' };

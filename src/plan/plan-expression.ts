@@ -5,6 +5,7 @@
 import { LimitError, NotImplementedError, PlanError } from '../errors/odata-error';
 import { resolveMember, resolveQualifiedType } from '../edm/lookup';
 import type { EdmComplexType, EdmEntitySet, EdmEntityType, EdmModel, PrimitiveTypeName } from '../edm/model';
+import { nullIndicators } from '../edm/complex-null';
 import { columnOf, navigationStorage, tableOf } from '../edm/storage';
 import { targetEntitySet } from '../edm/lookup';
 import type { BinaryOperator, Expr, Literal, PathStep } from '../uri/ast';
@@ -45,7 +46,7 @@ export function planExpression(expr: Expr, ctx: ExprContext): PlanExpr {
   switch (expr.kind) {
     case 'literal': return planLiteral(expr.literal, ctx, expr.position);
     case 'path': return planPath(expr.segments, ctx, expr.position);
-    case 'binary': return planBinary(expr.op, planExpression(expr.left, ctx), planExpression(expr.right, ctx), ctx, expr.position);
+    case 'binary': return planComplexNullComparison(expr, ctx) ?? planBinary(expr.op, planExpression(expr.left, ctx), planExpression(expr.right, ctx), ctx, expr.position);
     case 'not': {
       const operand = planExpression(expr.operand, ctx);
       requireBoolean(operand, ctx, expr.position, 'not');
@@ -103,8 +104,43 @@ function planLiteral(lit: Literal, ctx: ExprContext, position: number): PlanExpr
   }
 }
 
+/** A path that ends at a single-valued complex property: only `eq null`/`ne null` may use it. */
+interface ComplexPathValue {
+  readonly scope: number;
+  readonly joins: readonly JoinStep[];
+  readonly path: readonly string[];
+  readonly type: EdmComplexType;
+}
+
+/**
+ * `Recurrence eq null` / `ne null` (either side): a stored complex value is null when all its
+ * indicator columns are (edm/complex-null). Any other comparison is left to planBinary.
+ */
+function planComplexNullComparison(expr: Expr & { kind: 'binary' }, ctx: ExprContext): PlanExpr | undefined {
+  if (expr.op !== 'eq' && expr.op !== 'ne') return undefined;
+  const isNull = (e: Expr) => e.kind === 'literal' && e.literal.type === 'null';
+  const operand = isNull(expr.right) ? expr.left : isNull(expr.left) ? expr.right : undefined;
+  if (operand?.kind !== 'path') return undefined;
+  ctx.nodes += 2;
+  let complex = false;
+  const planned = planPath(operand.segments, ctx, operand.position, (value) => {
+    complex = true;
+    return allMembersNull(value);
+  });
+  if (!complex) return planBinary(expr.op, operand === expr.left ? planned : { kind: 'null' }, operand === expr.left ? { kind: 'null' } : planned, ctx, expr.position);
+  return expr.op === 'eq' ? planned : { kind: 'not', operand: planned };
+}
+
+function allMembersNull(value: ComplexPathValue): PlanExpr {
+  const tests = nullIndicators(value.type, value.path).map(({ column, property }): PlanExpr => {
+    const type: ValueType = property.collection ? prim('Edm.String') : property.type.kind === 'enum' ? { kind: 'enum', type: property.type.type } : prim(property.type.kind === 'primitive' ? property.type.name : 'Edm.String');
+    return { kind: 'compare', op: 'eq', left: { kind: 'column', scope: value.scope, joins: value.joins, column, type }, right: { kind: 'null' } };
+  });
+  return tests.reduce((left, right) => ({ kind: 'and', left, right }));
+}
+
 /** Walks a member path from the innermost matching scope. */
-function planPath(segments: readonly PathStep[], ctx: ExprContext, position: number): PlanExpr {
+function planPath(segments: readonly PathStep[], ctx: ExprContext, position: number, complexValue?: (value: ComplexPathValue) => PlanExpr): PlanExpr {
   let scope = ctx.scopes[ctx.scopes.length - 1];
   let rest = segments;
   const first = segments[0].name;
@@ -137,7 +173,8 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
       const p = member.property;
       if (p.collection) throw new NotImplementedError('collection-valued properties in expressions', { target: ctx.where });
       if (p.type.kind === 'complex') {
-        if (last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' is a complex value; compare one of its properties`, step.position);
+        if (last && complexValue) return complexValue({ scope: scope.id, joins, path: [...prefix, p.name], type: p.type.type });
+        if (last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' is a complex value; compare it with null or compare one of its properties`, step.position);
         prefix.push(p.name);
         structured = p.type.type;
         continue;

@@ -6,6 +6,7 @@ import { memoizedByObject } from '../memo';
 import { PlanError, NotImplementedError } from '../errors/odata-error';
 import { resolveMember } from '../edm/lookup';
 import type { EdmComplexType, EdmEntityType, EdmProperty } from '../edm/model';
+import { isSingleComplex, nullIndicatorColumns } from '../edm/complex-null';
 import { columnOf } from '../edm/storage';
 import type { SelectItem } from '../uri/ast';
 import type { SelectedProperty } from './plan';
@@ -18,8 +19,9 @@ function propertiesUnder(type: EdmEntityType | EdmComplexType, prefix: readonly 
 }
 
 function selectedProperty(p: EdmProperty, prefix: readonly string[]): SelectedProperty {
-  if (p.type.kind === 'complex' && !p.collection) {
-    return { kind: 'complex', name: p.name, property: p, members: propertiesUnder(p.type.type, [...prefix, p.name]) };
+  if (isSingleComplex(p)) {
+    const path = [...prefix, p.name];
+    return { kind: 'complex', name: p.name, property: p, members: propertiesUnder(p.type.type, path), indicatorColumns: nullIndicatorColumns(p.type.type, path) };
   }
   return { kind: 'primitive', name: p.name, column: columnOf([...prefix, p.name]), property: p };
 }
@@ -80,10 +82,11 @@ export function planSelect(type: EdmEntityType, items: readonly SelectItem[] | u
     const c = chosen.get(p.name);
     if (c === undefined) continue;
     if (c === true) properties.push(selectedProperty(p, []));
-    else if (p.type.kind === 'complex') {
+    else if (isSingleComplex(p)) {
       properties.push({
         kind: 'complex', name: p.name, property: p,
         members: p.type.type.properties.filter((m) => c.has(m.name)).map((m) => selectedProperty(m, [p.name])),
+        indicatorColumns: nullIndicatorColumns(p.type.type, [p.name]),
       });
     }
   }
@@ -92,5 +95,5 @@ export function planSelect(type: EdmEntityType, items: readonly SelectItem[] | u
 
 /** Every column a set of selected properties reads (memoised for the shared all-properties selections). */
 export const columnsOfSelection: (props: readonly SelectedProperty[]) => readonly string[] = memoizedByObject(
-  (props) => props.flatMap((p) => (p.kind === 'primitive' ? [p.column] : columnsOfSelection(p.members))),
+  (props) => props.flatMap((p) => (p.kind === 'primitive' ? [p.column] : [...p.indicatorColumns, ...columnsOfSelection(p.members)])),
 );

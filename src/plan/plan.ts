@@ -85,7 +85,11 @@ export interface OrderPlan {
 /** A property in the result shape: a column, a complex value made of columns, or a JSON collection. */
 export type SelectedProperty =
   | { readonly kind: 'primitive'; readonly name: string; readonly column: string; readonly property: EdmProperty }
-  | { readonly kind: 'complex'; readonly name: string; readonly property: EdmProperty; readonly members: readonly SelectedProperty[] };
+  | {
+      readonly kind: 'complex'; readonly name: string; readonly property: EdmProperty; readonly members: readonly SelectedProperty[];
+      /** the value is null when all of these are (edm/complex-null); read even when only some members are selected */
+      readonly indicatorColumns: readonly string[];
+    };
 
 export interface ExpandPlan {
   readonly navigation: string;

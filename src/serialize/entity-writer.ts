@@ -41,29 +41,34 @@ export function primitiveValue(ctx: WriterContext, property: SelectedProperty & 
   }
 }
 
-function writeProperties(ctx: WriterContext, props: readonly SelectedProperty[], row: Record<string, unknown>, out: Record<string, unknown>, nullableParent: boolean): boolean {
-  let anyValue = false;
+function writeProperties(ctx: WriterContext, props: readonly SelectedProperty[], row: Record<string, unknown>, out: Record<string, unknown>): void {
   for (const p of props) {
     if (p.kind === 'primitive') {
-      const v = primitiveValue(ctx, p, row[p.column]);
-      if (v !== null) anyValue = true;
       if (ctx.format.metadata === 'full') {
         const t = p.property.type;
         const name = t.kind === 'primitive' ? t.name : t.kind === 'enum' ? t.type.qualifiedName : '';
         if (p.property.collection) out[`${p.name}@odata.type`] = `#Collection(${name.replace(/^Edm\./, '')})`;
         else if (t.kind === 'enum' || (t.kind === 'primitive' && !IMPLIED.has(t.name))) out[`${p.name}@odata.type`] = `#${name.replace(/^Edm\./, '')}`;
       }
-      out[p.name] = v;
+      out[p.name] = primitiveValue(ctx, p, row[p.column]);
+    } else if (p.property.nullable && isNullComplex(p, row)) {
+      out[p.name] = null;
     } else {
       const inner: Record<string, unknown> = {};
       if (ctx.format.metadata === 'full' && p.property.type.kind === 'complex') inner['@odata.type'] = `#${p.property.type.type.qualifiedName}`;
-      const has = writeProperties(ctx, p.members, row, inner, p.property.nullable);
-      out[p.name] = has || !p.property.nullable ? inner : null;
-      if (has) anyValue = true;
+      writeProperties(ctx, p.members, row, inner);
+      out[p.name] = inner;
     }
   }
-  void nullableParent;
-  return anyValue;
+}
+
+/** A stored complex value is null when all its indicator columns are (edm/complex-null). */
+function isNullComplex(p: SelectedProperty & { kind: 'complex' }, row: Record<string, unknown>): boolean {
+  for (const column of p.indicatorColumns) {
+    const v = row[column];
+    if (v !== null && v !== undefined) return false;
+  }
+  return true;
 }
 
 export function entityId(set: EdmEntitySet, row: Record<string, unknown>): string {
@@ -87,7 +92,7 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
     }
     if (withEtag) out['@odata.etag'] = etagOf(plan.entitySet, node.row, ctx.dialect);
     if (full) out['@odata.editLink'] = idUrl;
-    writeProperties(ctx, plan.select, node.row, out, false);
+    writeProperties(ctx, plan.select, node.row, out);
     for (const { e, write } of expandWriters) {
       if (node.counts.has(e.navigation)) out[`${e.navigation}@odata.count`] = node.counts.get(e.navigation);
       if (e.countOnly) continue;

@@ -12,6 +12,9 @@ export interface Config {
   readonly maxTop: number;
   readonly maxExpandDepth: number;
   readonly maxFilterNodes: number;
+  readonly maxJoins: number;
+  readonly maxInItems: number;
+  readonly maxBodyDepth: number;
   readonly logLevel: string;
   readonly seedContacts: number;
   readonly workers: number;
@@ -25,26 +28,34 @@ export interface Config {
   readonly batchMaxPartBytes: number;
   /** How long the result of an asynchronous request (`Prefer: respond-async`) can be read, in seconds. */
   readonly asyncResultSeconds: number;
+  /** Longest one SQL statement may run, in milliseconds (0: no limit). */
+  readonly statementTimeoutMs: number;
+  /** SQLite: processes that run reads off the event loop (0: reads run in the service process). */
+  readonly sqliteReadProcesses: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
   port: 4000, host: '0.0.0.0', database: 'data/crm.sqlite', pageSize: 100, maxPageSize: 5000, maxTop: 100000,
-  maxExpandDepth: 5, maxFilterNodes: 500, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
+  maxExpandDepth: 5, maxFilterNodes: 500, maxJoins: 32, maxInItems: 10000, maxBodyDepth: 64, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
   maxBodyBytes: 10 * 1024 * 1024, batchMaxParts: 5000, batchMaxPartBytes: 1024 * 1024, asyncResultSeconds: 3600,
+  statementTimeoutMs: 30000, sqliteReadProcesses: 2,
 };
 
 const ENV: Record<string, keyof Config> = {
   PORT: 'port', HOST: 'host', ODATA_DATABASE: 'database', ODATA_PAGE_SIZE: 'pageSize', ODATA_MAX_PAGE_SIZE: 'maxPageSize',
-  ODATA_MAX_TOP: 'maxTop', ODATA_MAX_EXPAND_DEPTH: 'maxExpandDepth', ODATA_MAX_FILTER_NODES: 'maxFilterNodes',
+  ODATA_MAX_TOP: 'maxTop', ODATA_MAX_EXPAND_DEPTH: 'maxExpandDepth', ODATA_MAX_FILTER_NODES: 'maxFilterNodes', ODATA_MAX_JOINS: 'maxJoins',
+  ODATA_MAX_IN_ITEMS: 'maxInItems', ODATA_MAX_BODY_DEPTH: 'maxBodyDepth',
   LOG_LEVEL: 'logLevel', ODATA_SEED_CONTACTS: 'seedContacts', ODATA_WORKERS: 'workers', ODATA_BASE_PATH: 'basePath',
   ODATA_MAX_BODY_BYTES: 'maxBodyBytes', ODATA_BATCH_MAX_PARTS: 'batchMaxParts', ODATA_BATCH_MAX_PART_BYTES: 'batchMaxPartBytes',
-  ODATA_ASYNC_RESULT_SECONDS: 'asyncResultSeconds',
+  ODATA_ASYNC_RESULT_SECONDS: 'asyncResultSeconds', ODATA_STATEMENT_TIMEOUT_MS: 'statementTimeoutMs',
+  ODATA_SQLITE_READ_PROCESSES: 'sqliteReadProcesses',
 };
 
 const FLAGS: Record<string, keyof Config> = {
   '--port': 'port', '--host': 'host', '--database': 'database', '--db': 'database', '--page-size': 'pageSize',
   '--max-page-size': 'maxPageSize', '--max-top': 'maxTop', '--log-level': 'logLevel', '--seed-contacts': 'seedContacts',
   '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes', '--async-result-seconds': 'asyncResultSeconds',
+  '--statement-timeout-ms': 'statementTimeoutMs', '--sqlite-read-processes': 'sqliteReadProcesses',
 };
 
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {

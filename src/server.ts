@@ -30,16 +30,25 @@ export interface RunningService {
 
 export async function startService(config: Config, options: { seed?: boolean; logger?: Logger } = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const db = openDatabase(config.database);
-  await migrateToLatest(db);
+  const db = openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs, readProcesses: config.sqliteReadProcesses });
+  // Migrations and demo data are not held to the statement time budget (an index or a backfill over a
+  // large table may take longer): on PostgreSQL they get connections of their own; SQLite's own
+  // connection has no budget (only the read processes have one).
+  const setup = db.engine === 'postgres' ? openDatabase(config.database) : db;
   let model: EdmModel = loadModelFromFile();
-  if (options.seed !== false && config.seedContacts > 0) {
-    const seeded = await ensureDemoData(db, model, config.seedContacts);
-    if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
+  try {
+    await migrateToLatest(setup);
+    if (options.seed !== false && config.seedContacts > 0) {
+      const seeded = await ensureDemoData(setup, model, config.seedContacts);
+      if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
+    }
+  } finally {
+    if (setup !== db) await setup.knex.destroy();
   }
   const services: Services = {
     model: () => model,
     knex: db.knex,
+    reads: db.reads,
     dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
     hooks: createWriteHooks(),
     batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, maxBodyBytes: config.maxBodyBytes },
@@ -47,6 +56,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     limits: {
       pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
       maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,
+      maxJoins: config.maxJoins, maxInItems: config.maxInItems, maxBodyDepth: config.maxBodyDepth,
     },
   };
   const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: config.logLevel === 'silent' ? undefined : logger });
@@ -63,6 +73,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.asyncJobs.drain();
       server.closeAllConnections?.();
+      await db.reads?.close();
       await db.knex.destroy();
     },
   };

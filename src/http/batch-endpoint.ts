@@ -16,6 +16,9 @@ import { acceptAsync, withoutRespondAsync } from './async-requests';
 import type { Services } from './handle';
 import { parsePrefer } from './prefer';
 import { boundedChunks, collectBounded } from './request-bytes';
+import { checkJsonText } from './body-guard';
+
+const JSON_BATCH_ENVELOPE_DEPTH = 3;
 
 type Handler = (req: ApiRequest, svc: Services) => Promise<ApiResponse>;
 
@@ -55,9 +58,12 @@ async function readBatch(req: ApiRequest, svc: Services, type: string): Promise<
   }
   if (type === 'application/json') {
     const body = await collectBounded(bytesOf(req), svc.batch.maxBodyBytes);
+    const text = body.toString('utf8');
+    // A part's body sits three levels down: {"requests":[{"body":…}]}.
+    checkJsonText(text, svc.limits.maxBodyDepth + JSON_BATCH_ENVELOPE_DEPTH, 'JSON batch');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch (err) {
       throw new ODataError('INVALID_BATCH', `The JSON batch is not valid JSON: ${(err as Error).message}`);
     }

@@ -5,8 +5,10 @@
 import { ODataError } from '../errors/odata-error';
 import type { RequestBody } from '../write/write-plan';
 import type { ApiRequest } from './api-request';
+import { checkJsonText, checkPlainText } from './body-guard';
 
-export function readRequestBody(req: Pick<ApiRequest, 'headers' | 'body' | 'json'>): RequestBody {
+/** `maxDepth`: the deepest nesting a JSON body may have (a JSON $batch part was checked with its batch). */
+export function readRequestBody(req: Pick<ApiRequest, 'headers' | 'body' | 'json'>, maxDepth: number): RequestBody {
   if (req.json !== undefined) return { kind: 'json', value: req.json.value };
   const contentType = req.headers['content-type'];
   const body = req.body;
@@ -17,12 +19,16 @@ export function readRequestBody(req: Pick<ApiRequest, 'headers' | 'body' | 'json
   if (charset && charset !== 'utf-8' && charset !== 'utf8') throw new ODataError('UNSUPPORTED_MEDIA_TYPE', `charset=${charset} is not supported; send UTF-8`, { target: 'Content-Type' });
   const text = body.toString('utf8');
   if (type === 'application/json' || type.endsWith('+json')) {
+    checkJsonText(text, maxDepth, 'body');
     try {
       return { kind: 'json', value: JSON.parse(text) as unknown };
     } catch (err) {
       throw new ODataError('INVALID_PAYLOAD', `The body is not valid JSON: ${(err as Error).message}`, { target: 'body' });
     }
   }
-  if (type === 'text/plain') return { kind: 'text', text };
+  if (type === 'text/plain') {
+    checkPlainText(text, 'body');
+    return { kind: 'text', text };
+  }
   throw new ODataError('UNSUPPORTED_MEDIA_TYPE', `Content-Type '${type || '(none)'}' is not supported here; send application/json`, { target: 'Content-Type' });
 }

@@ -2,6 +2,7 @@
  * Resolves a parsed expression against the model and checks its types, producing a PlanExpr.
  * Every error names the offending position; nothing here builds SQL.
  */
+import { formatDecimal, parseDecimal } from '../decimal';
 import { LimitError, NotImplementedError, PlanError } from '../errors/odata-error';
 import { resolveMember, resolveQualifiedType } from '../edm/lookup';
 import type { EdmComplexType, EdmEntitySet, EdmEntityType, EdmModel, PrimitiveTypeName } from '../edm/model';
@@ -26,6 +27,19 @@ export interface ExprContext {
   readonly where: string;
   readonly maxNodes: number;
   nodes: number;
+  /** limits that span every expression of one query ($filter and all of $orderby) */
+  readonly budget?: QueryBudget;
+}
+
+/**
+ * What one query's expressions may add up to. Navigation joins are counted once per distinct path
+ * from a scope (as the compiler joins them); literals of `in` lists are bound values, not nodes.
+ */
+export interface QueryBudget {
+  readonly maxJoins: number;
+  readonly joins: Set<string>;
+  readonly maxInItems: number;
+  inItems: number;
 }
 
 const BOOL: ValueType = { kind: 'primitive', name: 'Edm.Boolean' };
@@ -61,7 +75,7 @@ export function planExpression(expr: Expr, ctx: ExprContext): PlanExpr {
     case 'call': return planCall(expr.name, expr.args, ctx, expr.position);
     case 'in': {
       const left = planExpression(expr.left, ctx);
-      const list = expr.list.map((item) => planExpression(item, ctx));
+      const list = expr.list.map((item) => (item.kind === 'literal' && ctx.budget ? planInItem(item, ctx, ctx.budget) : planExpression(item, ctx)));
       for (const item of list) checkComparable(left, item, 'eq', ctx, expr.position);
       return { kind: 'in', left, list: list.map((item) => coerceLiteral(item, typeOf(left))) };
     }
@@ -70,6 +84,22 @@ export function planExpression(expr: Expr, ctx: ExprContext): PlanExpr {
       const never: never = expr;
       throw new Error(`unhandled expression ${JSON.stringify(never)}`);
     }
+  }
+}
+
+function planInItem(item: Expr & { kind: 'literal' }, ctx: ExprContext, budget: QueryBudget): PlanExpr {
+  if (++budget.inItems > budget.maxInItems) {
+    throw new LimitError('LIMIT_EXCEEDED', `${ctx.where} has more than ${budget.maxInItems} values in its in lists (ODATA_MAX_IN_ITEMS) at position ${item.position}`, { target: ctx.where, position: item.position });
+  }
+  return planLiteral(item.literal, ctx, item.position);
+}
+
+function countJoin(ctx: ExprContext, scope: number, joins: readonly JoinStep[], position: number): void {
+  const budget = ctx.budget;
+  if (!budget) return;
+  budget.joins.add(`${scope}:${joins.map((j) => j.navigation).join('/')}`);
+  if (budget.joins.size > budget.maxJoins) {
+    throw new LimitError('LIMIT_EXCEEDED', `${ctx.where} needs more than ${budget.maxJoins} navigation joins (ODATA_MAX_JOINS) at position ${position}`, { target: ctx.where, position });
   }
 }
 
@@ -98,7 +128,13 @@ function planLiteral(lit: Literal, ctx: ExprContext, position: number): PlanExpr
     }
     case 'Edm.Boolean': return { kind: 'literal', value: lit.value, type: BOOL };
     case 'Edm.Duration': return { kind: 'literal', value: lit.milliseconds, type: prim('Edm.Duration') };
-    case 'Edm.Int32': case 'Edm.Int64': case 'Edm.Decimal': case 'Edm.Double':
+    // A decimal keeps its exact digits (canonical text); Number() would round them to a double.
+    case 'Edm.Decimal': {
+      const exact = parseDecimal(lit.value);
+      if (!exact) fail(ctx, 'INVALID_LITERAL', `${lit.value} is not a decimal this service can represent`, position);
+      return { kind: 'literal', value: formatDecimal(exact), type: prim(lit.type) };
+    }
+    case 'Edm.Int32': case 'Edm.Int64': case 'Edm.Double':
       return { kind: 'literal', value: Number(lit.value), type: prim(lit.type) };
     default: return { kind: 'literal', value: lit.value, type: prim(lit.type) };
   }
@@ -194,6 +230,7 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
     }
     const target = targetEntitySet(ctx.model, set, nav);
     joins.push({ navigation: nav.name, table: tableOf(target), storage: navigationStorage(ctx.model, set.entityType, nav), targetKey: target.entityType.key[0] });
+    countJoin(ctx, scope.id, joins, step.position);
     if (last) fail(ctx, 'TYPE_MISMATCH', `'${nav.name}' is an entity, not a value`, step.position);
     set = target;
     structured = target.entityType;
@@ -234,9 +271,10 @@ function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr
   return { kind: 'exists', correlation, predicate, negated: true };
 }
 
+/** A Boolean, or the null literal (a null condition selects nothing, `not null` is null). */
 function requireBoolean(e: PlanExpr, ctx: ExprContext, position: number, what: string): void {
   const t = typeOf(e);
-  if (!(t.kind === 'primitive' && t.name === 'Edm.Boolean')) fail(ctx, 'TYPE_MISMATCH', `${what} needs a Boolean operand, got ${typeName(t)}`, position);
+  if (!(t.kind === 'null' || (t.kind === 'primitive' && t.name === 'Edm.Boolean'))) fail(ctx, 'TYPE_MISMATCH', `${what} needs a Boolean operand, got ${typeName(t)}`, position);
 }
 
 const COMPARE: readonly string[] = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'];
@@ -260,8 +298,9 @@ function planBinary(op: BinaryOperator, left: PlanExpr, right: PlanExpr, ctx: Ex
     // Non-flags enums: a value "has" exactly its own member.
     return { kind: 'compare', op: 'eq', left, right };
   }
-  const lt = typeOf(left);
-  const rt = typeOf(right);
+  // Arithmetic with the null literal is null, of the other operand's type.
+  const lt = left.kind === 'null' ? typeOf(right) : typeOf(left);
+  const rt = right.kind === 'null' ? typeOf(left) : typeOf(right);
   if (lt.kind !== 'primitive' || rt.kind !== 'primitive' || !isNumeric(lt.name) || !isNumeric(rt.name)) {
     if (lt.kind === 'primitive' && rt.kind === 'primitive' && [lt.name, rt.name].some((n) => n === 'Edm.Duration' || n === 'Edm.Date' || n === 'Edm.DateTimeOffset')) {
       throw new NotImplementedError('date and duration arithmetic', { target: ctx.where });

@@ -8,7 +8,7 @@ import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { columnNamesOf, columnsOf, navigationStorage, tableOf } from '../edm/storage';
 import type { QueryOptions, SearchExpr } from '../uri/ast';
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from './plan';
-import { planExpression, typeOf, type ExprContext, type Scope } from './plan-expression';
+import { planExpression, typeOf, type ExprContext, type QueryBudget, type Scope } from './plan-expression';
 import { columnsOfSelection, planSelect } from './plan-select';
 import type { RequestContext } from './request-context';
 import { decodeSkiptoken, keysetCondition } from './paging';
@@ -32,9 +32,10 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   const type = set.entityType;
   const scope = read.scope ?? ctx.nextScope();
   const label = read.nested ? `$expand(${set.name})` : '';
+  const budget: QueryBudget = { maxJoins: ctx.request.limits.maxJoins, joins: new Set(), maxInItems: ctx.request.limits.maxInItems, inItems: 0 };
   const exprCtx = (where: string): ExprContext => ({
     model: ctx.model, scopes: [{ id: scope, set } as Scope], nextScope: ctx.nextScope, where: label ? `${label} ${where}` : where,
-    maxNodes: ctx.request.limits.maxFilterNodes, nodes: 0,
+    maxNodes: ctx.request.limits.maxFilterNodes, nodes: 0, budget,
   });
   const where: PlanExpr[] = [...(read.where ?? [])];
   if (options.filter) {
@@ -43,11 +44,13 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
     if (!(t.kind === 'primitive' && t.name === 'Edm.Boolean')) throw new PlanError('TYPE_MISMATCH', `$filter must be a Boolean expression, got ${t.kind === 'primitive' ? t.name : t.kind}`, { target: '$filter' });
     where.push(f);
   }
-  if (options.search) where.push(planSearch(options.search, scope, set));
+  if (options.search) where.push(planSearch(options.search, scope, set, ctx.request.limits.maxFilterNodes));
 
   const keyName = type.key[0];
   const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyTypeOf(set) } };
-  const orderby: OrderPlan[] = (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, exprCtx('$orderby')), descending: item.descending }));
+  // one context for all keys: the node limit bounds the whole $orderby, not each key
+  const orderCtx = exprCtx('$orderby');
+  const orderby: OrderPlan[] = (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, orderCtx), descending: item.descending }));
   if (!orderby.some((o) => o.expr.kind === 'column' && o.expr.joins.length === 0 && o.expr.column === keyName && o.expr.scope === scope)) {
     orderby.push({ expr: keyExpr, descending: false });
   }
@@ -140,7 +143,15 @@ function planExpandLevel(ctx: ReadContext, set: EdmEntitySet, navName: string, o
   return { navigation: nav.name, collection: nav.collection, storage, parentColumn, refOnly: suffix === '$ref', countOnly: suffix === '$count', read: child };
 }
 
-function planSearch(search: SearchExpr, scope: number, set: EdmEntitySet): PlanExpr {
+function planSearch(search: SearchExpr, scope: number, set: EdmEntitySet, maxNodes: number): PlanExpr {
+  // counted without recursion: the tree of a long $search is as deep as it has terms
+  let nodes = 0;
+  for (const pending: SearchExpr[] = [search]; pending.length > 0;) {
+    const s = pending.pop()!;
+    if (++nodes > maxNodes) throw new LimitError('LIMIT_EXCEEDED', `$search has more than ${maxNodes} terms and operators (ODATA_MAX_FILTER_NODES)`, { target: '$search' });
+    if (s.kind === 'and' || s.kind === 'or') pending.push(s.left, s.right);
+    else if (s.kind === 'not') pending.push(s.operand);
+  }
   const columns = columnsOf(set.entityType)
     .filter((c) => c.property.type.kind === 'primitive' && c.property.type.name === 'Edm.String' && !c.property.collection)
     .map((c) => c.column);

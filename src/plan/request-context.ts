@@ -8,6 +8,12 @@ export interface QueryLimits {
   readonly maxTop: number;
   readonly maxExpandDepth: number;
   readonly maxFilterNodes: number;
+  /** distinct navigation joins one query's $filter and $orderby may need */
+  readonly maxJoins: number;
+  /** literal values in the `in` lists of one query (each is a bound parameter) */
+  readonly maxInItems: number;
+  /** nesting of a JSON request body (objects and arrays) */
+  readonly maxBodyDepth: number;
 }
 
 export interface RequestContext {

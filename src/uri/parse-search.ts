@@ -17,13 +17,18 @@ interface Cursor {
   readonly s: Scanner;
   readonly tokens: readonly Token[];
   i: number;
+  /** open parentheses around the current term */
+  depth: number;
 }
+
+/** Parentheses nest no deeper than $filter expressions may (parse-expression.ts). */
+const MAX_DEPTH = 100;
 
 export function parseSearch(text: string, where: string): SearchExpr {
   const s = new Scanner(text, where);
   s.skipSpaces(); // the ABNF allows BWS after `$search=`
   if (s.peek() === "'") return incomplete(s);
-  const c: Cursor = { s, tokens: tokenize(s), i: 0 };
+  const c: Cursor = { s, tokens: tokenize(s), i: 0, depth: 0 };
   const expr = or(c);
   const extra = peek(c);
   if (extra) s.fail(`unexpected '${'text' in extra ? extra.text : extra.kind}'`, extra.position);
@@ -37,6 +42,7 @@ export function parseSearch(text: string, where: string): SearchExpr {
 function incomplete(s: Scanner): SearchExpr {
   const start = s.pos;
   const text = finishDecode(s.quoted());
+  refuseNul(s, text, start);
   s.skipSpaces();
   if (!s.done) s.fail(`unexpected '${s.rest().slice(0, 20)}' after the quoted search text`);
   if (text.trim() === '') s.fail('empty phrase', start);
@@ -55,12 +61,14 @@ function tokenize(s: Scanner): Token[] {
       tokens.push({ kind: c, position });
     } else if (c === '"') {
       tokens.push({ kind: 'phrase', text: phrase(s), position });
+      refuseNul(s, s.text.slice(position, s.pos), position);
     } else if (c === ';') {
       s.fail("a ';' in $search must be percent-encoded as %3B");
     } else {
       const word = /^[^\s()";]+/.exec(s.rest())?.[0] ?? s.fail(`unexpected '${c}'`);
       s.pos += word.length;
       tokens.push({ kind: 'word', text: finishDecode(word), position });
+      refuseNul(s, word, position);
     }
   }
 }
@@ -111,11 +119,15 @@ function and(c: Cursor): SearchExpr {
 }
 
 function not(c: Cursor): SearchExpr {
-  if (isOperator(c, 'NOT')) {
+  // a loop, not recursion: `NOT NOT … x` may be long
+  let negations = 0;
+  while (isOperator(c, 'NOT')) {
     c.i++;
-    return { kind: 'not', operand: not(c) };
+    negations++;
   }
-  return term(c);
+  let expr = term(c);
+  for (; negations > 0; negations--) expr = { kind: 'not', operand: expr };
+  return expr;
 }
 
 function term(c: Cursor): SearchExpr {
@@ -124,8 +136,16 @@ function term(c: Cursor): SearchExpr {
   if (t.kind === ')') return c.s.fail("unexpected ')'", t.position);
   c.i++;
   if (t.kind === 'word' || t.kind === 'phrase') return { kind: 'term', text: t.text, phrase: t.kind === 'phrase' };
+  if (++c.depth > MAX_DEPTH) c.s.fail(`parentheses nested deeper than ${MAX_DEPTH} levels`, t.position);
   const inner = or(c);
   if (peek(c)?.kind !== ')') c.s.fail("expected ')'", peek(c)?.position ?? c.s.text.length);
   c.i++;
+  c.depth--;
   return inner;
+}
+
+/** PostgreSQL cannot hold U+0000 in text, so neither engine is asked to look for it. */
+function refuseNul(s: Scanner, raw: string, start: number): void {
+  const at = raw.indexOf('\u0000');
+  if (at >= 0) s.fail('U+0000 (NUL) is not allowed in a search term', start + at);
 }

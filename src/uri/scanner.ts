@@ -151,6 +151,8 @@ export class Scanner {
     for (;;) {
       if (this.done) this.fail('unterminated string literal', start);
       const c = this.text[this.pos++];
+      // PostgreSQL cannot hold U+0000 in text; both engines refuse it alike, here.
+      if (c === '\u0000') this.fail('U+0000 (NUL) is not allowed in a string literal', this.pos - 1);
       if (c === "'") {
         if (this.peek() === "'") {
           out += "'";

@@ -1,0 +1,44 @@
+/**
+ * Checks a request body's text before it is parsed, in one pass: JSON nested deeper than the
+ * configured limit (the readers and the write planner walk bodies recursively) and U+0000 in a
+ * string (PostgreSQL cannot store it, so both engines refuse it alike). Positions are character
+ * offsets in the text.
+ */
+import { ODataError } from '../errors/odata-error';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_OBJECT = 0x7d;
+const CLOSE_ARRAY = 0x5d;
+
+export function checkJsonText(text: string, maxDepth: number, where: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) {
+        if (text.startsWith('u0000', i + 1)) throw nulError(where, i);
+        i++;
+      } else if (c === QUOTE) inString = false;
+      else if (c === 0) throw nulError(where, i);
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (++depth > maxDepth) {
+        throw new ODataError('LIMIT_EXCEEDED', `The ${where} is nested deeper than ${maxDepth} levels (ODATA_MAX_BODY_DEPTH) at position ${i}`, { target: where, position: i });
+      }
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
+  }
+}
+
+/** A text body (`/$value`): no U+0000. */
+export function checkPlainText(text: string, where: string): void {
+  const at = text.indexOf('\u0000');
+  if (at >= 0) throw nulError(where, at);
+}
+
+function nulError(where: string, position: number): ODataError {
+  return new ODataError('INVALID_PAYLOAD', `The ${where} holds U+0000 (NUL) in a string at position ${position}; text values cannot contain it`, { target: where, position });
+}

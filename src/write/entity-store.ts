@@ -14,6 +14,7 @@ import {
   compileDelete, compileInsert, compileKeysWhere, compileLinkDelete, compileLinkInsert, compileSelectRows, compileUpdate, type KeyBinding,
 } from '../sql/compile-write';
 import { formatUtc } from '../uri/temporal';
+import { completeComplexValues } from './complex-values';
 import { CREATED, deriveRow, EDITED, sumRulesOverChildren } from './derived-values';
 import type { KeyValue } from './entity-reference';
 import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
@@ -173,6 +174,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
   writes.delete(type.key[0]);
   const merged = new Map(current.values);
   for (const c of writes.values()) merged.set(c.column, c.value);
+  completeComplexValues(type, current.values, merged, writes);
   for (const [column, value] of deriveRow(type, merged)) {
     writes.set(column, { column, value, type: storedTypeOf(set, column) });
     merged.set(column, value);

@@ -3,7 +3,7 @@
  * against what the path addresses, and the body read against the model with every problem reported
  * at once. Nothing here touches the database.
  */
-import type { EdmModel } from '../edm/model';
+import type { EdmModel, EdmProperty } from '../edm/model';
 import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { checkOptions } from '../plan/plan-request';
 import type { RequestContext } from '../plan/request-context';
@@ -92,13 +92,20 @@ function propertyChanges(cx: InputContext, pos: EntityPosition, tail: PathTail &
         return readPropertyValue(cx, tail.path, converted.value, 'replace');
       }
       const body = jsonObject(request.body);
-      // A complex value is sent as the object itself; a primitive or collection as {"value": …}.
-      const value = complex ? body : 'value' in body ? body.value : missingValue(name);
+      // A complex value is sent as the object itself; a primitive or collection, or a null complex value, as {"value": …}.
+      const value = complex ? (isNullValueBody(body, leaf) ? null : body) : 'value' in body ? body.value : missingValue(name);
       return readPropertyValue(cx, tail.path, value, request.method === 'PUT' ? 'replace' : 'merge');
     }
     case 'POST':
       throw notAllowed('POST', `the property ${name}`);
   }
+}
+
+/** `{"value": null}` for a complex property that has no member named `value`. */
+function isNullValueBody(body: Record<string, unknown>, property: EdmProperty): boolean {
+  const members = Object.keys(body).filter((k) => !k.includes('@'));
+  return members.length === 1 && members[0] === 'value' && body.value === null
+    && property.type.kind === 'complex' && !property.type.type.properties.some((p) => p.name === 'value');
 }
 
 function missingValue(name: string): never {

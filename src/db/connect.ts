@@ -6,12 +6,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { configureSqliteConnection, type SqliteConnection } from './sqlite-connection';
+import { ReadPool } from './read-pool';
+
+export { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from './sqlite-connection';
 
 export type Engine = 'sqlite' | 'postgres';
 
 export interface Database {
   readonly knex: Knex;
   readonly engine: Engine;
+  /** SQLite: the processes that run reads outside transactions (absent: every statement runs on `knex`'s connection). */
+  readonly reads?: ReadPool;
+}
+
+export interface DatabaseOptions {
+  readonly pool?: number;
+  /** Longest a statement may run (0: no limit): PostgreSQL's statement_timeout; on SQLite, reads on `reads`. */
+  readonly statementTimeoutMs?: number;
+  /** SQLite: processes in the read pool (0: none). */
+  readonly readProcesses?: number;
 }
 
 export function engineOf(url: string): Engine {
@@ -21,10 +35,12 @@ export function engineOf(url: string): Engine {
 // Dates (1082) stay 'YYYY-MM-DD' strings, int8 (20) and numeric (1700) stay strings and are converted by the serializer.
 pg.types.setTypeParser(1082, (v: string) => v);
 
-export function openDatabase(url: string, options: { pool?: number } = {}): Database {
+export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const engine = engineOf(url);
+  const statementTimeoutMs = options.statementTimeoutMs ?? 0;
   if (engine === 'postgres') {
-    const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: options.pool ?? 10 } });
+    const connection = statementTimeoutMs > 0 ? { connectionString: url, statement_timeout: statementTimeoutMs } : url;
+    const knex = knexFactory({ client: 'pg', connection, pool: { min: 0, max: options.pool ?? 10 } });
     return { knex, engine };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
@@ -37,32 +53,16 @@ export function openDatabase(url: string, options: { pool?: number } = {}): Data
       min: 1, max: 1,
       afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
         cachePreparedStatements(conn);
-        registerUnicodeCaseFunctions(conn);
         conn.pragma('journal_mode = WAL');
-        conn.pragma('synchronous = NORMAL');
-        conn.pragma('foreign_keys = ON');
-        conn.pragma('busy_timeout = 5000');
+        configureSqliteConnection(conn);
         done(null, conn);
       },
     },
   });
-  return { knex, engine };
-}
-
-interface SqliteConnection {
-  pragma(s: string): unknown;
-  prepare(sqlText: string): unknown;
-  function(name: string, options: { deterministic: boolean }, fn: (value: unknown) => unknown): unknown;
-}
-
-/** SQLite's upper()/lower() change ASCII letters only; tolower/toupper must handle 'é' too. */
-export const SQLITE_UNICODE_UPPER = 'odata_upper';
-export const SQLITE_UNICODE_LOWER = 'odata_lower';
-
-function registerUnicodeCaseFunctions(conn: SqliteConnection): void {
-  const text = (f: (s: string) => string) => (value: unknown) => (value === null || value === undefined ? null : f(String(value)));
-  conn.function(SQLITE_UNICODE_UPPER, { deterministic: true }, text((s) => s.toUpperCase()));
-  conn.function(SQLITE_UNICODE_LOWER, { deterministic: true }, text((s) => s.toLowerCase()));
+  // ":memory:" is private to its connection: another process cannot read it, so it keeps every statement.
+  const processes = file === ':memory:' ? 0 : (options.readProcesses ?? 0);
+  const reads = processes > 0 ? new ReadPool({ file, processes, statementTimeoutMs }) : undefined;
+  return { knex, engine, reads };
 }
 
 const STATEMENT_CACHE_SIZE = 500;

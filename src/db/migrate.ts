@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Database } from './connect';
 import * as coreSchema from '../../migrations/20261123000001_core_schema';
+import * as exactDecimal from '../../migrations/20261204000001_exact_decimal';
 import * as asyncJobs from '../../migrations/20261204000002_async_jobs';
 import * as dynamicGroups from '../../migrations/20261204000003_dynamic_groups';
 
@@ -13,6 +14,7 @@ interface NamedMigration {
 /** In apply order; names are what knex_migrations records, so never rename one. */
 const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261123000001_core_schema', migration: coreSchema },
+  { name: '20261204000001_exact_decimal', migration: exactDecimal },
   { name: '20261204000002_async_jobs', migration: asyncJobs },
   { name: '20261204000003_dynamic_groups', migration: dynamicGroups },
 ];

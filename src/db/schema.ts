@@ -175,7 +175,8 @@ function addColumn(t: Knex.CreateTableBuilder, c: ColumnSpec, engine: Engine): K
     case 'Edm.Byte': case 'Edm.SByte': case 'Edm.Int16': return t.smallint(c.name);
     case 'Edm.Int32': case 'Enum': return t.integer(c.name);
     case 'Edm.Int64': return t.bigInteger(c.name);
-    case 'Edm.Decimal': return t.decimal(c.name, c.precision ?? null, c.scale ?? 0);
+    // SQLite: canonical decimal text (TEXT affinity: the declared name contains TEXT), exact where REAL is not.
+    case 'Edm.Decimal': return pg ? t.decimal(c.name, c.precision ?? null, c.scale ?? 0) : t.specificType(c.name, sqliteDecimalType(c));
     case 'Edm.Double': return t.double(c.name);
     case 'Edm.Single': return pg ? t.specificType(c.name, 'real') : t.float(c.name);
     // SQLite keeps dates and times as fixed-width ISO 8601 text, so text order is time order.
@@ -186,6 +187,11 @@ function addColumn(t: Knex.CreateTableBuilder, c: ColumnSpec, engine: Engine): K
     case 'Edm.Binary': return t.binary(c.name);
     case 'JsonCollection': return t.text(c.name);
   }
+}
+
+/** The declared type of a decimal column on SQLite; keeps the facets visible to anyone reading the schema. */
+export function sqliteDecimalType(c: Pick<ColumnSpec, 'precision' | 'scale'>): string {
+  return c.precision === undefined ? 'decimal_text' : `decimal_text(${c.precision},${c.scale ?? 0})`;
 }
 
 function defineTable(t: Knex.CreateTableBuilder, spec: TableSpec, engine: Engine, withForeignKeys: boolean): void {

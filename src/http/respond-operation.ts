@@ -8,7 +8,7 @@ import { typeRefName } from '../edm/model';
 import type { OperationOutcome } from '../operations/execute-operation';
 import { collectionJson, entityBody } from '../serialize/read-response';
 import type { WriterContext } from '../serialize/entity-writer';
-import { contentType } from '../serialize/format';
+import { contentType, decimalJson } from '../serialize/format';
 import type { ApiResponse } from './api-request';
 
 export function respondOperation(operation: EdmOperation, outcome: OperationOutcome, ctx: WriterContext, version: string): ApiResponse {
@@ -24,6 +24,8 @@ export function respondOperation(operation: EdmOperation, outcome: OperationOutc
   const context = `${ctx.serviceRoot}/$metadata#${ret?.collection ? `Collection(${typeName})` : typeName}`;
   const meta = ctx.format.metadata !== 'none' ? { '@odata.context': context } : {};
   const complex = ret?.type.kind === 'complex' && !ret.collection;
-  const body = complex ? Object.assign(meta, outcome.value as Record<string, unknown>) : Object.assign(meta, { value: outcome.value });
+  const value = ret?.type.kind === 'primitive' && ret.type.name === 'Edm.Decimal' && !ret.collection && typeof outcome.value === 'string'
+    ? decimalJson(outcome.value, ctx.format) : outcome.value;
+  const body = complex ? Object.assign(meta, outcome.value as Record<string, unknown>) : Object.assign(meta, { value });
   return { status: 200, headers, body: JSON.stringify(body) };
 }

@@ -8,7 +8,7 @@ import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
 import type { RowNode } from '../sql/execute';
 import { etagOf } from './etag';
-import type { JsonFormat } from './format';
+import { decimalJson, type JsonFormat } from './format';
 
 /** Writes one entity; `into` holds members that come first (an entity answer's @odata.context). */
 export type EntityWriter = (node: RowNode, into?: Record<string, unknown>) => Record<string, unknown>;
@@ -34,7 +34,8 @@ export function primitiveValue(ctx: WriterContext, property: SelectedProperty & 
     case 'enum': return p.type.type.memberByValue.get(Number(value)) ?? String(value);
     case 'primitive': {
       const v = ctx.dialect.read(value, p.type.name);
-      if (ctx.format.ieee754 && (p.type.name === 'Edm.Int64' || p.type.name === 'Edm.Decimal') && typeof v === 'number') return String(v);
+      if (p.type.name === 'Edm.Decimal' && typeof v === 'string') return decimalJson(v, ctx.format);
+      if (ctx.format.ieee754 && p.type.name === 'Edm.Int64' && typeof v === 'number') return String(v);
       return v;
     }
     case 'complex': return value;

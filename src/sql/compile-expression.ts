@@ -64,18 +64,14 @@ export class ExpressionCompiler {
       case 'column': return id(`${this.joins.alias(e.scope, e.joins)}.${e.column}`);
       case 'literal': return this.dialect.bind(e.value, bindType(e.type));
       case 'null': return raw('NULL');
-      case 'compare': return this.compare(e);
-      case 'and': return sql`(${this.condition(e.left)} AND ${this.condition(e.right)})`;
-      case 'or': return sql`(${this.condition(e.left)} OR ${this.condition(e.right)})`;
-      case 'not': return sql`(NOT ${this.condition(e.operand)})`;
+      case 'compare': case 'and': case 'or': case 'not': case 'in': return this.condition(e, 'value');
       case 'arithmetic': return this.arithmetic(e);
-      case 'negate': return sql`(- ${this.compile(e.operand)})`;
-      case 'function': return this.dialect.functions[e.fn](e.args.map((a) => ({
-        sql: this.compile(a), type: argType(typeOf(a)), literal: a.kind === 'literal' ? a.value : undefined,
-      })));
-      case 'in':
-        if (e.list.length === 0) return raw('(1 = 0)');
-        return sql`(${this.compile(e.left)} IN (${join(e.list.map((x) => this.compile(x)), ', ')}))`;
+      case 'negate': return isDecimal(e.type) ? this.dialect.decimal.negate(this.compile(e.operand)) : sql`(- ${this.compile(e.operand)})`;
+      // OData: a canonical function with a null argument is null, whatever the engine's function would say.
+      case 'function': if (e.args.some((a) => a.kind === 'null')) return raw('NULL');
+        return this.dialect.functions[e.fn](e.args.map((a) => ({
+          sql: this.compile(a), type: argType(typeOf(a)), literal: a.kind === 'literal' ? a.value : undefined,
+        })));
       case 'exists': return this.exists(e);
       case 'count': return this.count(e.correlation);
       case 'search-term': {
@@ -87,34 +83,77 @@ export class ExpressionCompiler {
     }
   }
 
-  /** A boolean expression in a position that needs a condition (SQLite has no boolean type: `col` → `col = 1`). */
-  condition(e: PlanExpr): Fragment {
-    if (e.kind === 'column' || (e.kind === 'literal' && typeof e.value === 'boolean')) return sql`(${this.compile(e)} = ${this.dialect.bind(true, 'Edm.Boolean')})`;
-    return this.compile(e);
+  /**
+   * A boolean expression as a condition (SQLite has no boolean type: `col` → `col = 1`). In the `selects`
+   * position (the default) only "true" selects a row; in the `value` position false and null differ.
+   */
+  condition(e: PlanExpr, position: TruthPosition = 'selects'): Fragment {
+    switch (e.kind) {
+      case 'column': return sql`(${this.compile(e)} = ${this.dialect.bind(true, 'Edm.Boolean')})`;
+      case 'literal': return typeof e.value === 'boolean' ? sql`(${this.compile(e)} = ${this.dialect.bind(true, 'Edm.Boolean')})` : this.compile(e);
+      case 'and': return sql`(${this.condition(e.left, position)} AND ${this.condition(e.right, position)})`;
+      case 'or': return sql`(${this.condition(e.left, position)} OR ${this.condition(e.right, position)})`;
+      // NOT turns SQL's unknown into unknown, not true: beneath it every comparison must be two-valued.
+      case 'not': return sql`(NOT ${this.condition(e.operand, 'value')})`;
+      case 'compare': return this.compare(e, position);
+      case 'in': return this.inList(e, position);
+      default: return this.compile(e);
+    }
   }
 
-  private compare(e: PlanExpr & { kind: 'compare' }): Fragment {
+  /**
+   * OData comparisons are two-valued: `eq` is true for two nulls, false for one; `ne` its negation;
+   * gt/ge/lt/le are false with a null operand. SQL answers unknown instead, which a `selects` position
+   * treats as false, so there `col op literal` stays plain (and index-friendly).
+   */
+  private compare(e: PlanExpr & { kind: 'compare' }, position: TruthPosition): Fragment {
     const { op } = e;
     if (e.left.kind === 'null' || e.right.kind === 'null') {
-      if (e.left.kind === 'null' && e.right.kind === 'null') return raw(op === 'eq' || op === 'le' || op === 'ge' ? '(1 = 1)' : '(1 = 0)');
+      if (e.left.kind === 'null' && e.right.kind === 'null') return raw(op === 'eq' ? '(1 = 1)' : '(1 = 0)');
       const other = e.left.kind === 'null' ? e.right : e.left;
       if (op === 'eq') return sql`(${this.compile(other)} IS NULL)`;
       if (op === 'ne') return sql`(${this.compile(other)} IS NOT NULL)`;
       return raw('(1 = 0)');
     }
-    const symbol = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' }[op];
-    const left = this.compile(e.left);
-    const right = this.compile(e.right);
-    // OData: `a ne b` is true when exactly one side is null (SQL would say unknown).
-    if (op === 'ne' && (nullable(e.left) || nullable(e.right))) {
-      return sql`(${left} IS DISTINCT FROM ${right})`;
+    const [left, right] = this.comparable(e.op === 'eq' || e.op === 'ne', [e.left, e.right]);
+    const mayBeNull = nullable(e.left) || nullable(e.right);
+    switch (op) {
+      case 'eq':
+        return mayBeNull && (position === 'value' || (nullable(e.left) && nullable(e.right)))
+          ? sql`(${left} IS NOT DISTINCT FROM ${right})` : sql`(${left} = ${right})`;
+      case 'ne': return mayBeNull ? sql`(${left} IS DISTINCT FROM ${right})` : sql`(${left} <> ${right})`;
+      case 'gt': case 'ge': case 'lt': case 'le': {
+        const plain = sql`(${left} ${raw(ORDERING[op])} ${right})`;
+        return mayBeNull && position === 'value' ? sql`(${plain} IS TRUE)` : plain;
+      }
     }
-    return sql`(${left} ${raw(symbol)} ${right})`;
+  }
+
+  /** `in` is false for a null left operand; a null list member matches nothing. */
+  private inList(e: PlanExpr & { kind: 'in' }, position: TruthPosition): Fragment {
+    const members = e.list.filter((x) => x.kind !== 'null');
+    if (members.length === 0 || e.left.kind === 'null') return raw('(1 = 0)');
+    const [left, ...list] = this.comparable(true, [e.left, ...members]);
+    const plain = sql`(${left} IN (${join(list, ', ')}))`;
+    return position === 'value' && [e.left, ...members].some(nullable) ? sql`(${plain} IS TRUE)` : plain;
+  }
+
+  /**
+   * Operands of a comparison. Where a decimal meets a decimal in an equality, canonical decimal values
+   * compare as they are (index-friendly); otherwise each decimal comparison goes through the dialect's
+   * order-preserving form.
+   */
+  private comparable(equality: boolean, operands: readonly PlanExpr[]): Fragment[] {
+    const compiled = operands.map((x) => this.compile(x));
+    const types = operands.map((x) => typeOf(x));
+    if (!types.some(isDecimal) || (equality && types.every((t) => isDecimal(t) || t.kind === 'null'))) return compiled;
+    return compiled.map((f) => this.dialect.decimal.comparable(f));
   }
 
   private arithmetic(e: PlanExpr & { kind: 'arithmetic' }): Fragment {
     const l = this.compile(e.left);
     const r = this.compile(e.right);
+    if (isDecimal(e.type)) return this.dialect.decimal.arithmetic(e.op === 'divby' ? 'div' : e.op, l, r);
     switch (e.op) {
       case 'add': return sql`(${l} + ${r})`;
       case 'sub': return sql`(${l} - ${r})`;
@@ -171,8 +210,24 @@ export class ExpressionCompiler {
   }
 }
 
+/**
+ * Where a boolean sits. `selects`: only whether it is true matters (the WHERE clause, and/or beneath it, an
+ * any/all body), so SQL's unknown may stand for false. `value`: beneath `not` or used as a value.
+ */
+export type TruthPosition = 'selects' | 'value';
+
+const ORDERING = { gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
+
+/** Whether the SQL of an expression can be NULL (two-valued comparisons, counts and literals cannot). */
 function nullable(e: PlanExpr): boolean {
-  return e.kind !== 'literal';
+  switch (e.kind) {
+    case 'literal': case 'count': case 'compare': case 'in': case 'exists': return false;
+    default: return true;
+  }
+}
+
+export function isDecimal(t: ValueType): boolean {
+  return t.kind === 'primitive' && t.name === 'Edm.Decimal';
 }
 
 function isIntegral(t: ValueType): boolean {

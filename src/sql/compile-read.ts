@@ -10,7 +10,8 @@
  */
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
 import type { Dialect } from './dialect/dialect';
-import { ExpressionCompiler, JoinRegistry, scopeAlias } from './compile-expression';
+import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias } from './compile-expression';
+import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 import { memoizedByObject } from '../memo';
 
@@ -18,7 +19,8 @@ export const PARENT = '__parent';
 export const ORDER_PREFIX = '__o';
 
 function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment {
-  const expr = name ? id(name) : c.compile(o.expr);
+  const value = name ? id(name) : c.compile(o.expr);
+  const expr = isDecimal(typeOf(o.expr)) ? c.dialect.decimal.comparable(value) : value;
   return o.descending ? sql`${expr} DESC NULLS LAST` : sql`${expr} ASC NULLS FIRST`;
 }
 
@@ -61,9 +63,9 @@ export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number | un
   return offset ? sql`${query} LIMIT ${rowCount(limit)} OFFSET ${rowCount(offset)}` : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 
-/** `SUM(column)` over the rows a plan selects (0 when none). */
+/** The exact sum of a decimal column over the rows a plan selects (0 when none). */
 export function compileSum(plan: ReadPlan, dialect: Dialect, column: string): Fragment {
-  return compileAggregate(plan, dialect, sql`COALESCE(SUM(${id(`${scopeAlias(plan.scope)}.${column}`)}), 0) AS "total"`);
+  return compileAggregate(plan, dialect, sql`COALESCE(${dialect.decimal.sum(id(`${scopeAlias(plan.scope)}.${column}`))}, 0) AS "total"`);
 }
 
 export function compileCount(plan: ReadPlan, dialect: Dialect): Fragment {

@@ -79,5 +79,5 @@ export function compileLinkDelete(dialect: Dialect, table: string, from: ColumnB
 
 /** The sum of `sumColumn` over the rows of `table` whose `column` equals `value` (0 when none). */
 export function compileSum(dialect: Dialect, table: string, sumColumn: string, column: KeyBinding, value: BindableValue): Fragment {
-  return sql`SELECT COALESCE(SUM(${id(sumColumn)}), 0) AS "total" FROM ${id(table)} WHERE ${id(column.column)} = ${bindValue(dialect, value, column.type)}`;
+  return sql`SELECT COALESCE(${dialect.decimal.sum(id(sumColumn))}, 0) AS "total" FROM ${id(table)} WHERE ${id(column.column)} = ${bindValue(dialect, value, column.type)}`;
 }

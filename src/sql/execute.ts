@@ -4,7 +4,9 @@
  */
 import type { Knex } from 'knex';
 import { DbError, ODataError } from '../errors/odata-error';
+import { StatementTimeoutError, type ReadPool } from '../db/read-pool';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
+import { canonicalDecimal } from '../decimal';
 import type { Dialect } from './dialect/dialect';
 import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, ORDER_PREFIX, PARENT } from './compile-read';
 import { pathKeys } from './compile-expression';
@@ -31,6 +33,8 @@ export interface ReadResult {
 export interface Executor {
   readonly knex: Knex | Knex.Transaction;
   readonly dialect: Dialect;
+  /** SQLite: where reads outside a transaction run (off the event loop, with the time budget); absent: on `knex`. */
+  readonly reads?: ReadPool;
 }
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
@@ -39,7 +43,7 @@ export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
     if (Array.isArray(result)) return result as Row[];
     return (result as { rows: Row[] }).rows;
   } catch (err) {
-    throw translateDbError(err);
+    throw translateDbError(err, ex, f.sql);
   }
 }
 
@@ -51,7 +55,7 @@ export async function runWrite(ex: Executor, f: Fragment): Promise<number> {
     const r = result as { changes?: number; rowCount?: number | null };
     return Number(r.changes ?? r.rowCount ?? 0);
   } catch (err) {
-    throw translateDbError(err);
+    throw translateDbError(err, ex, f.sql);
   }
 }
 
@@ -65,6 +69,7 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   const client = ex.knex.client as SqliteClient;
   // Knex's 'query' event still fires (tests count statements with it; loggers listen to it).
   if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
+  if (ex.reads !== undefined && !ex.knex.isTransaction) return ex.reads.run(f.sql, sqliteBindings(f));
   // A transaction holds one connection for its whole life: after its first statement, the rest run
   // on it straight away (a change set of a thousand inserts saves two promise round trips each).
   const held = ex.knex.isTransaction ? transactionConnections.get(ex.knex) : undefined;
@@ -83,8 +88,12 @@ const transactionConnections = new WeakMap<object, SqliteConnection>();
 /** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
 function runStatement(connection: SqliteConnection, f: Fragment): unknown {
   const statement = connection.prepare(f.sql);
-  const bindings = f.bindings.map((b) => (typeof b === 'boolean' ? Number(b) : b instanceof Date ? b.valueOf() : b));
+  const bindings = sqliteBindings(f);
   return statement.reader ? statement.all(bindings) : statement.run(bindings);
+}
+
+function sqliteBindings(f: Fragment): unknown[] {
+  return f.bindings.map((b) => (typeof b === 'boolean' ? Number(b) : b instanceof Date ? b.valueOf() : b));
 }
 
 interface SqliteStatement {
@@ -104,18 +113,36 @@ interface SqliteClient {
   releaseConnection(connection: unknown): Promise<unknown>;
 }
 
-export function translateDbError(err: unknown): ODataError {
+/**
+ * A driver error as an OData error. The database's own text never reaches the client: it stays in
+ * the error's cause (with the statement), which the HTTP layer logs under the request id.
+ */
+export function translateDbError(err: unknown, ex?: Executor, statement?: string): ODataError {
   if (err instanceof ODataError) return err;
+  if (err instanceof StatementTimeoutError) return statementTimeout(err.budgetMs);
   const e = err as { code?: string; message?: string };
+  // 57014: cancelled; the service cancels PostgreSQL statements only through statement_timeout
+  if (e.code === '57014') return statementTimeout(ex === undefined ? undefined : postgresStatementTimeout(ex.knex));
   const message = e.message ?? String(err);
-  const first = message.split('\n')[0].slice(0, 300);
-  if (e.code === '23505' || /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(message)) return new DbError('ALREADY_EXISTS', 'A record with this key already exists');
-  if (e.code === '23503' || /FOREIGN KEY constraint failed/.test(message)) return new DbError('CONFLICT', `The change conflicts with related records: ${first}`);
-  if (e.code === '23502' || /NOT NULL constraint failed/.test(message)) return new DbError('VALIDATION_FAILED', `A required value is missing: ${first}`);
-  if (e.code === '22001' || e.code === '22003') return new DbError('VALIDATION_FAILED', `A value does not fit its column: ${first}`);
-  if (e.code === '40001' || e.code === '40P01') return new DbError('CONFLICT', 'The write collided with a concurrent one; retry it');
-  if (e.code === 'SQLITE_BUSY' || /database is locked/.test(message)) return new DbError('SERVICE_UNAVAILABLE', 'The database is busy; retry the request');
-  return new DbError('DATABASE_ERROR', `The database could not run the query: ${first}`);
+  const logged = { cause: err, statement };
+  if (e.code === '23505' || /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(message)) return new DbError('ALREADY_EXISTS', 'A record with this key already exists', logged);
+  if (e.code === '23503' || /FOREIGN KEY constraint failed/.test(message)) return new DbError('CONFLICT', 'The change conflicts with related records (a reference to a record that does not exist)', logged);
+  if (e.code === '23502' || /NOT NULL constraint failed/.test(message)) return new DbError('VALIDATION_FAILED', 'A required value is missing', logged);
+  if (e.code === '22001' || e.code === '22003') return new DbError('VALIDATION_FAILED', 'A value does not fit its column', logged);
+  if (e.code === '40001' || e.code === '40P01') return new DbError('CONFLICT', 'The write collided with a concurrent one; retry it', logged);
+  if (e.code === 'SQLITE_BUSY' || /database is locked/.test(message)) return new DbError('SERVICE_UNAVAILABLE', 'The database is busy; retry the request', logged);
+  return new DbError('DATABASE_ERROR', 'The database could not run the query', logged);
+}
+
+function statementTimeout(budgetMs: number | undefined): ODataError {
+  const budget = budgetMs === undefined ? 'its time budget' : `its time budget of ${budgetMs} ms`;
+  return new DbError('QUERY_TIMEOUT', `The query ran longer than ${budget} (setting ODATA_STATEMENT_TIMEOUT_MS) and was cancelled; narrow it or ask for less`);
+}
+
+function postgresStatementTimeout(knex: Knex | Knex.Transaction): number | undefined {
+  const connection = (knex.client as { config?: { connection?: unknown } }).config?.connection;
+  const budget = typeof connection === 'object' && connection !== null ? (connection as { statement_timeout?: unknown }).statement_timeout : undefined;
+  return typeof budget === 'number' ? budget : undefined;
 }
 
 export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boolean): Promise<ReadResult> {
@@ -138,9 +165,10 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   return { nodes, count, nextKeyset, remainingTop };
 }
 
-export async function executeSum(ex: Executor, plan: ReadPlan, column: string): Promise<number> {
+/** The exact sum of a decimal column, as canonical decimal text. */
+export async function executeSum(ex: Executor, plan: ReadPlan, column: string): Promise<string> {
   const [row] = await run(ex, compileSum(plan, ex.dialect, column));
-  return Number(row.total);
+  return canonicalDecimal(row.total) ?? '0';
 }
 
 export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number> {

@@ -6,6 +6,7 @@
 import type { EdmEntityType } from '../edm/model';
 import type { StoredValue } from './json-values';
 import { memoizedByObject } from '../memo';
+import { decimalOf, divideDecimal, formatDecimal, multiplyDecimal, roundDecimal, subtractDecimal, type Decimal } from '../decimal';
 
 export type RowValues = ReadonlyMap<string, StoredValue>;
 
@@ -30,9 +31,18 @@ export const CREATED = 'Created';
 export const EDITED = 'Edited';
 
 const text = (v: StoredValue | undefined): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
-const num = (v: StoredValue | undefined): number => (typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : 0);
-/** Decimal(19,4) arithmetic in JS doubles: round to the column's scale so both engines store the same value. */
-const scale4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+const decimal = (v: StoredValue | undefined): Decimal => (typeof v === 'number' || typeof v === 'string' ? decimalOf(v) ?? ZERO : ZERO);
+const ZERO: Decimal = { units: 0n, scale: 0 };
+const HUNDRED: Decimal = { units: 100n, scale: 0 };
+
+/** Quantity × Price × (1 − Discount/100), exact, rounded to Total's scale (4) as numeric(19,4) would round it. */
+function lineTotal(row: RowValues): string {
+  const gross = multiplyDecimal(decimal(row.get('Quantity')), decimal(row.get('Price')));
+  const net = multiplyDecimal(gross, subtractDecimal(HUNDRED, decimal(row.get('Discount'))));
+  // ÷ 100 is a shift of two decimal places: exact at two more digits than the operands carry.
+  const exact = divideDecimal(net, HUNDRED, net.scale + 2);
+  return formatDecimal(roundDecimal(exact, 4, 'half-away-from-zero'));
+}
 
 export const ROW_RULES: readonly RowRule[] = [
   {
@@ -41,7 +51,7 @@ export const ROW_RULES: readonly RowRule[] = [
   },
   {
     entityType: 'Crm.OpportunityProduct', column: 'Total', inputs: ['Quantity', 'Price', 'Discount'],
-    compute: (row) => scale4(num(row.get('Quantity')) * num(row.get('Price')) * (1 - num(row.get('Discount')) / 100)),
+    compute: lineTotal,
   },
 ];
 

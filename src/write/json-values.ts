@@ -3,6 +3,7 @@
  * or the reason it is not one. Pure: no model lookups beyond the type given, no database.
  */
 import type { EdmEnumType, EdmProperty, PrimitiveTypeName } from '../edm/model';
+import { decimalOf, formatDecimal, integerDigits, parseDecimal, roundDecimal, type Decimal } from '../decimal';
 import { parseDate, parseDateTimeOffset, parseDuration, parseTimeOfDay } from '../uri/temporal';
 
 /** A value ready to bind: enums as their integer, date-times as UTC text, GUIDs lower-case. */
@@ -39,15 +40,24 @@ export function convertValue(property: EdmProperty, value: unknown): Conversion 
       if (converted.ok && typeof converted.value === 'string' && property.maxLength !== undefined && [...converted.value].length > property.maxLength) {
         return { ok: false, code: 'TOO_LONG', message: `longer than the maximum of ${property.maxLength} characters` };
       }
-      // Both engines then hold the same value: PostgreSQL's numeric(p,s) rounds, SQLite's REAL would not.
-      if (converted.ok && typeof converted.value === 'number' && t.name === 'Edm.Decimal' && property.scale !== undefined) {
-        const factor = 10 ** property.scale;
-        return ok(Math.round(converted.value * factor) / factor);
-      }
+      if (converted.ok && typeof converted.value === 'string' && t.name === 'Edm.Decimal') return fitDecimal(property, converted.value);
       return converted;
     }
     case 'complex': return mismatch(t.type.qualifiedName, value);
   }
+}
+
+/**
+ * A decimal rounded to the property's scale (half away from zero, as PostgreSQL's numeric(p,s) does),
+ * refused when its integer part needs more digits than precision − scale: both engines then store the same value.
+ */
+function fitDecimal(property: EdmProperty, text: string): Conversion {
+  const value = decimalOf(text) as Decimal;
+  const rounded = property.scale === undefined ? value : roundDecimal(value, property.scale, 'half-away-from-zero');
+  if (property.precision !== undefined && integerDigits(rounded) > property.precision - (property.scale ?? 0)) {
+    return { ok: false, code: 'TYPE_MISMATCH', message: `${text} does not fit Edm.Decimal(${property.precision},${property.scale ?? 0})` };
+  }
+  return ok(formatDecimal(rounded));
 }
 
 export function convertEnum(type: EdmEnumType, value: unknown): Conversion {
@@ -72,7 +82,12 @@ export function convertPrimitive(type: PrimitiveTypeName, value: unknown): Conve
       const [min, max] = INT_RANGES[type]!;
       return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? ok(n) : mismatch(`an integer of ${type}`, value);
     }
-    case 'Edm.Decimal': case 'Edm.Double': case 'Edm.Single': {
+    case 'Edm.Decimal': {
+      // exact digits from a string (IEEE754Compatible); a JSON number as the shortest text of its double
+      const exact = typeof value === 'string' ? parseDecimal(value.trim()) : typeof value === 'number' && Number.isFinite(value) ? decimalOf(value) : undefined;
+      return exact ? ok(formatDecimal(exact)) : mismatch('a decimal number (Edm.Decimal)', value);
+    }
+    case 'Edm.Double': case 'Edm.Single': {
       const n = typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) ? Number(value) : value;
       return typeof n === 'number' && Number.isFinite(n) ? ok(n) : mismatch(`a number (${type})`, value);
     }
@@ -102,7 +117,8 @@ export function convertRawText(property: EdmProperty, text: string): Conversion 
     case 'Edm.String': return convertValue(property, text);
     case 'Edm.Boolean': return text === 'true' || text === 'false' ? ok(text === 'true') : mismatch('true or false', text);
     case 'Edm.Byte': case 'Edm.SByte': case 'Edm.Int16': case 'Edm.Int32': case 'Edm.Int64':
-    case 'Edm.Decimal': case 'Edm.Double': case 'Edm.Single':
+    case 'Edm.Decimal': return convertValue(property, text.trim());
+    case 'Edm.Double': case 'Edm.Single':
       return /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text.trim()) ? convertPrimitive(t.name, Number(text.trim())) : mismatch(`a number (${t.name})`, text);
     default: return convertPrimitive(t.name, text.trim());
   }

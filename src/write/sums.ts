@@ -6,6 +6,7 @@
 import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
 import { tableOf } from '../edm/storage';
+import { canonicalDecimal } from '../decimal';
 import { compileSum } from '../sql/compile-write';
 import { keyTypeOf } from '../plan/resolve-path';
 import type { KeyValue } from './entity-reference';
@@ -37,7 +38,7 @@ async function recompute(s: WriteSession, parentSet: EdmEntitySet, childSet: Edm
   const parent = await loadRow(s, parentSet, key);
   if (!parent) return;
   const [row] = await s.read(compileSum(s.ex.dialect, tableOf(childSet), childColumn, { column: foreignKey, type: keyTypeOf(parentSet) }, key));
-  const total = Math.round(Number(row.total) * 10_000) / 10_000;
-  if (Number(parent.values.get(column)) === total) return;
+  const total = canonicalDecimal(row.total) ?? '0';
+  if (canonicalDecimal(parent.values.get(column)) === total) return;
   await updateEntity(s, parent, new Map([[column, { column, value: total, type: 'Edm.Decimal' }]]));
 }

@@ -18,5 +18,5 @@ export const totalAmount: OperationHandler = async (call) => {
     right: { kind: 'literal', value: Number(valueArg(call.plan, 'Status')), type },
   };
   const total = await executeSum(call.session.ex, Object.assign({}, plan, { where: [...plan.where, sameStatus] }), 'Amount');
-  return { kind: 'value', value: Math.round(total * 10_000) / 10_000 };
+  return { kind: 'value', value: total };
 };

@@ -31,6 +31,24 @@ export interface Dialect {
   readonly lockForUpdate: string;
   /** case-insensitive substring match, `pattern` already LIKE-escaped with `\` */
   likeInsensitive(column: Fragment, pattern: string): Fragment;
+  /** exact Edm.Decimal computation (round/floor/ceiling are in `functions`, by argument type) */
+  readonly decimal: DecimalDialect;
+}
+
+export type DecimalOperator = 'add' | 'sub' | 'mul' | 'div' | 'mod';
+
+/**
+ * Edm.Decimal expressions are exact on every engine. Operands are of Edm.Decimal or an integer type;
+ * equal decimal values of Edm.Decimal expressions compare equal with plain `=`.
+ */
+export interface DecimalDialect {
+  /** the result scales of URL Conventions §5.1.1.2; `div` truncates to DIVISION_SCALE digits (src/decimal.ts) */
+  arithmetic(op: DecimalOperator, left: Fragment, right: Fragment): Fragment;
+  negate(operand: Fragment): Fragment;
+  /** an expression whose native comparisons (`<`, `=`, ORDER BY) order the operand's decimal values exactly */
+  comparable(operand: Fragment): Fragment;
+  /** SUM of a decimal column (null over no rows, as SUM) */
+  sum(column: Fragment): Fragment;
 }
 
 export function escapeLike(text: string): string {

@@ -3,9 +3,10 @@
  * so the planner never depends on type inference from context.
  */
 import type { PrimitiveTypeName } from '../../edm/model';
+import { canonicalDecimal, DIVISION_SCALE } from '../../decimal';
 import { formatUtc } from '../../uri/temporal';
 import { raw, sql, type Fragment } from '../fragment';
-import type { Dialect, FunctionArgument } from './dialect';
+import type { Dialect, DecimalDialect, FunctionArgument } from './dialect';
 
 const CASTS: Partial<Record<PrimitiveTypeName | 'enum', string>> = {
   'Edm.String': 'text', 'Edm.Guid': 'uuid', 'Edm.Boolean': 'boolean', 'Edm.Int32': 'integer', 'Edm.Int64': 'bigint',
@@ -51,7 +52,8 @@ export const postgresDialect: Dialect = {
     if (value === null || value === undefined) return null;
     switch (type) {
       case 'Edm.DateTimeOffset': return value instanceof Date ? formatUtc(value) : String(value);
-      case 'Edm.Decimal': case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
+      case 'Edm.Decimal': return canonicalDecimal(value);
+      case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
       default: return value;
     }
   },
@@ -59,4 +61,20 @@ export const postgresDialect: Dialect = {
   lockForUpdate: ' FOR UPDATE',
   keysetValue: (v) => (v === null || v === undefined ? null : v instanceof Date ? formatUtc(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(CAST(${pattern} AS text)) ESCAPE '\\')`,
+  decimal: postgresDecimal(),
 };
+
+/** numeric is exact; only the scale of a quotient is chosen here, the same as on SQLite (truncated). */
+function postgresDecimal(): DecimalDialect {
+  const shift = raw(`1${'0'.repeat(DIVISION_SCALE)}`);
+  const unshift = raw(`0.${'0'.repeat(DIVISION_SCALE - 1)}1`);
+  const symbol = { add: '+', sub: '-', mul: '*', mod: '%' } as const;
+  return {
+    arithmetic: (op, l, r) => (op === 'div'
+      ? sql`(div(CAST(${l} AS numeric) * ${shift}, ${r}) * ${unshift})`
+      : sql`(CAST(${l} AS numeric) ${raw(symbol[op])} ${r})`),
+    negate: (x) => sql`(- ${x})`,
+    comparable: (x) => x,
+    sum: (x) => sql`SUM(${x})`,
+  };
+}

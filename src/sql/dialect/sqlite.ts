@@ -1,12 +1,14 @@
 /**
  * SQLite (better-sqlite3): date-times are ISO 8601 UTC text of fixed width, booleans 0/1,
- * enums integers, decimals REAL.
+ * enums integers, decimals canonical decimal text computed on by the functions of db/sqlite-decimal.ts.
  */
 import type { PrimitiveTypeName } from '../../edm/model';
 import { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from '../../db/connect';
+import { SQLITE_DECIMAL } from '../../db/sqlite-decimal';
+import { canonicalDecimal } from '../../decimal';
 import { formatUtc } from '../../uri/temporal';
-import { raw, sql, type Fragment } from '../fragment';
-import type { Dialect, FunctionArgument } from './dialect';
+import { join, raw, sql, type Fragment } from '../fragment';
+import type { Dialect, DecimalDialect, FunctionArgument } from './dialect';
 
 const INTEGER_TYPES: ReadonlySet<PrimitiveTypeName | 'enum'> = new Set(['Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'enum']);
 const int = (f: Fragment) => sql`CAST(${f} AS INTEGER)`;
@@ -22,7 +24,8 @@ export const sqliteDialect: Dialect = {
       // A literal prefix also becomes a range the column's index can serve (BINARY collation orders by code point).
       return upper === undefined ? exact : sql`(${a.sql} >= ${b.literal} AND ${a.sql} < ${upper} AND ${exact})`;
     },
-    endswith: ([a, b]) => sql`(length(${b.sql}) = 0 OR substr(${a.sql}, -length(${b.sql})) = ${b.sql})`,
+    // Not substr(a, -length(b)): with an empty b that is substr(a, 0), and `'' OR …` was true for a null a.
+    endswith: ([a, b]) => sql`(length(${a.sql}) >= length(${b.sql}) AND substr(${a.sql}, length(${a.sql}) - length(${b.sql}) + 1) = ${b.sql})`,
     length: ([a]) => sql`length(${a.sql})`,
     indexof: ([a, b]) => sql`(instr(${a.sql}, ${b.sql}) - 1)`,
     substring: ([a, s, l]) => (l ? sql`substr(${a.sql}, ${s.sql} + 1, ${l.sql})` : sql`substr(${a.sql}, ${s.sql} + 1)`),
@@ -32,21 +35,24 @@ export const sqliteDialect: Dialect = {
     concat: ([a, b]) => sql`(${a.sql} || ${b.sql})`,
     year: part(1, 4), month: part(6, 2), day: part(9, 2),
     hour: part(12, 2), minute: part(15, 2), second: part(18, 2),
-    fractionalseconds: ([a]) => sql`(CAST(substr(${a.sql}, 21, 3) AS INTEGER) / 1000.0)`,
+    fractionalseconds: ([a]) => sql`${raw(SQLITE_DECIMAL.canonical)}('0.' || substr(${a.sql}, 21, 3))`,
     date: ([a]) => sql`substr(${a.sql}, 1, 10)`,
     time: ([a]) => sql`substr(${a.sql}, 12, 12)`,
     totaloffsetminutes: () => raw('0'),
     now: () => raw(`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`),
     mindatetime: () => sql`${'0001-01-01T00:00:00.000Z'}`,
     maxdatetime: () => sql`${'9999-12-31T23:59:59.999Z'}`,
-    round: ([a]) => sql`round(${a.sql})`,
-    floor: ([a]) => sql`(CAST(${a.sql} AS INTEGER) - (${a.sql} < CAST(${a.sql} AS INTEGER)))`,
-    ceiling: ([a]) => sql`(CAST(${a.sql} AS INTEGER) + (${a.sql} > CAST(${a.sql} AS INTEGER)))`,
+    round: ([a]) => (a.type === 'Edm.Decimal' ? call(SQLITE_DECIMAL.round, a.sql) : sql`round(${a.sql})`),
+    floor: ([a]) => (a.type === 'Edm.Decimal' ? call(SQLITE_DECIMAL.floor, a.sql)
+      : sql`(CAST(${a.sql} AS INTEGER) - (${a.sql} < CAST(${a.sql} AS INTEGER)))`),
+    ceiling: ([a]) => (a.type === 'Edm.Decimal' ? call(SQLITE_DECIMAL.ceiling, a.sql)
+      : sql`(CAST(${a.sql} AS INTEGER) + (${a.sql} > CAST(${a.sql} AS INTEGER)))`),
   },
   bind(value, type) {
     if (type === 'Edm.Boolean') return sql`${value ? 1 : 0}`;
     // better-sqlite3 binds every JS number as REAL; integer literals must stay integers (`5 div 2` is 2).
     if (INTEGER_TYPES.has(type)) return sql`CAST(${value} AS INTEGER)`;
+    if (type === 'Edm.Decimal') return sql`${canonicalDecimal(value)}`;
     return sql`${value}`;
   },
   read(value, type) {
@@ -54,7 +60,8 @@ export const sqliteDialect: Dialect = {
     switch (type) {
       case 'Edm.Boolean': return value === 1 || value === true || value === '1';
       case 'Edm.DateTimeOffset': return typeof value === 'string' ? value : value instanceof Date ? formatUtc(value) : String(value);
-      case 'Edm.Decimal': case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
+      case 'Edm.Decimal': return canonicalDecimal(value);
+      case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
       default: return value;
     }
   },
@@ -63,7 +70,22 @@ export const sqliteDialect: Dialect = {
   lockForUpdate: '',
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,
+  decimal: sqliteDecimal(),
 };
+
+function call(fn: string, ...args: Fragment[]): Fragment {
+  return sql`${raw(fn)}(${join(args, ', ')})`;
+}
+
+/** Decimal text in, decimal text out: exact where SQLite's own arithmetic would use doubles. */
+function sqliteDecimal(): DecimalDialect {
+  return {
+    arithmetic: (op, l, r) => call(SQLITE_DECIMAL[op], l, r),
+    negate: (x) => call(SQLITE_DECIMAL.negate, x),
+    comparable: (x) => call(SQLITE_DECIMAL.sortKey, x),
+    sum: (x) => call(SQLITE_DECIMAL.sum, x),
+  };
+}
 
 /** The smallest string greater than every string starting with `prefix`, when one is easy to name. */
 function prefixUpperBound(prefix: string): string | undefined {

@@ -41,7 +41,8 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   if (options.filter) {
     const f = planExpression(options.filter, exprCtx('$filter'));
     const t = typeOf(f);
-    if (!(t.kind === 'primitive' && t.name === 'Edm.Boolean')) throw new PlanError('TYPE_MISMATCH', `$filter must be a Boolean expression, got ${t.kind === 'primitive' ? t.name : t.kind}`, { target: '$filter' });
+    // the null literal is a valid condition that selects nothing
+    if (!(t.kind === 'null' || (t.kind === 'primitive' && t.name === 'Edm.Boolean'))) throw new PlanError('TYPE_MISMATCH', `$filter must be a Boolean expression, got ${t.kind === 'primitive' ? t.name : t.kind}`, { target: '$filter' });
     where.push(f);
   }
   if (options.search) where.push(planSearch(options.search, scope, set, ctx.request.limits.maxFilterNodes));

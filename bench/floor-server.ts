@@ -35,6 +35,10 @@ const CONTACT_COLUMNS = `"Id", "Created", "Edited", "FirstName", "LastName", "Fu
   "HomeAddress_Line1", "HomeAddress_Line2", "HomeAddress_City", "HomeAddress_State", "HomeAddress_PostalCode", "HomeAddress_Country",
   "BirthDate", "ContactType", "IsPrivate", "CompanyId", "OwnerId"`;
 
+/** A group's contacts: its static links plus the contacts its Criteria matches (kept in Contact_Group_Dynamic). */
+const GROUP_MEMBERS = `SELECT cg."ContactId" FROM "Contact_Group" cg JOIN "Groups" g ON g."Id" = cg."GroupId" WHERE g."Name" = ?
+  UNION SELECT d."ContactId" FROM "Contact_Group_Dynamic" d JOIN "Groups" g ON g."Id" = d."GroupId" WHERE g."Name" = ?`;
+
 const q = {
   contactByKey: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" = ?`),
   contactsTop: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "Id" LIMIT ?`),
@@ -46,8 +50,8 @@ const q = {
     ORDER BY "LastName", "Id" LIMIT ?`),
   filterOrder: db.prepare(`SELECT "Edited", "Id", "FullName", "EmailAddress" FROM "Contacts"
     WHERE "LastName" >= ? AND "LastName" < ? AND "BusinessAddress_State" = ? ORDER BY "LastName", "FirstName", "Id" LIMIT ?`),
-  inGroup: db.prepare(`SELECT "Edited", "Id", "FullName" FROM "Contacts" WHERE "Id" IN (SELECT cg."ContactId" FROM "Contact_Group" cg
-    JOIN "Groups" g ON g."Id" = cg."GroupId" WHERE g."Name" = ?) ORDER BY "Id" LIMIT ?`),
+  inGroup: db.prepare(`SELECT "Edited", "Id", "FullName" FROM "Contacts" WHERE "Id" IN (${GROUP_MEMBERS}) ORDER BY "Id" LIMIT ?`),
+  inGroupAll: db.prepare(`SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" IN (${GROUP_MEMBERS}) ORDER BY "Id" LIMIT ?`),
   count: db.prepare('SELECT COUNT(*) AS n FROM "Contacts"').pluck(),
   opportunities: db.prepare(`SELECT o."Edited", o."Id", o."Name", o."Amount", s."Id" AS "StageId", s."Edited" AS "StageEdited", s."Name" AS "StageName",
     p."Id" AS "ProcessId", p."Edited" AS "ProcessEdited", p."Name" AS "ProcessName" FROM "Opportunities" o LEFT JOIN "Stages" s ON s."Id" = o."StageId" LEFT JOIN "Processes" p ON p."Id" = s."ProcessId"
@@ -158,7 +162,9 @@ function contacts(req: Request, res: Response, params: URLSearchParams): void {
   if (filter !== null) {
     const any = /^Groups\/any\(g:g\/Name eq '(.*)'\)$/.exec(filter);
     if (any) {
-      const rows = q.inGroup.all(any[1].replace(/''/g, "'"), top(params)) as Row[];
+      const name = any[1].replace(/''/g, "'");
+      if (!params.has('$select')) return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts`, value: (q.inGroupAll.all(name, name, top(params)) as Row[]).map(contact) });
+      const rows = q.inGroup.all(name, name, top(params)) as Row[];
       return send(res, { '@odata.context': `${root(req)}/$metadata#Contacts(Id,FullName)`, value: rows.map(({ Edited, ...r }) => ({ '@odata.etag': etag(Edited), ...r })) });
     }
     const sw = /^startswith\(LastName,'([^']+)'\) and BusinessAddress\/State eq '([^']*)'$/.exec(filter);

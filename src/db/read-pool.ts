@@ -1,0 +1,193 @@
+/**
+ * SQLite reads off the event loop: better-sqlite3 runs a statement synchronously, so one slow read
+ * would hold up every other request. Reads outside transactions go to a few child processes, each
+ * with its own connection to the same file (WAL: readers do not block the writer or each other).
+ *
+ * Processes rather than worker threads because a statement must be cancellable: better-sqlite3 has
+ * no interrupt (and this build omits the progress callback), and a terminated worker thread only
+ * stops once the native statement returns, minutes later for the worst queries. A process is
+ * killed at once, with its statement, and a fresh one takes its place.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export type ReadRow = Record<string, unknown>;
+
+/** main → read process */
+export interface ReadRequest {
+  readonly id: number;
+  readonly sql: string;
+  readonly bindings: readonly unknown[];
+}
+
+/** read process → main */
+export type ReadReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'rows'; readonly id: number; readonly rows: ReadRow[] }
+  | { readonly kind: 'error'; readonly id: number; readonly message: string; readonly code?: string };
+
+/** A read ran past the statement time budget; its process was killed. */
+export class StatementTimeoutError extends Error {
+  constructor(readonly budgetMs: number) {
+    super(`statement cancelled after ${budgetMs} ms`);
+  }
+}
+
+/** A failure reported by SQLite in a read process, with SQLite's code (as better-sqlite3 gives it inline). */
+export class ReadProcessError extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+interface Job {
+  readonly request: ReadRequest;
+  resolve(rows: ReadRow[]): void;
+  reject(err: Error): void;
+}
+
+interface Reader {
+  readonly child: ChildProcess;
+  /** settles when the process can take statements, or has exited */
+  readonly started: Promise<void>;
+  ready: boolean;
+  job?: Job;
+  timer?: NodeJS.Timeout;
+}
+
+export interface ReadPoolOptions {
+  readonly file: string;
+  readonly processes: number;
+  /** 0: no limit */
+  readonly statementTimeoutMs: number;
+}
+
+export class ReadPool {
+  readonly statementTimeoutMs: number;
+  private readonly readers = new Set<Reader>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: ReadPoolOptions) {
+    this.statementTimeoutMs = options.statementTimeoutMs;
+    for (let i = 0; i < options.processes; i++) this.spawn();
+  }
+
+  /** Runs one read statement in a read process; rejects with StatementTimeoutError past the budget. */
+  run(sql: string, bindings: readonly unknown[]): Promise<ReadRow[]> {
+    if (this.closed) return Promise.reject(new ReadProcessError('the database is closed'));
+    return new Promise<ReadRow[]>((resolve, reject) => {
+      this.queue.push({ request: { id: this.nextId++, sql, bindings }, resolve, reject });
+      if (this.readers.size < this.options.processes) this.spawn();
+      this.dispatch();
+    });
+  }
+
+  /** Resolves once every process is ready (or gone): the service listens after this. */
+  async started(): Promise<void> {
+    await Promise.all([...this.readers].map((reader) => reader.started));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new ReadProcessError('the database is closed'));
+    await Promise.all([...this.readers].map((reader) => this.stop(reader)));
+  }
+
+  private spawn(): void {
+    const child = fork(READ_PROCESS_MODULE, [this.options.file], {
+      serialization: 'advanced',
+      execArgv: READ_PROCESS_EXEC_ARGV,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let settle = (): void => undefined;
+    const reader: Reader = { child, ready: false, started: new Promise<void>((resolve) => { settle = resolve; }) };
+    this.readers.add(reader);
+    child.on('message', (reply: ReadReply) => {
+      if (reply.kind === 'ready') settle();
+      this.receive(reader, reply);
+    });
+    child.on('error', () => undefined); // 'exit' follows and settles the reader's job
+    child.on('exit', () => {
+      settle();
+      this.exited(reader);
+    });
+  }
+
+  private receive(reader: Reader, reply: ReadReply): void {
+    switch (reply.kind) {
+      case 'ready':
+        reader.ready = true;
+        break;
+      case 'rows': case 'error': {
+        const job = reader.job;
+        if (job === undefined || job.request.id !== reply.id) return;
+        this.finish(reader);
+        if (reply.kind === 'rows') job.resolve(reply.rows);
+        else job.reject(new ReadProcessError(reply.message, reply.code));
+        break;
+      }
+    }
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const reader of this.readers) {
+      if (this.queue.length === 0) return;
+      if (!reader.ready || reader.job !== undefined) continue;
+      const job = this.queue.shift()!;
+      reader.job = job;
+      if (this.statementTimeoutMs > 0) reader.timer = setTimeout(() => this.timeOut(reader), this.statementTimeoutMs);
+      reader.child.send(job.request);
+    }
+  }
+
+  private timeOut(reader: Reader): void {
+    const job = reader.job;
+    if (job === undefined) return;
+    this.finish(reader);
+    this.readers.delete(reader);
+    reader.child.kill('SIGKILL');
+    job.reject(new StatementTimeoutError(this.statementTimeoutMs));
+    if (!this.closed) this.spawn();
+  }
+
+  private exited(reader: Reader): void {
+    const wasReady = reader.ready;
+    reader.ready = false;
+    const job = reader.job;
+    this.finish(reader);
+    if (!this.readers.delete(reader)) return; // killed on purpose: already replaced
+    job?.reject(new ReadProcessError('the read process stopped while running the statement'));
+    if (this.closed) return;
+    if (!wasReady && ![...this.readers].some((r) => r.ready)) {
+      // it could not even start: say so to the waiting requests rather than retrying for ever
+      for (const waiting of this.queue.splice(0)) waiting.reject(new ReadProcessError('the read process could not open the database'));
+      return;
+    }
+    this.spawn();
+  }
+
+  private finish(reader: Reader): void {
+    if (reader.timer !== undefined) clearTimeout(reader.timer);
+    reader.timer = undefined;
+    reader.job = undefined;
+  }
+
+  private stop(reader: Reader): Promise<void> {
+    this.readers.delete(reader);
+    reader.job?.reject(new ReadProcessError('the database is closed'));
+    this.finish(reader);
+    if (reader.child.exitCode !== null || reader.child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      reader.child.once('exit', () => resolve());
+      reader.child.kill('SIGKILL');
+    });
+  }
+}
+
+// From the compiled service: the .js beside this file. From the sources (tests, tsx): the .ts through tsx.
+const FROM_SOURCES = path.extname(__filename) === '.ts';
+const READ_PROCESS_MODULE = path.join(__dirname, `read-process${FROM_SOURCES ? '.ts' : '.js'}`);
+const READ_PROCESS_EXEC_ARGV = FROM_SOURCES ? ['--require', require.resolve('tsx/cjs')] : [];

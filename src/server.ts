@@ -45,6 +45,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   } finally {
     if (setup !== db) await setup.knex.destroy();
   }
+  await db.reads?.started();
   const services: Services = {
     model: () => model,
     knex: db.knex,

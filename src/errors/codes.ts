@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   NOT_IMPLEMENTED: { status: 501, message: 'Not implemented' },
   DATABASE_ERROR: { status: 500, message: 'Database error' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is busy' },
+  // the database (the upstream of this service) did not finish within the statement time budget
+  QUERY_TIMEOUT: { status: 504, message: 'The query ran longer than its time budget' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
   ASYNC_REQUEST_ABANDONED: { status: 500, message: 'The process running an asynchronous request stopped before it finished' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -3,7 +3,7 @@
  * seeded deterministically, and offers small helpers to call it. Every feature test goes through this.
  */
 import type { Knex } from 'knex';
-import { withOverrides } from '../../src/config';
+import { withOverrides, type Config } from '../../src/config';
 import { startService, type RunningService } from '../../src/server';
 import type { EngineTarget } from './engines';
 
@@ -24,10 +24,17 @@ export interface TestResponse {
   json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
 }
 
-export async function startTestService(engine: EngineTarget, options: { contacts?: number; pageSize?: number } = {}): Promise<TestService> {
+export interface TestServiceOptions {
+  readonly contacts?: number;
+  readonly pageSize?: number;
+  /** any other setting, as its environment variable would give it */
+  readonly config?: Partial<Record<keyof Config, string | number>>;
+}
+
+export async function startTestService(engine: EngineTarget, options: TestServiceOptions = {}): Promise<TestService> {
   const database = await engine.freshUrl();
   const running = await startService(
-    withOverrides({ database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: options.contacts ?? 200, pageSize: options.pageSize ?? 100 }),
+    withOverrides({ ...options.config, database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: options.contacts ?? 200, pageSize: options.pageSize ?? 100 }),
   );
   const request = async (method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<TestResponse> => {
     const res = await fetch(running.url + path, { method, headers: init.headers, body: init.body });

@@ -15,6 +15,10 @@ export interface ErrorOptions {
   readonly details?: readonly ErrorDetail[];
   /** Zero-based position in the offending text (a query option or the resource path). */
   readonly position?: number;
+  /** What went wrong underneath (a driver error, an exception): for the log, never for the client. */
+  readonly cause?: unknown;
+  /** The SQL statement that failed: for the log, never for the client. */
+  readonly statement?: string;
 }
 
 export class ODataError extends Error {
@@ -22,13 +26,15 @@ export class ODataError extends Error {
   readonly target?: string;
   readonly details: readonly ErrorDetail[];
   readonly position?: number;
+  readonly statement?: string;
 
   constructor(readonly code: ErrorCode, message?: string, options: ErrorOptions = {}) {
-    super(message ?? ERROR_CODES[code].message);
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = ERROR_CODES[code].status;
     this.target = options.target;
     this.details = options.details ?? [];
     this.position = options.position;
+    this.statement = options.statement;
   }
 
   toJSON(): { error: { code: string; message: string; target?: string; details: readonly ErrorDetail[] } } {
@@ -53,5 +59,5 @@ export class DbError extends ODataError {}
 
 export function toODataError(err: unknown): ODataError {
   if (err instanceof ODataError) return err;
-  return new ODataError('INTERNAL_ERROR', 'An internal error occurred');
+  return new ODataError('INTERNAL_ERROR', 'An internal error occurred', { cause: err });
 }

@@ -7,7 +7,6 @@
 import { ODataError } from '../errors/odata-error';
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_OBJECT = 0x7d;
@@ -15,17 +14,25 @@ const CLOSE_ARRAY = 0x5d;
 
 export function checkJsonText(text: string, maxDepth: number, where: string): void {
   let depth = 0;
-  let inString = false;
+  // A raw U+0000 is no valid JSON (JSON.parse refuses it); inside strings only `\u0000` is looked for.
+  let nextEscape = text.indexOf('\\');
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) {
-        if (text.startsWith('u0000', i + 1)) throw nulError(where, i);
-        i++;
-      } else if (c === QUOTE) inString = false;
-      else if (c === 0) throw nulError(where, i);
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    if (c === QUOTE) {
+      // jump through the string: to its closing quote, handling the escapes on the way
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) return; // unterminated: JSON.parse reports it
+        if (nextEscape >= 0 && nextEscape < i + 1) nextEscape = text.indexOf('\\', i + 1);
+        if (nextEscape < 0 || nextEscape > close) {
+          i = close;
+          break;
+        }
+        if (text.startsWith('u0000', nextEscape + 1)) throw nulError(where, nextEscape);
+        i = nextEscape + 1; // the escaped character (a quote, a backslash) is skipped
+        nextEscape = text.indexOf('\\', i + 1);
+      }
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (++depth > maxDepth) {
         throw new ODataError('LIMIT_EXCEEDED', `The ${where} is nested deeper than ${maxDepth} levels (ODATA_MAX_BODY_DEPTH) at position ${i}`, { target: where, position: i });
       }

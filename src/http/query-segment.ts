@@ -28,6 +28,7 @@ export function queryAsGet(req: ApiRequest): ApiRequest {
     query: [req.query, fromBody].filter((q) => q !== '').join('&'),
     headers,
     serviceRoot: req.serviceRoot,
+    requestId: req.requestId,
   };
 }
 

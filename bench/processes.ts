@@ -116,10 +116,10 @@ async function startChild(name: string, args: readonly string[], port: number): 
 }
 
 /** The service in production settings: warn-level logging (no per-request lines), no seeding. */
-export async function startService(database: string, workers = 1): Promise<ChildServer> {
+export async function startService(database: string, workers = 1, settings: readonly string[] = []): Promise<ChildServer> {
   const port = await freePort();
   const args = [path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
-    '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers)];
+    '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers), ...settings];
   return startChild(workers > 1 ? `service x${workers}` : 'service', args, port);
 }
 

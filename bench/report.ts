@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadResult } from './load';
+import type { UnderLoadResult } from './under-load';
 
 export interface ScenarioRow {
   readonly name: string;
@@ -47,6 +48,8 @@ export interface BenchReport {
   readonly rows: readonly ScenarioRow[];
   readonly pageDeep?: { readonly deepOverFirstP50: number; readonly deepOverFirstMean: number; readonly target: number; readonly meetsTarget: boolean };
   readonly export?: readonly ExportResult[];
+  /** by_key_under_load: one entry per read-process setting */
+  readonly byKeyUnderLoad?: readonly UnderLoadResult[];
   readonly workersScaling?: { readonly workers: readonly number[]; readonly rows: readonly ScalingRow[]; readonly geometricMean: number };
   readonly memory?: Readonly<Record<string, number>>;
   readonly failed: boolean;

@@ -14,7 +14,8 @@ import { buildService, startFloor, startService, type ChildServer } from './proc
 import {
   consoleTable, exportTable, gitCommit, machineFacts, mb, writeReport, type BenchReport, type ExportResult, type ScenarioRow,
 } from './report';
-import { PAGE_DEEP_TARGET, selectScenarios, type Scenario } from './scenarios';
+import { HEAVY_READ, PAGE_DEEP_TARGET, selectScenarios, type Scenario } from './scenarios';
+import { runByKeyUnderLoad, underLoadTable, type UnderLoadResult } from './under-load';
 import { compareAnswers, ok, send } from './verify';
 import { runWorkersScaling } from './workers-scaling';
 
@@ -113,9 +114,19 @@ async function main(): Promise<void> {
     log(`service ${servers.service.root} (pid ${servers.service.pid}), floor ${servers.floor.root} (pid ${servers.floor.pid})`);
     const rows: ScenarioRow[] = [];
     let exports: ExportResult[] | undefined;
+    let byKeyUnderLoad: UnderLoadResult[] | undefined;
     let memory: Record<string, number> | undefined;
     try {
       for (const s of scenarios) {
+        if (s.special === 'under-load') {
+          const spec = await s.request({ params, serviceRoot: servers.service.root });
+          byKeyUnderLoad = await runByKeyUnderLoad(db.file, spec, HEAVY_READ, { duration: options.duration, connections: options.connections }, log);
+          for (const r of byKeyUnderLoad) {
+            const errors = [r.alone, r.loaded].reduce((n, x) => n + errorsOf(x), 0);
+            if (errors > 0) failures.push(`${s.name} (read processes ${r.readProcesses}): ${errors} by-key requests were not 2xx`);
+          }
+          continue;
+        }
         if (s.special === 'export') {
           if (options.contacts >= EXPORT_SCALE || options.forceExport) exports = await runExports(s, servers, params);
           else rows.push({ name: s.name, description: s.description, status: 'skipped', note: `runs with --contacts ${EXPORT_SCALE}`, warnings: [] });
@@ -133,11 +144,12 @@ async function main(): Promise<void> {
     log(consoleTable(rows));
     if (pageDeep) log(`\npage_deep: deep/first p50 latency ${pageDeep.deepOverFirstP50.toFixed(2)} (mean ${pageDeep.deepOverFirstMean.toFixed(2)}), target <= ${PAGE_DEEP_TARGET}: ${pageDeep.meetsTarget ? 'ok' : 'MISS'}`);
     if (exports) log(`\nexport_1m:\n${exportTable(exports)}`);
+    if (byKeyUnderLoad) log(`\nby_key_under_load (heavy read: ${decodeURI(HEAVY_READ.path)}):\n${underLoadTable(byKeyUnderLoad)}`);
     if (memory) log(`\npeak RSS: service ${mb(memory.servicePeakRssBytes ?? 0)}, floor ${mb(memory.floorPeakRssBytes ?? 0)}`);
     const misses = rows.filter((r) => r.meetsTarget === false).map((r) => r.name);
     if (misses.length) log(`under target: ${misses.join(', ')}`);
     const report: BenchReport = {
-      date, commit, dirty, machine: machineFacts(), settings, rows, pageDeep, export: exports, memory, failed: failures.length > 0, failures,
+      date, commit, dirty, machine: machineFacts(), settings, rows, pageDeep, export: exports, byKeyUnderLoad, memory, failed: failures.length > 0, failures,
     };
     // a run at another scale, or of some scenarios only, never replaces the full default run's file
     const suffix = `${options.contacts === DEFAULT_CONTACTS ? '' : `-${options.contacts}-contacts`}${options.scenarios ? '-some' : ''}`;

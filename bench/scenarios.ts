@@ -36,7 +36,7 @@ export interface Scenario {
   /** Why the service may not answer yet; the scenario is skipped while the service refuses it. */
   readonly pending?: string;
   /** Runs only on request (e.g. export_1m at --contacts 1000000); handled by its own runner. */
-  readonly special?: 'export';
+  readonly special?: 'export' | 'under-load';
   request(ctx: ScenarioContext): RequestSpec | Promise<RequestSpec>;
 }
 
@@ -88,6 +88,12 @@ function changeset(size: number): RequestSpec {
 }
 
 const FIRST_PAGE = 'Contacts?$orderby=LastName';
+
+/**
+ * by_key_under_load's heavy read: contacts named B… that share a group with someone whose first name is
+ * their last name. It matches none, so every candidate is checked (1.6 s at 20 000 contacts on SQLite).
+ */
+export const HEAVY_READ = get("Contacts/$count?$filter=startswith(LastName,'B') and Groups/any(g:g/Contacts/any(c:c/FirstName eq $it/LastName))");
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -151,6 +157,11 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'batch_write_changeset_1000', description: '$batch: one change set creating 1000 notes (floor: one better-sqlite3 transaction)',
     compare: 'none', floor: true, targetRatio: WRITE_TARGET, request: () => changeset(1000),
+  },
+  {
+    name: 'by_key_under_load', description: 'by-key latency alone and while a heavy read runs, SQLite reads in the service process vs in read processes',
+    compare: 'none', floor: false, special: 'under-load',
+    request: ({ params }) => get(`Contacts(${params.contactId})`),
   },
   {
     name: 'export_1m', description: 'read all Contacts through next links (rows/s, peak RSS)', compare: 'none', floor: true, special: 'export',

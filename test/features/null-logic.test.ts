@@ -23,6 +23,7 @@ interface Data {
   readonly titles: readonly [string, string];
   readonly city: string;
   readonly employees: number;
+  readonly revenue: number;
   readonly industries: readonly [string, string];
   readonly parentOwnerEmail: string;
 }
@@ -87,6 +88,10 @@ const COMPANY_ATOMS: ReadonlyArray<readonly [string, Atom]> = [
   ['mul ge', (d) => (p) => cmp('ge', arith('mul', prop(`${p}EmployeeCount`), lit(2)), lit(d.employees))],
   ['length gt', () => (p) => cmp('gt', fn('length', prop(`${p}Website`)), lit(20))],
   ['endswith an empty string', () => (p) => fn('endswith', prop(`${p}Address/City`), lit(''))],
+  ['gt on a nullable decimal', (d) => (p) => cmp('gt', prop(`${p}Revenue`), lit(d.revenue))],
+  // 0.005 away from every value times 3 (two decimals), so binary doubles in the evaluator decide it exactly too
+  ['decimal mul lt', (d) => (p) => cmp('lt', arith('mul', prop(`${p}Revenue`), lit(3)), { text: (d.revenue * 3 + 0.005).toFixed(3), eval: () => d.revenue * 3 + 0.005 })],
+  ['decimal add null eq null', () => (p) => cmp('eq', arith('add', prop(`${p}Revenue`), lit(null)), lit(null))],
 ];
 
 interface Placement {
@@ -162,7 +167,7 @@ const mostCommon = (values: readonly unknown[]): string[] => {
 /** Reads the rows through the service and links navigations in JS (Contact.Company, Company.Contacts, …). */
 async function load(svc: TestService): Promise<Data> {
   const users = await readAll(svc, '/Users?$select=Id,Email');
-  const companies = await readAll(svc, '/Companies?$select=Id,Name,EmployeeCount,Industry,Website,Address,ParentId,OwnerId&$expand=Opportunities($select=Id)');
+  const companies = await readAll(svc, '/Companies?$select=Id,Name,Revenue,EmployeeCount,Industry,Website,Address,ParentId,OwnerId&$expand=Opportunities($select=Id)');
   const contacts = await readAll(svc, '/Contacts?$select=Id,JobTitle,ContactType,BirthDate,HomeAddress,BusinessAddress,CompanyId&$expand=Opportunities($select=Id)');
   const opportunities = await readAll(svc, '/Opportunities?$select=Id');
   const byId = (rows: Mutable[]) => new Map(rows.map((r) => [r.Id, r]));
@@ -185,6 +190,7 @@ async function load(svc: TestService): Promise<Data> {
     linkOpportunities(c, 'Contacts');
   }
   const employees = companies.map((c) => c.EmployeeCount).filter((n): n is number => typeof n === 'number').sort((a, b) => a - b);
+  const revenues = companies.map((c) => c.Revenue).filter((n): n is number => typeof n === 'number').sort((a, b) => a - b);
   const titles = mostCommon(contacts.map((c) => c.JobTitle));
   const industries = mostCommon(companies.map((c) => c.Industry));
   return {
@@ -192,6 +198,7 @@ async function load(svc: TestService): Promise<Data> {
     title: titles[0], titles: [titles[0], titles[1]],
     city: mostCommon(contacts.map((c) => (c.HomeAddress as Mutable | null)?.City))[0],
     employees: employees[Math.floor(employees.length / 2)],
+    revenue: revenues[Math.floor(revenues.length / 2)],
     industries: [industries[0], industries[1]],
     parentOwnerEmail: mostCommon(companies.map((c) => ((c.Parent as Mutable | null)?.Owner as Mutable | null)?.Email))[0],
   };
@@ -217,6 +224,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect(some(data.contacts, (c) => c.ContactType === null)).toBe(true);
     expect(some(data.contacts, (c) => c.BirthDate === null)).toBe(true);
     expect(some(data.companies, (c) => c.EmployeeCount === null)).toBe(true);
+    expect(some(data.companies, (c) => c.Revenue === null)).toBe(true);
     expect(some(data.companies, (c) => c.Parent === null)).toBe(true);
     expect(data.companies.some((c) => (c.Contacts as Mutable[]).some((x) => x.JobTitle === null))).toBe(true);
   });

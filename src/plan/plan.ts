@@ -41,7 +41,8 @@ export interface Correlation {
 }
 
 export type PlanExpr =
-  | { readonly kind: 'column'; readonly scope: number; readonly joins: readonly JoinStep[]; readonly column: string; readonly type: ValueType }
+  /** `notNull`: the column cannot hold null (a non-nullable property of the scope's own row, not behind a join or complex value) */
+  | { readonly kind: 'column'; readonly scope: number; readonly joins: readonly JoinStep[]; readonly column: string; readonly type: ValueType; readonly notNull?: boolean }
   | { readonly kind: 'literal'; readonly value: string | number | boolean; readonly type: ValueType }
   | { readonly kind: 'null' }
   | { readonly kind: 'compare'; readonly op: CompareOp; readonly left: PlanExpr; readonly right: PlanExpr }

@@ -222,6 +222,7 @@ const ORDERING = { gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 function nullable(e: PlanExpr): boolean {
   switch (e.kind) {
     case 'literal': case 'count': case 'compare': case 'in': case 'exists': return false;
+    case 'column': return e.notNull !== true;
     default: return true;
   }
 }

@@ -38,6 +38,7 @@ const CONTACT_ATOMS: ReadonlyArray<readonly [string, Atom]> = [
   ['eq null', () => (p) => cmp('eq', prop(`${p}JobTitle`), lit(null))],
   ['ne value', (d) => (p) => cmp('ne', prop(`${p}JobTitle`), lit(d.title))],
   ['ne null', () => (p) => cmp('ne', lit(null), prop(`${p}JobTitle`))],
+  ['eq of two properties of the row', () => (p) => cmp('eq', prop(`${p}LastName`), prop(`${p}FirstName`))],
   ['eq of two nullable complex members', () => (p) => cmp('eq', prop(`${p}HomeAddress/City`), prop(`${p}BusinessAddress/City`))],
   ['ne of two nullable complex members', () => (p) => cmp('ne', prop(`${p}HomeAddress/State`), prop(`${p}BusinessAddress/State`))],
   ['gt through a navigation', (d) => (p) => cmp('gt', prop(`${p}Company/EmployeeCount`), lit(d.employees))],
@@ -145,6 +146,9 @@ const SINGLE: Array<[string, Case]> = [
   ['two lambda variables compared beneath not', {
     set: 'Contacts', filter: () => lambda('any', 'Opportunities', 'o', lambda('any', 'o/Contacts', 'x', not(cmp('eq', prop('x/JobTitle'), prop('$it/JobTitle'))))),
   }],
+  ['keys of two lambda scopes compared beneath not', {
+    set: 'Contacts', filter: () => lambda('any', 'Opportunities', 'o', lambda('any', 'o/Contacts', 'x', not(cmp('eq', prop('x/Id'), prop('$it/Id'))))),
+  }],
   ['not any over a null comparison', { set: 'Companies', filter: () => not(lambda('any', 'Contacts', 'x', cmp('gt', prop('x/BirthDate'), date('1980-06-15')))) }],
 ];
 
@@ -168,7 +172,7 @@ const mostCommon = (values: readonly unknown[]): string[] => {
 async function load(svc: TestService): Promise<Data> {
   const users = await readAll(svc, '/Users?$select=Id,Email');
   const companies = await readAll(svc, '/Companies?$select=Id,Name,Revenue,EmployeeCount,Industry,Website,Address,ParentId,OwnerId&$expand=Opportunities($select=Id)');
-  const contacts = await readAll(svc, '/Contacts?$select=Id,JobTitle,ContactType,BirthDate,HomeAddress,BusinessAddress,CompanyId&$expand=Opportunities($select=Id)');
+  const contacts = await readAll(svc, '/Contacts?$select=Id,FirstName,LastName,JobTitle,ContactType,BirthDate,HomeAddress,BusinessAddress,CompanyId&$expand=Opportunities($select=Id)');
   const opportunities = await readAll(svc, '/Opportunities?$select=Id');
   const byId = (rows: Mutable[]) => new Map(rows.map((r) => [r.Id, r]));
   const [userById, companyById, opportunityById] = [byId(users), byId(companies), byId(opportunities)];

@@ -12,6 +12,7 @@ export interface Decimal {
 /** Fractional digits kept by a decimal `div`/`divby` (URL Conventions §5.1.1.2.5: the scale is service-specific); the quotient is truncated. */
 export const DIVISION_SCALE = 20;
 
+const CANONICAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
 const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const TEN = 10n;
 
@@ -66,6 +67,12 @@ export function formatDecimal(d: Decimal): string {
 
 /** Canonical text of any decimal-like value; null for null. */
 export function canonicalDecimal(value: unknown): string | null {
+  // Fast paths (seeding, every row a function reads): a double's shortest text without an exponent,
+  // and text already canonical, are their own canonical form.
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    const text = String(value);
+    if (!text.includes('e')) return text;
+  } else if (typeof value === 'string' && value !== '-0' && CANONICAL.test(value)) return value;
   const d = decimalOf(value);
   return d === null ? null : formatDecimal(d);
 }
@@ -147,9 +154,10 @@ export function integerDigits(a: Decimal): number {
  * for negatives everything is complemented and a terminator placed after the digits, so that of two
  * negatives with a common prefix the one with more digits (larger magnitude) sorts first.
  */
-export function decimalSortKey(a: Decimal): string {
-  if (a.units === 0n) return '1';
-  const text = formatDecimal(a);
+export function decimalSortKey(value: unknown): string | null {
+  const text = canonicalDecimal(value);
+  if (text === null) return null;
+  if (text === '0' || text === '-0') return '1';
   const negative = text.startsWith('-');
   const magnitude = negative ? text.slice(1) : text;
   const point = magnitude.indexOf('.');

@@ -65,10 +65,7 @@ export function registerDecimalFunctions(conn: SqliteFunctionHost): void {
   conn.function(SQLITE_DECIMAL.round, exact, unary((a) => roundDecimal(a, 0, 'half-away-from-zero')));
   conn.function(SQLITE_DECIMAL.floor, exact, unary((a) => roundDecimal(a, 0, 'floor')));
   conn.function(SQLITE_DECIMAL.ceiling, exact, unary((a) => roundDecimal(a, 0, 'ceiling')));
-  conn.function(SQLITE_DECIMAL.sortKey, exact, (a) => {
-    const x = decimalOf(a);
-    return x === null ? null : decimalSortKey(x);
-  });
+  conn.function(SQLITE_DECIMAL.sortKey, exact, decimalSortKey);
   conn.aggregate<Decimal | null>(SQLITE_DECIMAL.sum, {
     deterministic: true,
     start: () => null,

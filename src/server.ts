@@ -2,7 +2,7 @@
  * Assembles a running service from a Config: database, migrations, demo data, model, HTTP server.
  * Used by main.ts and by the tests (which start it on an ephemeral port).
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/connect';
@@ -10,6 +10,10 @@ import { migrateToLatest } from './db/migrate';
 import { loadModelFromFile } from './edm/load-csdl';
 import type { EdmModel } from './edm/model';
 import { createApp } from './http/app';
+import { Authenticator, type AuthSettings } from './auth/authenticate';
+import { AuthStore } from './auth/auth-store';
+import { bootstrapAdministratorId, prepareIdentity } from './auth/bootstrap';
+import { attachProtocolErrorHandlers } from './http/protocol-errors';
 import type { Services } from './http/handle';
 import { ensureDemoData } from './seed/seed';
 import { postgresDialect } from './sql/dialect/postgres';
@@ -28,6 +32,14 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+export function authSettingsOf(config: Config): AuthSettings {
+  if (config.auth !== 'on' && config.auth !== 'off') throw new Error(`ODATA_AUTH must be on or off, got ${config.auth}`);
+  return {
+    enabled: config.auth === 'on', apiKeyParameter: config.apiKeyParameter, accessTokenSeconds: config.accessTokenSeconds,
+    refreshTokenSeconds: config.refreshTokenSeconds, minPasswordLength: config.minPasswordLength, signInFreeFailures: config.signInFreeFailures,
+  };
+}
+
 export async function startService(config: Config, options: { seed?: boolean; logger?: Logger } = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const db = openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs, readProcesses: config.sqliteReadProcesses });
@@ -38,14 +50,20 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   let model: EdmModel = loadModelFromFile();
   try {
     await migrateToLatest(setup);
-    if (options.seed !== false && config.seedContacts > 0) {
-      const seeded = await ensureDemoData(setup, model, config.seedContacts);
+    if (options.seed !== false) {
+      const seeded = config.seedContacts > 0 && await ensureDemoData(setup, model, config.seedContacts);
       if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
+      await prepareIdentity(setup.knex, config, seeded);
     }
   } finally {
     if (setup !== db) await setup.knex.destroy();
   }
   await db.reads?.started();
+  const log = config.logLevel === 'silent' ? undefined : logger;
+  const authSettings = authSettingsOf(config);
+  const actingAdministrator = authSettings.enabled ? undefined : await bootstrapAdministratorId(db.knex);
+  const auth = new Authenticator(new AuthStore(db.knex), authSettings, actingAdministrator === undefined ? undefined
+    : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] });
   const services: Services = {
     model: () => model,
     knex: db.knex,
@@ -58,12 +76,16 @@ export async function startService(config: Config, options: { seed?: boolean; lo
       pageSize: config.pageSize, maxPageSize: config.maxPageSize, maxTop: config.maxTop,
       maxExpandDepth: config.maxExpandDepth, maxFilterNodes: config.maxFilterNodes,
       maxJoins: config.maxJoins, maxInItems: config.maxInItems, maxBodyDepth: config.maxBodyDepth,
+      minPasswordLength: config.minPasswordLength,
     },
+    logger: log,
+    auth,
   };
-  const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: config.logLevel === 'silent' ? undefined : logger });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-  });
+  const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log });
+  // Node's own Host check answers without a body; http/protocol-errors.ts makes the same check with one.
+  const server = createServer({ requireHostHeader: false }, app);
+  attachProtocolErrorHandlers(server, log);
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;

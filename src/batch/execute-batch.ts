@@ -22,6 +22,10 @@ export interface BatchRun<S extends BatchServices> {
   /** headers of the batch request that every part inherits (identity) */
   readonly inherited: Readonly<Record<string, string>>;
   readonly continueOnError: boolean;
+  /** the batch request's id, shared by its parts (logs) */
+  readonly requestId?: string;
+  /** the batch's caller: every part runs as them */
+  readonly caller?: ApiRequest['caller'];
 }
 
 /** Thrown inside a change set's transaction to roll it back; carries the failing member's answer. */
@@ -85,7 +89,7 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
   if ('error' in target) return errorPart(part.id, 400, 'INVALID_BATCH', target.error);
   if (target.path === '/$batch') return errorPart(part.id, 400, 'INVALID_BATCH', 'A batch cannot contain another $batch');
   const request: ApiRequest = {
-    method: part.method, path: target.path, query: target.query, serviceRoot: run.serviceRoot,
+    method: part.method, path: target.path, query: target.query, serviceRoot: run.serviceRoot, requestId: run.requestId, caller: run.caller,
     headers: inheritedHeaders(part.headers, run.inherited), ...bodyWithReferences(part, entityUrls),
   };
   const response = await run.handle(request, services);

@@ -23,6 +23,11 @@ export const ERROR_CODES = {
   INVALID_PAYLOAD: { status: 400, message: 'The request body cannot be read' },
   VALIDATION_FAILED: { status: 400, message: 'The request body does not fit the model' },
   READ_ONLY_PROPERTY: { status: 400, message: 'The property cannot be written' },
+  PROPERTY_NOT_READABLE: { status: 400, message: 'The property is write-only' },
+  // 401 / 403: who is asking, and whether they may
+  UNAUTHENTICATED: { status: 401, message: 'Credentials are missing or not valid' },
+  FORBIDDEN: { status: 403, message: 'The caller may not do this' },
+  TOO_MANY_SIGN_IN_FAILURES: { status: 429, message: 'Too many failed sign-ins; wait before trying again' },
   // 404 / 405 / 406
   NOT_FOUND: { status: 404, message: 'Resource not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
@@ -36,6 +41,11 @@ export const ERROR_CODES = {
   FAILED_DEPENDENCY: { status: 424, message: 'A request this one depends on failed' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported request body type' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported OData version' },
+  // refused before routing: Node's HTTP parser or the checks in http/app.ts and http/protocol-errors.ts
+  MALFORMED_REQUEST: { status: 400, message: 'The HTTP request is malformed' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time' },
+  EXPECTATION_FAILED: { status: 417, message: 'The Expect header cannot be met' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request line or headers are too large' },
   // 5xx
   NOT_IMPLEMENTED: { status: 501, message: 'Not implemented' },
   DATABASE_ERROR: { status: 500, message: 'Database error' },

@@ -2,6 +2,8 @@
  * The plain request and response objects the core handler works on. Express (or $batch, or a test)
  * only adapts to and from these.
  */
+import type { RequestUser } from '../plan/request-context';
+
 export interface ApiRequest {
   readonly method: string;
   /** path below the service root, e.g. `/Contacts(…)/Company`, still percent-encoded */
@@ -12,6 +14,15 @@ export interface ApiRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** absolute service root URL, e.g. http://localhost:4000/odata */
   readonly serviceRoot: string;
+  /** the client's address (failed sign-ins are counted per address) */
+  readonly remoteAddress?: string;
+  /**
+   * The caller, once authenticated. Set only inside the service (the parts of a `$batch` run as the
+   * batch's caller, an asynchronous job as the caller who sent it); never from the outside.
+   */
+  readonly caller?: RequestUser;
+  /** the id the answer and the log lines carry (X-Request-Id); a $batch's parts share their batch's */
+  readonly requestId?: string;
   /** the raw request body, when there is one */
   readonly body?: Buffer;
   /** the body already parsed, instead of `body`: a JSON `$batch` request's JSON body */

@@ -8,6 +8,10 @@ import { ODataError, toODataError } from '../errors/odata-error';
 import { wholeBody, type ApiRequest, type ApiResponse } from './api-request';
 import { collectBounded } from './request-bytes';
 import { errorResponse, handle, type Services } from './handle';
+import { publicError, REQUEST_ID_HEADER, requestIdOf } from './failures';
+import { refusalBeforeRouting } from './protocol-errors';
+import { AUTH_ENDPOINTS, revokeEndpoint, tokenEndpoint } from './auth-endpoints';
+import { takeQueryKey } from '../auth/credentials';
 
 export interface AppOptions {
   readonly basePath: string;
@@ -23,6 +27,28 @@ export function createApp(services: Services, options: AppOptions): express.Expr
   app.use(async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     const url = req.originalUrl;
+    // what the log lines show: the URL without the API key (a credential)
+    const logged = withoutQueryKey(url, services.auth.settings.apiKeyParameter);
+    const requestId = requestIdOf(req.get(REQUEST_ID_HEADER));
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const refusal = refusalBeforeRouting(req);
+    if (refusal) {
+      // the body (if any) is not read: the connection closes after the answer
+      const refused = withHeaders(errorResponse(refusal.error), Object.assign({ Connection: 'close' }, refusal.headers));
+      writeWhole(res, refused, wholeBody(refused.body));
+      options.logger?.info({ requestId, method: req.method, url: logged, status: refusal.error.status }, 'request');
+      return;
+    }
+    const authEndpoint = authEndpointOf(url);
+    if (authEndpoint !== undefined) {
+      const body = await collectBounded(req.iterator({ destroyOnReturn: false }), options.maxBodyBytes).catch(() => undefined);
+      const request = { method: req.method, contentType: req.get('content-type'), body, remoteAddress: req.socket.remoteAddress };
+      const response = await (authEndpoint === 'token' ? tokenEndpoint(request, services.auth) : revokeEndpoint(request, services.auth))
+        .catch((err: unknown) => errorResponse(publicError(toODataError(err), { method: req.method, path: url.split('?')[0], requestId }, options.logger)));
+      writeWhole(res, response, wholeBody(response.body));
+      options.logger?.info({ requestId, method: req.method, url: logged, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      return;
+    }
     if (url !== base && !url.startsWith(base + '/') && !url.startsWith(base + '?')) {
       res.status(404).type('application/json').send(JSON.stringify({ error: { code: 'NOT_FOUND', message: `The service root is ${base}`, details: [] } }));
       return;
@@ -46,18 +72,20 @@ export function createApp(services: Services, options: AppOptions): express.Expr
       query: q < 0 ? '' : rest.slice(q + 1),
       headers,
       serviceRoot: `${req.protocol}://${req.get('host') ?? 'localhost'}${base}`,
+      requestId,
+      remoteAddress: req.socket.remoteAddress,
       body: body instanceof ODataError ? undefined : body,
       bodyStream: streamed ? source : undefined,
     };
     const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
     // Node's own response API: the answer is complete (status, headers, body), so Express's send has
     // nothing to add (content negotiation and ETags are the handler's).
-    await writeResponse(res, response);
+    await writeResponse(res, response, (err) => publicError(err, apiRequest, options.logger));
     // A request refused part-way (an oversized body, a malformed batch) leaves bytes unread: they are
     // read and dropped (never buffered) so the client can finish sending and read the answer; past a
     // bound the connection is closed.
     if ((streamed || body instanceof ODataError) && !req.readableEnded && !(await discardRest(req, options.maxBodyBytes))) req.socket.destroy();
-    options.logger?.info({ method: req.method, url, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    options.logger?.info({ requestId, method: req.method, url: logged, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
   });
   return app;
 }
@@ -66,7 +94,7 @@ export function createApp(services: Services, options: AppOptions): express.Expr
  * Writes an answer. A body in pieces is sent as it is made, waiting for the socket to drain between
  * pieces; one that fits in a single piece goes out whole, with a Content-Length like any other.
  */
-async function writeResponse(res: Response, response: ApiResponse): Promise<void> {
+async function writeResponse(res: Response, response: ApiResponse, failed: (err: ODataError) => ODataError): Promise<void> {
   const { body } = response;
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, response, body);
   try {
@@ -86,12 +114,31 @@ async function writeResponse(res: Response, response: ApiResponse): Promise<void
     // Before the status line: an OData error like any other. After it: the answer is cut off (the
     // client sees a broken response, never a complete-looking wrong one).
     if (res.headersSent) {
+      failed(toODataError(err));
       res.destroy(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    const failure = errorResponse(toODataError(err));
+    const failure = errorResponse(failed(toODataError(err)));
     writeWhole(res, failure, wholeBody(failure.body));
   }
+}
+
+function authEndpointOf(url: string): 'token' | 'revoke' | undefined {
+  const path = url.split('?')[0];
+  if (path === AUTH_ENDPOINTS.token) return 'token';
+  if (path === AUTH_ENDPOINTS.revoke) return 'revoke';
+  return undefined;
+}
+
+function withoutQueryKey(url: string, parameter: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const { query, key } = takeQueryKey(url.slice(q + 1), parameter);
+  return key === undefined ? url : `${url.slice(0, q)}?${query}`;
+}
+
+function withHeaders(response: ApiResponse, extra: Record<string, string>): ApiResponse {
+  return { status: response.status, headers: Object.assign({}, response.headers, extra), body: response.body };
 }
 
 function writeWhole(res: Response, response: ApiResponse, body: string | Buffer | undefined): void {

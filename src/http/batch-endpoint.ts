@@ -34,7 +34,7 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));
   const applied = prefer.continueOnError ? ['odata.continue-on-error'] : [];
   const run = async (): Promise<ApiResponse> => {
-    const responses = await executeBatch(items, { services: svc, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError });
+    const responses = await executeBatch(items, { services: svc, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller });
     const headers: Record<string, string> = { 'OData-Version': json ? '4.01' : '4.0' };
     if (applied.length) headers['Preference-Applied'] = applied.join(', ');
     if (json) return { status: 200, headers: Object.assign(headers, { 'Content-Type': 'application/json' }), body: writeJsonBatch(responses) };

@@ -7,7 +7,9 @@ import type { EdmModel } from '../edm/model';
 import { ODataError, toODataError } from '../errors/odata-error';
 import type { Plan } from '../plan/plan';
 import { checkSupportedOptions, planRequest } from '../plan/plan-request';
-import type { QueryLimits, RequestContext } from '../plan/request-context';
+import { ANONYMOUS, type QueryLimits, type RequestContext, type RequestUser } from '../plan/request-context';
+import { CHALLENGE, type Authenticator } from '../auth/authenticate';
+import { authorizeRequest, isOpenDocument } from '../auth/authorize';
 import { encodeSkiptoken } from '../plan/paging';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeCount, executeRead, parentExists, type Executor } from '../sql/execute';
@@ -36,6 +38,8 @@ import { negotiateJson, negotiateMetadata, negotiateText } from './negotiate';
 import { parsePrefer } from './prefer';
 import { nextLinkFor } from './next-link';
 import { isQuerySegmentRequest, queryAsGet } from './query-segment';
+import { publicError } from './failures';
+import type { Logger } from 'pino';
 
 export interface Services {
   /** the current model; replaced at run time when custom fields or tables change */
@@ -49,6 +53,10 @@ export interface Services {
   readonly batch: { readonly limits: BatchLimits; readonly maxBodyBytes: number };
   /** asynchronous requests (`Prefer: respond-async`) and their results, kept in the database */
   readonly asyncJobs: AsyncJobs;
+  /** where failures are logged with their cause (absent: not logged) */
+  readonly logger?: Logger;
+  /** the authenticate stage: credentials → the caller */
+  readonly auth: Authenticator;
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -59,7 +67,7 @@ export async function handle(req: ApiRequest, svc: Services): Promise<ApiRespons
   try {
     return await handleUnsafe(req, svc);
   } catch (err) {
-    return errorResponse(toODataError(err));
+    return errorResponse(publicError(toODataError(err), req, svc.logger));
   }
 }
 
@@ -82,21 +90,48 @@ function checkVersions(headers: ApiRequest['headers']): void {
   }
 }
 
+/**
+ * The stages: authenticate (the caller, or 401) → authorize (role and scopes, or 403) → parse → plan
+ * → execute → respond. A request that already carries its caller (a `$batch` part, an asynchronous
+ * job) was authenticated with its batch or when it was accepted.
+ */
 async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse> {
   checkVersions(req.headers);
+  if (req.caller !== undefined) return route(req, req.caller, svc);
+  const outcome = await svc.auth.authenticate(req.headers, req.query, req.remoteAddress);
+  switch (outcome.kind) {
+    case 'refused':
+      return withHeaders(errorResponse(outcome.error), outcome.headers);
+    case 'anonymous': {
+      if (!isOpenDocument(req.method.toUpperCase(), req.path)) {
+        return withHeaders(errorResponse(new ODataError('UNAUTHENTICATED', 'Sign in: send a Bearer token or HTTP Basic credentials', { target: 'Authorization' })), { 'WWW-Authenticate': CHALLENGE });
+      }
+      return route(Object.assign({}, req, { query: outcome.query, caller: ANONYMOUS }), ANONYMOUS, svc);
+    }
+    case 'user':
+      return route(Object.assign({}, req, { query: outcome.query, caller: outcome.user }), outcome.user, svc);
+  }
+}
+
+function withHeaders(response: ApiResponse, extra: Readonly<Record<string, string>>): ApiResponse {
+  return { status: response.status, headers: Object.assign({}, response.headers, extra), body: response.body };
+}
+
+async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise<ApiResponse> {
   if (req.path === '/$batch' || req.path === '/$batch/') return handleBatch(req, svc, handle, errorResponse);
   const monitorId = monitorIdOf(req.path);
   if (monitorId !== undefined) return statusMonitor(req, svc.asyncJobs, monitorId, errorResponse);
   if (parsePrefer(req.headers.prefer).respondAsync) {
     return acceptAsync(req, svc.asyncJobs, () => handle(withoutRespondAsync(req), svc), errorResponse);
   }
-  if (isQuerySegmentRequest(req.path)) return handleUnsafe(queryAsGet(req), svc);
+  if (isQuerySegmentRequest(req.path)) return route(queryAsGet(req), user, svc);
   const method = req.method.toUpperCase();
   const model = svc.model();
   const uri = parseUri(req.path, req.query);
+  authorizeRequest(user, method, uri);
   const prefer = parsePrefer(req.headers.prefer);
   const context: RequestContext = {
-    user: { id: null, roles: [] }, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
+    user, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
   };
   const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
   const writerContext = (): WriterContext => ({

@@ -12,6 +12,9 @@ import { REQUEST_ID_HEADER, requestIdOf } from './failures';
 
 export const ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
+/** How long the rest of a refused request is read before the connection is closed regardless. */
+const DRAIN_MS = 5000;
+
 const ERROR_TYPE = 'application/json;odata.metadata=minimal';
 
 /** The refusal of a parsed request that must not reach the handler, if any. */
@@ -28,7 +31,10 @@ export function refusalBeforeRouting(req: IncomingMessage): { error: ODataError;
 }
 
 export function attachProtocolErrorHandlers(server: Server, logger: Logger | undefined): void {
+  // Node's parser reports every later chunk of a refused request again: those are part of the drain.
+  const answered = new WeakSet<Duplex>();
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex & { bytesWritten?: number }) => {
+    if (answered.has(socket)) return;
     if (err.code === 'ECONNRESET' || !socket.writable || (socket.bytesWritten ?? 0) > 0) {
       socket.destroy();
       return;
@@ -36,7 +42,13 @@ export function attachProtocolErrorHandlers(server: Server, logger: Logger | und
     const error = parserRefusal(err);
     const requestId = requestIdOf(undefined);
     logger?.info({ requestId, status: error.status, code: error.code, parser: err.code }, 'request refused by the HTTP parser');
+    // What the client is still sending is read and dropped, so that closing does not reset the
+    // connection before the client has read the answer; a client that never stops is cut off.
+    answered.add(socket);
+    socket.on('data', () => undefined);
+    socket.resume();
     socket.end(rawResponse(error, requestId));
+    setTimeout(() => socket.destroy(), DRAIN_MS).unref();
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(headerOf(req, 'x-request-id'));

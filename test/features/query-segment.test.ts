@@ -74,7 +74,6 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     const res = await postQuery('/Contacts/$query', body, 'text/plain', { Prefer: 'odata.maxpagesize=1000' });
     expect(res.status).toBe(200);
     expect(res.json().value.map((c: Row) => c.Id)).toEqual([...real].sort());
-    expect((await svc.get(`/Contacts?${body}`)).status).toBe(431);
   });
 
   it('answers an empty body with the URL options alone', async () => {

@@ -11,6 +11,7 @@ import type { Config } from './config';
 import { openDatabase } from './db/connect';
 import { migrateToLatest } from './db/migrate';
 import { loadModelFromFile } from './edm/load-csdl';
+import { prepareIdentity } from './auth/bootstrap';
 import { ensureDemoData } from './seed/seed';
 import { startService } from './server';
 
@@ -105,10 +106,9 @@ async function prepareDatabase(config: Config, logger: Logger): Promise<void> {
   const db = openDatabase(config.database);
   try {
     await migrateToLatest(db);
-    if (config.seedContacts > 0) {
-      const seeded = await ensureDemoData(db, loadModelFromFile(), config.seedContacts);
-      if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
-    }
+    const seeded = config.seedContacts > 0 && await ensureDemoData(db, loadModelFromFile(), config.seedContacts);
+    if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
+    await prepareIdentity(db.knex, config, seeded);
   } finally {
     await db.knex.destroy();
   }

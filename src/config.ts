@@ -32,6 +32,22 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** SQLite: processes that run reads off the event loop (0: reads run in the service process). */
   readonly sqliteReadProcesses: number;
+  /** `on` (default): every request but the open documents needs credentials; `off`: everyone acts as the bootstrap Administrator */
+  readonly auth: string;
+  /** the bootstrap Administrator's password on the first start of an empty database (empty: a random one, printed once) */
+  readonly adminPassword: string;
+  /** the demo users' password when demo data is seeded (empty: a random one per user, printed once) */
+  readonly demoPassword: string;
+  /** the query parameter that may carry a token (Power Query's "Web API key"); empty: none */
+  readonly apiKeyParameter: string;
+  /** lifetime of an access token from `POST /auth/token`, in seconds */
+  readonly accessTokenSeconds: number;
+  /** lifetime of a refresh token, in seconds */
+  readonly refreshTokenSeconds: number;
+  /** shortest password accepted */
+  readonly minPasswordLength: number;
+  /** failed sign-ins per user name or address before each further attempt must wait (doubling from 1 s) */
+  readonly signInFreeFailures: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -39,6 +55,8 @@ export const DEFAULT_CONFIG: Config = {
   maxExpandDepth: 5, maxFilterNodes: 500, maxJoins: 32, maxInItems: 10000, maxBodyDepth: 64, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
   maxBodyBytes: 10 * 1024 * 1024, batchMaxParts: 5000, batchMaxPartBytes: 1024 * 1024, asyncResultSeconds: 3600,
   statementTimeoutMs: 30000, sqliteReadProcesses: 2,
+  auth: 'on', adminPassword: '', demoPassword: '', apiKeyParameter: 'api_key', accessTokenSeconds: 3600,
+  refreshTokenSeconds: 30 * 24 * 3600, minPasswordLength: 10, signInFreeFailures: 5,
 };
 
 const ENV: Record<string, keyof Config> = {
@@ -49,13 +67,16 @@ const ENV: Record<string, keyof Config> = {
   ODATA_MAX_BODY_BYTES: 'maxBodyBytes', ODATA_BATCH_MAX_PARTS: 'batchMaxParts', ODATA_BATCH_MAX_PART_BYTES: 'batchMaxPartBytes',
   ODATA_ASYNC_RESULT_SECONDS: 'asyncResultSeconds', ODATA_STATEMENT_TIMEOUT_MS: 'statementTimeoutMs',
   ODATA_SQLITE_READ_PROCESSES: 'sqliteReadProcesses',
+  ODATA_AUTH: 'auth', ODATA_ADMIN_PASSWORD: 'adminPassword', ODATA_DEMO_PASSWORD: 'demoPassword', ODATA_API_KEY_PARAMETER: 'apiKeyParameter',
+  ODATA_ACCESS_TOKEN_SECONDS: 'accessTokenSeconds', ODATA_REFRESH_TOKEN_SECONDS: 'refreshTokenSeconds',
+  ODATA_MIN_PASSWORD_LENGTH: 'minPasswordLength', ODATA_SIGNIN_FREE_FAILURES: 'signInFreeFailures',
 };
 
 const FLAGS: Record<string, keyof Config> = {
   '--port': 'port', '--host': 'host', '--database': 'database', '--db': 'database', '--page-size': 'pageSize',
   '--max-page-size': 'maxPageSize', '--max-top': 'maxTop', '--log-level': 'logLevel', '--seed-contacts': 'seedContacts',
   '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes', '--async-result-seconds': 'asyncResultSeconds',
-  '--statement-timeout-ms': 'statementTimeoutMs', '--sqlite-read-processes': 'sqliteReadProcesses',
+  '--statement-timeout-ms': 'statementTimeoutMs', '--sqlite-read-processes': 'sqliteReadProcesses', '--auth': 'auth',
 };
 
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {

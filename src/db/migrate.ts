@@ -5,6 +5,7 @@ import * as coreSchema from '../../migrations/20261123000001_core_schema';
 import * as exactDecimal from '../../migrations/20261204000001_exact_decimal';
 import * as asyncJobs from '../../migrations/20261204000002_async_jobs';
 import * as dynamicGroups from '../../migrations/20261204000003_dynamic_groups';
+import * as auth from '../../migrations/20261204000004_auth';
 
 interface NamedMigration {
   readonly name: string;
@@ -17,6 +18,7 @@ const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261204000001_exact_decimal', migration: exactDecimal },
   { name: '20261204000002_async_jobs', migration: asyncJobs },
   { name: '20261204000003_dynamic_groups', migration: dynamicGroups },
+  { name: '20261204000004_auth', migration: auth },
 ];
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -46,6 +46,8 @@ const EXTRA_INDEXES: readonly { readonly table: string; readonly columns: readon
   { table: 'Contacts', columns: ['BusinessAddress_State'] },
   { table: 'Companies', columns: ['Name'] },
   { table: 'Groups', columns: ['Name'] },
+  // personal access tokens are looked up by the hash of the token on every request that sends one
+  { table: 'AccessTokens', columns: ['Token'] },
 ];
 
 const DELETE_RULES: Record<OnDeleteAction, DeleteRule> = {
@@ -227,6 +229,12 @@ export async function createSchemaForModel(knex: Knex, model: EdmModel): Promise
       if (spec.foreignKeys.length > 0) await knex.schema.alterTable(spec.name, (t) => addForeignKeys(t, spec));
     }
   }
+}
+
+/** Creates one table of the model (a migration adding an entity set to a database that has the others). */
+export async function createTableFromSpec(knex: Knex, spec: TableSpec): Promise<void> {
+  const engine = engineOfKnex(knex);
+  await knex.schema.createTable(spec.name, (t) => defineTable(t, spec, engine, true));
 }
 
 /** Drops every table of the model, referencing tables before the tables they reference. */

@@ -53,6 +53,8 @@ export const FILTER_FUNCTIONS: readonly string[] = [
 export const CAPABILITY_VALUE_TYPES: CsdlValueTypes = {
   [`${CAP}.ConformanceLevel`]: `${CAP}.ConformanceLevelType`,
   [`${CORE}.OptimisticConcurrency`]: 'Edm.PropertyPath',
+  // write-only and unreadable properties (User.Password, AccessToken.Token), declared in the model
+  [`${CORE}.Permissions`]: `${CORE}.Permission`,
 };
 
 function containerAnnotations(): Json {

@@ -1,7 +1,7 @@
 /**
  * Builds an EdmModel from a CSDL JSON document (OData CSDL JSON v4.01). It validates what the
  * service depends on (types resolve, keys exist, foreign keys exist) and throws on anything else;
- * it does not interpret annotations beyond Core.Computed.
+ * it does not interpret annotations beyond Core.Computed and Core.Permissions.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,6 +15,9 @@ import {
 type Json = Record<string, unknown>;
 const COMPUTED = '@Org.OData.Core.V1.Computed';
 const CONCURRENCY = '@Org.OData.Core.V1.OptimisticConcurrency';
+const PERMISSIONS = '@Org.OData.Core.V1.Permissions';
+/** Core.Permissions values that leave a property unreadable */
+const UNREADABLE: ReadonlySet<string> = new Set(['Write', 'None']);
 
 /** metadata/ at the project root, found from both src/edm and the compiled dist/src/edm */
 export const DEFAULT_CSDL_PATH = findUp(path.join('metadata', 'crm.csdl.json'), __dirname);
@@ -90,6 +93,7 @@ export function loadModel(csdl: Json): EdmModel {
         nullable: p.$Nullable === true, maxLength: p.$MaxLength as number | undefined,
         precision: p.$Precision as number | undefined, scale: p.$Scale as number | undefined,
         defaultValue: p.$DefaultValue as string | number | boolean | undefined, computed: p[COMPUTED] === true,
+        ...(UNREADABLE.has(String(p[PERMISSIONS])) ? { hidden: true } : {}),
       });
     }
     return { props, navs };

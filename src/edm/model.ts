@@ -45,6 +45,11 @@ export interface EdmProperty {
   readonly defaultValue?: string | number | boolean;
   /** Core.Computed: maintained by the server, never taken from a client. */
   readonly computed: boolean;
+  /**
+   * Core.Permissions Write or None: never serialized, selected, filtered or sorted on. A writable one
+   * (User.Password) is stored as a one-way hash (src/auth/passwords.ts).
+   */
+  readonly hidden?: true;
 }
 
 export type OnDeleteAction = 'Cascade' | 'None' | 'SetNull' | 'SetDefault';

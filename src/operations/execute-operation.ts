@@ -24,7 +24,8 @@ export function executeOperation(model: EdmModel, plan: OperationPlan, svc: Writ
   const handler = OPERATION_HANDLERS.get(plan.operation.qualifiedName);
   if (!handler) throw new NotImplementedError(`the operation ${plan.operation.qualifiedName}`);
   return inTransaction(svc.knex, async (trx) => {
-    const session = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks);
+    const actor = { user: plan.context.user, minPasswordLength: plan.context.limits.minPasswordLength };
+    const session = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks, actor);
     const result: OperationResult = await handler({ plan, session });
     await flushSums(session);
     await flushDynamicGroups(session);

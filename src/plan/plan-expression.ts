@@ -45,7 +45,7 @@ export interface QueryBudget {
 const BOOL: ValueType = { kind: 'primitive', name: 'Edm.Boolean' };
 const prim = (name: PrimitiveTypeName): ValueType => ({ kind: 'primitive', name });
 
-function fail(ctx: ExprContext, code: 'TYPE_MISMATCH' | 'UNKNOWN_PROPERTY' | 'UNKNOWN_FUNCTION' | 'INVALID_ARGUMENTS' | 'AMBIGUOUS_NAME' | 'INVALID_LITERAL', message: string, position: number): never {
+function fail(ctx: ExprContext, code: 'TYPE_MISMATCH' | 'UNKNOWN_PROPERTY' | 'PROPERTY_NOT_READABLE' | 'UNKNOWN_FUNCTION' | 'INVALID_ARGUMENTS' | 'AMBIGUOUS_NAME' | 'INVALID_LITERAL', message: string, position: number): never {
   throw new PlanError(code, `${message} at position ${position} in ${ctx.where}`, { target: ctx.where, position });
 }
 
@@ -207,6 +207,7 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
     const last = i === rest.length - 1;
     if (member.kind === 'property') {
       const p = member.property;
+      if (p.hidden) fail(ctx, 'PROPERTY_NOT_READABLE', `'${p.name}' cannot be read`, step.position);
       if (p.collection) throw new NotImplementedError('collection-valued properties in expressions', { target: ctx.where });
       if (p.type.kind === 'complex') {
         if (last && complexValue) return complexValue({ scope: scope.id, joins, path: [...prefix, p.name], type: p.type.type });

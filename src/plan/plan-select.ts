@@ -15,7 +15,7 @@ import type { SelectedProperty } from './plan';
 export const allProperties: (type: EdmEntityType | EdmComplexType) => readonly SelectedProperty[] = memoizedByObject((type) => propertiesUnder(type, []));
 
 function propertiesUnder(type: EdmEntityType | EdmComplexType, prefix: readonly string[]): SelectedProperty[] {
-  return type.properties.map((p) => selectedProperty(p, prefix));
+  return type.properties.filter((p) => !p.hidden).map((p) => selectedProperty(p, prefix));
 }
 
 function selectedProperty(p: EdmProperty, prefix: readonly string[]): SelectedProperty {
@@ -58,6 +58,7 @@ export function planSelect(type: EdmEntityType, items: readonly SelectItem[] | u
       continue;
     }
     const p = found.found.property;
+    if (p.hidden) throw new PlanError('PROPERTY_NOT_READABLE', `'${p.name}' cannot be read (in ${where})`, { target: where, position: head.position });
     if (rest.length === 0) {
       chosen.set(p.name, true);
       contextItems.push(p.name);

@@ -14,11 +14,31 @@ export interface QueryLimits {
   readonly maxInItems: number;
   /** nesting of a JSON request body (objects and arrays) */
   readonly maxBodyDepth: number;
+  /** shortest User.Password accepted */
+  readonly minPasswordLength: number;
 }
 
+/** The members of Crm.Role, most powerful first. */
+export type Role = 'Administrator' | 'Manager' | 'Standard' | 'Restricted' | 'Browse';
+
+/** What a token may be used for: `data` (the OData service), `login` (signing in: tokens, passwords). */
+export type TokenScope = 'data' | 'login';
+
+/** The caller as the authenticate stage established it (src/auth/authenticate.ts). */
+export interface RequestUser {
+  /** Users.Id; null for an anonymous caller (only the open documents answer one) */
+  readonly id: string | null;
+  /** null for an anonymous caller */
+  readonly role: Role | null;
+  readonly teamIds: readonly string[];
+  readonly scopes: readonly TokenScope[];
+}
+
+export const ANONYMOUS: RequestUser = { id: null, role: null, teamIds: [], scopes: [] };
+
 export interface RequestContext {
-  /** the acting user's id, when authentication exists; anonymous until then */
-  readonly user: { readonly id: string | null; readonly roles: readonly string[] };
+  /** who is asking (record access rules read it: src/auth/access.ts) */
+  readonly user: RequestUser;
   readonly limits: QueryLimits;
   /** absolute service root URL, e.g. http://localhost:4000/odata */
   readonly serviceRoot: string;

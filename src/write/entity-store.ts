@@ -20,6 +20,7 @@ import type { KeyValue } from './entity-reference';
 import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
+import { checkRowWrite, protectSecrets } from '../auth/write-rules';
 
 export interface CurrentRow {
   readonly set: EdmEntitySet;
@@ -143,6 +144,8 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     values.set(column, { column, value, type: storedTypeOf(set, column) });
     row.set(column, value);
   }
+  checkRowWrite(s.actor.user, set, 'insert', undefined, row);
+  await protectSecrets(set, values, s.actor.minPasswordLength, row);
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
   s.rows.set(rowKey(set, key), row);
   s.noteWritten(set, key, 'inserted');
@@ -184,6 +187,8 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     writes.set(EDITED, timestamp(EDITED, edited));
     merged.set(EDITED, edited);
   }
+  checkRowWrite(s.actor.user, set, 'update', current.values, merged);
+  await protectSecrets(set, writes, s.actor.minPasswordLength, merged);
   if (writes.size > 0) {
     await s.write(compileUpdate(s.ex.dialect, tableOf(set), keyBinding(set), current.key, [...writes.values()]), { table: tableOf(set), statement: 'update' });
   }
@@ -238,6 +243,7 @@ async function restrictionsOf(s: WriteSession, set: EdmEntitySet, keys: readonly
 
 export async function deleteEntity(s: WriteSession, current: CurrentRow): Promise<void> {
   const { set } = current;
+  checkRowWrite(s.actor.user, set, 'delete', current.values, undefined);
   const problems: ErrorDetail[] = [];
   await restrictionsOf(s, set, [current.key], new Set([`${set.name}/${String(current.key)}`]), problems);
   if (problems.length > 0) {

@@ -20,6 +20,7 @@ import {
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
 import { WriteSession, type WriteHooks } from './session';
+import { checkRowWrite } from '../auth/write-rules';
 import { flushSums } from './sums';
 import { flushDynamicGroups } from './dynamic-groups';
 import type { Preconditions, WritePlan } from './write-plan';
@@ -37,7 +38,8 @@ export type WriteOutcome =
   | { readonly kind: 'done'; readonly etag?: string };
 
 export function executeWrite(model: EdmModel, plan: WritePlan, svc: WriteServices): Promise<WriteOutcome> {
-  return inTransaction(svc.knex, (trx) => withinTransaction(new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks), plan));
+  const actor = { user: plan.context.user, minPasswordLength: plan.context.limits.minPasswordLength };
+  return inTransaction(svc.knex, (trx) => withinTransaction(new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks, actor), plan));
 }
 
 /**
@@ -111,6 +113,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
     case 'link': {
       const parent = await locateOrFail(s, plan.context, plan.parent);
       checkPreconditions(parent, plan.preconditions);
+      checkRowWrite(s.actor.user, parent.set, 'update', parent.values, undefined);
       await checkReferences(s, [{ set: parent.set, values: new Map(), binds: [{ navigation: plan.navigation, refs: [plan.ref] }], nested: [] }]);
       await addLink(s, parent, plan.navigation, plan.ref.key);
       return { kind: 'done' };
@@ -118,6 +121,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
     case 'unlink': {
       const parent = await locateOrFail(s, plan.context, plan.parent);
       checkPreconditions(parent, plan.preconditions);
+      checkRowWrite(s.actor.user, parent.set, 'update', parent.values, undefined);
       await removeLink(s, parent, plan.navigation, plan.key);
       return { kind: 'done' };
     }

@@ -8,6 +8,7 @@ import { run, runWrite, type Executor, type Row } from '../sql/execute';
 import { formatUtc } from '../uri/temporal';
 import type { KeyValue } from './entity-reference';
 
+import type { RequestUser } from '../plan/request-context';
 import type { SumRule } from './derived-values';
 import type { StoredValue } from './json-values';
 
@@ -38,6 +39,12 @@ function momentOf(knex: Executor['knex']): string {
   return moment;
 }
 
+/** Who writes (their rows are checked by src/auth/write-rules.ts) and the password policy for User.Password. */
+export interface WriteActor {
+  readonly user: RequestUser;
+  readonly minPasswordLength: number;
+}
+
 export class WriteSession {
   /** the transaction's timestamp, ISO 8601 UTC with milliseconds */
   readonly now: string;
@@ -50,7 +57,7 @@ export class WriteSession {
   /** every table a statement of this session wrote */
   readonly writtenTables = new Set<string>();
 
-  constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks) {
+  constructor(readonly ex: Executor, readonly model: EdmModel, private readonly hooks: WriteHooks, readonly actor: WriteActor) {
     this.now = momentOf(ex.knex);
   }
 

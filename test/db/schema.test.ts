@@ -151,7 +151,9 @@ describe.each(ENGINES.map((e): [string, EngineTarget] => [e.name, e]))('the migr
     // beside the model's tables: dynamic groups' matches, and their view (PostgreSQL's catalogue lists views' columns too)
     const dynamicGroups = ['Contact_Group_Dynamic', ...(db.engine === 'postgres' ? ['Contact_Group_Members'] : [])];
     // and the service's own table of asynchronous requests (migration 20261204000002_async_jobs)
-    const expected = [...model.entitySets.values()].map(tableOf).concat(links.map((l) => l.table), dynamicGroups, ['odata_async_jobs']).sort();
+    // and sign-in's session tokens and failed sign-ins (migration 20261204000004_auth)
+    const expected = [...model.entitySets.values()].map(tableOf)
+      .concat(links.map((l) => l.table), dynamicGroups, ['odata_async_jobs', 'odata_auth_tokens', 'odata_auth_failures']).sort();
     expect([...tables.keys()].sort()).toEqual(expected);
   });
 

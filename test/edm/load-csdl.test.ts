@@ -9,7 +9,7 @@ const CORE_SETS: readonly (readonly [string, string])[] = [
   ['Contacts', 'Contact'], ['Companies', 'Company'], ['Groups', 'Group'], ['Opportunities', 'Opportunity'],
   ['Processes', 'Process'], ['Stages', 'Stage'], ['Products', 'Product'], ['OpportunityProducts', 'OpportunityProduct'],
   ['Activities', 'Activity'], ['ActivityTypes', 'ActivityType'], ['Histories', 'History'], ['HistoryTypes', 'HistoryType'],
-  ['Notes', 'Note'], ['Users', 'User'], ['Teams', 'Team'],
+  ['Notes', 'Note'], ['Users', 'User'], ['Teams', 'Team'], ['AccessTokens', 'AccessToken'],
 ];
 
 const model = loadModelFromFile();
@@ -17,7 +17,12 @@ const csdl = (): Json => structuredClone(model.csdl) as Json;
 const crm = (doc: Json): Json => doc.Crm as Json;
 
 describe('loadModel on metadata/crm.csdl.json', () => {
-  it('has the 15 core entity sets with their exact names and types', () => {
+  it('reads Core.Permissions Write or None as a hidden property (User.Password, AccessToken.Token)', () => {
+    const hidden = [...model.entityTypes.values()].flatMap((t) => t.properties.filter((p) => p.hidden).map((p) => `${t.name}.${p.name}`));
+    expect(hidden.sort()).toEqual(['AccessToken.Token', 'User.Password']);
+  });
+
+  it('has the 16 core entity sets with their exact names and types', () => {
     expect([...model.entitySets.keys()]).toEqual(CORE_SETS.map(([set]) => set));
     for (const [set, type] of CORE_SETS) expect(model.entitySets.get(set)?.entityType.qualifiedName).toBe(`Crm.${type}`);
     expect(model.namespace).toBe('Crm');

@@ -7,7 +7,7 @@ import { withOverrides, type Config } from '../../src/config';
 import { startService, type RunningService } from '../../src/server';
 import type { WriteEvent } from '../../src/write/session';
 import { ENGINES, type EngineTarget } from '../helpers/engines';
-import type { TestResponse, TestService } from '../helpers/service';
+import { bearerFor, TEST_ADMIN, type TestResponse, type TestService } from '../helpers/service';
 import { parseHttpResponse, sendJsonBatch, sleep, type HttpPart } from './batch/batch-support';
 import { expectError, insertContact, newId, patch, post, rowOf } from './writes/write-support';
 
@@ -15,13 +15,18 @@ const JOBS_TABLE = 'odata_async_jobs';
 
 /** A service on `database` (created and seeded by the first one); several can share one database. */
 async function serviceOn(database: string, settings: Partial<Record<keyof Config, string | number>> = {}): Promise<TestService> {
-  const running: RunningService = await startService(withOverrides({ database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: 40, ...settings }));
+  const running: RunningService = await startService(withOverrides({
+    database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: 40, adminPassword: TEST_ADMIN.password, ...settings,
+  }));
+  const authHeaders = await bearerFor(running.url, TEST_ADMIN.userName, TEST_ADMIN.password);
   const request = async (method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<TestResponse> => {
-    const res = await fetch(running.url + path, { method, headers: init.headers, body: init.body });
+    const res = await fetch(running.url + path, { method, headers: Object.assign({}, authHeaders, init.headers), body: init.body });
     const text = await res.text();
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
-  return { url: running.url, running, knex: running.db.knex, request, get: (path, headers) => request('GET', path, { headers }), close: () => running.close() };
+  return {
+    url: running.url, running, knex: running.db.knex, request, authHeaders, get: (path, headers) => request('GET', path, { headers }), close: () => running.close(),
+  };
 }
 
 const tokens = (header: string | null): string[] => (header ?? '').split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');

@@ -148,7 +148,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   it('the work completes when the client disconnects right after the 202', async () => {
     const prefix = marker('hung up');
     const members = Array.from({ length: 200 }, (_, i) => ({ ...postNote(`${prefix} ${i}`), contentId: String(i + 1) }));
-    const status = await postAndHangUp(`${svc.url}/$batch`, multipartBody([{ changeset: members }]), { 'Content-Type': multipartType(), Prefer: 'respond-async' });
+    const status = await postAndHangUp(`${svc.url}/$batch`, multipartBody([{ changeset: members }]), { ...svc.authHeaders, 'Content-Type': multipartType(), Prefer: 'respond-async' });
     expect(status).toBe(202);
     await until(async () => (await svc.knex('Notes').where('Text', 'like', `${prefix} %`).count({ n: '*' }).then((r) => Number(r[0].n))) === 200);
   });

@@ -37,7 +37,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       fetchProxy: async (url, init) => {
         const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>));
         sent.push({ url, headers, body: String(init.body ?? '') });
-        const response = await fetch(url, { method: init.method, headers, body: init.body as string | undefined });
+        const response = await fetch(url, { method: init.method, headers: { ...svc.authHeaders, ...headers }, body: init.body as string | undefined });
         const text = await response.text();
         const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
         return { content: json ? JSON.parse(text) : text, response };

@@ -22,7 +22,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       'Content-Type: application/json', '', '{"Text":"never"}', '--b', 'Content-Type: application/http', '', ''].join(CRLF);
     const answer = await new Promise<{ status: number; body: string; endedBeforeAnswer: boolean }>((resolve, reject) => {
       let ended = false;
-      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'multipart/mixed;boundary=b' } }, (res) => {
+      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...svc.authHeaders, 'Content-Type': 'multipart/mixed;boundary=b' } }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => { body += c.toString(); });
         res.on('end', () => {

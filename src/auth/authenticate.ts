@@ -1,0 +1,124 @@
+/**
+ * The authenticate stage: the request's credential (credentials.ts) checked against the database
+ * (auth-store.ts) → the caller (`RequestUser`), anonymous, or a refusal (401; 429 while sign-ins for
+ * a user name or address are slowed down). Passwords are verified in constant time, and an unknown
+ * user name costs one scrypt like a wrong password.
+ */
+import { createHash } from 'node:crypto';
+import { ODataError } from '../errors/odata-error';
+import type { RequestUser, TokenScope } from '../plan/request-context';
+import type { AuthStore, StoredUser, TokenOwner } from './auth-store';
+import { credentialOf, takeQueryKey } from './credentials';
+import { verifyPassword } from './passwords';
+import { tokenHash, tokenKindOf } from './tokens';
+
+export interface AuthSettings {
+  /** false: `ODATA_AUTH=off`, every request acts as the bootstrap Administrator */
+  readonly enabled: boolean;
+  readonly apiKeyParameter: string;
+  readonly accessTokenSeconds: number;
+  readonly refreshTokenSeconds: number;
+  readonly minPasswordLength: number;
+  readonly signInFreeFailures: number;
+}
+
+export type Authentication =
+  /** `query`: the query string without the API key parameter, for everything after this stage */
+  | { readonly kind: 'user'; readonly user: RequestUser; readonly query: string }
+  | { readonly kind: 'anonymous'; readonly query: string }
+  | { readonly kind: 'refused'; readonly error: ODataError; readonly headers: Readonly<Record<string, string>> };
+
+export type SignIn =
+  | { readonly kind: 'ok'; readonly user: StoredUser }
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'slowed'; readonly retryAfterSeconds: number };
+
+export const CHALLENGE = 'Bearer realm="CRM", Basic realm="CRM", charset="UTF-8"';
+
+/** Token uses are written to AccessTokens.LastUsedDate at most this often (not a write per request). */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const ALL_SCOPES: readonly TokenScope[] = ['data', 'login'];
+
+export class Authenticator {
+  constructor(
+    readonly store: AuthStore,
+    readonly settings: AuthSettings,
+    /** the caller of every request when authentication is off */
+    private readonly withoutAuth?: RequestUser,
+  ) {}
+
+  async authenticate(headers: Readonly<Record<string, string | undefined>>, rawQuery: string, address: string | undefined): Promise<Authentication> {
+    const { query, key, repeated } = takeQueryKey(rawQuery, this.settings.apiKeyParameter);
+    if (!this.settings.enabled && this.withoutAuth) return { kind: 'user', user: this.withoutAuth, query };
+    if (repeated) return refused(`The ${this.settings.apiKeyParameter} parameter was given more than once`, 'invalid_request');
+    const credential = credentialOf(headers, key);
+    switch (credential.kind) {
+      case 'none': return { kind: 'anonymous', query };
+      case 'malformed': return refused(credential.message, 'invalid_request');
+      case 'token': {
+        const owner = await this.tokenOwner(credential.token);
+        if (!owner) return refused('The token is not valid (unknown, expired or revoked)', 'invalid_token');
+        return { kind: 'user', user: { id: owner.userId, role: owner.role, teamIds: owner.teamIds, scopes: owner.scopes }, query };
+      }
+      case 'password': {
+        const outcome = await this.signIn(credential.userName, credential.password, address);
+        if (outcome.kind === 'slowed') return slowed(outcome.retryAfterSeconds);
+        if (outcome.kind === 'invalid') return refused('The user name or password is not valid', undefined);
+        const user = outcome.user;
+        return { kind: 'user', user: { id: user.id, role: user.role, teamIds: await this.store.teamIdsOf(user.id), scopes: ALL_SCOPES }, query };
+      }
+    }
+  }
+
+  /** The owner of a token that works now: known, unexpired, unrevoked, its user active. */
+  async tokenOwner(token: string): Promise<TokenOwner | undefined> {
+    const kind = tokenKindOf(token);
+    if (kind === undefined || kind === 'refresh') return undefined;
+    const hash = tokenHash(token);
+    const owner = kind === 'access' ? await this.store.sessionToken(hash) : await this.store.personalToken(hash);
+    const now = Date.now();
+    if (!owner || owner.revoked || !owner.active || (owner.expiresAt !== null && owner.expiresAt <= now)) return undefined;
+    if (owner.personal && (owner.personal.lastUsed === null || now - owner.personal.lastUsed > LAST_USED_RESOLUTION_MS)) {
+      await this.store.markPersonalTokenUsed(owner.personal.id, now);
+    }
+    return owner;
+  }
+
+  /**
+   * Checks a user name and password. Failures are counted per user name and per address; past the
+   * free ones, sign-ins for them wait (doubling) and are refused until then without a check.
+   */
+  async signIn(userName: string, password: string, address: string | undefined): Promise<SignIn> {
+    const subjects = [`user:${digest(userName.normalize('NFC').toLowerCase())}`, ...(address ? [`addr:${address}`] : [])];
+    const lockedUntil = await this.store.lockedUntil(subjects);
+    const now = Date.now();
+    if (lockedUntil > now) return { kind: 'slowed', retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000) };
+    // Names longer than any stored one, or holding NUL, find nobody; the password is still hashed.
+    const plausible = userName.length > 0 && userName.length <= 100 && !userName.includes('\u0000');
+    const user = plausible ? await this.store.userByName(userName) : undefined;
+    const matches = await verifyPassword(password, user?.passwordHash);
+    if (!user || !matches || !user.active) {
+      await this.store.noteFailure(subjects, this.settings.signInFreeFailures);
+      return { kind: 'invalid' };
+    }
+    await this.store.clearFailures(subjects[0]);
+    return { kind: 'ok', user };
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 40);
+}
+
+function refused(message: string, bearerError: 'invalid_request' | 'invalid_token' | undefined): Authentication {
+  const challenge = bearerError ? `Bearer realm="CRM", error="${bearerError}", Basic realm="CRM", charset="UTF-8"` : CHALLENGE;
+  return { kind: 'refused', error: new ODataError('UNAUTHENTICATED', message, { target: 'Authorization' }), headers: { 'WWW-Authenticate': challenge } };
+}
+
+function slowed(retryAfterSeconds: number): Authentication {
+  return {
+    kind: 'refused', headers: { 'Retry-After': String(retryAfterSeconds) },
+    error: new ODataError('TOO_MANY_SIGN_IN_FAILURES', `Too many failed sign-ins; try again in ${retryAfterSeconds} s`, { target: 'Authorization' }),
+  };
+}

@@ -13,6 +13,9 @@ export interface Decimal {
 export const DIVISION_SCALE = 20;
 
 const CANONICAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+/** The message of every zero-divisor failure, in JS and in SQLite's functions (sql/execute.ts turns it into a 400). */
+export const DIVISION_BY_ZERO = 'division by zero';
+
 const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const TEN = 10n;
 
@@ -98,7 +101,7 @@ export function multiplyDecimal(a: Decimal, b: Decimal): Decimal {
 
 /** a / b truncated toward zero to `scale` fractional digits; throws on a zero divisor (the request fails). */
 export function divideDecimal(a: Decimal, b: Decimal, scale = DIVISION_SCALE): Decimal {
-  if (b.units === 0n) throw new RangeError('division by zero');
+  if (b.units === 0n) throw new RangeError(DIVISION_BY_ZERO);
   // a.units/10^as ÷ b.units/10^bs × 10^scale = a.units × 10^(scale + bs − as) ÷ b.units
   const shift = scale + b.scale - a.scale;
   const numerator = shift >= 0 ? a.units * pow10(shift) : a.units;
@@ -109,7 +112,7 @@ export function divideDecimal(a: Decimal, b: Decimal, scale = DIVISION_SCALE): D
 /** The remainder of a truncating division: the sign of the left operand (URL Conventions §5.1.1.2.6). */
 export function modDecimal(a: Decimal, b: Decimal): Decimal {
   const [x, y, scale] = aligned(a, b);
-  if (y === 0n) throw new RangeError('division by zero');
+  if (y === 0n) throw new RangeError(DIVISION_BY_ZERO);
   return { units: x % y, scale };
 }
 

@@ -3,12 +3,14 @@
  * (db/read-process.ts): the SQL functions the compiler calls, and the connection settings. Kept apart
  * from connect.ts so a read process starts without loading knex and pg.
  */
+import { DIVISION_BY_ZERO } from '../decimal';
 import { registerDecimalFunctions, type SqliteFunctionHost } from './sqlite-decimal';
 
 /** Register new SQL functions here: read processes then have them too. */
 export function configureSqliteConnection(conn: SqliteConnection): void {
   registerUnicodeCaseFunctions(conn);
   registerDecimalFunctions(conn);
+  registerDivisorCheck(conn);
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
@@ -27,4 +29,14 @@ function registerUnicodeCaseFunctions(conn: SqliteConnection): void {
   const text = (f: (s: string) => string) => (value: unknown) => (value === null || value === undefined ? null : f(String(value)));
   conn.function(SQLITE_UNICODE_UPPER, { deterministic: true }, text((s) => s.toUpperCase()));
   conn.function(SQLITE_UNICODE_LOWER, { deterministic: true }, text((s) => s.toLowerCase()));
+}
+
+/** SQLite answers null for `x / 0` and `x % 0`; OData (and PostgreSQL) make it an error (URL Conventions §5.1.1.2.4). */
+export const SQLITE_NONZERO_DIVISOR = 'odata_nonzero_divisor';
+
+function registerDivisorCheck(conn: SqliteConnection): void {
+  conn.function(SQLITE_NONZERO_DIVISOR, { deterministic: true }, (value: unknown) => {
+    if (value === 0 || value === 0n || value === '0') throw new RangeError(DIVISION_BY_ZERO);
+    return value;
+  });
 }

@@ -158,9 +158,9 @@ export class ExpressionCompiler {
       case 'add': return sql`(${l} + ${r})`;
       case 'sub': return sql`(${l} - ${r})`;
       case 'mul': return sql`(${l} * ${r})`;
-      case 'div': return isIntegral(e.type) ? sql`(${l} / ${r})` : this.dialect.divide(l, r);
+      case 'div': return isIntegral(e.type) ? sql`(${l} / ${this.dialect.divisor(r)})` : this.dialect.divide(l, r);
       case 'divby': return this.dialect.divide(l, r);
-      case 'mod': return sql`(${l} % ${r})`;
+      case 'mod': return sql`(${l} % ${this.dialect.divisor(r)})`;
     }
   }
 

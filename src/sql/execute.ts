@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { DbError, ODataError } from '../errors/odata-error';
 import { StatementTimeoutError, type ReadPool } from '../db/read-pool';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
-import { canonicalDecimal } from '../decimal';
+import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { Dialect } from './dialect/dialect';
 import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, ORDER_PREFIX, PARENT } from './compile-read';
 import { pathKeys } from './compile-expression';
@@ -130,6 +130,7 @@ export function translateDbError(err: unknown, ex?: Executor, statement?: string
   if (e.code === '23502' || /NOT NULL constraint failed/.test(message)) return new DbError('VALIDATION_FAILED', 'A required value is missing', logged);
   if (e.code === '22001' || e.code === '22003') return new DbError('VALIDATION_FAILED', 'A value does not fit its column', logged);
   if (e.code === '40001' || e.code === '40P01') return new DbError('CONFLICT', 'The write collided with a concurrent one; retry it', logged);
+  if (e.code === '22012' || message.includes(DIVISION_BY_ZERO)) return new DbError('INVALID_ARGUMENTS', 'Division by zero while evaluating the request (div, divby or mod with a zero right operand)', logged);
   if (e.code === 'SQLITE_BUSY' || /database is locked/.test(message)) return new DbError('SERVICE_UNAVAILABLE', 'The database is busy; retry the request', logged);
   return new DbError('DATABASE_ERROR', 'The database could not run the query', logged);
 }

@@ -25,6 +25,8 @@ export interface Dialect {
   read(value: unknown, type: PrimitiveTypeName): unknown;
   /** decimal (not integer) division */
   divide(left: Fragment, right: Fragment): Fragment;
+  /** the right operand of `/` or `%`, made to fail when it is zero where the engine would answer null */
+  divisor(right: Fragment): Fragment;
   /** a row's keyset value as stored in a $skiptoken */
   keysetValue(value: unknown): string | number | boolean | null;
   /** appended to a SELECT that reads rows about to be written (empty where transactions already serialize writers) */

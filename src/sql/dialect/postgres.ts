@@ -58,6 +58,8 @@ export const postgresDialect: Dialect = {
     }
   },
   divide: (l, r) => sql`(CAST(${l} AS numeric) / ${r})`,
+  // PostgreSQL refuses a zero divisor itself (22012)
+  divisor: (r) => r,
   lockForUpdate: ' FOR UPDATE',
   keysetValue: (v) => (v === null || v === undefined ? null : v instanceof Date ? formatUtc(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(CAST(${pattern} AS text)) ESCAPE '\\')`,

@@ -4,6 +4,7 @@
  */
 import type { PrimitiveTypeName } from '../../edm/model';
 import { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from '../../db/connect';
+import { SQLITE_NONZERO_DIVISOR } from '../../db/sqlite-connection';
 import { SQLITE_DECIMAL } from '../../db/sqlite-decimal';
 import { canonicalDecimal } from '../../decimal';
 import { formatUtc } from '../../uri/temporal';
@@ -65,13 +66,16 @@ export const sqliteDialect: Dialect = {
       default: return value;
     }
   },
-  divide: (l, r) => sql`(CAST(${l} AS REAL) / ${r})`,
+  divide: (l, r) => sql`(CAST(${l} AS REAL) / ${nonzero(r)})`,
+  divisor: (r) => nonzero(r),
   // One connection, and a transaction holds it: writers never interleave.
   lockForUpdate: '',
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,
   decimal: sqliteDecimal(),
 };
+
+const nonzero = (r: Fragment): Fragment => sql`${raw(SQLITE_NONZERO_DIVISOR)}(${r})`;
 
 function call(fn: string, ...args: Fragment[]): Fragment {
   return sql`${raw(fn)}(${join(args, ', ')})`;

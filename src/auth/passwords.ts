@@ -3,7 +3,7 @@
  * compared in constant time. Verifying against no stored hash still runs one scrypt, against a
  * dummy, so an unknown user name costs as long as a wrong password.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const COST: ScryptOptions = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_BYTES = 32;
@@ -11,7 +11,10 @@ const SALT_BYTES = 16;
 
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key)));
+    // scrypt's PBKDF2-HMAC pads short keys with zero bytes, so "pw" and "pw\0" would derive alike;
+    // a SHA-256 of the password first gives every password a distinct fixed-length key
+    const digest = createHash('sha256').update(password.normalize('NFC'), 'utf8').digest();
+    scrypt(digest, salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key)));
   });
 }
 

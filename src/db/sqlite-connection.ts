@@ -32,11 +32,10 @@ function registerUnicodeCaseFunctions(conn: SqliteConnection): void {
 }
 
 /** SQLite answers null for `x / 0` and `x % 0`; OData (and PostgreSQL) make it an error (URL Conventions §5.1.1.2.4). */
-export const SQLITE_NONZERO_DIVISOR = 'odata_nonzero_divisor';
+export const SQLITE_DIVISION_BY_ZERO = 'odata_division_by_zero';
 
 function registerDivisorCheck(conn: SqliteConnection): void {
-  conn.function(SQLITE_NONZERO_DIVISOR, { deterministic: true }, (value: unknown) => {
-    if (value === 0 || value === 0n || value === '0') throw new RangeError(DIVISION_BY_ZERO);
-    return value;
+  conn.function(SQLITE_DIVISION_BY_ZERO, { deterministic: true }, () => {
+    throw new RangeError(DIVISION_BY_ZERO);
   });
 }

@@ -4,7 +4,7 @@
  */
 import type { PrimitiveTypeName } from '../../edm/model';
 import { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from '../../db/connect';
-import { SQLITE_NONZERO_DIVISOR } from '../../db/sqlite-connection';
+import { SQLITE_DIVISION_BY_ZERO } from '../../db/sqlite-connection';
 import { SQLITE_DECIMAL } from '../../db/sqlite-decimal';
 import { canonicalDecimal } from '../../decimal';
 import { formatUtc } from '../../uri/temporal';
@@ -75,7 +75,8 @@ export const sqliteDialect: Dialect = {
   decimal: sqliteDecimal(),
 };
 
-const nonzero = (r: Fragment): Fragment => sql`${raw(SQLITE_NONZERO_DIVISOR)}(${r})`;
+// The divisor keeps its own type (a function's result would turn an integer into REAL); the error only for zero.
+const nonzero = (r: Fragment): Fragment => sql`(CASE WHEN ${r} = 0 THEN ${raw(SQLITE_DIVISION_BY_ZERO)}() ELSE ${r} END)`;
 
 function call(fn: string, ...args: Fragment[]): Fragment {
   return sql`${raw(fn)}(${join(args, ', ')})`;

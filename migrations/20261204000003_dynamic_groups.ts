@@ -12,6 +12,7 @@ import { DYNAMIC_MEMBERSHIP } from '../src/edm/storage';
 import { postgresDialect } from '../src/sql/dialect/postgres';
 import { sqliteDialect } from '../src/sql/dialect/sqlite';
 import { recomputeAllDynamicGroups } from '../src/write/dynamic-groups';
+import { UNRESTRICTED_ACCESS } from '../src/auth/access';
 
 const { linkTable, matchTable, readView, groupColumn, contactColumn } = DYNAMIC_MEMBERSHIP;
 
@@ -36,7 +37,7 @@ export async function up(knex: Knex): Promise<void> {
     linkTable, contactColumn, contactColumn, groupColumn, groupColumn,
   ]);
   const dialect = engine === 'postgres' ? postgresDialect : sqliteDialect;
-  await recomputeAllDynamicGroups({ knex, dialect }, loadModelFromFile());
+  await recomputeAllDynamicGroups({ knex, dialect, access: UNRESTRICTED_ACCESS }, loadModelFromFile());
 }
 
 export async function down(knex: Knex): Promise<void> {

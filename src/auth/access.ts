@@ -1,20 +1,68 @@
 /**
- * Record visibility: the one place the planner asks which rows of an entity set the caller may see.
- * Every scope the planner opens on a set (page query, $expand levels, any/all, navigation joins,
- * counts, $search, keyset pages, $ref reads, parent checks) and every row the write session locates
- * should carry `accessPredicate(set, user)`. For now it places no restriction (issue 14 items 4-6
- * build private records on it).
+ * Record visibility (issue 14, item 4): which rows of each table the caller may see. A record is
+ * private when its type has `IsPrivate` and an owner property (OwnerId, ManagerId, OrganizerId: the
+ * first the type has, as in write-rules.ts) and the flag is true; a private record is visible only to
+ * its owner, Administrators and Managers; a record without an owner is public.
+ *
+ * The answer is a `RecordAccess` (table → predicate) that the request's Executor carries; the SQL
+ * compiler adds the predicate wherever it opens a table (page query, $expand levels, any/all, counts,
+ * navigation joins, path restrictions, parent checks) and the write session wherever it locates rows.
  */
-import type { EdmEntitySet } from '../edm/model';
-import type { RequestUser } from '../plan/request-context';
+import type { EdmEntitySet, EdmModel } from '../edm/model';
+import { tableOf } from '../edm/storage';
+import type { RequestUser, Role } from '../plan/request-context';
+import { ownerPropertyOf } from './write-rules';
 
 export type AccessPredicate =
   | { readonly kind: 'none' }
-  /** rows visible when this column equals the caller's id, or `publicColumn` is false, or the owner is null */
-  | { readonly kind: 'owner-or-public'; readonly ownerColumn: string; readonly publicColumn: string; readonly userId: string };
+  /** rows visible when `privateColumn` is not true, or `ownerColumn` is null or equals `userId` */
+  | OwnerOrPublic;
+
+export interface OwnerOrPublic {
+  readonly kind: 'owner-or-public';
+  readonly ownerColumn: string;
+  readonly privateColumn: string;
+  readonly userId: string;
+}
+
+/** Per table, the caller's restriction; a table not in it is visible whole. */
+export type RecordAccess = ReadonlyMap<string, OwnerOrPublic>;
+
+export const UNRESTRICTED_ACCESS: RecordAccess = new Map();
 
 const UNRESTRICTED: AccessPredicate = { kind: 'none' };
+export const PRIVATE_PROPERTY = 'IsPrivate';
 
-export function accessPredicate(_set: EdmEntitySet, _user: RequestUser): AccessPredicate {
-  return UNRESTRICTED;
+/** Roles that see every record. */
+const SEE_ALL: ReadonlySet<Role> = new Set<Role>(['Administrator', 'Manager']);
+
+export function accessPredicate(set: EdmEntitySet, user: RequestUser): AccessPredicate {
+  if (user.role !== null && SEE_ALL.has(user.role)) return UNRESTRICTED;
+  const owner = ownerPropertyOf(set);
+  const privacy = set.entityType.properties.find((p) => p.name === PRIVATE_PROPERTY);
+  if (owner === undefined || privacy === undefined) return UNRESTRICTED;
+  // an anonymous caller never reaches data (only the open documents answer one); no id matches no owner
+  return { kind: 'owner-or-public', ownerColumn: owner, privateColumn: PRIVATE_PROPERTY, userId: (user.id ?? '').toLowerCase() };
+}
+
+const byModel = new WeakMap<EdmModel, Map<string, RecordAccess>>();
+
+/** The caller's access predicates for every table of the model (kept per model version and caller). */
+export function recordAccess(model: EdmModel, user: RequestUser): RecordAccess {
+  if (user.role !== null && SEE_ALL.has(user.role)) return UNRESTRICTED_ACCESS;
+  let perUser = byModel.get(model);
+  if (perUser === undefined) byModel.set(model, (perUser = new Map()));
+  const cacheKey = `${user.role ?? ''}/${user.id ?? ''}`;
+  let access = perUser.get(cacheKey);
+  if (access === undefined) {
+    const restricted = new Map<string, OwnerOrPublic>();
+    for (const set of model.entitySets.values()) {
+      const predicate = accessPredicate(set, user);
+      if (predicate.kind === 'owner-or-public') restricted.set(tableOf(set), predicate);
+    }
+    access = restricted;
+    if (perUser.size > 10_000) perUser.clear();
+    perUser.set(cacheKey, access);
+  }
+  return access;
 }

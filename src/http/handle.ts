@@ -10,6 +10,7 @@ import { checkSupportedOptions, planRequest } from '../plan/plan-request';
 import { ANONYMOUS, type QueryLimits, type RequestContext, type RequestUser } from '../plan/request-context';
 import { CHALLENGE, type Authenticator } from '../auth/authenticate';
 import { authorizeRequest, isOpenDocument } from '../auth/authorize';
+import { recordAccess } from '../auth/access';
 import { encodeSkiptoken } from '../plan/paging';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeCount, executeRead, parentExists, type Executor } from '../sql/execute';
@@ -188,7 +189,7 @@ async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmMod
 
 async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
   // A key lookup is cheaper than the trip to a read process (measured in bench/README.md): it stays here.
-  const ex: Executor = { knex: svc.knex, dialect: svc.dialect, reads: isKeyLookup(plan) ? undefined : svc.reads };
+  const ex: Executor = { knex: svc.knex, dialect: svc.dialect, reads: isKeyLookup(plan) ? undefined : svc.reads, access: recordAccess(model, plan.context.user) };
   const shape = plan.shape;
   const textual = shape.kind === 'count' || (shape.kind === 'property' && shape.raw);
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };

@@ -14,6 +14,7 @@ import { flushDynamicGroups } from '../write/dynamic-groups';
 import type { OperationResult } from './handler';
 import type { OperationPlan } from './operation-plan';
 import { OPERATION_HANDLERS } from './registry';
+import { recordAccess } from '../auth/access';
 
 export type OperationOutcome =
   | { readonly kind: 'none' }
@@ -25,7 +26,7 @@ export function executeOperation(model: EdmModel, plan: OperationPlan, svc: Writ
   if (!handler) throw new NotImplementedError(`the operation ${plan.operation.qualifiedName}`);
   return inTransaction(svc.knex, async (trx) => {
     const actor = { user: plan.context.user, minPasswordLength: plan.context.limits.minPasswordLength };
-    const session = new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks, actor);
+    const session = new WriteSession({ knex: trx, dialect: svc.dialect, access: recordAccess(model, actor.user) }, model, svc.hooks, actor);
     const result: OperationResult = await handler({ plan, session });
     await flushSums(session);
     await flushDynamicGroups(session);

@@ -12,13 +12,41 @@ import type { NavigationStorage } from '../edm/storage';
 import type { Correlation, JoinStep, PathSource, PlanExpr, ValueType } from '../plan/plan';
 import { typeOf } from '../plan/plan-expression';
 import { readsOuterScopes } from '../plan/scopes';
+import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
 import { escapeLike } from './dialect/dialect';
 import { id, join, raw, sql, type Fragment } from './fragment';
 
+/** What statements are compiled for: the engine, and the rows of each table the caller may see. */
+export interface SqlTarget {
+  readonly dialect: Dialect;
+  readonly access: RecordAccess;
+}
+
+/**
+ * The caller's access predicate on one opened table (`alias`), or undefined when every row is visible.
+ * Every FROM and JOIN of an entity table the compilers emit goes through here: a row the caller may not
+ * see is absent from lists, counts, expansions and semi-joins, and a hidden join target reads as null.
+ */
+export function visibleRows(target: SqlTarget, table: string, alias: string): Fragment | undefined {
+  const rule = target.access.get(table);
+  if (rule === undefined) return undefined;
+  const owner = id(`${alias}.${rule.ownerColumn}`);
+  const { dialect } = target;
+  return sql`(${id(`${alias}.${rule.privateColumn}`)} <> ${dialect.bind(true, 'Edm.Boolean')} OR ${owner} IS NULL OR ${owner} = ${dialect.bind(rule.userId, 'Edm.Guid')})`;
+}
+
+/** `AND <predicate>` for a table, or nothing. */
+function andVisible(target: SqlTarget, table: string, alias: string): Fragment {
+  const visible = visibleRows(target, table, alias);
+  return visible ? sql` AND ${visible}` : raw('');
+}
+
 /** LEFT JOINs needed by each scope, keyed by navigation path, in first-use order. */
 export class JoinRegistry {
   private readonly joins = new Map<number, Map<string, Fragment>>();
+
+  constructor(private readonly target: SqlTarget) {}
 
   alias(scope: number, steps: readonly JoinStep[]): string {
     let alias = scopeAlias(scope);
@@ -29,7 +57,7 @@ export class JoinRegistry {
       alias = `${scopeAlias(scope)}${key.replace(/\//g, '_')}`;
       const perScope = this.joins.get(scope) ?? new Map<string, Fragment>();
       this.joins.set(scope, perScope);
-      if (!perScope.has(key)) perScope.set(key, joinClause(step, parent, alias));
+      if (!perScope.has(key)) perScope.set(key, joinClause(this.target, step, parent, alias));
     }
     return alias;
   }
@@ -39,9 +67,10 @@ export class JoinRegistry {
   }
 }
 
-function joinClause(step: JoinStep, parent: string, alias: string): Fragment {
+function joinClause(target: SqlTarget, step: JoinStep, parent: string, alias: string): Fragment {
   const on = joinCondition(step.storage, parent, alias, step.targetKey);
-  return sql`LEFT JOIN ${id(step.table)} AS ${id(alias)} ON ${on}`;
+  // in the ON clause: a target the caller may not see joins as no row, so its columns read as null
+  return sql`LEFT JOIN ${id(step.table)} AS ${id(alias)} ON ${on}${andVisible(target, step.table, alias)}`;
 }
 
 function joinCondition(storage: NavigationStorage, parent: string, alias: string, targetKey: string): Fragment {
@@ -57,7 +86,11 @@ export function scopeAlias(scope: number): string {
 }
 
 export class ExpressionCompiler {
-  constructor(readonly dialect: Dialect, readonly joins: JoinRegistry) {}
+  readonly dialect: Dialect;
+
+  constructor(readonly target: SqlTarget, readonly joins: JoinRegistry) {
+    this.dialect = target.dialect;
+  }
 
   compile(e: PlanExpr): Fragment {
     switch (e.kind) {
@@ -79,7 +112,7 @@ export class ExpressionCompiler {
         const pattern = `%${escapeLike(e.text)}%`;
         return sql`(${join(e.columns.map((c) => this.dialect.likeInsensitive(id(`${scopeAlias(e.scope)}.${c}`), pattern)), ' OR ')})`;
       }
-      case 'path-restriction': return sql`(${id(`${scopeAlias(e.scope)}.${e.column}`)} IN (${pathKeys(e.path, this.dialect)}))`;
+      case 'path-restriction': return sql`(${id(`${scopeAlias(e.scope)}.${e.column}`)} IN (${pathKeys(e.path, this.target)}))`;
     }
   }
 
@@ -168,22 +201,23 @@ export class ExpressionCompiler {
    * The rows of a correlation's target and the column that holds the outer row's key.
    * The caller compiles any predicate first, so the scope's joins are registered.
    */
-  private related(c: Correlation): { from: Fragment; holder: Fragment; outer: Fragment } {
+  private related(c: Correlation): { from: Fragment; holder: Fragment; outer: Fragment; visible: Fragment } {
     const alias = scopeAlias(c.scope);
     const outer = id(`${scopeAlias(c.outerScope)}.${c.outerKey}`);
     const joins = this.joins.for(c.scope);
+    const visible = andVisible(this.target, c.table, alias);
     switch (c.storage.kind) {
       case 'reverse-foreign-key':
-        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.storage.targetColumn}`), outer };
+        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.storage.targetColumn}`), outer, visible };
       case 'link-table': {
         const link = `${alias}_link`;
         return {
           from: sql`${id(c.storage.readTable)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
-          holder: id(`${link}.${c.storage.sourceColumn}`), outer,
+          holder: id(`${link}.${c.storage.sourceColumn}`), outer, visible,
         };
       }
       case 'foreign-key':
-        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.targetKey}`), outer };
+        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.targetKey}`), outer, visible };
     }
   }
 
@@ -194,19 +228,19 @@ export class ExpressionCompiler {
   private exists(e: PlanExpr & { kind: 'exists' }): Fragment {
     // all(): a member whose predicate is null (unknown) is a counterexample too, so test `IS NOT TRUE`.
     const pred = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
-    const { from, holder, outer } = this.related(e.correlation);
+    const { from, holder, outer, visible } = this.related(e.correlation);
     // A predicate reading an outer lambda variable or $it makes the subquery correlated: as `outer IN (…)`
     // the engine would rebuild the whole related set for every outer row, so probe the holder's index instead.
     if (e.predicate && readsOuterScopes(e.predicate, e.correlation.scope)) {
-      return sql`(${raw(e.negated ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${from} WHERE ${holder} = ${outer} AND ${pred}))`;
+      return sql`(${raw(e.negated ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${from} WHERE ${holder} = ${outer} AND ${pred}${visible}))`;
     }
-    const where = pred ? sql`${holder} IS NOT NULL AND ${pred}` : sql`${holder} IS NOT NULL`;
+    const where = pred ? sql`${holder} IS NOT NULL AND ${pred}${visible}` : sql`${holder} IS NOT NULL${visible}`;
     return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (SELECT ${holder} FROM ${from} WHERE ${where}))`;
   }
 
   private count(c: Correlation): Fragment {
-    const { from, holder, outer } = this.related(c);
-    return sql`(SELECT COUNT(*) FROM ${from} WHERE ${holder} = ${outer})`;
+    const { from, holder, outer, visible } = this.related(c);
+    return sql`(SELECT COUNT(*) FROM ${from} WHERE ${holder} = ${outer}${visible})`;
   }
 }
 
@@ -243,16 +277,25 @@ function argType(t: ValueType): PrimitiveTypeName | 'null' | 'enum' {
   return t.kind === 'primitive' ? t.name : t.kind;
 }
 
-/** The keys a resource path reaches: `Contacts(1)/Groups` → SELECT link.GroupId FROM link WHERE link.ContactId IN (…) */
-export function pathKeys(path: PathSource, dialect: Dialect): Fragment {
+/**
+ * The keys a resource path reaches: `Contacts(1)/Groups` → SELECT link.GroupId FROM link WHERE link.ContactId IN (…).
+ * Each hop starts only from rows the caller may see (the last hop's rows are the reading scope's, restricted there).
+ */
+export function pathKeys(path: PathSource, target: SqlTarget): Fragment {
+  const { dialect } = target;
   let keys: Fragment = join(path.key.map((k) => dialect.bind(k.value, k.type)), ', ');
   path.steps.forEach((step, i) => {
     const a = `p${i}`;
     let select: Fragment;
+    const visibleFrom = visibleRows(target, step.fromTable, `${a}_from`);
+    if (visibleFrom && step.storage.kind !== 'foreign-key') {
+      const from = `${a}_from`;
+      keys = sql`SELECT ${id(`${from}.${step.fromKey}`)} FROM ${id(step.fromTable)} AS ${id(from)} WHERE ${id(`${from}.${step.fromKey}`)} IN (${keys}) AND ${visibleFrom}`;
+    }
     switch (step.storage.kind) {
       case 'foreign-key': {
         const col = id(`${a}.${step.storage.column}`);
-        select = sql`SELECT ${col} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${id(`${a}.${step.fromKey}`)} IN (${keys}) AND ${col} IS NOT NULL`;
+        select = sql`SELECT ${col} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${id(`${a}.${step.fromKey}`)} IN (${keys}) AND ${col} IS NOT NULL${andVisible(target, step.fromTable, a)}`;
         if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
         break;
       }

@@ -8,6 +8,7 @@
 import type { PrimitiveTypeName } from '../edm/model';
 import { DYNAMIC_MEMBERSHIP } from '../edm/storage';
 import type { PlanExpr } from '../plan/plan';
+import { UNRESTRICTED_ACCESS } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
 import { ExpressionCompiler, JoinRegistry, scopeAlias } from './compile-expression';
 import { id, join, raw, sql, type Fragment } from './fragment';
@@ -29,8 +30,10 @@ function keyList(keys: readonly (string | number)[], type: PrimitiveTypeName, di
 export function compileInsertMatches(
   t: MembershipTarget, dialect: Dialect, group: string | number, groupKeyType: PrimitiveTypeName, predicate: PlanExpr, onlyContacts?: readonly (string | number)[],
 ): Fragment {
-  const joins = new JoinRegistry();
-  const c = new ExpressionCompiler(dialect, joins);
+  // server-maintained: a dynamic group's matches are every contact its criteria selects, whoever writes
+  const unrestricted = { dialect, access: UNRESTRICTED_ACCESS };
+  const joins = new JoinRegistry(unrestricted);
+  const c = new ExpressionCompiler(unrestricted, joins);
   const alias = scopeAlias(t.scope);
   const key = id(`${alias}.${t.contactKey}`);
   const conditions = [c.condition(predicate)];

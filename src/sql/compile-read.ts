@@ -9,8 +9,7 @@
  *        FROM "Contacts" AS "s1" WHERE "s1"."CompanyId" IN (?, ?, …)) AS "x" WHERE "__rn" <= ?
  */
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
-import type { Dialect } from './dialect/dialect';
-import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias } from './compile-expression';
+import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
 import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 import { memoizedByObject } from '../memo';
@@ -24,9 +23,12 @@ function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment
   return o.descending ? sql`${expr} DESC NULLS LAST` : sql`${expr} ASC NULLS FIRST`;
 }
 
-function whereClause(conditions: readonly PlanExpr[], c: ExpressionCompiler): Fragment {
-  if (conditions.length === 0) return raw('');
-  return sql` WHERE ${join(conditions.map((x) => c.condition(x)), ' AND ')}`;
+/** The plan's conditions and the caller's access predicate on the read's own table. */
+function whereClause(plan: ReadPlan, conditions: readonly PlanExpr[], c: ExpressionCompiler): Fragment {
+  const visible = visibleRows(c.target, plan.table, scopeAlias(plan.scope));
+  const all = [...conditions.map((x) => c.condition(x)), ...(visible ? [visible] : [])];
+  if (all.length === 0) return raw('');
+  return sql` WHERE ${join(all, ' AND ')}`;
 }
 
 /**
@@ -46,12 +48,12 @@ function columnList(alias: string, columns: readonly string[]): Fragment {
 const columnListsByAlias = memoizedByObject((_columns: readonly string[]) => new Map<string, Fragment>());
 
 /** The page query: selected columns, the order values (for the next $skiptoken), one row beyond the page. */
-export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number | undefined, offset: number | undefined): Fragment {
-  const joins = new JoinRegistry();
-  const c = new ExpressionCompiler(dialect, joins);
+export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | undefined, offset: number | undefined): Fragment {
+  const joins = new JoinRegistry(target);
+  const c = new ExpressionCompiler(target, joins);
   const alias = scopeAlias(plan.scope);
   const orderValues = plan.orderby.map((o, i) => sql`${c.compile(o.expr)} AS ${id(`${ORDER_PREFIX}${i}`)}`);
-  const where = whereClause(plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
+  const where = whereClause(plan, plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
   const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
   const from = sql`${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}`;
   const query = sql`SELECT ${join([columnList(alias, plan.columns), ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
@@ -64,18 +66,18 @@ export function compilePage(plan: ReadPlan, dialect: Dialect, limit: number | un
 }
 
 /** The exact sum of a decimal column over the rows a plan selects (0 when none). */
-export function compileSum(plan: ReadPlan, dialect: Dialect, column: string): Fragment {
-  return compileAggregate(plan, dialect, sql`COALESCE(${dialect.decimal.sum(id(`${scopeAlias(plan.scope)}.${column}`))}, 0) AS "total"`);
+export function compileSum(plan: ReadPlan, target: SqlTarget, column: string): Fragment {
+  return compileAggregate(plan, target, sql`COALESCE(${target.dialect.decimal.sum(id(`${scopeAlias(plan.scope)}.${column}`))}, 0) AS "total"`);
 }
 
-export function compileCount(plan: ReadPlan, dialect: Dialect): Fragment {
-  return compileAggregate(plan, dialect, raw('COUNT(*) AS "count"'));
+export function compileCount(plan: ReadPlan, target: SqlTarget): Fragment {
+  return compileAggregate(plan, target, raw('COUNT(*) AS "count"'));
 }
 
-function compileAggregate(plan: ReadPlan, dialect: Dialect, aggregate: Fragment): Fragment {
-  const joins = new JoinRegistry();
-  const c = new ExpressionCompiler(dialect, joins);
-  const where = whereClause(plan.where, c);
+function compileAggregate(plan: ReadPlan, target: SqlTarget, aggregate: Fragment): Fragment {
+  const joins = new JoinRegistry(target);
+  const c = new ExpressionCompiler(target, joins);
+  const where = whereClause(plan, plan.where, c);
   return sql`SELECT ${aggregate} FROM ${id(plan.table)} AS ${id(scopeAlias(plan.scope))} ${joins.for(plan.scope)}${where}`;
 }
 
@@ -108,19 +110,20 @@ interface ExpandScope {
   readonly conditions: readonly Fragment[];
 }
 
-function expandScope(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): ExpandScope {
-  const joins = new JoinRegistry();
-  const c = new ExpressionCompiler(dialect, joins);
+function expandScope(e: ExpandPlan, parentValues: readonly unknown[], target: SqlTarget): ExpandScope {
+  const joins = new JoinRegistry(target);
+  const c = new ExpressionCompiler(target, joins);
   const alias = scopeAlias(e.read.scope);
   const { from, parent } = childSource(e, alias);
   const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
-  return { c, joins, alias, from, parent, conditions: [inList, ...e.read.where.map((x) => c.condition(x))] };
+  const visible = visibleRows(target, e.read.table, alias);
+  return { c, joins, alias, from, parent, conditions: [inList, ...e.read.where.map((x) => c.condition(x)), ...(visible ? [visible] : [])] };
 }
 
 /** Children of all given parents in one statement, each row tagged with its parent's value. */
-export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): Fragment {
+export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], target: SqlTarget): Fragment {
   const child = e.read;
-  const { c, joins, alias, from, parent, conditions } = expandScope(e, parentValues, dialect);
+  const { c, joins, alias, from, parent, conditions } = expandScope(e, parentValues, target);
   const where = sql` WHERE ${join(conditions, ' AND ')}`;
   const order = join(child.orderby.map((o) => orderTerm(o, c)), ', ');
   const columns = sql`${columnList(alias, child.columns)}, ${parent} AS ${id(PARENT)}`;
@@ -134,7 +137,7 @@ export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], d
 }
 
 /** Per-parent counts for `$expand=Nav/$count` or `$expand=Nav($count=true)`. */
-export function compileExpandCount(e: ExpandPlan, parentValues: readonly unknown[], dialect: Dialect): Fragment {
-  const { joins, from, parent, conditions } = expandScope(e, parentValues, dialect);
+export function compileExpandCount(e: ExpandPlan, parentValues: readonly unknown[], target: SqlTarget): Fragment {
+  const { joins, from, parent, conditions } = expandScope(e, parentValues, target);
   return sql`SELECT ${parent} AS ${id(PARENT)}, COUNT(*) AS "count" FROM ${from} ${joins.for(e.read.scope)} WHERE ${join(conditions, ' AND ')} GROUP BY ${parent}`;
 }

@@ -6,6 +6,7 @@
 import type { PrimitiveTypeName } from '../edm/model';
 import type { Dialect } from './dialect/dialect';
 import { id, join, param, raw, rowCount, sql, type Fragment } from './fragment';
+import { visibleRows, type SqlTarget } from './compile-expression';
 
 export type BindableValue = string | number | boolean | Buffer | null;
 
@@ -30,9 +31,18 @@ function keyList(dialect: Dialect, key: KeyBinding, values: readonly BindableVal
   return join(values.map((v) => bindValue(dialect, v, key.type)), ', ');
 }
 
-/** Whole rows by key; locked against concurrent writers until the transaction ends where the engine supports it. */
-export function compileSelectRows(dialect: Dialect, table: string, key: KeyBinding, keys: readonly BindableValue[], lock: boolean): Fragment {
-  const query = sql`SELECT * FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})`;
+/** The caller's access predicate on an unaliased table, as ` AND …`, when `target` restricts it. */
+function andVisible(target: SqlTarget | undefined, table: string): Fragment {
+  const visible = target && visibleRows(target, table, table);
+  return visible ? sql` AND ${visible}` : raw('');
+}
+
+/**
+ * Whole rows by key; locked against concurrent writers until the transaction ends where the engine supports it.
+ * With `visibleTo`, only rows that caller may see.
+ */
+export function compileSelectRows(dialect: Dialect, table: string, key: KeyBinding, keys: readonly BindableValue[], lock: boolean, visibleTo?: SqlTarget): Fragment {
+  const query = sql`SELECT * FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})${andVisible(visibleTo, table)}`;
   return lock ? sql`${query}${raw(dialect.lockForUpdate)}` : query;
 }
 
@@ -60,9 +70,11 @@ export function compileDelete(dialect: Dialect, table: string, key: KeyBinding, 
   return sql`DELETE FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})`;
 }
 
-/** Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows). */
-export function compileKeysWhere(dialect: Dialect, table: string, key: KeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number): Fragment {
-  const query = sql`SELECT ${id(key.column)} AS "key" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)}) ORDER BY ${id(key.column)}`;
+/** Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows); with `visibleTo`, those that caller may see. */
+export function compileKeysWhere(
+  dialect: Dialect, table: string, key: KeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number, visibleTo?: SqlTarget,
+): Fragment {
+  const query = sql`SELECT ${id(key.column)} AS "key" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)})${andVisible(visibleTo, table)} ORDER BY ${id(key.column)}`;
   return limit === undefined ? query : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 

@@ -7,10 +7,11 @@ import { DbError, ODataError } from '../errors/odata-error';
 import { StatementTimeoutError, type ReadPool } from '../db/read-pool';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
+import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
 import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, ORDER_PREFIX, PARENT } from './compile-read';
-import { pathKeys } from './compile-expression';
-import { id, sql, type Fragment } from './fragment';
+import { pathKeys, visibleRows, type SqlTarget } from './compile-expression';
+import { id, raw, sql, type Fragment } from './fragment';
 
 export type Row = Record<string, unknown>;
 
@@ -35,6 +36,8 @@ export interface Executor {
   readonly dialect: Dialect;
   /** SQLite: where reads outside a transaction run (off the event loop, with the time budget); absent: on `knex`. */
   readonly reads?: ReadPool;
+  /** which rows of each table the caller may see: every statement compiled for this executor applies it */
+  readonly access: RecordAccess;
 }
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
@@ -150,7 +153,7 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   const bounds = [plan.pageSize, plan.top].filter((n): n is number => n !== undefined);
   const limit = bounds.length ? Math.min(...bounds) : undefined;
   // one row beyond the page tells whether another page follows
-  const rows = await run(ex, compilePage(plan, ex.dialect, limit === undefined ? undefined : limit + 1, plan.skip));
+  const rows = await run(ex, compilePage(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
   const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;
@@ -168,12 +171,12 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
 
 /** The exact sum of a decimal column, as canonical decimal text. */
 export async function executeSum(ex: Executor, plan: ReadPlan, column: string): Promise<string> {
-  const [row] = await run(ex, compileSum(plan, ex.dialect, column));
+  const [row] = await run(ex, compileSum(plan, ex, column));
   return canonicalDecimal(row.total) ?? '0';
 }
 
 export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number> {
-  const [row] = await run(ex, compileCount(plan, ex.dialect));
+  const [row] = await run(ex, compileCount(plan, ex));
   return Number(row.count);
 }
 
@@ -182,7 +185,9 @@ export async function parentExists(ex: Executor, source: PathSource): Promise<bo
   const prefix: PathSource = Object.assign({}, source, { steps: source.steps.slice(0, -1) });
   const keyCol = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toKey : prefix.key[0].column;
   const table = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toTable : prefix.table;
-  const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${id(`e.${keyCol}`)} IN (${pathKeys(prefix, ex.dialect)}) LIMIT 1`);
+  const target: SqlTarget = ex;
+  const visible = visibleRows(target, table, 'e');
+  const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${id(`e.${keyCol}`)} IN (${pathKeys(prefix, target)})${visible ? sql` AND ${visible}` : raw('')} LIMIT 1`);
   return rows.length > 0;
 }
 
@@ -199,14 +204,14 @@ async function expandOne(ex: Executor, e: ExpandPlan, parents: readonly RowNode[
   const key = (v: unknown) => String(v);
   if (e.countOnly || e.read.count) {
     const counts = new Map<string, number>();
-    if (values.length) for (const r of await run(ex, compileExpandCount(e, values, ex.dialect))) counts.set(key(r[PARENT]), Number(r.count));
+    if (values.length) for (const r of await run(ex, compileExpandCount(e, values, ex))) counts.set(key(r[PARENT]), Number(r.count));
     for (const p of parents) p.counts.set(e.navigation, counts.get(key(p.row[e.parentColumn])) ?? 0);
     if (e.countOnly) return;
   }
   const byParent = new Map<string, RowNode[]>();
   const children: RowNode[] = [];
   if (values.length) {
-    for (const r of await run(ex, compileExpand(e, values, ex.dialect))) {
+    for (const r of await run(ex, compileExpand(e, values, ex))) {
       const node = toNode(r);
       children.push(node);
       const k = key(r[PARENT]);

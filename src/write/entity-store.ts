@@ -57,8 +57,11 @@ function keyColumnValue(set: EdmEntitySet, column: string, key: KeyValue): Colum
   return { column, value: key, type: keyTypeOf(set) };
 }
 
-export async function loadRow(s: WriteSession, set: EdmEntitySet, key: KeyValue, lock = true): Promise<CurrentRow | undefined> {
-  const [raw] = await s.read(compileSelectRows(s.ex.dialect, tableOf(set), keyBinding(set), [key], lock));
+/** Which rows a lookup finds: those the caller may see (the default), or every row (existence checks). */
+export type RowVisibility = 'caller' | 'any';
+
+export async function loadRow(s: WriteSession, set: EdmEntitySet, key: KeyValue, lock = true, visibility: RowVisibility = 'caller'): Promise<CurrentRow | undefined> {
+  const [raw] = await s.read(compileSelectRows(s.ex.dialect, tableOf(set), keyBinding(set), [key], lock, visibility === 'caller' ? s.ex : undefined));
   if (!raw) return undefined;
   const values = new Map<string, StoredValue>();
   for (const { column, property } of columnsOf(set.entityType)) {
@@ -132,7 +135,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   for (const [column, value] of binds.foreignKeys) values.set(column, value);
   const key = input.key ?? generateKey(set);
   // A generated GUID cannot collide; a key from the client can.
-  if (input.key !== undefined && (await loadRow(s, set, key, false))) {
+  if (input.key !== undefined && (await loadRow(s, set, key, false, 'any'))) {
     throw new ODataError('ALREADY_EXISTS', `${set.name}(${String(key)}) already exists`, { target: type.key[0] });
   }
   values.set(type.key[0], keyColumnValue(set, type.key[0], key));
@@ -292,6 +295,7 @@ export async function removeLink(s: WriteSession, parent: EntityAddress, navigat
   switch (storage.kind) {
     case 'link-table': {
       if (target === undefined) throw new ODataError('INVALID_QUERY_OPTION', 'Name the entity to unlink with $id or a key', { target: '$id' });
+      if (!(await loadRow(s, targetSet, target, false))) throw missing();
       const removed = await s.write(
         compileLinkDelete(s.ex.dialect, storage.table, keyColumnValue(parent.set, storage.sourceColumn, parent.key), keyColumnValue(targetSet, storage.targetColumn, target)),
         { table: storage.table, statement: 'delete' });
@@ -331,7 +335,8 @@ export async function checkReferences(s: WriteSession, inputs: readonly EntityIn
   const details: ErrorDetail[] = [];
   for (const [set, refs] of bySet) {
     const keys = [...new Set(refs.map((r) => r.key))];
-    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), keyBinding(set), keyBinding(set), keys));
+    // a record the caller may not see cannot be bound: it reads as not existing
+    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), keyBinding(set), keyBinding(set), keys, undefined, s.ex));
     const found = new Set(rows.map((r) => String(r.key)));
     for (const r of refs) {
       if (!found.has(String(r.key))) details.push({ code: 'BIND_NOT_FOUND', target: r.target, message: `${r.target}: ${set.name}(${String(r.key)}) does not exist` });

@@ -21,6 +21,7 @@ import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
 import { WriteSession, type WriteHooks } from './session';
 import { checkRowWrite } from '../auth/write-rules';
+import { recordAccess } from '../auth/access';
 import { flushSums } from './sums';
 import { flushDynamicGroups } from './dynamic-groups';
 import type { Preconditions, WritePlan } from './write-plan';
@@ -39,7 +40,7 @@ export type WriteOutcome =
 
 export function executeWrite(model: EdmModel, plan: WritePlan, svc: WriteServices): Promise<WriteOutcome> {
   const actor = { user: plan.context.user, minPasswordLength: plan.context.limits.minPasswordLength };
-  return inTransaction(svc.knex, (trx) => withinTransaction(new WriteSession({ knex: trx, dialect: svc.dialect }, model, svc.hooks, actor), plan));
+  return inTransaction(svc.knex, (trx) => withinTransaction(new WriteSession({ knex: trx, dialect: svc.dialect, access: recordAccess(model, actor.user) }, model, svc.hooks, actor), plan));
 }
 
 /**
@@ -87,6 +88,8 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
       checkPreconditions(current, plan.preconditions);
       if (!current) {
         if (plan.target.source || plan.target.key === undefined) throw notFound(plan.target);
+        // a record the caller may not see is not there for them: no upsert over it either
+        if (await loadRow(s, plan.target.set, plan.target.key, false, 'any')) throw notFound(plan.target);
         failOnDetails(plan.upsert.errors);
         await checkReferences(s, [plan.upsert.input]);
         const key = await insertEntity(s, Object.assign({}, plan.upsert.input, { key: plan.target.key }));

@@ -13,6 +13,8 @@ export async function up(knex: Knex): Promise<void> {
     t.string('state', 16).notNullable();
     t.string('request_method', 16).notNullable();
     t.text('request_url').notNullable();
+    // Users.Id of the caller (no foreign key: a result outlives nothing it does not need); null when anonymous
+    t.string('requested_by', 36).nullable();
     t.string('owner', 64).notNullable();
     t.bigInteger('created_at').notNullable();
     t.bigInteger('heartbeat_at').notNullable();

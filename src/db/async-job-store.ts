@@ -16,6 +16,8 @@ export interface FinishedResponse {
 export interface RequestSummary {
   readonly method: string;
   readonly url: string;
+  /** the caller's user id (only they can read the monitor); null when anonymous */
+  readonly requestedBy: string | null;
 }
 
 export type StoredJob =
@@ -27,6 +29,7 @@ interface JobRow {
   state: string;
   request_method: string;
   request_url: string;
+  requested_by: string | null;
   owner: string;
   heartbeat_at: number | string;
   expires_at: number | string | null;
@@ -43,7 +46,7 @@ export class AsyncJobStore {
 
   async create(id: string, request: RequestSummary, owner: string, now: number): Promise<void> {
     await this.knex(ASYNC_JOBS_TABLE).insert({
-      id, state: 'running', request_method: request.method.slice(0, 16), request_url: request.url.slice(0, MAX_SUMMARY_URL),
+      id, state: 'running', request_method: request.method.slice(0, 16), request_url: request.url.slice(0, MAX_SUMMARY_URL), requested_by: request.requestedBy,
       owner, created_at: now, heartbeat_at: now,
     });
   }
@@ -84,7 +87,7 @@ export class AsyncJobStore {
 }
 
 function jobOf(row: JobRow): StoredJob {
-  const request = { method: row.request_method, url: row.request_url };
+  const request: RequestSummary = { method: row.request_method, url: row.request_url, requestedBy: row.requested_by };
   if (row.state === 'running') return { state: 'running', id: row.id, request, owner: row.owner, heartbeatAt: Number(row.heartbeat_at) };
   const headers: unknown = JSON.parse(row.response_headers ?? '{}');
   return {

@@ -41,7 +41,7 @@ export async function acceptAsync(
   req: ApiRequest, jobs: AsyncJobs, run: () => Promise<ApiResponse>, errorResponse: ErrorResponder,
   options: { segment?: string; applied?: readonly string[] } = {},
 ): Promise<ApiResponse> {
-  const summary: RequestSummary = { method: req.method.toUpperCase(), url: req.path + (req.query ? `?${req.query}` : '') };
+  const summary: RequestSummary = { method: req.method.toUpperCase(), url: req.path + (req.query ? `?${req.query}` : ''), requestedBy: req.caller?.id ?? null };
   const finished = async (): Promise<FinishedResponse> => keepable(await run());
   const id = await jobs.start(summary, finished, (err) => keepable(errorResponse(toODataError(err))));
   return {
@@ -63,7 +63,10 @@ export async function statusMonitor(req: ApiRequest, jobs: AsyncJobs, id: string
     'ASYNC_REQUEST_ABANDONED',
     'The process running this asynchronous request stopped before it finished; whether its changes were made is unknown',
   ))));
-  if (job.state === 'missing') throw new ODataError('NOT_FOUND', `No asynchronous request ${id} (unknown, cancelled, or its result has expired)`);
+  // another caller's job is answered like an unknown one: its existence is not theirs to learn
+  if (job.state === 'missing' || job.request.requestedBy !== (req.caller?.id ?? null)) {
+    throw new ODataError('NOT_FOUND', `No asynchronous request ${id} (unknown, cancelled, expired, or another caller's)`);
+  }
   if (method === 'DELETE') {
     // A read can be dropped at any moment; a write runs to its end once started (one transaction), so
     // it cannot be cancelled half-way and its result is forgotten only once it is there.

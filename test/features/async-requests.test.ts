@@ -7,7 +7,7 @@ import { withOverrides, type Config } from '../../src/config';
 import { startService, type RunningService } from '../../src/server';
 import type { WriteEvent } from '../../src/write/session';
 import { ENGINES, type EngineTarget } from '../helpers/engines';
-import { bearerFor, TEST_ADMIN, type TestResponse, type TestService } from '../helpers/service';
+import { bearerFor, TEST_ADMIN, TEST_DEMO_PASSWORD, type TestResponse, type TestService } from '../helpers/service';
 import { parseHttpResponse, sendJsonBatch, sleep, type HttpPart } from './batch/batch-support';
 import { expectError, insertContact, newId, patch, post, rowOf } from './writes/write-support';
 
@@ -16,7 +16,7 @@ const JOBS_TABLE = 'odata_async_jobs';
 /** A service on `database` (created and seeded by the first one); several can share one database. */
 async function serviceOn(database: string, settings: Partial<Record<keyof Config, string | number>> = {}): Promise<TestService> {
   const running: RunningService = await startService(withOverrides({
-    database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: 40, adminPassword: TEST_ADMIN.password, ...settings,
+    database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: 40, adminPassword: TEST_ADMIN.password, demoPassword: TEST_DEMO_PASSWORD, ...settings,
   }));
   const authHeaders = await bearerFor(running.url, TEST_ADMIN.userName, TEST_ADMIN.password);
   const request = async (method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<TestResponse> => {
@@ -86,8 +86,9 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine: En
   /** A running job of some other live process (fresh heartbeat), or of a dead one (`heartbeatAt` long ago). */
   async function foreignRunningJob(method: string, heartbeatAt: number): Promise<string> {
     const id = newId();
+    const admin = await a.knex('Users').where({ UserName: TEST_ADMIN.userName }).first('Id');
     await a.knex(JOBS_TABLE).insert({
-      id, state: 'running', request_method: method, request_url: '/Contacts', owner: 'another-process', created_at: heartbeatAt, heartbeat_at: heartbeatAt,
+      id, state: 'running', request_method: method, request_url: '/Contacts', requested_by: String(admin.Id), owner: 'another-process', created_at: heartbeatAt, heartbeat_at: heartbeatAt,
     });
     return id;
   }
@@ -170,7 +171,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine: En
       await blocked;
       // b has its own connection: it reads the job while a's write transaction is still open
       const running = await b.get(monitor);
-      expect(running.status).toBe(202);
+      if (running.status !== 202) throw new Error(`expected 202, got ${running.status}: ${running.text}`);
       expect(running.headers.get('location')).toBe(`${b.url}${monitor}`);
       expect(running.headers.get('retry-after')).toMatch(/^\d+$/);
       expectError(await b.request('DELETE', monitor), 409, 'CONFLICT');
@@ -227,6 +228,16 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine: En
     expectError(await a.request('POST', monitor), 405, 'METHOD_NOT_ALLOWED');
     expectError(await a.get(`/$async/${newId()}`), 404, 'NOT_FOUND');
     expectError(await a.get('/$async/no-such-job'), 404, 'NOT_FOUND');
+  });
+
+  it("only the caller who sent a request reads or forgets its monitor; another user's is 404", async () => {
+    const monitor = accepted(a, await a.get('/Contacts/$count', ASYNC));
+    result(await poll(a, monitor), 200);
+    const other = await bearerFor(a.url, 'demo.standard', TEST_DEMO_PASSWORD);
+    expectError(await b.get(monitor, other), 404, 'NOT_FOUND');
+    expectError(await b.request('DELETE', monitor, { headers: other }), 404, 'NOT_FOUND');
+    expect((await b.get(monitor)).status).toBe(200);
+    expect((await fetch(b.url + monitor)).status).toBe(401);
   });
 
   it('results expire after the configured time: 404 and deleted from the table', async () => {

@@ -48,6 +48,26 @@ export interface Config {
   readonly minPasswordLength: number;
   /** failed sign-ins per user name or address before each further attempt must wait (doubling from 1 s) */
   readonly signInFreeFailures: number;
+  /** characters of the URL below the service root (414 beyond) */
+  readonly maxUrlLength: number;
+  /** bytes of the request line and headers (Node's maxHeaderSize; 431 beyond) */
+  readonly maxHeaderBytes: number;
+  /** `$select` items in one request, nested ones included */
+  readonly maxSelectItems: number;
+  /** `$expand` items in one request, nested ones included */
+  readonly maxExpandItems: number;
+  /** `on` (default) or `off`: a token bucket per user, or per address for calls without credentials */
+  readonly rateLimit: string;
+  /** tokens (requests, `$batch` parts) added to each bucket per second */
+  readonly rateLimitPerSecond: number;
+  /** a bucket's capacity: requests that may come at once */
+  readonly rateLimitBurst: number;
+  /** browser origins allowed to call (comma-separated, or `*`); empty: CORS off */
+  readonly corsOrigins: string;
+  /** addresses of reverse proxies whose X-Forwarded-For/-Proto/-Host/-Prefix are believed (comma-separated) */
+  readonly trustedProxies: string;
+  /** the service root as clients see it, e.g. https://crm.example.com/api/odata (wins over X-Forwarded-*) */
+  readonly publicUrl: string;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -57,6 +77,8 @@ export const DEFAULT_CONFIG: Config = {
   statementTimeoutMs: 30000, sqliteReadProcesses: 2,
   auth: 'on', adminPassword: '', demoPassword: '', apiKeyParameter: 'api_key', accessTokenSeconds: 3600,
   refreshTokenSeconds: 30 * 24 * 3600, minPasswordLength: 10, signInFreeFailures: 5,
+  maxUrlLength: 8192, maxHeaderBytes: 16384, maxSelectItems: 200, maxExpandItems: 50,
+  rateLimit: 'on', rateLimitPerSecond: 50, rateLimitBurst: 200, corsOrigins: '', trustedProxies: '', publicUrl: '',
 };
 
 const ENV: Record<string, keyof Config> = {
@@ -70,6 +92,9 @@ const ENV: Record<string, keyof Config> = {
   ODATA_AUTH: 'auth', ODATA_ADMIN_PASSWORD: 'adminPassword', ODATA_DEMO_PASSWORD: 'demoPassword', ODATA_API_KEY_PARAMETER: 'apiKeyParameter',
   ODATA_ACCESS_TOKEN_SECONDS: 'accessTokenSeconds', ODATA_REFRESH_TOKEN_SECONDS: 'refreshTokenSeconds',
   ODATA_MIN_PASSWORD_LENGTH: 'minPasswordLength', ODATA_SIGNIN_FREE_FAILURES: 'signInFreeFailures',
+  ODATA_MAX_URL_LENGTH: 'maxUrlLength', ODATA_MAX_HEADER_BYTES: 'maxHeaderBytes', ODATA_MAX_SELECT_ITEMS: 'maxSelectItems',
+  ODATA_MAX_EXPAND_ITEMS: 'maxExpandItems', ODATA_RATE_LIMIT: 'rateLimit', ODATA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
+  ODATA_RATE_LIMIT_BURST: 'rateLimitBurst', ODATA_CORS_ORIGINS: 'corsOrigins', ODATA_TRUSTED_PROXIES: 'trustedProxies', ODATA_PUBLIC_URL: 'publicUrl',
 };
 
 const FLAGS: Record<string, keyof Config> = {
@@ -77,6 +102,7 @@ const FLAGS: Record<string, keyof Config> = {
   '--max-page-size': 'maxPageSize', '--max-top': 'maxTop', '--log-level': 'logLevel', '--seed-contacts': 'seedContacts',
   '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes', '--async-result-seconds': 'asyncResultSeconds',
   '--statement-timeout-ms': 'statementTimeoutMs', '--sqlite-read-processes': 'sqliteReadProcesses', '--auth': 'auth',
+  '--rate-limit': 'rateLimit', '--cors-origins': 'corsOrigins', '--trusted-proxies': 'trustedProxies', '--public-url': 'publicUrl',
 };
 
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {

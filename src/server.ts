@@ -21,6 +21,10 @@ import { sqliteDialect } from './sql/dialect/sqlite';
 import { createWriteHooks } from './write/session';
 import { AsyncJobStore } from './db/async-job-store';
 import { AsyncJobs, DEFAULT_TIMINGS } from './http/async-jobs';
+import { BucketStore } from './limits/bucket-store';
+import { RateLimiter, type RateLimitSettings } from './limits/rate-limiter';
+import { corsPolicyOf } from './http/browser-headers';
+import { proxySettingsOf } from './http/public-root';
 
 export interface RunningService {
   readonly url: string;
@@ -40,8 +44,19 @@ export function authSettingsOf(config: Config): AuthSettings {
   };
 }
 
+export function rateLimitSettingsOf(config: Config): RateLimitSettings {
+  if (config.rateLimit !== 'on' && config.rateLimit !== 'off') throw new Error(`ODATA_RATE_LIMIT must be on or off, got ${config.rateLimit}`);
+  const enabled = config.rateLimit === 'on';
+  if (enabled && (config.rateLimitPerSecond < 1 || config.rateLimitBurst < 1)) throw new Error('ODATA_RATE_LIMIT_PER_SECOND and ODATA_RATE_LIMIT_BURST must be at least 1');
+  return { enabled, ratePerSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst };
+}
+
 export async function startService(config: Config, options: { seed?: boolean; logger?: Logger } = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // settings are checked before anything is opened
+  const rateLimit = rateLimitSettingsOf(config);
+  const cors = corsPolicyOf(config.corsOrigins);
+  const proxy = proxySettingsOf(config.publicUrl, config.trustedProxies);
   const db = openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs, readProcesses: config.sqliteReadProcesses });
   // Migrations and demo data are not held to the statement time budget (an index or a backfill over a
   // large table may take longer): on PostgreSQL they get connections of their own; SQLite's own
@@ -80,10 +95,12 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     },
     logger: log,
     auth,
+    rateLimiter: new RateLimiter(rateLimit, rateLimit.enabled ? new BucketStore(db.knex, db.engine, rateLimit) : undefined),
+    requestLimits: { maxUrlLength: config.maxUrlLength, maxSelectItems: config.maxSelectItems, maxExpandItems: config.maxExpandItems },
   };
-  const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log });
+  const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log, cors, proxy });
   // Node's own Host check answers without a body; http/protocol-errors.ts makes the same check with one.
-  const server = createServer({ requireHostHeader: false }, app);
+  const server = createServer({ requireHostHeader: false, maxHeaderSize: config.maxHeaderBytes }, app);
   attachProtocolErrorHandlers(server, log);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();

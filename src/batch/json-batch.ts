@@ -19,7 +19,7 @@ function invalid(message: string): ODataError {
 export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] {
   if (!isJsonObject(body) || !Array.isArray(body.requests)) throw invalid('A JSON batch is an object with a "requests" array');
   const requests = body.requests as unknown[];
-  if (requests.length > limits.maxParts) throw new ODataError('LIMIT_EXCEEDED', `A batch may hold at most ${limits.maxParts} requests; this one has ${requests.length}`, { target: 'requests' });
+  if (requests.length > limits.maxParts) throw new ODataError('LIMIT_EXCEEDED', `A batch may hold at most ${limits.maxParts} requests (ODATA_BATCH_MAX_PARTS); this one has ${requests.length}`, { target: 'requests' });
   const items: BatchItem[] = [];
   const seen = new Set<string>();
   /** every request id so far, in groups or not: ids are unique across the batch */

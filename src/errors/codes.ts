@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: 401, message: 'Credentials are missing or not valid' },
   FORBIDDEN: { status: 403, message: 'The caller may not do this' },
   TOO_MANY_SIGN_IN_FAILURES: { status: 429, message: 'Too many failed sign-ins; wait before trying again' },
+  TOO_MANY_REQUESTS: { status: 429, message: 'Rate limit exceeded; wait before sending more requests' },
   // 404 / 405 / 406
   NOT_FOUND: { status: 404, message: 'Resource not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
@@ -38,6 +39,7 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, message: 'The change conflicts with the current state' },
   PRECONDITION_FAILED: { status: 412, message: 'The entity has changed (ETag mismatch)' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  URI_TOO_LONG: { status: 414, message: 'The request URL is too long' },
   FAILED_DEPENDENCY: { status: 424, message: 'A request this one depends on failed' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported request body type' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported OData version' },

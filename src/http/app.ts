@@ -12,12 +12,19 @@ import { publicError, REQUEST_ID_HEADER, requestIdOf } from './failures';
 import { refusalBeforeRouting } from './protocol-errors';
 import { AUTH_ENDPOINTS, revokeEndpoint, tokenEndpoint } from './auth-endpoints';
 import { takeQueryKey } from '../auth/credentials';
+import { corsHeaders, preflightOf, SECURITY_HEADERS, type CorsPolicy } from './browser-headers';
+import { clientViewOf, type ClientView, type ProxySettings } from './public-root';
+import { bucketKeyOf } from '../limits/rate-limiter';
 
 export interface AppOptions {
   readonly basePath: string;
   readonly maxBodyBytes: number;
   readonly logger?: Logger;
+  readonly cors: CorsPolicy;
+  readonly proxy: ProxySettings;
 }
+
+const HSTS = 'max-age=31536000';
 
 export function createApp(services: Services, options: AppOptions): express.Express {
   const app = express();
@@ -31,6 +38,15 @@ export function createApp(services: Services, options: AppOptions): express.Expr
     const logged = withoutQueryKey(url, services.auth.settings.apiKeyParameter);
     const requestId = requestIdOf(req.get(REQUEST_ID_HEADER));
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(corsHeaders(options.cors, req.get('origin')))) res.setHeader(name, value);
+    const preflight = preflightOf(options.cors, req.method, req.headers);
+    if (preflight !== undefined) {
+      const answer = preflight.kind === 'answer' ? { status: 204, headers: preflight.headers } : withHeaders(errorResponse(preflight.error), preflight.headers);
+      writeWhole(res, answer, wholeBody(answer.body));
+      options.logger?.info({ requestId, method: req.method, url: logged, status: answer.status }, 'request');
+      return;
+    }
     const refusal = refusalBeforeRouting(req);
     if (refusal) {
       // the body (if any) is not read: the connection closes after the answer
@@ -39,12 +55,28 @@ export function createApp(services: Services, options: AppOptions): express.Expr
       options.logger?.info({ requestId, method: req.method, url: logged, status: refusal.error.status }, 'request');
       return;
     }
+    let view: ClientView;
+    try {
+      view = clientViewOf({ headers: req.headers, remoteAddress: req.socket.remoteAddress, encrypted: 'encrypted' in req.socket && req.socket.encrypted === true }, base, options.proxy);
+    } catch (err) {
+      const refused = withHeaders(errorResponse(toODataError(err)), { Connection: 'close' });
+      writeWhole(res, refused, wholeBody(refused.body));
+      return;
+    }
+    if (view.https) res.setHeader('Strict-Transport-Security', HSTS);
     const authEndpoint = authEndpointOf(url);
     if (authEndpoint !== undefined) {
       const body = await collectBounded(req.iterator({ destroyOnReturn: false }), options.maxBodyBytes).catch(() => undefined);
-      const request = { method: req.method, contentType: req.get('content-type'), body, remoteAddress: req.socket.remoteAddress };
-      const response = await (authEndpoint === 'token' ? tokenEndpoint(request, services.auth) : revokeEndpoint(request, services.auth))
-        .catch((err: unknown) => errorResponse(publicError(toODataError(err), { method: req.method, path: url.split('?')[0], requestId }, options.logger)));
+      const request = { method: req.method, contentType: req.get('content-type'), body, remoteAddress: view.remoteAddress };
+      const failed = (err: unknown) => errorResponse(publicError(toODataError(err), { method: req.method, path: url.split('?')[0], requestId }, options.logger));
+      // sign-in attempts count against the address's bucket like any call without credentials
+      const response = await services.rateLimiter.take(bucketKeyOf(undefined, view.remoteAddress), 1)
+        .then(async (rate) => {
+          if (rate.kind === 'refused') return withHeaders(errorResponse(rate.error), rate.headers);
+          const answer = await (authEndpoint === 'token' ? tokenEndpoint(request, services.auth) : revokeEndpoint(request, services.auth));
+          return rate.kind === 'granted' ? withHeaders(answer, rate.headers) : answer;
+        })
+        .catch(failed);
       writeWhole(res, response, wholeBody(response.body));
       options.logger?.info({ requestId, method: req.method, url: logged, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
       return;
@@ -71,9 +103,9 @@ export function createApp(services: Services, options: AppOptions): express.Expr
       path,
       query: q < 0 ? '' : rest.slice(q + 1),
       headers,
-      serviceRoot: `${req.protocol}://${req.get('host') ?? 'localhost'}${base}`,
+      serviceRoot: view.serviceRoot,
       requestId,
-      remoteAddress: req.socket.remoteAddress,
+      remoteAddress: view.remoteAddress,
       body: body instanceof ODataError ? undefined : body,
       bodyStream: streamed ? source : undefined,
     };

@@ -17,6 +17,7 @@ import type { Services } from './handle';
 import { parsePrefer } from './prefer';
 import { boundedChunks, collectBounded } from './request-bytes';
 import { checkJsonText } from './body-guard';
+import { bucketKeyOf } from '../limits/rate-limiter';
 
 const JSON_BATCH_ENVELOPE_DEPTH = 3;
 
@@ -31,6 +32,10 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const json = type === 'application/json';
   const items = await readBatch(req, svc, type);
+  // every part counts against the caller's rate limit: the batch request itself was one, the rest are taken now
+  const rate = await svc.rateLimiter.take(bucketKeyOf(req.caller, req.remoteAddress), partCount(items) - 1);
+  if (rate.kind === 'refused') return withHeaders(errorResponse(rate.error), rate.headers);
+  const counted = rate.kind === 'granted' ? rate.headers : {};
   const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));
   const applied = prefer.continueOnError ? ['odata.continue-on-error'] : [];
   const run = async (): Promise<ApiResponse> => {
@@ -41,8 +46,16 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
     const written = writeMultipartBatch(responses);
     return { status: 200, headers: Object.assign(headers, { 'Content-Type': written.contentType }), body: written.body };
   };
-  if (!prefer.respondAsync) return run();
-  return acceptAsync(req, svc.asyncJobs, run, errorResponse, { segment: BATCH_STATUS_SEGMENT, applied });
+  if (!prefer.respondAsync) return withHeaders(await run(), counted);
+  return withHeaders(await acceptAsync(req, svc.asyncJobs, run, errorResponse, { segment: BATCH_STATUS_SEGMENT, applied }), counted);
+}
+
+function partCount(items: readonly BatchItem[]): number {
+  return items.reduce((n, item) => n + (item.kind === 'request' ? 1 : item.parts.length), 0);
+}
+
+function withHeaders(response: ApiResponse, extra: Readonly<Record<string, string>>): ApiResponse {
+  return { status: response.status, headers: Object.assign({}, response.headers, extra), body: response.body };
 }
 
 /** `respond-async` applies to a batch as a whole, never to a request inside it (Part 1 §8.2.8.8). */

@@ -8,7 +8,7 @@ import { ODataError, toODataError } from '../errors/odata-error';
 import type { Plan } from '../plan/plan';
 import { checkSupportedOptions, planRequest } from '../plan/plan-request';
 import { ANONYMOUS, type QueryLimits, type RequestContext, type RequestUser } from '../plan/request-context';
-import { CHALLENGE, type Authenticator } from '../auth/authenticate';
+import { CHALLENGE, type Authentication, type Authenticator } from '../auth/authenticate';
 import { authorizeRequest, isOpenDocument } from '../auth/authorize';
 import { recordAccess } from '../auth/access';
 import { encodeSkiptoken } from '../plan/paging';
@@ -41,6 +41,8 @@ import { nextLinkFor } from './next-link';
 import { isQuerySegmentRequest, queryAsGet } from './query-segment';
 import { publicError } from './failures';
 import type { Logger } from 'pino';
+import { bucketKeyOf, type RateLimiter } from '../limits/rate-limiter';
+import { checkQueryWidth, checkUrlLength, type RequestLimits } from '../limits/request-limits';
 
 export interface Services {
   /** the current model; replaced at run time when custom fields or tables change */
@@ -58,6 +60,10 @@ export interface Services {
   readonly logger?: Logger;
   /** the authenticate stage: credentials → the caller */
   readonly auth: Authenticator;
+  /** token buckets per caller, kept in the database */
+  readonly rateLimiter: RateLimiter;
+  /** URL length, `$select` and `$expand` width */
+  readonly requestLimits: RequestLimits;
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -98,8 +104,22 @@ function checkVersions(headers: ApiRequest['headers']): void {
  */
 async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse> {
   checkVersions(req.headers);
+  checkUrlLength(req.path, req.query, svc.requestLimits);
   if (req.caller !== undefined) return route(req, req.caller, svc);
   const outcome = await svc.auth.authenticate(req.headers, req.query, req.remoteAddress);
+  const rate = await svc.rateLimiter.take(bucketKeyOf(outcome.kind === 'user' ? outcome.user : undefined, req.remoteAddress), 1);
+  if (rate.kind === 'refused') return withHeaders(errorResponse(rate.error), rate.headers);
+  const response = await authenticated(req, outcome, svc).catch((err: unknown) => errorResponse(publicError(toODataError(err), req, svc.logger)));
+  // what a signed-in caller was answered is theirs alone: no shared cache keeps it
+  const privacy = outcome.kind === 'user' ? NO_STORE : {};
+  // a $batch has already said the level left after all its parts were counted (handleBatch)
+  const level = rate.kind === 'granted' && !('RateLimit' in response.headers) ? rate.headers : {};
+  return withHeaders(response, Object.assign({}, privacy, level));
+}
+
+const NO_STORE: Readonly<Record<string, string>> = { 'Cache-Control': 'no-store' };
+
+async function authenticated(req: ApiRequest, outcome: Authentication, svc: Services): Promise<ApiResponse> {
   switch (outcome.kind) {
     case 'refused':
       return withHeaders(errorResponse(outcome.error), outcome.headers);
@@ -129,6 +149,7 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   const method = req.method.toUpperCase();
   const model = svc.model();
   const uri = parseUri(req.path, req.query);
+  checkQueryWidth(uri.options, svc.requestLimits);
   authorizeRequest(user, method, uri);
   const prefer = parsePrefer(req.headers.prefer);
   const context: RequestContext = {

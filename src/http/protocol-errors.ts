@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ODataError } from '../errors/odata-error';
 import { REQUEST_ID_HEADER, requestIdOf } from './failures';
+import { SECURITY_HEADERS } from './browser-headers';
 
 export const ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -55,7 +56,7 @@ export function attachProtocolErrorHandlers(server: Server, logger: Logger | und
     const error = new ODataError('EXPECTATION_FAILED', `Expect: ${headerOf(req, 'expect') ?? ''} cannot be met; only 100-continue is understood`, { target: 'Expect' });
     logger?.info({ requestId, method: req.method, url: req.url, status: error.status }, 'request');
     const body = JSON.stringify(error.toJSON());
-    res.writeHead(error.status, { 'Content-Type': ERROR_TYPE, 'OData-Version': '4.0', [REQUEST_ID_HEADER]: requestId, 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.writeHead(error.status, Object.assign({ 'Content-Type': ERROR_TYPE, 'OData-Version': '4.0', [REQUEST_ID_HEADER]: requestId, 'Content-Length': Buffer.byteLength(body), Connection: 'close' }, SECURITY_HEADERS));
     res.end(body);
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
@@ -92,7 +93,7 @@ function rawResponse(error: ODataError, requestId: string, extra: Record<string,
   const body = JSON.stringify(error.toJSON());
   const headers: Record<string, string | number> = Object.assign({
     'Content-Type': ERROR_TYPE, 'OData-Version': '4.0', [REQUEST_ID_HEADER]: requestId, 'Content-Length': Buffer.byteLength(body), Connection: 'close',
-  }, extra);
+  }, SECURITY_HEADERS, extra);
   const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
   return `HTTP/1.1 ${error.status} ${STATUS_TEXT[error.status] ?? 'Error'}\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
 }

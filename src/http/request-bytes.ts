@@ -5,7 +5,7 @@ export async function* boundedChunks(source: AsyncIterable<Buffer> | Iterable<Bu
   let size = 0;
   for await (const chunk of source) {
     size += chunk.length;
-    if (size > limit) throw new ODataError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
+    if (size > limit) throw new ODataError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes (ODATA_MAX_BODY_BYTES)`);
     yield chunk;
   }
 }

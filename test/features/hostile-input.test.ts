@@ -63,7 +63,8 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
 
   beforeAll(async () => {
     const sink = new Writable({ write(chunk: Buffer, _enc, done) { for (const line of chunk.toString('utf8').split('\n')) if (line) logLines.push(JSON.parse(line)); done(); } });
-    svc = await startTestService(engine, { contacts: 50, logger: pino({ level: 'info' }, sink) });
+    // URLs up to Node's header limit reach the planner here (the URL length limit has its own test: http/limits.test.ts)
+    svc = await startTestService(engine, { contacts: 50, logger: pino({ level: 'info' }, sink), config: { maxUrlLength: 16384 } });
   });
   afterAll(() => svc.close());
 

@@ -69,7 +69,8 @@ export interface TestServiceOptions {
 export async function startTestService(engine: EngineTarget, options: TestServiceOptions = {}): Promise<TestService> {
   const database = await engine.freshUrl();
   const running = await startService(
-    withOverrides({ adminPassword: TEST_ADMIN.password, demoPassword: TEST_DEMO_PASSWORD, ...options.config, database, port: 0, host: '127.0.0.1', logLevel: options.logger ? 'info' : 'silent', seedContacts: options.contacts ?? 200, pageSize: options.pageSize ?? 100 }),
+    // rate limiting is off unless a test turns it on: suites send bursts far beyond a production allowance
+    withOverrides({ adminPassword: TEST_ADMIN.password, demoPassword: TEST_DEMO_PASSWORD, rateLimit: 'off', ...options.config, database, port: 0, host: '127.0.0.1', logLevel: options.logger ? 'info' : 'silent', seedContacts: options.contacts ?? 200, pageSize: options.pageSize ?? 100 }),
     { logger: options.logger },
   );
   const authHeaders = running.services.auth.settings.enabled ? await bearerFor(running.url, TEST_ADMIN.userName, TEST_ADMIN.password) : {};

@@ -51,7 +51,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     database = await engine.freshUrl();
     const config = (seedContacts: number) => withOverrides({
       adminPassword: TEST_ADMIN.password, demoPassword: TEST_DEMO_PASSWORD, database, port: 0, host: '127.0.0.1', logLevel: 'silent',
-      seedContacts, rateLimit: 'on', rateLimitPerSecond: RATE, rateLimitBurst: BURST,
+      seedContacts, rateLimit: 'on', rateLimitPerSecond: RATE, rateLimitBurst: BURST, trustedProxies: '127.0.0.1',
     });
     first = await startService(config(5));
     // a second instance on the same database, as another worker or node would be
@@ -108,6 +108,14 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect(signIn.status).toBe(429);
     expect(signIn.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
     expect((await call(first, '/Contacts?$top=1', { headers: auth })).status).toBe(200);
+  });
+
+  it('behind a trusted proxy, the address is the client\'s from X-Forwarded-For', async () => {
+    const from = (client: string) => ({ 'X-Forwarded-For': `${client}, 127.0.0.1` });
+    const run = await burst(BURST + 3, () => call(first, '/$metadata', { headers: from('203.0.113.7') }));
+    expectHeld(run);
+    // another client behind the same proxy has a bucket of its own
+    expect((await call(first, '/$metadata', { headers: from('203.0.113.8') })).status).toBe(200);
   });
 
   it('two service instances on one database share a user\'s bucket', async () => {

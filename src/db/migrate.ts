@@ -6,6 +6,7 @@ import * as exactDecimal from '../../migrations/20261204000001_exact_decimal';
 import * as asyncJobs from '../../migrations/20261204000002_async_jobs';
 import * as dynamicGroups from '../../migrations/20261204000003_dynamic_groups';
 import * as auth from '../../migrations/20261204000004_auth';
+import * as auditFields from '../../migrations/20261204000005_audit_fields';
 import * as rateLimit from '../../migrations/20261204000006_rate_limit';
 
 interface NamedMigration {
@@ -20,6 +21,7 @@ const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261204000002_async_jobs', migration: asyncJobs },
   { name: '20261204000003_dynamic_groups', migration: dynamicGroups },
   { name: '20261204000004_auth', migration: auth },
+  { name: '20261204000005_audit_fields', migration: auditFields },
   { name: '20261204000006_rate_limit', migration: rateLimit },
 ];
 

@@ -29,6 +29,9 @@ export interface SumRule {
 /** The server-set timestamps every entity carries (crm-model: Created, Edited). */
 export const CREATED = 'Created';
 export const EDITED = 'Edited';
+/** who created and who last changed a record: the caller of the request that wrote it */
+export const CREATED_BY = 'CreatedById';
+export const EDITED_BY = 'EditedById';
 
 const text = (v: StoredValue | undefined): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 const decimal = (v: StoredValue | undefined): Decimal => (typeof v === 'number' || typeof v === 'string' ? decimalOf(v) ?? ZERO : ZERO);

@@ -42,6 +42,8 @@ export interface EntityInput {
   readonly key?: KeyValue;
   readonly binds: readonly BindInput[];
   readonly nested: readonly NestedInput[];
+  /** the properties the body named (an owner the body leaves out defaults to the creator) */
+  readonly given?: ReadonlySet<string>;
 }
 
 /** create: a new entity; replace: PUT (omitted → default or null); merge: PATCH (omitted → unchanged). */
@@ -130,7 +132,7 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       fillOmitted(cx, property, [property.name], values, where, filledElsewhere, mode);
     }
   }
-  return { set, values, key, binds, nested };
+  return { set, values, key, binds, nested, given };
 }
 
 /**

@@ -15,12 +15,12 @@ import {
 } from '../sql/compile-write';
 import { formatUtc } from '../uri/temporal';
 import { completeComplexValues } from './complex-values';
-import { CREATED, deriveRow, EDITED, sumRulesOverChildren } from './derived-values';
+import { CREATED, CREATED_BY, deriveRow, EDITED, EDITED_BY, sumRulesOverChildren } from './derived-values';
 import type { KeyValue } from './entity-reference';
 import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
-import { checkRowWrite, protectSecrets } from '../auth/write-rules';
+import { checkRowWrite, ownerPropertyOf, protectSecrets } from '../auth/write-rules';
 
 export interface CurrentRow {
   readonly set: EdmEntitySet;
@@ -99,6 +99,10 @@ function timestamp(column: string, value: string): ColumnValue {
   return { column, value, type: 'Edm.DateTimeOffset' };
 }
 
+function userReference(column: string, userId: string): ColumnValue {
+  return { column, value: userId, type: 'Edm.Guid' };
+}
+
 /**
  * The `@odata.bind`s of an input, split by where they are stored: the foreign keys on the row
  * itself (single-valued navigations) and the links to add once the row exists (everything else).
@@ -141,6 +145,13 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   values.set(type.key[0], keyColumnValue(set, type.key[0], key));
   if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
   if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
+  const author = s.actor.user.id;
+  if (author !== null) {
+    for (const column of [CREATED_BY, EDITED_BY]) if (hasProperty(set, column)) values.set(column, userReference(column, author));
+    // an owner the body leaves out defaults to the creator (an explicit null keeps the record unowned)
+    const owner = ownerPropertyOf(set);
+    if (owner !== undefined && input.given?.has(owner) !== true && (values.get(owner)?.value ?? null) === null) values.set(owner, userReference(owner, author));
+  }
   const row = new Map<string, StoredValue>();
   for (const [column, v] of values) row.set(column, v.value);
   for (const [column, value] of deriveRow(type, row)) {
@@ -189,6 +200,11 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     const edited = nextEdited(current.values.get(EDITED), s.now);
     writes.set(EDITED, timestamp(EDITED, edited));
     merged.set(EDITED, edited);
+  }
+  const editor = s.actor.user.id;
+  if (editor !== null && hasProperty(set, EDITED_BY)) {
+    writes.set(EDITED_BY, userReference(EDITED_BY, editor));
+    merged.set(EDITED_BY, editor);
   }
   checkRowWrite(s.actor.user, set, 'update', current.values, merged);
   await protectSecrets(set, writes, s.actor.minPasswordLength, merged);

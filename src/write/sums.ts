@@ -35,7 +35,8 @@ export async function flushSums(s: WriteSession): Promise<void> {
 }
 
 async function recompute(s: WriteSession, parentSet: EdmEntitySet, childSet: EdmEntitySet, column: string, foreignKey: string, childColumn: string, key: KeyValue): Promise<void> {
-  const parent = await loadRow(s, parentSet, key);
+  // server-maintained: the sum is the parent's whoever may see it
+  const parent = await loadRow(s, parentSet, key, true, 'any');
   if (!parent) return;
   const [row] = await s.read(compileSum(s.ex.dialect, tableOf(childSet), childColumn, { column: foreignKey, type: keyTypeOf(parentSet) }, key));
   const total = canonicalDecimal(row.total) ?? '0';

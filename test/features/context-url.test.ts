@@ -56,7 +56,8 @@ const EXACT: readonly (readonly [string, Record<string, string>, string])[] = [
   ['/Companies', { $expand: 'Parent($levels=2)' }, 'Companies(*,Parent(*))'],
   ['/Companies', { $select: 'Name', $expand: 'Parent($levels=2;$select=Name)' }, 'Companies(Name,Parent(Name,Parent(Name)))'],
   ['/Companies', { $expand: 'Divisions($levels=3;$select=Id)' }, 'Companies(*,Divisions(Id,Divisions(Id,Divisions(Id))))'],
-  ['/Companies', { $expand: '*($levels=2)' }, 'Companies(*,Parent(*),Divisions(*))'],
+  // CreatedBy and EditedBy lead to Users, which have them too, so level 2 shows there; Owner's target has no Owner
+  ['/Companies', { $expand: '*($levels=2)' }, 'Companies(*,Parent(*),Divisions(*),CreatedBy(*),EditedBy(*))'],
   // references, counts and property values keep their own forms
   ['/Contacts/$ref', {}, 'Collection($ref)'],
 ];

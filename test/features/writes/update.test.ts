@@ -40,8 +40,9 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(await etagOf(svc, `/Contacts(${id})`)).toBe(etag);
       const after = (await rowOf(svc, 'Contacts', id))!;
       expect(after.JobTitle).toBe('Architect');
-      const { JobTitle: _a, Edited: _b, ...restAfter } = after;
-      const { JobTitle: _c, Edited: _d, ...restBefore } = before;
+      // EditedById names the caller (test/features/auth/record-access.test.ts checks its value)
+      const { JobTitle: _a, Edited: _b, EditedById: _e, ...restAfter } = after;
+      const { JobTitle: _c, Edited: _d, EditedById: _f, ...restBefore } = before;
       expect(restAfter).toEqual(restBefore);
     });
 

@@ -115,11 +115,14 @@ async function startChild(name: string, args: readonly string[], port: number): 
   };
 }
 
-/** The service in production settings: warn-level logging (no per-request lines), no seeding; no rate limit unless `settings` turn it on. */
+/**
+ * The service in production settings: warn-level logging (no per-request lines), no seeding; no rate limit
+ * and no sign-in unless `settings` turn them on (the floor has neither; signed-in runs are issue 15's).
+ */
 export async function startService(database: string, workers = 1, settings: readonly string[] = []): Promise<ChildServer> {
   const port = await freePort();
   const args = [path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
-    '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers), '--rate-limit', 'off', ...settings];
+    '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers), '--rate-limit', 'off', '--auth', 'off', ...settings];
   return startChild(workers > 1 ? `service x${workers}` : 'service', args, port);
 }
 

@@ -21,7 +21,7 @@ import { sqliteDialect } from './sql/dialect/sqlite';
 import { createWriteHooks } from './write/session';
 import { AsyncJobStore } from './db/async-job-store';
 import { AsyncJobs, DEFAULT_TIMINGS } from './http/async-jobs';
-import { BucketStore } from './limits/bucket-store';
+import { openBucketStore } from './limits/bucket-store';
 import { RateLimiter, type RateLimitSettings } from './limits/rate-limiter';
 import { corsPolicyOf } from './http/browser-headers';
 import { proxySettingsOf } from './http/public-root';
@@ -95,7 +95,8 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     },
     logger: log,
     auth,
-    rateLimiter: new RateLimiter(rateLimit, rateLimit.enabled ? new BucketStore(db.knex, db.engine, rateLimit) : undefined),
+    rateLimiter: new RateLimiter(rateLimit, rateLimit.enabled ? openBucketStore(db.engine, db.knex, config.database, rateLimit) : undefined,
+      (err) => logger.warn({ err }, 'rate limit not counted: the buckets could not be updated')),
     requestLimits: { maxUrlLength: config.maxUrlLength, maxSelectItems: config.maxSelectItems, maxExpandItems: config.maxExpandItems },
   };
   const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log, cors, proxy });
@@ -112,6 +113,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.asyncJobs.drain();
+      services.rateLimiter.close();
       server.closeAllConnections?.();
       await db.reads?.close();
       await db.knex.destroy();

@@ -19,12 +19,30 @@ export type RateDecision =
   | { readonly kind: 'refused'; readonly error: ODataError; readonly headers: Readonly<Record<string, string>> };
 
 export class RateLimiter {
-  constructor(readonly settings: RateLimitSettings, private readonly store: BucketStore | undefined, private readonly clock: () => number = Date.now) {}
+  /**
+   * `failed` hears of a bucket that could not be read or written; the request then goes on
+   * uncounted (a limiter that cannot count protects nothing by refusing service).
+   */
+  constructor(
+    readonly settings: RateLimitSettings, private readonly store: BucketStore | undefined,
+    private readonly failed: (err: unknown) => void = () => undefined, private readonly clock: () => number = Date.now,
+  ) {}
+
+  close(): void {
+    this.store?.close();
+  }
 
   /** Takes `cost` tokens from the caller's bucket. */
   async take(key: string, cost: number): Promise<RateDecision> {
     if (!this.settings.enabled || this.store === undefined || cost <= 0) return { kind: 'off' };
-    const { granted, level } = await this.store.take(key, cost, this.clock());
+    let state: { granted: boolean; level: number };
+    try {
+      state = await this.store.take(key, cost, this.clock());
+    } catch (err) {
+      this.failed(err);
+      return { kind: 'off' };
+    }
+    const { granted, level } = state;
     const { burst, ratePerSecond } = this.settings;
     const policy = `"default";q=${burst};w=${Math.ceil(burst / ratePerSecond)}`;
     const untilFull = Math.max(0, Math.ceil((burst - level) / ratePerSecond));

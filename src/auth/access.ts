@@ -11,12 +11,16 @@
 import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { tableOf } from '../edm/storage';
 import type { RequestUser, Role } from '../plan/request-context';
-import { ownerPropertyOf } from './write-rules';
+import { ownerPropertyOf, PERSONAL_TOKEN_SET } from './write-rules';
+
+const TOKEN_OWNER = 'UserId';
 
 export type AccessPredicate =
   | { readonly kind: 'none' }
   /** rows visible when `privateColumn` is not true, or `ownerColumn` is null or equals `userId` */
-  | OwnerOrPublic;
+  | OwnerOrPublic
+  /** rows visible only when `ownerColumn` equals `userId` (personal access tokens) */
+  | OwnRowsOnly;
 
 export interface OwnerOrPublic {
   readonly kind: 'owner-or-public';
@@ -25,8 +29,16 @@ export interface OwnerOrPublic {
   readonly userId: string;
 }
 
+export interface OwnRowsOnly {
+  readonly kind: 'own-rows';
+  readonly ownerColumn: string;
+  readonly userId: string;
+}
+
+export type RowRestriction = OwnerOrPublic | OwnRowsOnly;
+
 /** Per table, the caller's restriction; a table not in it is visible whole. */
-export type RecordAccess = ReadonlyMap<string, OwnerOrPublic>;
+export type RecordAccess = ReadonlyMap<string, RowRestriction>;
 
 export const UNRESTRICTED_ACCESS: RecordAccess = new Map();
 
@@ -37,6 +49,10 @@ export const PRIVATE_PROPERTY = 'IsPrivate';
 const SEE_ALL: ReadonlySet<Role> = new Set<Role>(['Administrator', 'Manager']);
 
 export function accessPredicate(set: EdmEntitySet, user: RequestUser): AccessPredicate {
+  // personal tokens are their owner's (and Administrators'): a Manager sees only their own too
+  if (set.name === PERSONAL_TOKEN_SET) {
+    return user.role === 'Administrator' ? UNRESTRICTED : { kind: 'own-rows', ownerColumn: TOKEN_OWNER, userId: (user.id ?? '').toLowerCase() };
+  }
   if (user.role !== null && SEE_ALL.has(user.role)) return UNRESTRICTED;
   const owner = ownerPropertyOf(set);
   const privacy = set.entityType.properties.find((p) => p.name === PRIVATE_PROPERTY);
@@ -49,16 +65,16 @@ const byModel = new WeakMap<EdmModel, Map<string, RecordAccess>>();
 
 /** The caller's access predicates for every table of the model (kept per model version and caller). */
 export function recordAccess(model: EdmModel, user: RequestUser): RecordAccess {
-  if (user.role !== null && SEE_ALL.has(user.role)) return UNRESTRICTED_ACCESS;
+  if (user.role === 'Administrator') return UNRESTRICTED_ACCESS;
   let perUser = byModel.get(model);
   if (perUser === undefined) byModel.set(model, (perUser = new Map()));
   const cacheKey = `${user.role ?? ''}/${user.id ?? ''}`;
   let access = perUser.get(cacheKey);
   if (access === undefined) {
-    const restricted = new Map<string, OwnerOrPublic>();
+    const restricted = new Map<string, RowRestriction>();
     for (const set of model.entitySets.values()) {
       const predicate = accessPredicate(set, user);
-      if (predicate.kind === 'owner-or-public') restricted.set(tableOf(set), predicate);
+      if (predicate.kind !== 'none') restricted.set(tableOf(set), predicate);
     }
     access = restricted;
     if (perUser.size > 10_000) perUser.clear();

@@ -8,6 +8,7 @@ import { entityId, type WriterContext } from '../serialize/entity-writer';
 import { contentType } from '../serialize/format';
 import type { WriteOutcome } from '../write/execute-write';
 import type { ApiResponse } from './api-request';
+import { TOKEN_PROPERTY } from '../auth/personal-tokens';
 
 export function respondWrite(outcome: WriteOutcome, ctx: WriterContext, version: string): ApiResponse {
   const { serviceRoot, format } = ctx;
@@ -25,6 +26,7 @@ export function respondWrite(outcome: WriteOutcome, ctx: WriterContext, version:
     return { status: 204, headers };
   }
   const body = entityBody(ctx, outcome.read.plan, outcome.read.result);
+  if (body && outcome.issuedToken !== undefined) body[TOKEN_PROPERTY] = outcome.issuedToken;
   if (!outcome.created) headers['Preference-Applied'] = 'return=representation';
   headers['Content-Type'] = contentType(format);
   return { status: outcome.created ? 201 : 200, headers, body: JSON.stringify(body) };

@@ -33,6 +33,7 @@ export function visibleRows(target: SqlTarget, table: string, alias: string): Fr
   if (rule === undefined) return undefined;
   const owner = id(`${alias}.${rule.ownerColumn}`);
   const { dialect } = target;
+  if (rule.kind === 'own-rows') return sql`${owner} = ${dialect.bind(rule.userId, 'Edm.Guid')}`;
   return sql`(${id(`${alias}.${rule.privateColumn}`)} <> ${dialect.bind(true, 'Edm.Boolean')} OR ${owner} IS NULL OR ${owner} = ${dialect.bind(rule.userId, 'Edm.Guid')})`;
 }
 

@@ -21,6 +21,7 @@ import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } f
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
 import { checkRowWrite, ownerPropertyOf, protectSecrets } from '../auth/write-rules';
+import { isPersonalTokenSet, issuePersonalToken } from '../auth/personal-tokens';
 
 export interface CurrentRow {
   readonly set: EdmEntitySet;
@@ -152,6 +153,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     const owner = ownerPropertyOf(set);
     if (owner !== undefined && input.given?.has(owner) !== true && (values.get(owner)?.value ?? null) === null) values.set(owner, userReference(owner, author));
   }
+  if (isPersonalTokenSet(set)) s.issuedTokens.set(rowKey(set, key), issuePersonalToken(values, s.actor.user));
   const row = new Map<string, StoredValue>();
   for (const [column, v] of values) row.set(column, v.value);
   for (const [column, value] of deriveRow(type, row)) {

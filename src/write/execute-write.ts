@@ -34,7 +34,11 @@ export interface WriteServices {
 
 export type WriteOutcome =
   /** an entity was created or updated; `read` holds it when the response returns it */
-  | { readonly kind: 'entity'; readonly created: boolean; readonly address: EntityAddress; readonly etag?: string; readonly read?: { plan: ReadOnlyPlan; result: ReadResult } }
+  | {
+    readonly kind: 'entity'; readonly created: boolean; readonly address: EntityAddress; readonly etag?: string; readonly read?: { plan: ReadOnlyPlan; result: ReadResult };
+    /** a created personal access token in clear: shown in this response only */
+    readonly issuedToken?: string;
+  }
   /** done, nothing to return (204); `etag` is the changed entity's new ETag */
   | { readonly kind: 'done'; readonly etag?: string };
 
@@ -60,11 +64,13 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   const writtenRow = s.rows.get(rowKey(step.address.set, step.address.key));
   const written = writtenRow ? rowObject(writtenRow) : undefined;
   const etag = written ? etagOf(step.address.set, written, s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
-  const wantsBody = step.created ? plan.returnPreference !== 'minimal' : plan.returnPreference === 'representation';
+  const issuedToken = s.issuedTokens.get(rowKey(step.address.set, step.address.key));
+  // a new token is answered whatever the preference: it cannot be read later
+  const wantsBody = step.created ? plan.returnPreference !== 'minimal' || issuedToken !== undefined : plan.returnPreference === 'representation';
   const read = !wantsBody ? undefined
     : written && plan.options.select === undefined && plan.options.expand === undefined ? writtenEntity(s, plan.context, step.address, written)
     : await readBack(s, plan.context, step.address, plan.options, written);
-  return { kind: 'entity', created: step.created, address: step.address, etag, read };
+  return { kind: 'entity', created: step.created, address: step.address, etag, read, issuedToken };
 }
 
 type Step = { kind: 'entity'; created: boolean; address: EntityAddress } | { kind: 'done'; etag?: string };

@@ -54,6 +54,8 @@ export class WriteSession {
   readonly rows = new Map<string, ReadonlyMap<string, StoredValue>>();
   /** per entity set, the keys inserted (`inserted`) or updated (the columns written) in this session */
   readonly written = new Map<EdmEntitySet, Map<KeyValue, 'inserted' | Set<string>>>();
+  /** personal access tokens created in this session, in clear, by `Set(key)`: answered once, never stored */
+  readonly issuedTokens = new Map<string, string>();
   /** every table a statement of this session wrote */
   readonly writtenTables = new Set<string>();
 

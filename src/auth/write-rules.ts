@@ -20,6 +20,7 @@ type Row = ReadonlyMap<string, StoredValue>;
 /** Sets only Administrators write. */
 export const ADMINISTRATION_SETS: ReadonlySet<string> = new Set(['Users', 'Teams']);
 export const PERSONAL_TOKEN_SET = 'AccessTokens';
+export const USERS_SET = 'Users';
 
 /** The property naming a record's owner, by the names the model uses (first found). */
 const OWNER_PROPERTIES = ['OwnerId', 'ManagerId', 'OrganizerId'] as const;
@@ -33,10 +34,29 @@ export function forbidden(message: string, target?: string): ODataError {
   return new ODataError('FORBIDDEN', message, { target });
 }
 
+/**
+ * A change of the caller's own `Users` row that the role rules alone would refuse: `Crm.ChangePassword`
+ * (Password) and `PATCH /Me` (DisplayName, Email). Only `columns` may change (and what the server stamps).
+ */
+export interface OwnUserGrant {
+  readonly columns: ReadonlySet<string>;
+}
+
+const STAMPED_COLUMNS: ReadonlySet<string> = new Set(['Edited', 'EditedById']);
+
+function isOwnUserChange(user: RequestUser, before: Row | undefined, after: Row | undefined, grant: OwnUserGrant): boolean {
+  if (!before || !after || user.id === null || String(before.get('Id')).toLowerCase() !== user.id.toLowerCase()) return false;
+  for (const [column, value] of after) {
+    if (value !== before.get(column) && !grant.columns.has(column) && !STAMPED_COLUMNS.has(column)) return false;
+  }
+  return true;
+}
+
 /** Whether the caller may write this row as it was (`before`, updates and deletes) and as it will be (`after`). */
-export function checkRowWrite(user: RequestUser, set: EdmEntitySet, statement: RowStatement, before: Row | undefined, after: Row | undefined): void {
+export function checkRowWrite(user: RequestUser, set: EdmEntitySet, statement: RowStatement, before: Row | undefined, after: Row | undefined, grant?: OwnUserGrant): void {
   const role = user.role;
   if (role === null) throw forbidden('Signing in is needed to write');
+  if (grant && set.name === USERS_SET && statement === 'update' && isOwnUserChange(user, before, after, grant)) return;
   if (set.name === PERSONAL_TOKEN_SET) {
     const own = (row: Row | undefined) => row === undefined || row.get('UserId') === user.id;
     if (role !== 'Administrator' && !(own(before) && own(after))) throw forbidden('Personal access tokens are changed by their owner');

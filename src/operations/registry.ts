@@ -7,6 +7,7 @@ import { clearActivity } from './handlers/activity';
 import { massDelete, massUpdate } from './handlers/mass';
 import { totalAmount } from './handlers/opportunity';
 import { systemInfo } from './handlers/service-info';
+import { changePassword } from './handlers/user';
 
 export const OPERATION_HANDLERS: ReadonlyMap<string, OperationHandler> = new Map([
   ['Crm.MassUpdate', massUpdate],
@@ -14,4 +15,5 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, OperationHandler> = new Map
   ['Crm.Clear', clearActivity],
   ['Crm.TotalAmount', totalAmount],
   ['Crm.SystemInfo', systemInfo],
+  ['Crm.ChangePassword', changePassword],
 ]);

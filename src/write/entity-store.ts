@@ -20,7 +20,7 @@ import type { KeyValue } from './entity-reference';
 import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
-import { checkRowWrite, ownerPropertyOf, protectSecrets } from '../auth/write-rules';
+import { checkRowWrite, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
 import { isPersonalTokenSet, issuePersonalToken } from '../auth/personal-tokens';
 
 export interface CurrentRow {
@@ -186,7 +186,8 @@ function storedTypeOf(set: EdmEntitySet, column: string): PrimitiveTypeName | 'e
 }
 
 /** Applies changes to a loaded row, with derived values and a new `Edited`; returns the row as it now is. */
-export async function updateEntity(s: WriteSession, current: CurrentRow, changes: ReadonlyMap<string, ColumnValue>): Promise<CurrentRow> {
+/** `grant`: the caller changes their own user's profile or password (write-rules.ts OwnUserGrant). */
+export async function updateEntity(s: WriteSession, current: CurrentRow, changes: ReadonlyMap<string, ColumnValue>, grant?: OwnUserGrant): Promise<CurrentRow> {
   const { set } = current;
   const type = set.entityType;
   const writes = new Map(changes);
@@ -208,7 +209,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     writes.set(EDITED_BY, userReference(EDITED_BY, editor));
     merged.set(EDITED_BY, editor);
   }
-  checkRowWrite(s.actor.user, set, 'update', current.values, merged);
+  checkRowWrite(s.actor.user, set, 'update', current.values, merged, grant);
   await protectSecrets(set, writes, s.actor.minPasswordLength, merged);
   if (writes.size > 0) {
     await s.write(compileUpdate(s.ex.dialect, tableOf(set), keyBinding(set), current.key, [...writes.values()]), { table: tableOf(set), statement: 'update' });

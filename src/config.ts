@@ -48,6 +48,10 @@ export interface Config {
   readonly minPasswordLength: number;
   /** failed sign-ins per user name or address before each further attempt must wait (doubling from 1 s) */
   readonly signInFreeFailures: number;
+  /** seconds a verified HTTP Basic user name and password is remembered (0: never; one scrypt per request) */
+  readonly basicCacheSeconds: number;
+  /** verified Basic credentials remembered at most (the oldest are forgotten first) */
+  readonly basicCacheEntries: number;
   /** characters of the URL below the service root (414 beyond) */
   readonly maxUrlLength: number;
   /** bytes of the request line and headers (Node's maxHeaderSize; 431 beyond) */
@@ -77,6 +81,7 @@ export const DEFAULT_CONFIG: Config = {
   statementTimeoutMs: 30000, sqliteReadProcesses: 2,
   auth: 'on', adminPassword: '', demoPassword: '', apiKeyParameter: 'api_key', accessTokenSeconds: 3600,
   refreshTokenSeconds: 30 * 24 * 3600, minPasswordLength: 10, signInFreeFailures: 5,
+  basicCacheSeconds: 300, basicCacheEntries: 10000,
   maxUrlLength: 8192, maxHeaderBytes: 16384, maxSelectItems: 200, maxExpandItems: 50,
   rateLimit: 'on', rateLimitPerSecond: 50, rateLimitBurst: 200, corsOrigins: '', trustedProxies: '', publicUrl: '',
 };
@@ -92,6 +97,7 @@ const ENV: Record<string, keyof Config> = {
   ODATA_AUTH: 'auth', ODATA_ADMIN_PASSWORD: 'adminPassword', ODATA_DEMO_PASSWORD: 'demoPassword', ODATA_API_KEY_PARAMETER: 'apiKeyParameter',
   ODATA_ACCESS_TOKEN_SECONDS: 'accessTokenSeconds', ODATA_REFRESH_TOKEN_SECONDS: 'refreshTokenSeconds',
   ODATA_MIN_PASSWORD_LENGTH: 'minPasswordLength', ODATA_SIGNIN_FREE_FAILURES: 'signInFreeFailures',
+  ODATA_BASIC_CACHE_SECONDS: 'basicCacheSeconds', ODATA_BASIC_CACHE_ENTRIES: 'basicCacheEntries',
   ODATA_MAX_URL_LENGTH: 'maxUrlLength', ODATA_MAX_HEADER_BYTES: 'maxHeaderBytes', ODATA_MAX_SELECT_ITEMS: 'maxSelectItems',
   ODATA_MAX_EXPAND_ITEMS: 'maxExpandItems', ODATA_RATE_LIMIT: 'rateLimit', ODATA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
   ODATA_RATE_LIMIT_BURST: 'rateLimitBurst', ODATA_CORS_ORIGINS: 'corsOrigins', ODATA_TRUSTED_PROXIES: 'trustedProxies', ODATA_PUBLIC_URL: 'publicUrl',

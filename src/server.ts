@@ -41,6 +41,7 @@ export function authSettingsOf(config: Config): AuthSettings {
   return {
     enabled: config.auth === 'on', apiKeyParameter: config.apiKeyParameter, accessTokenSeconds: config.accessTokenSeconds,
     refreshTokenSeconds: config.refreshTokenSeconds, minPasswordLength: config.minPasswordLength, signInFreeFailures: config.signInFreeFailures,
+    basicCacheSeconds: config.basicCacheSeconds, basicCacheEntries: config.basicCacheEntries,
   };
 }
 

@@ -19,6 +19,7 @@ export function roleValue(role: Role): number {
 
 export interface StoredUser {
   readonly id: string;
+  readonly userName: string;
   readonly role: Role;
   readonly active: boolean;
   readonly passwordHash: string | null;
@@ -76,17 +77,17 @@ export class AuthStore {
   constructor(readonly knex: Knex) {}
 
   async userByName(userName: string): Promise<StoredUser | undefined> {
-    const [row] = await this.knex('Users').select('Id', 'Role', 'IsActive', 'Password').where('UserName', userName).limit(1) as Row[];
+    const [row] = await this.knex('Users').select('Id', 'UserName', 'Role', 'IsActive', 'Password').where('UserName', userName).limit(1) as Row[];
     return row ? this.toUser(row) : undefined;
   }
 
   async userById(id: string): Promise<StoredUser | undefined> {
-    const [row] = await this.knex('Users').select('Id', 'Role', 'IsActive', 'Password').where('Id', id).limit(1) as Row[];
+    const [row] = await this.knex('Users').select('Id', 'UserName', 'Role', 'IsActive', 'Password').where('Id', id).limit(1) as Row[];
     return row ? this.toUser(row) : undefined;
   }
 
   private toUser(row: Row): StoredUser {
-    return { id: String(row.Id), role: toRole(row.Role), active: toBool(row.IsActive), passwordHash: row.Password === null ? null : String(row.Password) };
+    return { id: String(row.Id), userName: String(row.UserName), role: toRole(row.Role), active: toBool(row.IsActive), passwordHash: row.Password === null ? null : String(row.Password) };
   }
 
   async teamIdsOf(userId: string): Promise<string[]> {

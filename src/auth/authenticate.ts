@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ODataError } from '../errors/odata-error';
 import type { RequestUser, TokenScope } from '../plan/request-context';
 import type { AuthStore, StoredUser, TokenOwner } from './auth-store';
+import { credentialFingerprint, VerifiedBasicCache } from './basic-cache';
 import { credentialOf, takeQueryKey } from './credentials';
 import { verifyPassword } from './passwords';
 import { tokenHash, tokenKindOf } from './tokens';
@@ -20,6 +21,9 @@ export interface AuthSettings {
   readonly refreshTokenSeconds: number;
   readonly minPasswordLength: number;
   readonly signInFreeFailures: number;
+  /** how long a verified Basic user name and password is remembered (0: not at all) */
+  readonly basicCacheSeconds: number;
+  readonly basicCacheEntries: number;
 }
 
 export type Authentication =
@@ -41,12 +45,16 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 const ALL_SCOPES: readonly TokenScope[] = ['data', 'login'];
 
 export class Authenticator {
+  private readonly basicCache: VerifiedBasicCache;
+
   constructor(
     readonly store: AuthStore,
     readonly settings: AuthSettings,
     /** the caller of every request when authentication is off */
     private readonly withoutAuth?: RequestUser,
-  ) {}
+  ) {
+    this.basicCache = new VerifiedBasicCache(settings.basicCacheSeconds, settings.basicCacheEntries);
+  }
 
   async authenticate(headers: Readonly<Record<string, string | undefined>>, rawQuery: string, address: string | undefined): Promise<Authentication> {
     const { query, key, repeated } = takeQueryKey(rawQuery, this.settings.apiKeyParameter);
@@ -62,7 +70,7 @@ export class Authenticator {
         return { kind: 'user', user: { id: owner.userId, role: owner.role, teamIds: owner.teamIds, scopes: owner.scopes }, query };
       }
       case 'password': {
-        const outcome = await this.signIn(credential.userName, credential.password, address);
+        const outcome = await this.basicSignIn(credential.userName, credential.password, address);
         if (outcome.kind === 'slowed') return slowed(outcome.retryAfterSeconds);
         if (outcome.kind === 'invalid') return refused('The user name or password is not valid', undefined);
         const user = outcome.user;
@@ -83,6 +91,26 @@ export class Authenticator {
       await this.store.markPersonalTokenUsed(owner.personal.id, now);
     }
     return owner;
+  }
+
+  /**
+   * HTTP Basic: a user name and password verified lately (basic-cache.ts) skips the scrypt, but the
+   * user row is still read, so deactivation, a new password or a rename counts at once.
+   */
+  private async basicSignIn(userName: string, password: string, address: string | undefined): Promise<SignIn> {
+    if (!this.basicCache.enabled) return this.signIn(userName, password, address);
+    const key = this.basicCache.keyOf(userName, password);
+    const remembered = this.basicCache.lookup(key);
+    if (remembered) {
+      const user = await this.store.userById(remembered.userId);
+      if (user && user.active && user.passwordHash !== null && credentialFingerprint(user.userName, user.passwordHash) === remembered.fingerprint) return { kind: 'ok', user };
+      this.basicCache.forget(key);
+    }
+    const outcome = await this.signIn(userName, password, address);
+    if (outcome.kind === 'ok' && outcome.user.passwordHash !== null) {
+      this.basicCache.remember(key, outcome.user.id, credentialFingerprint(outcome.user.userName, outcome.user.passwordHash));
+    }
+    return outcome;
   }
 
   /**

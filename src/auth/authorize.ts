@@ -5,6 +5,7 @@
  */
 import type { RequestUser } from '../plan/request-context';
 import type { UriRequest } from '../uri/ast';
+import { ME } from '../plan/resolve-path';
 import { forbidden, PERSONAL_TOKEN_SET } from './write-rules';
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -12,8 +13,6 @@ const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DEL
 /** Operations about the caller's own credentials: a `login` scope, and allowed to the Browse role. */
 const CREDENTIAL_OPERATIONS: ReadonlySet<string> = new Set(['changepassword']);
 
-/** The singleton of the caller's own user (`Me`), which every role may read and PATCH. */
-export const ME = 'Me';
 
 /** Documents anyone may read without credentials: the service document and $metadata. */
 export function isOpenDocument(method: string, path: string): boolean {

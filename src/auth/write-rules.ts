@@ -42,6 +42,9 @@ export interface OwnUserGrant {
   readonly columns: ReadonlySet<string>;
 }
 
+/** What `PATCH /Me` may change. */
+export const OWN_PROFILE: OwnUserGrant = { columns: new Set(['DisplayName', 'Email']) };
+
 const STAMPED_COLUMNS: ReadonlySet<string> = new Set(['Edited', 'EditedById']);
 
 function isOwnUserChange(user: RequestUser, before: Row | undefined, after: Row | undefined, grant: OwnUserGrant): boolean {

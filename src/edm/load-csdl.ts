@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  PRIMITIVE_TYPES, type EdmComplexType, type EdmEntitySet, type EdmEntityType, type EdmEnumType, type EdmModel,
+  PRIMITIVE_TYPES, type EdmComplexType, type EdmEntitySet, type EdmEntityType, type EdmSingleton, type EdmEnumType, type EdmModel,
   type EdmNavigation, type EdmOperation, type EdmOperationImport, type EdmProperty, type EdmTypeRef, type EdmValueType,
   type OnDeleteAction, type PrimitiveTypeName,
 } from './model';
@@ -130,6 +130,17 @@ export function loadModel(csdl: Json): EdmModel {
     }
     entitySets.set(name, { name, entityType, navigationBindings: bindings, concurrency });
   }
+  const singletons = new Map<string, EdmSingleton>();
+  for (const [name, raw] of Object.entries(container)) {
+    if (name.startsWith('$') || name.startsWith('@')) continue;
+    const s = raw as Json;
+    if (s.$Collection === true || typeof s.$Type !== 'string') continue;
+    const entityType = entityTypes.get(s.$Type);
+    if (!entityType) throw new Error(`singleton ${name}: unknown type ${s.$Type}`);
+    const entitySet = [...entitySets.values()].find((set) => set.entityType === entityType);
+    if (!entitySet) throw new Error(`singleton ${name}: no entity set holds ${s.$Type}`);
+    singletons.set(name, { name, entitySet });
+  }
   const operations = new Map<string, EdmOperation[]>();
   const valueType = (typeName: string, where: string): EdmValueType => {
     const entity = entityTypes.get(typeName);
@@ -162,5 +173,5 @@ export function loadModel(csdl: Json): EdmModel {
     operationImports.set(name, { name, kind: typeof s.$Function === 'string' ? 'function' : 'action', operation: target, includeInServiceDocument: s.$IncludeInServiceDocument === true });
   }
   const version = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
-  return { version, namespace, containerName, entitySets, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl };
+  return { version, namespace, containerName, entitySets, singletons, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl };
 }

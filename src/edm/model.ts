@@ -116,12 +116,22 @@ export interface EdmOperationImport {
   readonly includeInServiceDocument: boolean;
 }
 
+/**
+ * A singleton of the container. Its entity lives in the entity set of its type (the first declared
+ * with it); which row it is depends on the request (`Me`: the caller's user).
+ */
+export interface EdmSingleton {
+  readonly name: string;
+  readonly entitySet: EdmEntitySet;
+}
+
 export interface EdmModel {
   /** Changes whenever the model is replaced; every cache keys on it. */
   readonly version: string;
   readonly namespace: string;
   readonly containerName: string;
   readonly entitySets: ReadonlyMap<string, EdmEntitySet>;
+  readonly singletons: ReadonlyMap<string, EdmSingleton>;
   readonly entityTypes: ReadonlyMap<string, EdmEntityType>;
   readonly complexTypes: ReadonlyMap<string, EdmComplexType>;
   readonly enumTypes: ReadonlyMap<string, EdmEnumType>;

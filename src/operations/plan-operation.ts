@@ -41,7 +41,7 @@ export function planOperation(model: EdmModel, uri: UriRequest, request: Operati
     operation = (model.operations.get(imported.operation) ?? []).find((o) => !o.bound) ?? notFound(first.name);
     inline = first.key;
   } else {
-    const { position, tail } = resolvePath(model, uri.segments);
+    const { position, tail } = resolvePath(model, uri.segments, context.user);
     if (tail.kind !== 'operation') throw new Error('not an operation call');
     binding = position;
     operation = overloadFor(model, tail.name, position);

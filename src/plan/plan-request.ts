@@ -32,7 +32,7 @@ export function planRequest(model: EdmModel, uri: UriRequest, context: RequestCo
     return { kind: 'metadata', format: 'xml' };
   }
   if (first.kind === '$batch') throw new NotImplementedError('$batch');
-  const { position: pos, tail } = resolvePath(model, segs);
+  const { position: pos, tail } = resolvePath(model, segs, context.user);
   switch (tail.kind) {
     case 'count':
       checkOptions(uri.options, 'count');
@@ -115,7 +115,8 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
   let url = contextUrl;
   if (shape.kind === 'collection' || shape.kind === 'entity') {
     const select = read.contextSelect.length ? `(${read.contextSelect.join(',')})` : '';
-    url = `$metadata#${pos.set.name}${select}${shape.kind === 'entity' ? '/$entity' : ''}`;
+    // a singleton's context URL is its name (JSON Format §10.4), below it the entity set's
+    url = pos.singleton !== undefined && shape.kind === 'entity' ? `$metadata#${pos.singleton}${select}` : `$metadata#${pos.set.name}${select}${shape.kind === 'entity' ? '/$entity' : ''}`;
   }
   return { kind: 'read', read, shape, context, contextUrl: url, parentSource: parentToCheck(pos.source) };
 }

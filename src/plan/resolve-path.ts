@@ -10,6 +10,10 @@ import { navigationStorage, tableOf, type NavigationStorage } from '../edm/stora
 import type { KeyPredicate, Literal, PathSegment } from '../uri/ast';
 import type { PathSource, PathStepPlan } from './plan';
 import { formatKey, keyValue } from './keys';
+import type { RequestUser } from './request-context';
+
+/** The singleton of the caller's own user. */
+export const ME = 'Me';
 
 export interface EntityPosition {
   readonly set: EdmEntitySet;
@@ -20,6 +24,8 @@ export interface EntityPosition {
   readonly single: boolean;
   /** the canonical URL of the path so far, for @odata.context of property reads */
   readonly canonical: string;
+  /** the singleton the path starts at (`Me`), for context URLs and what a write may change */
+  readonly singleton?: string;
   /** the navigation that led here and the position it started from */
   readonly via?: { readonly parent: EntityPosition; readonly navigation: EdmNavigation; readonly storage: NavigationStorage };
 }
@@ -37,16 +43,18 @@ export interface ResolvedPath {
   readonly tail: PathTail;
 }
 
-/** Resolves a path whose first segment names an entity set. */
-export function resolvePath(model: EdmModel, segs: readonly PathSegment[]): ResolvedPath {
+/** Resolves a path whose first segment names an entity set or a singleton (`caller`: whom `Me` is). */
+export function resolvePath(model: EdmModel, segs: readonly PathSegment[], caller?: RequestUser): ResolvedPath {
   const first = segs[0];
   if (first.kind !== 'name') throw new NotImplementedError(`the ${first.kind} resource`);
-  const found = resolveEntitySet(model, first.name);
-  if ('ambiguous' in found) throw new PlanError('AMBIGUOUS_NAME', `'${first.name}' matches ${found.ambiguous.join(', ')}`, { target: 'path' });
-  if ('missing' in found) throw new ODataError('NOT_FOUND', `'${first.name}' is not an entity set`, { target: 'path' });
-
-  let pos: EntityPosition = { set: found.found, single: false, canonical: found.found.name };
-  if (first.key) pos = applyKey(pos, first.key);
+  let pos = singletonPosition(model, first, caller);
+  if (pos === undefined) {
+    const found = resolveEntitySet(model, first.name);
+    if ('ambiguous' in found) throw new PlanError('AMBIGUOUS_NAME', `'${first.name}' matches ${found.ambiguous.join(', ')}`, { target: 'path' });
+    if ('missing' in found) throw new ODataError('NOT_FOUND', `'${first.name}' is not an entity set`, { target: 'path' });
+    pos = { set: found.found, single: false, canonical: found.found.name };
+    if (first.key) pos = applyKey(pos, first.key);
+  }
   for (let i = 1; i < segs.length; i++) {
     const seg = segs[i];
     const last = i === segs.length - 1;
@@ -92,6 +100,16 @@ export function resolvePath(model: EdmModel, segs: readonly PathSegment[]): Reso
     }
   }
   return { position: pos, tail: { kind: 'none' } };
+}
+
+/** The singleton `Me` is the caller's row of its entity set (Users). */
+function singletonPosition(model: EdmModel, first: PathSegment & { kind: 'name' }, caller: RequestUser | undefined): EntityPosition | undefined {
+  const singleton = model.singletons.get(first.name) ?? [...model.singletons.values()].find((x) => x.name.toLowerCase() === first.name.toLowerCase());
+  if (singleton === undefined) return undefined;
+  if (first.key) throw new PlanError('INVALID_KEY', `'${singleton.name}' is a singleton and takes no key`, { target: 'path' });
+  if (singleton.name !== ME) throw new NotImplementedError(`the singleton '${singleton.name}'`, { target: 'path' });
+  if (caller?.id == null) throw new ODataError('NOT_FOUND', `'${singleton.name}' is the signed-in user; sign in to address it`, { target: 'path' });
+  return { set: singleton.entitySet, key: caller.id, single: true, canonical: singleton.name, singleton: singleton.name };
 }
 
 function notFound(message: string): ODataError {

@@ -103,7 +103,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
       }
       await checkReferences(s, [plan.input]);
       const binds = splitBinds(s, plan.input);
-      await updateEntity(s, current, new Map([...plan.input.values, ...binds.foreignKeys]));
+      await updateEntity(s, current, new Map([...plan.input.values, ...binds.foreignKeys]), plan.grant);
       for (const link of binds.links) await addLink(s, current, link.navigation, link.key);
       return { kind: 'entity', created: false, address: current };
     }

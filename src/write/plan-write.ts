@@ -8,6 +8,7 @@ import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { checkOptions } from '../plan/plan-request';
 import type { RequestContext } from '../plan/request-context';
 import { resolvePath, type EntityPosition, type PathTail } from '../plan/resolve-path';
+import { forbidden, OWN_PROFILE } from '../auth/write-rules';
 import type { UriRequest } from '../uri/ast';
 import { parseEntityReference } from './entity-reference';
 import { readEntity, readPropertyValue, type ColumnValue, type InputContext } from './entity-input';
@@ -26,10 +27,10 @@ export interface WriteRequest {
 type Json = Record<string, unknown>;
 
 export function planWrite(model: EdmModel, uri: UriRequest, request: WriteRequest, context: RequestContext): WritePlan {
-  const { position, tail } = resolvePath(model, uri.segments);
+  const { position, tail } = resolvePath(model, uri.segments, context.user);
   const common: WriteCommon = { context, preconditions: request.preconditions, returnPreference: request.returnPreference, options: uri.options };
   const cx: InputContext = { model, serviceRoot: context.serviceRoot, errors: [] };
-  const plan = planByTail(model, uri, request, position, tail, common, cx);
+  const plan = position.singleton !== undefined ? planOwnProfile(uri, request, position, tail, common, cx) : planByTail(model, uri, request, position, tail, common, cx);
   failOnDetails(cx.errors);
   return plan;
 }
@@ -70,6 +71,19 @@ function planByTail(model: EdmModel, uri: UriRequest, request: WriteRequest, pos
     case 'operation':
       throw new Error('operations are planned by operations/');
   }
+}
+
+/** `PATCH /Me`: the caller's own DisplayName and Email, nothing else (other properties → 403). */
+function planOwnProfile(uri: UriRequest, request: WriteRequest, pos: EntityPosition, tail: PathTail, common: WriteCommon, cx: InputContext): WritePlan {
+  if (tail.kind !== 'none' || request.method !== 'PATCH') throw notAllowed(request.method, `${pos.canonical}${tail.kind === 'none' ? '' : '/…'} (PATCH ${pos.canonical} changes ${[...OWN_PROFILE.columns].join(' and ')})`);
+  checkOptions(uri.options, 'entity');
+  const body = jsonObject(request.body);
+  const input = readEntity(cx, pos.set, body, 'merge');
+  for (const name of input.given ?? []) {
+    if (!OWN_PROFILE.columns.has(name)) throw forbidden(`${pos.canonical}: only ${[...OWN_PROFILE.columns].join(' and ')} can be changed here, not ${name}`, name);
+  }
+  if (input.binds.length > 0 || input.nested.length > 0) throw forbidden(`${pos.canonical}: only ${[...OWN_PROFILE.columns].join(' and ')} can be changed here`);
+  return withCommon(common, { kind: 'update', target: pos, input, mode: 'merge', upsert: { input, errors: [] }, grant: OWN_PROFILE });
 }
 
 function propertyChanges(cx: InputContext, pos: EntityPosition, tail: PathTail & { kind: 'property' }, request: WriteRequest): Map<string, ColumnValue> {

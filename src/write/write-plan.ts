@@ -9,6 +9,7 @@ import type { RequestContext } from '../plan/request-context';
 import type { QueryOptions } from '../uri/ast';
 import type { KeyValue } from './entity-reference';
 import type { ColumnValue, EntityInput, EntityRefInput } from './entity-input';
+import type { OwnUserGrant } from '../auth/write-rules';
 
 /** A request body as the HTTP layer read it. */
 export type RequestBody =
@@ -42,6 +43,8 @@ export type WritePlan = WriteCommon & (
   | {
       readonly kind: 'update'; readonly target: EntityPosition; readonly input: EntityInput; readonly mode: 'merge' | 'replace';
       readonly upsert: { readonly input: EntityInput; readonly errors: readonly ErrorDetail[] };
+      /** PATCH /Me: the caller changes these columns of their own user, which their role alone could not */
+      readonly grant?: OwnUserGrant;
     }
   /** PUT/PATCH/DELETE of one property (or its /$value): an update of those columns only */
   | { readonly kind: 'property'; readonly target: EntityPosition; readonly changes: ReadonlyMap<string, ColumnValue> }

@@ -30,7 +30,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 const modelVersion = option('--model-version');
 
-const CONTACT_COLUMNS = `"Id", "Created", "Edited", "FirstName", "LastName", "FullName", "JobTitle", "EmailAddress", "BusinessPhone", "MobilePhone",
+const CONTACT_COLUMNS = `"Id", "Created", "Edited", "CreatedById", "EditedById", "FirstName", "LastName", "FullName", "JobTitle", "EmailAddress", "BusinessPhone", "MobilePhone",
   "BusinessAddress_Line1", "BusinessAddress_Line2", "BusinessAddress_City", "BusinessAddress_State", "BusinessAddress_PostalCode", "BusinessAddress_Country",
   "HomeAddress_Line1", "HomeAddress_Line2", "HomeAddress_City", "HomeAddress_State", "HomeAddress_PostalCode", "HomeAddress_Country",
   "BirthDate", "ContactType", "IsPrivate", "CompanyId", "OwnerId"`;
@@ -102,7 +102,7 @@ const etag = (edited: Sql): string => `W/"${String(edited)}"`;
 
 function contact(row: Row): Json {
   return {
-    '@odata.etag': etag(row.Edited), Id: row.Id, Created: row.Created, Edited: row.Edited, FirstName: row.FirstName, LastName: row.LastName, FullName: row.FullName,
+    '@odata.etag': etag(row.Edited), Id: row.Id, Created: row.Created, Edited: row.Edited, CreatedById: row.CreatedById, EditedById: row.EditedById, FirstName: row.FirstName, LastName: row.LastName, FullName: row.FullName,
     JobTitle: row.JobTitle, EmailAddress: row.EmailAddress, BusinessPhone: row.BusinessPhone, MobilePhone: row.MobilePhone,
     BusinessAddress: address(row, 'BusinessAddress'), HomeAddress: address(row, 'HomeAddress'), BirthDate: row.BirthDate,
     ContactType: row.ContactType === null ? null : CONTACT_TYPES[Number(row.ContactType)] ?? String(row.ContactType),

@@ -4,6 +4,7 @@
  * a user name or address are slowed down). Passwords are verified in constant time, and an unknown
  * user name costs one scrypt like a wrong password.
  */
+import type { Config } from '../config';
 import { createHash } from 'node:crypto';
 import { ODataError } from '../errors/odata-error';
 import type { RequestUser, TokenScope } from '../plan/request-context';
@@ -13,18 +14,12 @@ import { credentialOf, takeQueryKey } from './credentials';
 import { verifyPassword } from './passwords';
 import { tokenHash, tokenKindOf } from './tokens';
 
-export interface AuthSettings {
+/** The sign-in settings of the configuration (documented there), and whether sign-in is on at all. */
+export type AuthSettings = Pick<Config, 'apiKeyParameter' | 'accessTokenSeconds' | 'refreshTokenSeconds' | 'minPasswordLength'
+  | 'signInFreeFailures' | 'basicCacheSeconds' | 'basicCacheEntries'> & {
   /** false: `ODATA_AUTH=off`, every request acts as the bootstrap Administrator */
   readonly enabled: boolean;
-  readonly apiKeyParameter: string;
-  readonly accessTokenSeconds: number;
-  readonly refreshTokenSeconds: number;
-  readonly minPasswordLength: number;
-  readonly signInFreeFailures: number;
-  /** how long a verified Basic user name and password is remembered (0: not at all) */
-  readonly basicCacheSeconds: number;
-  readonly basicCacheEntries: number;
-}
+};
 
 export type Authentication =
   /** `query`: the query string without the API key parameter, for everything after this stage */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { propertyOf, targetEntitySet } from '../edm/lookup';
-import type { EdmEntitySet, EdmNavigation, PrimitiveTypeName } from '../edm/model';
+import type { EdmEntitySet, EdmModel, EdmNavigation, PrimitiveTypeName } from '../edm/model';
 import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
 import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { keyTypeOf } from '../plan/resolve-path';
@@ -338,16 +338,34 @@ export async function removeLink(s: WriteSession, parent: EntityAddress, navigat
   }
 }
 
-/** Whether an input tree names other entities (`@odata.bind`, here or in nested entities). */
-export function hasReferences(input: EntityInput): boolean {
-  return input.binds.length > 0 || input.nested.some((n) => n.entities.some(hasReferences));
+/** Whether an input tree names other entities (`@odata.bind` or a foreign-key value, here or in nested entities). */
+export function hasReferences(model: EdmModel, input: EntityInput): boolean {
+  return input.binds.length > 0 || foreignKeyRefs(model, input).length > 0 || input.nested.some((n) => n.entities.some((e) => hasReferences(model, e)));
+}
+
+/**
+ * Foreign-key values given as plain properties (`"CompanyId": …`): they name an entity as a bind does,
+ * so the caller must be able to see it (the database's constraint alone would accept a hidden record).
+ */
+function foreignKeyRefs(model: EdmModel, input: EntityInput): EntityRefInput[] {
+  const refs: EntityRefInput[] = [];
+  for (const nav of input.set.entityType.navigations) {
+    if (nav.collection) continue;
+    const storage = navigationStorage(model, input.set.entityType, nav);
+    if (storage.kind !== 'foreign-key') continue;
+    const value = input.values.get(storage.column)?.value;
+    if (value === null || value === undefined) continue;
+    refs.push({ set: targetEntitySet(model, input.set, nav), key: value as KeyValue, target: storage.column });
+  }
+  return refs;
 }
 
 /** Every `@odata.bind` (and nested reference) in an input tree must name an existing entity. */
 export async function checkReferences(s: WriteSession, inputs: readonly EntityInput[]): Promise<void> {
   const bySet = new Map<EdmEntitySet, EntityRefInput[]>();
   const visit = (input: EntityInput) => {
-    for (const b of input.binds) for (const r of b.refs) bySet.set(r.set, [...(bySet.get(r.set) ?? []), r]);
+    const refs = [...input.binds.flatMap((b) => b.refs), ...foreignKeyRefs(s.model, input)];
+    for (const r of refs) bySet.set(r.set, [...(bySet.get(r.set) ?? []), r]);
     for (const n of input.nested) n.entities.forEach(visit);
   };
   inputs.forEach(visit);

@@ -80,7 +80,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
     case 'create': {
       const via = plan.target.via;
       const parent = via ? await locateOrFail(s, plan.context, via.parent) : undefined;
-      if (hasReferences(plan.input)) await checkReferences(s, [plan.input]);
+      if (hasReferences(s.model, plan.input)) await checkReferences(s, [plan.input]);
       const supplied: ColumnValue[] = [];
       if (via && parent && via.storage.kind === 'reverse-foreign-key') {
         supplied.push({ column: via.storage.targetColumn, value: parent.key, type: keyTypeOf(parent.set) });

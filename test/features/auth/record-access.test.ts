@@ -76,7 +76,7 @@ const READ_PATHS: readonly ReadPath[] = [
 ];
 
 /** A write on fresh records: the private record of another user `w` and records owned by the role's user. */
-interface WriteTargets { readonly w: string; readonly activity: string; readonly company: string; readonly group: string; readonly publicContact: string; readonly ownPrivate: string }
+interface WriteTargets { readonly w: string; readonly activity: string; readonly opportunity: string; readonly company: string; readonly group: string; readonly publicContact: string; readonly ownPrivate: string }
 interface WritePath {
   readonly name: string;
   readonly request: (t: WriteTargets) => { method: string; url: string; body?: unknown };
@@ -91,6 +91,7 @@ const WRITE_PATHS: readonly WritePath[] = [
   { name: 'DELETE private of other', request: (t) => ({ method: 'DELETE', url: `Contacts(${t.w})` }), expected: onHidden(204) },
   { name: 'POST under private of other (Contacts(w)/Notes)', request: (t) => ({ method: 'POST', url: `Contacts(${t.w})/Notes`, body: { Text: 'n' } }), expected: onHidden(201) },
   { name: 'bind to private of other (400 naming the bind)', request: (t) => ({ method: 'POST', url: 'Notes', body: { Text: 'n', 'Contacts@odata.bind': [`Contacts(${t.w})`] } }), expected: onHidden(201, 400) },
+  { name: 'foreign-key value naming private of other (400 naming it)', request: (t) => ({ method: 'POST', url: 'OpportunityProducts', body: { OpportunityId: t.opportunity, Quantity: 1, Price: 1 } }), expected: onHidden(201, 400) },
   { name: 'POST $ref to private of other', request: (t) => ({ method: 'POST', url: `Companies(${t.company})/Contacts/$ref`, body: { '@odata.id': `Contacts(${t.w})` } }), expected: onHidden(204, 400) },
   { name: 'DELETE $ref to private of other', request: (t) => ({ method: 'DELETE', url: `Groups(${t.group})/Contacts/$ref?$id=Contacts(${t.w})` }), expected: onHidden(204) },
   { name: 'Crm.MassUpdate private of other', request: (t) => ({ method: 'POST', url: 'Contacts/Crm.MassUpdate', body: { Ids: [t.w], Changes: { JobTitle: 'm' } } }), expected: onHidden(200) },
@@ -199,6 +200,7 @@ for (const engine of ENGINES) {
             const t: WriteTargets = {
               w: await create('Contacts', { LastName: 'Victim', IsPrivate: true, OwnerId: other }),
               activity: await create('Activities', { Subject: 'victim', IsPrivate: true, OrganizerId: other }),
+              opportunity: await create('Opportunities', { Name: 'victim', IsPrivate: true, ManagerId: other }),
               company: await create('Companies', { Name: 'Mine', OwnerId: userIds[role] }),
               group: await create('Groups', { Name: 'Mine', OwnerId: userIds[role] }),
               publicContact: await create('Contacts', { LastName: 'Public', IsPrivate: false, OwnerId: other }),
@@ -211,7 +213,7 @@ for (const engine of ENGINES) {
             record(`write: ${path.name}`, `${role} ${mode}`, `${expected}/${o.status}`);
             rows.push([path.name, expected, o.status]);
             const error = (o.body as { error?: { details?: { target?: string }[] } } | undefined)?.error;
-            if (o.status === 400) rows.push([`${path.name}: bind named`, 1, error?.details?.some((d) => /Contacts|@odata\.id/.test(String(d.target))) ? 1 : 0]);
+            if (o.status === 400) rows.push([`${path.name}: bind named`, 1, error?.details?.some((d) => /Contacts|@odata\.id|OpportunityId/.test(String(d.target))) ? 1 : 0]);
             // what the caller may not see or write is unchanged
             if (o.status >= 400) rows.push([`${path.name}: record unchanged`, 1, (await svc.knex('Contacts').where('Id', t.w).first()).LastName === 'Victim' ? 1 : 0]);
           }

@@ -67,9 +67,11 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   const issuedToken = s.issuedTokens.get(rowKey(step.address.set, step.address.key));
   // a new token is answered whatever the preference: it cannot be read later
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' || issuedToken !== undefined : plan.returnPreference === 'representation';
+  // PATCH /Me answers as the singleton (context $metadata#Me), not as an entity of Users
+  const singleton = plan.kind === 'update' ? plan.target.singleton : undefined;
   const read = !wantsBody ? undefined
-    : written && plan.options.select === undefined && plan.options.expand === undefined ? writtenEntity(s, plan.context, step.address, written)
-    : await readBack(s, plan.context, step.address, plan.options, written);
+    : written && plan.options.select === undefined && plan.options.expand === undefined ? writtenEntity(s, plan.context, step.address, written, singleton)
+    : await readBack(s, plan.context, step.address, plan.options, written, singleton);
   return { kind: 'entity', created: step.created, address: step.address, etag, read, issuedToken };
 }
 
@@ -175,16 +177,19 @@ export function checkPreconditions(current: CurrentRow | undefined, pre: Precond
  * database holds (values are stored as converted), so it is served without reading it back.
  */
 async function readBack(
-  s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions, written: Record<string, unknown> | undefined,
+  s: WriteSession, context: RequestContext, address: EntityAddress, options: QueryOptions, written: Record<string, unknown> | undefined, singleton: string | undefined,
 ): Promise<{ plan: ReadOnlyPlan; result: ReadResult }> {
-  const plan = entityReadPlan(s.model, context, entityPosition(address.set, address.key), { select: options.select, expand: options.expand });
+  const plan = entityReadPlan(s.model, context, { ...entityPosition(address.set, address.key), singleton }, { select: options.select, expand: options.expand });
   if (written && plan.read.expand.length === 0) return { plan, result: writtenResult(written) };
   return { plan, result: await executeRead(s.ex, plan.read, false) };
 }
 
 /** The whole entity as written (no $select, no $expand): its shape is the same for every entity of the set. */
-function writtenEntity(s: WriteSession, context: RequestContext, address: EntityAddress, written: Record<string, unknown>): { plan: ReadOnlyPlan; result: ReadResult } {
-  return { plan: wholeEntityPlan(s.model, context, address.set), result: writtenResult(written) };
+function writtenEntity(
+  s: WriteSession, context: RequestContext, address: EntityAddress, written: Record<string, unknown>, singleton: string | undefined,
+): { plan: ReadOnlyPlan; result: ReadResult } {
+  const plan = wholeEntityPlan(s.model, context, address.set);
+  return { plan: singleton === undefined ? plan : { ...plan, contextUrl: `$metadata#${singleton}` }, result: writtenResult(written) };
 }
 
 function writtenResult(row: Record<string, unknown>): ReadResult {

@@ -68,6 +68,19 @@ for (const engine of ENGINES) {
       expect(representation.json()).toMatchObject({ UserName: 'demo.standard', Email: 'std@example.com' });
     });
 
+    it('PATCH /Me with return=representation answers as the singleton (context $metadata#Me), with $select too', async () => {
+      const prefer = { ...standard, ...JSON_BODY, Prefer: 'return=representation' };
+      const whole = await asCaller(svc, 'PATCH', '/Me', prefer, JSON.stringify({ DisplayName: 'Standard Stan' }));
+      expect(whole.status).toBe(200);
+      expect(whole.json()['@odata.context']).toBe(`${svc.url}/$metadata#Me`);
+      const selected = await asCaller(svc, 'PATCH', '/Me?$select=DisplayName', prefer, JSON.stringify({ DisplayName: 'Stan again' }));
+      expect(selected.status).toBe(200);
+      expect(selected.json()).toMatchObject({ '@odata.context': `${svc.url}/$metadata#Me(DisplayName)`, DisplayName: 'Stan again' });
+      // the same user through its entity set keeps the entity set's context
+      const viaUsers = await asCaller(svc, 'PATCH', `/Users(${ids.get('demo.standard')})`, { ...svc.authHeaders, ...JSON_BODY, Prefer: 'return=representation' }, JSON.stringify({ DisplayName: 'Stan' }));
+      expect(viaUsers.json()['@odata.context']).toBe(`${svc.url}/$metadata#Users/$entity`);
+    });
+
     it('PATCH /Me refuses every other property (403 naming it) and changes nothing', async () => {
       for (const [name, value] of [['Role', 'Administrator'], ['UserName', 'taken'], ['IsActive', false], ['Password', 'a long enough password'], ['ContactId', null]] as const) {
         const res = await patchMe(standard, { DisplayName: 'should not stick', [name]: value });

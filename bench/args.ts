@@ -10,13 +10,15 @@ export interface BenchOptions {
   readonly workersScaling: boolean;
   /** Worker counts compared by --workers-scaling. */
   readonly workerCounts: readonly number[];
+  /** by_key and list_top50 without sign-in, as a Standard user with a Bearer token and with HTTP Basic, and on the floor. */
+  readonly authCompare: boolean;
   /** Runs export_1m at any scale (it runs by itself with --contacts 1000000). */
   readonly forceExport: boolean;
   readonly out: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--contacts N] [--duration S] [--connections C] [--scenarios a,b]
-                            [--workers-scaling] [--workers-list 1,2] [--export] [--out DIR]`;
+                            [--workers-scaling] [--workers-list 1,2] [--auth-compare] [--export] [--out DIR]`;
 
 export const EXPORT_SCALE = 1_000_000;
 export const DEFAULT_CONTACTS = 20_000;
@@ -28,6 +30,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   let scenarios: string[] | undefined;
   let workersScaling = false;
   let workerCounts = [1, 2];
+  let authCompare = false;
   let forceExport = false;
   let out = 'bench/results';
   for (const flag of readFlags(argv, USAGE)) {
@@ -40,6 +43,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--scenarios': scenarios = value().split(',').map((s) => s.trim()).filter((s) => s !== ''); break;
       case '--workers-scaling': workersScaling = true; break;
       case '--workers-list': workerCounts = value().split(',').map(Number); break;
+      case '--auth-compare': authCompare = true; break;
       case '--export': forceExport = true; break;
       case '--out': out = value(); break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
@@ -47,5 +51,5 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
   }
   if (workerCounts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--workers-list needs positive integers\n${USAGE}`);
-  return { contacts, duration, connections, scenarios, workersScaling, workerCounts, forceExport, out };
+  return { contacts, duration, connections, scenarios, workersScaling, workerCounts, authCompare, forceExport, out };
 }

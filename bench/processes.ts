@@ -20,6 +20,8 @@ export interface ChildServer {
   rss(): number;
   /** Peak resident set size (VmHWM) so far, summed likewise. */
   peakRss(): number;
+  /** CPU time (user + system) used so far, in seconds, summed likewise: unlike req/s, it holds when other load shares the cores. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,19 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function cpuTicks(pid: number): number {
+  try {
+    // fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 function processTree(pid: number): number[] {
   const out = [pid];
   try {
@@ -86,8 +101,8 @@ async function waitReady(root: string, child: ChildProcess, output: () => string
   throw new Error(`server at ${root} not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output()}`);
 }
 
-async function startChild(name: string, args: readonly string[], port: number): Promise<ChildServer> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+async function startChild(name: string, args: readonly string[], port: number, env: Readonly<Record<string, string>> = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, NODE_ENV: 'production' } });
   let output = '';
   const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); };
   child.stdout?.on('data', keep);
@@ -106,6 +121,7 @@ async function startChild(name: string, args: readonly string[], port: number): 
     name, pid, root,
     rss: () => sum('VmRSS'),
     peakRss: () => sum('VmHWM'),
+    cpuSeconds: () => processTree(pid).reduce((n, p) => n + cpuTicks(p), 0) / CLOCK_TICKS_PER_SECOND,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -117,13 +133,15 @@ async function startChild(name: string, args: readonly string[], port: number): 
 
 /**
  * The service in production settings: warn-level logging (no per-request lines), no seeding; no rate limit
- * and no sign-in unless `settings` turn them on (the floor has neither; signed-in runs are issue 15's).
+ * and no sign-in unless `settings` turn them on (the floor has neither; later flags win, so `--auth on` does);
+ * `env` adds environment settings that have no flag (ODATA_ADMIN_PASSWORD).
  */
-export async function startService(database: string, workers = 1, settings: readonly string[] = []): Promise<ChildServer> {
+export async function startService(database: string, workers = 1, settings: readonly string[] = [], env: Readonly<Record<string, string>> = {},
+  name = workers > 1 ? `service x${workers}` : 'service'): Promise<ChildServer> {
   const port = await freePort();
   const args = [path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
     '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers), '--rate-limit', 'off', '--auth', 'off', ...settings];
-  return startChild(workers > 1 ? `service x${workers}` : 'service', args, port);
+  return startChild(name, args, port, env);
 }
 
 export async function startFloor(database: string, modelVersion: string): Promise<ChildServer> {

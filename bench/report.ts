@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AuthCompareRow } from './auth-compare';
 import type { LoadResult } from './load';
 import type { UnderLoadResult } from './under-load';
 
@@ -51,6 +52,8 @@ export interface BenchReport {
   /** by_key_under_load: one entry per read-process setting */
   readonly byKeyUnderLoad?: readonly UnderLoadResult[];
   readonly workersScaling?: { readonly workers: readonly number[]; readonly rows: readonly ScalingRow[]; readonly geometricMean: number };
+  /** --auth-compare: each scenario without sign-in, as a Standard user (Bearer, Basic), and on the floor */
+  readonly authCompare?: { readonly user: string; readonly rows: readonly AuthCompareRow[]; readonly warnings: readonly string[] };
   readonly memory?: Readonly<Record<string, number>>;
   readonly failed: boolean;
   readonly failures: readonly string[];

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONTACTS, EXPORT_SCALE, parseArgs, type BenchOptions } from './args';
+import { AUTH_SCENARIOS, authCompareTable, runAuthCompare } from './auth-compare';
 import { prepareDatabase, readScenarioParams, type ScenarioParams } from './database';
 import { runExport } from './export';
 import { measure, type LoadResult } from './load';
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const settings = {
     contacts: options.contacts, duration: options.duration, connections: options.connections, scenarios: scenarios.map((s) => s.name),
-    mode: options.workersScaling ? 'workers-scaling' : 'service-vs-floor', pageSize: 100, logLevel: 'warn', databaseCached: db.cached,
+    mode: options.workersScaling ? 'workers-scaling' : options.authCompare ? 'auth-compare' : 'service-vs-floor', pageSize: 100, logLevel: 'warn', databaseCached: db.cached,
   };
   try {
     const params = readScenarioParams(db.file);
@@ -108,6 +109,18 @@ async function main(): Promise<void> {
         workersScaling: { workers: scaling.workers, rows: scaling.rows, geometricMean: scaling.geometricMean }, failed: failures.length > 0, failures,
       };
       log(`\nwrote ${writeReport(options.out, report, '-workers')}`);
+      return;
+    }
+    if (options.authCompare) {
+      const compared = await runAuthCompare(options, db.file, db.floorFile, params, scenarios, log);
+      failures.push(...compared.failures);
+      log(`\n${authCompareTable(compared.rows)}`);
+      const report: BenchReport = {
+        date, commit, dirty, machine: machineFacts(), settings: { ...settings, scenarios: settings.scenarios.filter((n) => AUTH_SCENARIOS.includes(n)) },
+        rows: [], authCompare: { user: compared.user, rows: compared.rows, warnings: compared.warnings }, failed: failures.length > 0, failures,
+      };
+      const scale = options.contacts === DEFAULT_CONTACTS ? '' : `-${options.contacts}-contacts`;
+      log(`\nwrote ${path.relative(process.cwd(), writeReport(options.out, report, `${scale}-auth`))}`);
       return;
     }
     const servers: Servers = { service: await startService(db.file), floor: await startFloor(db.floorFile, params.modelVersion) };

@@ -78,6 +78,15 @@ export function compileKeysWhere(
   return limit === undefined ? query : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 
+/**
+ * How many rows of `table` have `column` in `values`, and how many of those `visibleTo` may see: a refused
+ * delete counts the referrers the caller cannot see instead of naming them.
+ */
+export function compileReferrerCounts(dialect: Dialect, table: string, column: KeyBinding, values: readonly BindableValue[], visibleTo: SqlTarget): Fragment {
+  const visible = visibleRows(visibleTo, table, table) ?? raw('1 = 1');
+  return sql`SELECT COUNT(*) AS "total", COUNT(CASE WHEN ${visible} THEN 1 END) AS "visible" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)})`;
+}
+
 /** Adds a link-table row; adding a link that exists already changes nothing. */
 export function compileLinkInsert(dialect: Dialect, table: string, from: ColumnBinding, to: ColumnBinding): Fragment {
   return sql`INSERT INTO ${id(table)} (${id(from.column)}, ${id(to.column)}) VALUES (${bindValue(dialect, from.value, from.type)}, ${bindValue(dialect, to.value, to.type)}) ON CONFLICT DO NOTHING`;

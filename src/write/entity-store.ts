@@ -15,12 +15,13 @@ import {
 } from '../sql/compile-write';
 import { formatUtc } from '../uri/temporal';
 import { completeComplexValues } from './complex-values';
+import { deleteRestrictions } from './delete-restrictions';
 import { CREATED, CREATED_BY, deriveRow, EDITED, EDITED_BY, sumRulesOverChildren } from './derived-values';
 import type { KeyValue } from './entity-reference';
 import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
-import { checkRowWrite, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
+import { checkRowWrite, forbidden, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
 import { isPersonalTokenSet, issuePersonalToken } from '../auth/personal-tokens';
 
 export interface CurrentRow {
@@ -123,6 +124,19 @@ export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: 
   return { foreignKeys, links };
 }
 
+/**
+ * A key the client chooses for a new row. Whether it is taken (409) would tell a caller who sees only
+ * part of the set that a hidden record exists, so such a caller may not choose keys there at all (403,
+ * whatever exists; the service assigns one). Upserts are refused to them before this (404).
+ */
+async function checkClientKey(s: WriteSession, set: EdmEntitySet, key: KeyValue): Promise<void> {
+  const keyName = set.entityType.key[0];
+  if (s.ex.access.has(tableOf(set))) {
+    throw forbidden(`${set.name}: your role sees only some ${set.name}, so it cannot choose the key of a new one; leave ${keyName} out and the service assigns it`, keyName);
+  }
+  if (await loadRow(s, set, key, false, 'any')) throw new ODataError('ALREADY_EXISTS', `${set.name}(${String(key)}) already exists`, { target: keyName });
+}
+
 /** Inserts an entity with its nested entities and links; returns its key. `supplied` are columns a parent fills in. */
 export async function insertEntity(s: WriteSession, input: EntityInput, supplied: readonly ColumnValue[] = []): Promise<KeyValue> {
   const { set } = input;
@@ -140,9 +154,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   for (const [column, value] of binds.foreignKeys) values.set(column, value);
   const key = input.key ?? generateKey(set);
   // A generated GUID cannot collide; a key from the client can.
-  if (input.key !== undefined && (await loadRow(s, set, key, false, 'any'))) {
-    throw new ODataError('ALREADY_EXISTS', `${set.name}(${String(key)}) already exists`, { target: type.key[0] });
-  }
+  if (input.key !== undefined) await checkClientKey(s, set, key);
   values.set(type.key[0], keyColumnValue(set, type.key[0], key));
   if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
   if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
@@ -223,51 +235,10 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
   return { set, key: current.key, values: merged, etag: etagOf(set, rowObject(merged), s.ex.dialect) };
 }
 
-/** Entity sets whose rows point at `set` through a single-valued navigation with a foreign key. */
-function referrersOf(s: WriteSession, set: EdmEntitySet): { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] {
-  const out: { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] = [];
-  for (const other of s.model.entitySets.values()) {
-    for (const nav of other.entityType.navigations) {
-      if (nav.collection || !nav.foreignKey || targetEntitySet(s.model, other, nav) !== set) continue;
-      out.push({ set: other, navigation: nav, column: nav.foreignKey });
-    }
-  }
-  return out;
-}
-
-const SHOWN_REFERRERS = 5;
-
-/**
- * Refuses a delete that OnDelete `None` forbids, following `Cascade` to the rows that would go too;
- * `SetNull` and link rows are left to the database's foreign-key actions.
- */
-async function restrictionsOf(s: WriteSession, set: EdmEntitySet, keys: readonly KeyValue[], seen: Set<string>, out: ErrorDetail[]): Promise<void> {
-  for (const referrer of referrersOf(s, set)) {
-    const action = referrer.navigation.onDelete ?? 'None';
-    if (action === 'SetNull' || action === 'SetDefault') continue;
-    const column: KeyBinding = { column: referrer.column, type: keyTypeOf(set) };
-    const limit = action === 'None' ? SHOWN_REFERRERS + 1 : undefined;
-    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(referrer.set), keyBinding(referrer.set), column, keys, limit));
-    const found = rows.map((r) => r.key as KeyValue).filter((k) => !seen.has(`${referrer.set.name}/${String(k)}`));
-    if (found.length === 0) continue;
-    if (action === 'None') {
-      const shown = found.slice(0, SHOWN_REFERRERS).map((k) => `${referrer.set.name}(${String(k)})`).join(', ');
-      out.push({
-        code: 'REFERENCED', target: referrer.set.name,
-        message: `${shown}${found.length > SHOWN_REFERRERS ? ' and more' : ''} refer to ${set.name}(${keys.map(String).join(', ')}) through ${referrer.navigation.name}`,
-      });
-      continue;
-    }
-    for (const k of found) seen.add(`${referrer.set.name}/${String(k)}`);
-    await restrictionsOf(s, referrer.set, found, seen, out);
-  }
-}
-
 export async function deleteEntity(s: WriteSession, current: CurrentRow): Promise<void> {
   const { set } = current;
   checkRowWrite(s.actor.user, set, 'delete', current.values, undefined);
-  const problems: ErrorDetail[] = [];
-  await restrictionsOf(s, set, [current.key], new Set([`${set.name}/${String(current.key)}`]), problems);
+  const problems = await deleteRestrictions(s, set, current.key);
   if (problems.length > 0) {
     throw new ODataError('DELETE_RESTRICTED', `${set.name}(${String(current.key)}) cannot be deleted: other records refer to it`, { details: problems });
   }

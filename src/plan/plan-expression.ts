@@ -26,6 +26,8 @@ export interface ExprContext {
   readonly nextScope: () => number;
   readonly where: string;
   readonly maxNodes: number;
+  /** the setting behind maxNodes, named when it is exceeded (none for a fixed bound) */
+  readonly maxNodesSetting?: string;
   nodes: number;
   /** limits that span every expression of one query ($filter and all of $orderby) */
   readonly budget?: QueryBudget;
@@ -55,7 +57,7 @@ export function typeName(t: ValueType): string {
 
 export function planExpression(expr: Expr, ctx: ExprContext): PlanExpr {
   if (++ctx.nodes > ctx.maxNodes) {
-    throw new LimitError('LIMIT_EXCEEDED', `${ctx.where} has more than ${ctx.maxNodes} nodes`, { target: ctx.where });
+    throw new LimitError('LIMIT_EXCEEDED', `${ctx.where} has more than ${ctx.maxNodes} nodes${ctx.maxNodesSetting ? ` (${ctx.maxNodesSetting})` : ''}`, { target: ctx.where });
   }
   switch (expr.kind) {
     case 'literal': return planLiteral(expr.literal, ctx, expr.position);

@@ -35,7 +35,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   const budget: QueryBudget = { maxJoins: ctx.request.limits.maxJoins, joins: new Set(), maxInItems: ctx.request.limits.maxInItems, inItems: 0 };
   const exprCtx = (where: string): ExprContext => ({
     model: ctx.model, scopes: [{ id: scope, set } as Scope], nextScope: ctx.nextScope, where: label ? `${label} ${where}` : where,
-    maxNodes: ctx.request.limits.maxFilterNodes, nodes: 0, budget,
+    maxNodes: ctx.request.limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget,
   });
   const where: PlanExpr[] = [...(read.where ?? [])];
   if (options.filter) {
@@ -58,7 +58,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
 
   const limits = ctx.request.limits;
   if (options.top !== undefined && options.top > limits.maxTop) {
-    throw new LimitError('LIMIT_EXCEEDED', `$top may be at most ${limits.maxTop}`, { target: '$top' });
+    throw new LimitError('LIMIT_EXCEEDED', `$top may be at most ${limits.maxTop} (ODATA_MAX_TOP)`, { target: '$top' });
   }
   let pageSize: number | undefined;
   let keyset: PlanExpr | undefined;
@@ -128,7 +128,7 @@ function planExpand(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, 
 
 function planExpandLevel(ctx: ReadContext, set: EdmEntitySet, navName: string, options: QueryOptions, depth: number, levels: number, suffix?: '$ref' | '$count'): ExpandPlan {
   if (depth > ctx.request.limits.maxExpandDepth) {
-    throw new LimitError('LIMIT_EXCEEDED', `$expand may nest at most ${ctx.request.limits.maxExpandDepth} levels`, { target: '$expand' });
+    throw new LimitError('LIMIT_EXCEEDED', `$expand may nest at most ${ctx.request.limits.maxExpandDepth} levels (ODATA_MAX_EXPAND_DEPTH)`, { target: '$expand' });
   }
   const nav = set.entityType.navigations.find((n) => n.name === navName)!;
   const target = targetEntitySet(ctx.model, set, nav);

@@ -14,7 +14,7 @@ import { keysWithin } from './bound-keys';
 async function loadAll(call: OperationCall, binding: EntityPosition, ids: readonly KeyValue[]): Promise<CurrentRow[]> {
   const unique = [...new Set(ids)];
   const limit = call.plan.context.limits.maxPageSize;
-  if (unique.length > limit) throw new ODataError('LIMIT_EXCEEDED', `At most ${limit} Ids per call`, { target: 'Ids' });
+  if (unique.length > limit) throw new ODataError('LIMIT_EXCEEDED', `At most ${limit} Ids per call (ODATA_MAX_PAGE_SIZE)`, { target: 'Ids' });
   const within = await keysWithin(call, binding, unique);
   const rows: CurrentRow[] = [];
   const missing: KeyValue[] = [];

@@ -32,7 +32,7 @@ function rawStatus(url: string, text: string): Promise<{ status: number; body: s
 
 const LIMITS = {
   maxUrlLength: 600, maxHeaderBytes: 4096, maxSelectItems: 4, maxExpandItems: 3, maxExpandDepth: 2,
-  maxBodyDepth: 6, batchMaxParts: 3, maxBodyBytes: 20000,
+  maxBodyDepth: 6, batchMaxParts: 3, maxBodyBytes: 20000, maxTop: 50, maxFilterNodes: 40, maxPageSize: 200,
 };
 
 describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
@@ -87,9 +87,23 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
 
   it('$expand deeper than ODATA_MAX_EXPAND_DEPTH answers 400, and $metadata publishes the depth as ExpandRestrictions/MaxLevels', async () => {
     expect((await svc.get('/Contacts?$expand=Company($expand=Contacts)')).status).toBe(200);
-    expectLimit(await svc.get('/Contacts?$expand=Company($expand=Contacts($expand=Company))'), 400, 'LIMIT_EXCEEDED', /at most 2 levels/);
+    expectLimit(await svc.get('/Contacts?$expand=Company($expand=Contacts($expand=Company))'), 400, 'LIMIT_EXCEEDED', /at most 2 levels \(ODATA_MAX_EXPAND_DEPTH\)/);
     const metadata = (await svc.get('/$metadata?$format=json')).json();
     expect(metadata.Crm.Service.Contacts['@Org.OData.Capabilities.V1.ExpandRestrictions'].MaxLevels).toBe(LIMITS.maxExpandDepth);
+  });
+
+  it('the planner\'s limits name their setting: $top (ODATA_MAX_TOP), $filter/$orderby nodes (ODATA_MAX_FILTER_NODES), Ids per mass operation (ODATA_MAX_PAGE_SIZE)', async () => {
+    expect((await svc.get(`/Contacts?$top=${LIMITS.maxTop}`)).status).toBe(200);
+    const top = await svc.get(`/Contacts?$top=${LIMITS.maxTop + 1}`);
+    expectLimit(top, 400, 'LIMIT_EXCEEDED', /\$top may be at most 50 \(ODATA_MAX_TOP\)/);
+    expect(top.json().error.target).toBe('$top');
+    const terms = (n: number) => Array(n).fill('Id eq Id').join(' or ');
+    expect((await svc.get(`/Contacts?$filter=${encodeURIComponent(terms(5))}`)).status).toBe(200);
+    expectLimit(await svc.get(`/Contacts?$filter=${encodeURIComponent(terms(20))}`), 400, 'LIMIT_EXCEEDED', /\$filter has more than 40 nodes \(ODATA_MAX_FILTER_NODES\)/);
+    expectLimit(await svc.get(`/Contacts?$orderby=${Array(50).fill('Id').join(',')}`), 400, 'LIMIT_EXCEEDED', /\$orderby has more than 40 nodes \(ODATA_MAX_FILTER_NODES\)/);
+    const ids = Array.from({ length: LIMITS.maxPageSize + 1 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const mass = await svc.request('POST', '/Contacts/Crm.MassDelete', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Ids: ids }) });
+    expectLimit(mass, 400, 'LIMIT_EXCEEDED', /At most 200 Ids per call \(ODATA_MAX_PAGE_SIZE\)/);
   });
 
   it('a body nested deeper than ODATA_MAX_BODY_DEPTH answers 400 naming the setting', async () => {

@@ -190,4 +190,7 @@ export class ReadPool {
 // From the compiled service: the .js beside this file. From the sources (tests, tsx): the .ts through tsx.
 const FROM_SOURCES = path.extname(__filename) === '.ts';
 const READ_PROCESS_MODULE = path.join(__dirname, `read-process${FROM_SOURCES ? '.ts' : '.js'}`);
-const READ_PROCESS_EXEC_ARGV = FROM_SOURCES ? ['--require', require.resolve('tsx/cjs')] : [];
+// A read process's objects die young (rows are sent and dropped): V8 still grew its young generation
+// to 2 x 16 MB under load, 45 MB of each process's 115 MB peak RSS. 2 MB semi-spaces: 73 MB, same req/s.
+const YOUNG_GENERATION_FLAGS = ['--max-semi-space-size=2'];
+const READ_PROCESS_EXEC_ARGV = [...YOUNG_GENERATION_FLAGS, ...(FROM_SOURCES ? ['--require', require.resolve('tsx/cjs')] : [])];

@@ -78,13 +78,14 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const log = config.logLevel === 'silent' ? undefined : logger;
   const authSettings = authSettingsOf(config);
   const actingAdministrator = authSettings.enabled ? undefined : await bootstrapAdministratorId(db.knex);
-  const auth = new Authenticator(new AuthStore(db.knex), authSettings, actingAdministrator === undefined ? undefined
+  const dialect = db.engine === 'postgres' ? postgresDialect : sqliteDialect;
+  const auth = new Authenticator(new AuthStore(db.knex, dialect), authSettings, actingAdministrator === undefined ? undefined
     : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] });
   const services: Services = {
     model: () => model,
     knex: db.knex,
     reads: db.reads,
-    dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect,
+    dialect,
     hooks: createWriteHooks(),
     batch: { limits: { maxParts: config.batchMaxParts, maxPartBytes: config.batchMaxPartBytes }, maxBodyBytes: config.maxBodyBytes },
     asyncJobs: new AsyncJobs(new AsyncJobStore(db.knex), { ...DEFAULT_TIMINGS, resultMs: config.asyncResultSeconds * 1000 }),

@@ -7,6 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Role, TokenScope } from '../plan/request-context';
 import { formatUtc } from '../uri/temporal';
+import type { Dialect } from '../sql/dialect/dialect';
+import { run, type Executor } from '../sql/execute';
+import { id, sql } from '../sql/fragment';
+import { UNRESTRICTED_ACCESS } from './access';
 import { AUTH_FAILURES_TABLE, AUTH_TOKENS_TABLE } from '../../migrations/20261204000004_auth';
 import { newToken, tokenHash } from './tokens';
 
@@ -73,16 +77,31 @@ function teamIdsOf(rows: readonly Row[]): string[] {
   return rows.flatMap((r) => (r.TeamId === null || r.TeamId === undefined ? [] : [String(r.TeamId)]));
 }
 
+/** The columns of a user that sign-in reads. */
+const USER_COLUMNS = sql`SELECT "Id", "UserName", "Role", "IsActive", "Password" FROM "Users"`;
+const SESSION_TOKEN = sql`SELECT t."user_id", t."scopes", t."expires_at", t."revoked_at", u."Role", u."IsActive", m."TeamId"
+  FROM ${id(AUTH_TOKENS_TABLE)} AS t JOIN "Users" AS u ON u."Id" = t."user_id" LEFT JOIN "Team_User" AS m ON m."UserId" = t."user_id"`;
+const PERSONAL_TOKEN = sql`SELECT a."Id", a."UserId", a."Scopes", a."ExpiresDate", a."LastUsedDate", u."Role", u."IsActive", m."TeamId"
+  FROM "AccessTokens" AS a JOIN "Users" AS u ON u."Id" = a."UserId" LEFT JOIN "Team_User" AS m ON m."UserId" = a."UserId"`;
+
 export class AuthStore {
-  constructor(readonly knex: Knex) {}
+  /**
+   * `lookups` runs the statements every signed-in request makes (token, user and team lookups) through the
+   * service's own statement path (prepared once per connection on SQLite), not Knex's query builder.
+   */
+  private readonly lookups: Executor;
+
+  constructor(readonly knex: Knex, dialect: Dialect) {
+    this.lookups = { knex, dialect, access: UNRESTRICTED_ACCESS };
+  }
 
   async userByName(userName: string): Promise<StoredUser | undefined> {
-    const [row] = await this.knex('Users').select('Id', 'UserName', 'Role', 'IsActive', 'Password').where('UserName', userName).limit(1) as Row[];
+    const [row] = await run(this.lookups, sql`${USER_COLUMNS} WHERE "UserName" = ${userName} LIMIT 1`);
     return row ? this.toUser(row) : undefined;
   }
 
   async userById(id: string): Promise<StoredUser | undefined> {
-    const [row] = await this.knex('Users').select('Id', 'UserName', 'Role', 'IsActive', 'Password').where('Id', id).limit(1) as Row[];
+    const [row] = await run(this.lookups, sql`${USER_COLUMNS} WHERE "Id" = ${this.lookups.dialect.bind(id, 'Edm.Guid')} LIMIT 1`);
     return row ? this.toUser(row) : undefined;
   }
 
@@ -91,7 +110,7 @@ export class AuthStore {
   }
 
   async teamIdsOf(userId: string): Promise<string[]> {
-    const rows = await this.knex('Team_User').select('TeamId').where('UserId', userId) as Row[];
+    const rows = await run(this.lookups, sql`SELECT "TeamId" FROM "Team_User" WHERE "UserId" = ${this.lookups.dialect.bind(userId, 'Edm.Guid')}`);
     return rows.map((r) => String(r.TeamId));
   }
 
@@ -100,9 +119,7 @@ export class AuthStore {
    * since it runs on every request.
    */
   async sessionToken(hash: string): Promise<TokenOwner | undefined> {
-    const rows = await this.knex(`${AUTH_TOKENS_TABLE} as t`).join('Users as u', 'u.Id', 't.user_id').leftJoin('Team_User as m', 'm.UserId', 't.user_id')
-      .select('t.user_id', 't.scopes', 't.expires_at', 't.revoked_at', 'u.Role', 'u.IsActive', 'm.TeamId')
-      .where('t.token_hash', hash).andWhere('t.kind', 'access') as Row[];
+    const rows = await run(this.lookups, sql`${SESSION_TOKEN} WHERE t."token_hash" = ${hash} AND t."kind" = ${'access'}`);
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -112,9 +129,7 @@ export class AuthStore {
   }
 
   async personalToken(hash: string): Promise<TokenOwner | undefined> {
-    const rows = await this.knex('AccessTokens as a').join('Users as u', 'u.Id', 'a.UserId').leftJoin('Team_User as m', 'm.UserId', 'a.UserId')
-      .select('a.Id', 'a.UserId', 'a.Scopes', 'a.ExpiresDate', 'a.LastUsedDate', 'u.Role', 'u.IsActive', 'm.TeamId')
-      .where('a.Token', hash) as Row[];
+    const rows = await run(this.lookups, sql`${PERSONAL_TOKEN} WHERE a."Token" = ${hash}`);
     const row = rows[0];
     if (!row) return undefined;
     return {

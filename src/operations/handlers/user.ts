@@ -41,6 +41,6 @@ export const changePassword: OperationHandler = async (call) => {
     if (!(await verifyPassword(current, typeof stored === 'string' ? stored : null))) throw invalid('CurrentPassword', 'CurrentPassword is not the current password');
   }
   await updateEntity(call.session, row, new Map([[PASSWORD, { column: PASSWORD, value: newPassword, type: 'Edm.String' }]]), PASSWORD_CHANGE);
-  await new AuthStore(call.session.ex.knex).revokeRefreshTokensOf(String(row.key));
+  await new AuthStore(call.session.ex.knex, call.session.ex.dialect).revokeRefreshTokensOf(String(row.key));
   return { kind: 'none' };
 };

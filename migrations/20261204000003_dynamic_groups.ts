@@ -9,8 +9,7 @@ import type { Knex } from 'knex';
 import { engineOfKnex } from '../src/db/schema';
 import { loadModelFromFile } from '../src/edm/load-csdl';
 import { DYNAMIC_MEMBERSHIP } from '../src/edm/storage';
-import { postgresDialect } from '../src/sql/dialect/postgres';
-import { sqliteDialect } from '../src/sql/dialect/sqlite';
+import { dialectOf } from '../src/sql/dialect/dialect-of';
 import { recomputeAllDynamicGroups } from '../src/write/dynamic-groups';
 import { UNRESTRICTED_ACCESS } from '../src/auth/access';
 
@@ -36,7 +35,7 @@ export async function up(knex: Knex): Promise<void> {
     contactColumn, groupColumn, matchTable,
     linkTable, contactColumn, contactColumn, groupColumn, groupColumn,
   ]);
-  const dialect = engine === 'postgres' ? postgresDialect : sqliteDialect;
+  const dialect = dialectOf(engine);
   await recomputeAllDynamicGroups({ knex, dialect, access: UNRESTRICTED_ACCESS }, loadModelFromFile());
 }
 

@@ -16,8 +16,7 @@ import { bootstrapAdministratorId, prepareIdentity } from './auth/bootstrap';
 import { attachProtocolErrorHandlers } from './http/protocol-errors';
 import type { Services } from './http/handle';
 import { ensureDemoData } from './seed/seed';
-import { postgresDialect } from './sql/dialect/postgres';
-import { sqliteDialect } from './sql/dialect/sqlite';
+import { dialectOf } from './sql/dialect/dialect-of';
 import { createWriteHooks } from './write/session';
 import { AsyncJobStore } from './db/async-job-store';
 import { AsyncJobs, DEFAULT_TIMINGS } from './http/async-jobs';
@@ -78,7 +77,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const log = config.logLevel === 'silent' ? undefined : logger;
   const authSettings = authSettingsOf(config);
   const actingAdministrator = authSettings.enabled ? undefined : await bootstrapAdministratorId(db.knex);
-  const dialect = db.engine === 'postgres' ? postgresDialect : sqliteDialect;
+  const dialect = dialectOf(db.engine);
   const auth = new Authenticator(new AuthStore(db.knex, dialect), authSettings, actingAdministrator === undefined ? undefined
     : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] });
   const services: Services = {

@@ -5,8 +5,7 @@ import type { Database } from '../db/connect';
 import { describeExpectedSchema, type TableSpec } from '../db/schema';
 import type { EdmModel } from '../edm/model';
 import { hasDynamicMembership, tableOf } from '../edm/storage';
-import { postgresDialect } from '../sql/dialect/postgres';
-import { sqliteDialect } from '../sql/dialect/sqlite';
+import { dialectOf } from '../sql/dialect/dialect-of';
 import { recomputeAllDynamicGroups } from '../write/dynamic-groups';
 import { UNRESTRICTED_ACCESS } from '../auth/access';
 import type { SeedRow, SeedTable, SeedUpdate, SeedValue } from './dataset';
@@ -73,7 +72,7 @@ export async function seedDatabase(db: Database, model: EdmModel, options: SeedD
   // Not analysed afterwards on purpose: with one dynamic group, SQLite's statistics say a lookup by
   // group returns every row, and it would then scan the matches for every static group's `any`.
   if (hasDynamicMembership(model)) {
-    await recomputeAllDynamicGroups({ knex: db.knex, dialect: db.engine === 'postgres' ? postgresDialect : sqliteDialect, access: UNRESTRICTED_ACCESS }, model);
+    await recomputeAllDynamicGroups({ knex: db.knex, dialect: dialectOf(db.engine), access: UNRESTRICTED_ACCESS }, model);
   }
   return { rows, total: Object.values(rows).reduce((a, b) => a + b, 0) };
 }

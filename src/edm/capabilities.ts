@@ -37,9 +37,12 @@ export const SUPPORTED_METADATA_FORMATS: readonly string[] = ['application/xml',
 /**
  * Capabilities.FilterFunctions: "If not specified, null, or empty, all functions and operators may be
  * attempted", so a non-empty list must name the operators too, or clients would assume they are missing.
+ * Exactly what `$filter` accepts: the operators of URL Conventions §5.1.1.1-5.1.1.4 and §5.1.1.13 and
+ * the canonical functions the planner knows (src/plan/functions.ts); test/features/filter-functions.test.ts
+ * reads this list from `$metadata` and calls each entry. Power Query folds a function only when listed.
  */
 export const FILTER_FUNCTIONS: readonly string[] = [
-  'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', 'add', 'sub', 'mul', 'div', 'mod', 'any', 'all',
+  'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'has', 'in', 'and', 'or', 'not', 'add', 'sub', 'mul', 'div', 'divby', 'mod', 'any', 'all',
   'contains', 'startswith', 'endswith', 'length', 'indexof', 'substring', 'tolower', 'toupper', 'trim', 'concat',
   'year', 'month', 'day', 'hour', 'minute', 'second', 'fractionalseconds', 'date', 'time', 'now',
   'totaloffsetminutes', 'mindatetime', 'maxdatetime', 'round', 'floor', 'ceiling',

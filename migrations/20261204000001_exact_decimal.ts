@@ -8,6 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { loadModelFromFile } from '../src/edm/load-csdl';
+import type { EdmModel } from '../src/edm/model';
 import { describeExpectedSchema, engineOfKnex, sqliteDecimalType, type ColumnSpec } from '../src/db/schema';
 import { SQLITE_DECIMAL } from '../src/db/sqlite-decimal';
 
@@ -23,23 +24,23 @@ interface ColumnChange {
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-export async function up(knex: Knex): Promise<void> {
-  await changeDecimalColumns(knex, (declared) => !/text/i.test(declared), (c) => ({
+export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
+  await changeDecimalColumns(knex, model, (declared) => !/text/i.test(declared), (c) => ({
     name: c.name, declaredType: sqliteDecimalType(c), convert: `${SQLITE_DECIMAL.scaled}(${quote(c.name)}, ${c.scale ?? 0})`,
   }));
 }
 
 /** Back to REAL columns (as knex's `decimal` creates them on SQLite). */
-export async function down(knex: Knex): Promise<void> {
-  await changeDecimalColumns(knex, (declared) => /text/i.test(declared), (c) => ({
+export async function down(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
+  await changeDecimalColumns(knex, model, (declared) => /text/i.test(declared), (c) => ({
     name: c.name, declaredType: 'float', convert: `CAST(${quote(c.name)} AS REAL)`,
   }));
 }
 
-async function changeDecimalColumns(knex: Knex, needsChange: (declaredType: string) => boolean, change: (c: ColumnSpec) => ColumnChange): Promise<void> {
+async function changeDecimalColumns(knex: Knex, model: EdmModel, needsChange: (declaredType: string) => boolean, change: (c: ColumnSpec) => ColumnChange): Promise<void> {
   if (engineOfKnex(knex) !== 'sqlite') return;
   const plans: { table: string; changes: ColumnChange[] }[] = [];
-  for (const spec of describeExpectedSchema(loadModelFromFile()).values()) {
+  for (const spec of describeExpectedSchema(model).values()) {
     const decimals = spec.columns.filter((c) => c.kind === 'Edm.Decimal');
     if (decimals.length === 0) continue;
     const declared = new Map((await knex.raw(`PRAGMA table_info(${quote(spec.name)})`) as { name: string; type: string }[]).map((r) => [r.name, r.type]));

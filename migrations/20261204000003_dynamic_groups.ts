@@ -8,6 +8,7 @@
 import type { Knex } from 'knex';
 import { engineOfKnex } from '../src/db/schema';
 import { loadModelFromFile } from '../src/edm/load-csdl';
+import type { EdmModel } from '../src/edm/model';
 import { DYNAMIC_MEMBERSHIP } from '../src/edm/storage';
 import { dialectOf } from '../src/sql/dialect/dialect-of';
 import { recomputeAllDynamicGroups } from '../src/write/dynamic-groups';
@@ -15,7 +16,7 @@ import { UNRESTRICTED_ACCESS } from '../src/auth/access';
 
 const { linkTable, matchTable, readView, groupColumn, contactColumn } = DYNAMIC_MEMBERSHIP;
 
-export async function up(knex: Knex): Promise<void> {
+export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
   const engine = engineOfKnex(knex);
   const guid = (t: Knex.CreateTableBuilder, name: string) => (engine === 'postgres' ? t.uuid(name) : t.specificType(name, 'text(36)'));
   await knex.schema.createTable(matchTable, (t) => {
@@ -36,7 +37,7 @@ export async function up(knex: Knex): Promise<void> {
     linkTable, contactColumn, contactColumn, groupColumn, groupColumn,
   ]);
   const dialect = dialectOf(engine);
-  await recomputeAllDynamicGroups({ knex, dialect, access: UNRESTRICTED_ACCESS }, loadModelFromFile());
+  await recomputeAllDynamicGroups({ knex, dialect, access: UNRESTRICTED_ACCESS }, model);
 }
 
 export async function down(knex: Knex): Promise<void> {

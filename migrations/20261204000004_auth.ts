@@ -8,13 +8,14 @@
 import type { Knex } from 'knex';
 import { createTableFromSpec, describeExpectedSchema, engineOfKnex } from '../src/db/schema';
 import { loadModelFromFile } from '../src/edm/load-csdl';
+import type { EdmModel } from '../src/edm/model';
 
 export const AUTH_TOKENS_TABLE = 'odata_auth_tokens';
 export const AUTH_FAILURES_TABLE = 'odata_auth_failures';
 
-export async function up(knex: Knex): Promise<void> {
+export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
   const engine = engineOfKnex(knex);
-  const expected = describeExpectedSchema(loadModelFromFile());
+  const expected = describeExpectedSchema(model);
   if (!(await knex.schema.hasColumn('Users', 'Password'))) {
     await knex.schema.alterTable('Users', (t) => (engine === 'postgres' ? t.string('Password', 1000) : t.text('Password')).nullable());
   }

@@ -8,13 +8,14 @@
 import type { Knex } from 'knex';
 import { describeExpectedSchema, engineOfKnex } from '../src/db/schema';
 import { loadModelFromFile } from '../src/edm/load-csdl';
+import type { EdmModel } from '../src/edm/model';
 
 const AUDIT_COLUMNS = ['CreatedById', 'EditedById'] as const;
 const PRIVATE_FLAGS = [{ table: 'Activities', column: 'IsPrivate' }, { table: 'Opportunities', column: 'IsPrivate' }] as const;
 
-export async function up(knex: Knex): Promise<void> {
+export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
   const engine = engineOfKnex(knex);
-  for (const spec of describeExpectedSchema(loadModelFromFile()).values()) {
+  for (const spec of describeExpectedSchema(model).values()) {
     if (spec.kind !== 'entity' || !(await knex.schema.hasTable(spec.name))) continue;
     for (const column of AUDIT_COLUMNS) {
       const fk = spec.foreignKeys.find((f) => f.column === column);
@@ -39,12 +40,12 @@ export async function up(knex: Knex): Promise<void> {
   }
 }
 
-export async function down(knex: Knex): Promise<void> {
+export async function down(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
   const engine = engineOfKnex(knex);
   for (const { table, column } of PRIVATE_FLAGS) {
     if (await knex.schema.hasColumn(table, column)) await knex.schema.alterTable(table, (t) => t.dropColumn(column));
   }
-  for (const spec of describeExpectedSchema(loadModelFromFile()).values()) {
+  for (const spec of describeExpectedSchema(model).values()) {
     if (spec.kind !== 'entity') continue;
     for (const column of AUDIT_COLUMNS) {
       if (!(await knex.schema.hasTable(spec.name)) || !(await knex.schema.hasColumn(spec.name, column))) continue;

@@ -72,6 +72,10 @@ export interface Config {
   readonly trustedProxies: string;
   /** the service root as clients see it, e.g. https://crm.example.com/api/odata (wins over X-Forwarded-*) */
   readonly publicUrl: string;
+  /** the built-in model (CSDL JSON); empty: metadata/crm.csdl.json */
+  readonly modelFile: string;
+  /** how often each process looks for a schema change another process made (ms; 0: never) */
+  readonly modelPollMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -84,6 +88,7 @@ export const DEFAULT_CONFIG: Config = {
   basicCacheSeconds: 300, basicCacheEntries: 10000,
   maxUrlLength: 8192, maxHeaderBytes: 16384, maxSelectItems: 200, maxExpandItems: 50,
   rateLimit: 'on', rateLimitPerSecond: 50, rateLimitBurst: 200, corsOrigins: '', trustedProxies: '', publicUrl: '',
+  modelFile: '', modelPollMs: 250,
 };
 
 const ENV: Record<string, keyof Config> = {
@@ -101,6 +106,7 @@ const ENV: Record<string, keyof Config> = {
   ODATA_MAX_URL_LENGTH: 'maxUrlLength', ODATA_MAX_HEADER_BYTES: 'maxHeaderBytes', ODATA_MAX_SELECT_ITEMS: 'maxSelectItems',
   ODATA_MAX_EXPAND_ITEMS: 'maxExpandItems', ODATA_RATE_LIMIT: 'rateLimit', ODATA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
   ODATA_RATE_LIMIT_BURST: 'rateLimitBurst', ODATA_CORS_ORIGINS: 'corsOrigins', ODATA_TRUSTED_PROXIES: 'trustedProxies', ODATA_PUBLIC_URL: 'publicUrl',
+  ODATA_MODEL_FILE: 'modelFile', ODATA_MODEL_POLL_MS: 'modelPollMs',
 };
 
 const FLAGS: Record<string, keyof Config> = {
@@ -109,6 +115,7 @@ const FLAGS: Record<string, keyof Config> = {
   '--workers': 'workers', '--base-path': 'basePath', '--max-body-bytes': 'maxBodyBytes', '--async-result-seconds': 'asyncResultSeconds',
   '--statement-timeout-ms': 'statementTimeoutMs', '--sqlite-read-processes': 'sqliteReadProcesses', '--auth': 'auth',
   '--rate-limit': 'rateLimit', '--cors-origins': 'corsOrigins', '--trusted-proxies': 'trustedProxies', '--public-url': 'publicUrl',
+  '--model': 'modelFile',
 };
 
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {

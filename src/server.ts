@@ -7,7 +7,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/connect';
 import { migrateToLatest } from './db/migrate';
-import { loadModelFromFile } from './edm/load-csdl';
+import { DEFAULT_CSDL_PATH, loadModel, readCsdlFile } from './edm/load-csdl';
+import { migrateModel, ModelLifecycle, type ServedModel } from './db/model-lifecycle';
 import type { EdmModel } from './edm/model';
 import { createApp } from './http/app';
 import { Authenticator, type AuthSettings } from './auth/authenticate';
@@ -30,7 +31,9 @@ export interface RunningService {
   readonly db: Database;
   readonly services: Services;
   readonly server: Server;
-  /** Replaces the model while the service runs (custom fields and tables); caches key on model.version. */
+  /** The model's lifecycle: schema changes (`applySchemaChange`), the served model and its version. */
+  readonly lifecycle: ModelLifecycle;
+  /** Replaces the model in memory only (tests trying a variant of the model); caches key on model.version. */
   replaceModel(next: EdmModel): void;
   close(): Promise<void>;
 }
@@ -62,17 +65,28 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   // large table may take longer): on PostgreSQL they get connections of their own; SQLite's own
   // connection has no budget (only the read processes have one).
   const setup = db.engine === 'postgres' ? openDatabase(config.database) : db;
-  let model: EdmModel = loadModelFromFile();
+  const builtIn = readCsdlFile(config.modelFile || DEFAULT_CSDL_PATH);
+  let served: ServedModel;
   try {
-    await migrateToLatest(setup);
+    await migrateToLatest(setup, loadModel(builtIn));
+    // the model changes since the database was made (built-in file, run-time additions) reach it here
+    served = await migrateModel(setup.knex, setup.engine, builtIn);
     if (options.seed !== false) {
-      const seeded = config.seedContacts > 0 && await ensureDemoData(setup, model, config.seedContacts);
+      const seeded = config.seedContacts > 0 && await ensureDemoData(setup, served.model, config.seedContacts);
       if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');
       await prepareIdentity(setup.knex, config, seeded);
     }
+  } catch (err) {
+    await db.reads?.close();
+    await db.knex.destroy();
+    throw err;
   } finally {
     if (setup !== db) await setup.knex.destroy();
   }
+  const lifecycle = new ModelLifecycle(db.knex, db.engine, builtIn, served, {
+    pollMs: config.modelPollMs, onError: (err) => logger.warn({ err }, 'could not look for a newer model'),
+  });
+  lifecycle.watch();
   await db.reads?.started();
   const log = config.logLevel === 'silent' ? undefined : logger;
   const authSettings = authSettingsOf(config);
@@ -81,7 +95,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const auth = new Authenticator(new AuthStore(db.knex, dialect), authSettings, actingAdministrator === undefined ? undefined
     : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] });
   const services: Services = {
-    model: () => model,
+    model: () => lifecycle.model,
     knex: db.knex,
     reads: db.reads,
     dialect,
@@ -109,9 +123,10 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
-    url: `http://${host}:${port}${config.basePath}`, db, services, server,
-    replaceModel(next) { model = next; },
+    url: `http://${host}:${port}${config.basePath}`, db, services, server, lifecycle,
+    replaceModel(next) { lifecycle.replaceInMemory(next); },
     async close() {
+      lifecycle.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.asyncJobs.drain();
       services.rateLimiter.close();

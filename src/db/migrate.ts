@@ -1,6 +1,8 @@
 /** Runs the Knex migrations from a static list of imported modules (no directory scan), so it works from .ts and from compiled .js alike. */
 import type { Knex } from 'knex';
 import type { Database } from './connect';
+import type { EdmModel } from '../edm/model';
+import { loadModelFromFile } from '../edm/load-csdl';
 import * as coreSchema from '../../migrations/20261123000001_core_schema';
 import * as exactDecimal from '../../migrations/20261204000001_exact_decimal';
 import * as asyncJobs from '../../migrations/20261204000002_async_jobs';
@@ -8,10 +10,18 @@ import * as dynamicGroups from '../../migrations/20261204000003_dynamic_groups';
 import * as auth from '../../migrations/20261204000004_auth';
 import * as auditFields from '../../migrations/20261204000005_audit_fields';
 import * as rateLimit from '../../migrations/20261204000006_rate_limit';
+import * as modelRecord from '../../migrations/20261204190000_model_record';
+
+/** A migration module; the ones that read the model take the built-in model being served (default: metadata/crm.csdl.json). */
+interface ModelMigration {
+  up(knex: Knex, model?: EdmModel): Promise<void>;
+  down?(knex: Knex, model?: EdmModel): Promise<void>;
+  readonly config?: Knex.MigratorConfig & { transaction?: boolean };
+}
 
 interface NamedMigration {
   readonly name: string;
-  readonly migration: Knex.Migration;
+  readonly migration: ModelMigration;
 }
 
 /** In apply order; names are what knex_migrations records, so never rename one. */
@@ -23,19 +33,34 @@ const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261204000004_auth', migration: auth },
   { name: '20261204000005_audit_fields', migration: auditFields },
   { name: '20261204000006_rate_limit', migration: rateLimit },
+  { name: '20261204190000_model_record', migration: modelRecord },
 ];
 
-const migrationSource: Knex.MigrationSource<NamedMigration> = {
-  getMigrations: () => Promise.resolve([...MIGRATIONS]),
-  getMigrationName: (m) => m.name,
-  getMigration: (m) => Promise.resolve(m.migration),
-};
+/** The migrations with `model` bound: the initial one builds the tables of the model to serve. */
+function migrationSource(model: EdmModel): Knex.MigrationSource<NamedMigration> {
+  return {
+    getMigrations: () => Promise.resolve([...MIGRATIONS]),
+    getMigrationName: (m) => m.name,
+    getMigration: (m) => {
+      const { up, down, config } = m.migration;
+      return Promise.resolve({
+        up: (knex: Knex) => up(knex, model),
+        ...(down ? { down: (knex: Knex) => down(knex, model) } : {}),
+        ...(config ? { config } : {}),
+      });
+    },
+  };
+}
 
-export async function migrateToLatest(db: Database): Promise<void> {
-  await db.knex.migrate.latest({ migrationSource });
+/**
+ * Runs the Knex migrations (history: what the releases before the model record needed). Model
+ * changes after that reach the database through src/db/model-migrator.ts.
+ */
+export async function migrateToLatest(db: Database, model: EdmModel = loadModelFromFile()): Promise<void> {
+  await db.knex.migrate.latest({ migrationSource: migrationSource(model) });
 }
 
 /** Undoes every applied migration (drops the model's tables); used by `seed --reset` on PostgreSQL. */
-export async function rollbackAll(db: Database): Promise<void> {
-  await db.knex.migrate.rollback({ migrationSource }, true);
+export async function rollbackAll(db: Database, model: EdmModel = loadModelFromFile()): Promise<void> {
+  await db.knex.migrate.rollback({ migrationSource: migrationSource(model) }, true);
 }

@@ -168,7 +168,7 @@ export function describeExpectedSchema(model: EdmModel): ReadonlyMap<string, Tab
   return tables;
 }
 
-function addColumn(t: Knex.CreateTableBuilder, c: ColumnSpec, engine: Engine): Knex.ColumnBuilder {
+export function addColumn(t: Knex.TableBuilder, c: ColumnSpec, engine: Engine): Knex.ColumnBuilder {
   const pg = engine === 'postgres';
   switch (c.kind) {
     case 'Edm.Guid': return pg ? t.uuid(c.name) : t.specificType(c.name, 'text(36)');
@@ -196,7 +196,7 @@ export function sqliteDecimalType(c: Pick<ColumnSpec, 'precision' | 'scale'>): s
   return c.precision === undefined ? 'decimal_text' : `decimal_text(${c.precision},${c.scale ?? 0})`;
 }
 
-function defineTable(t: Knex.CreateTableBuilder, spec: TableSpec, engine: Engine, withForeignKeys: boolean): void {
+export function defineTable(t: Knex.CreateTableBuilder, spec: TableSpec, engine: Engine, withForeignKeys: boolean): void {
   for (const c of spec.columns) {
     const col = addColumn(t, c, engine);
     if (c.nullable) col.nullable(); else col.notNullable();
@@ -207,7 +207,7 @@ function defineTable(t: Knex.CreateTableBuilder, spec: TableSpec, engine: Engine
   for (const ix of spec.indexes) t.index([...ix.columns], ix.name);
 }
 
-function addForeignKeys(t: Knex.TableBuilder, spec: TableSpec): void {
+export function addForeignKeys(t: Knex.TableBuilder, spec: Pick<TableSpec, 'name' | 'foreignKeys'>): void {
   for (const fk of spec.foreignKeys) {
     t.foreign(fk.column, `fk_${spec.name}_${fk.column}`).references(fk.referencedColumn).inTable(fk.referencedTable).onDelete(fk.onDelete);
   }

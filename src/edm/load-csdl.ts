@@ -31,7 +31,12 @@ function findUp(relative: string, from: string): string {
 }
 
 export function loadModelFromFile(file: string = DEFAULT_CSDL_PATH): EdmModel {
-  return loadModel(JSON.parse(readFileSync(file, 'utf8')) as Json);
+  return loadModel(readCsdlFile(file));
+}
+
+/** The CSDL JSON document in `file` (the built-in model: metadata/crm.csdl.json unless configured). */
+export function readCsdlFile(file: string = DEFAULT_CSDL_PATH): Json {
+  return JSON.parse(readFileSync(file, 'utf8')) as Json;
 }
 
 export function loadModel(csdl: Json): EdmModel {

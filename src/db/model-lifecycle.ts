@@ -1,0 +1,163 @@
+/**
+ * The model's lifecycle on one database. At start the model to serve (built-in CSDL + the schema
+ * changes the database holds) is compared with what the database holds and the difference applied
+ * in one transaction (`migrateModel`). While the service runs, `applySchemaChange` runs a change's
+ * DDL and definition rows in one transaction, serialized across processes by the schema lock, and
+ * then swaps the next model in; requests in flight keep the model object they started with. Other
+ * processes (workers, nodes) notice a newer recorded version by polling it (one primary-key read)
+ * and swap in the same model.
+ */
+import type { Knex } from 'knex';
+import { buildServedModel, type SchemaChange } from '../edm/schema-change';
+import type { EdmModel } from '../edm/model';
+import type { Engine } from './connect';
+import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
+import { latestModelRecord, latestModelVersion, lockSchema, recordModel, recordSchemaChange, schemaChanges } from './model-store';
+import { describeExpectedSchema } from './schema';
+import { entitySetOfType } from '../edm/lookup';
+import { columnsOf, tableOf } from '../edm/storage';
+
+type Json = Record<string, unknown>;
+
+export interface ServedModel {
+  readonly model: EdmModel;
+  /** the database's model version (odata_model.version) this model belongs to */
+  readonly version: number;
+}
+
+/** Applies the difference between the database and the model to serve; throws ModelMigrationError (nothing changed) when unsafe. */
+export async function migrateModel(knex: Knex, engine: Engine, builtIn: Readonly<Json>): Promise<ServedModel> {
+  return knex.transaction(async (trx) => {
+    await lockSchema(trx);
+    const model = buildServedModel(builtIn, await schemaChanges(trx));
+    const record = await latestModelRecord(trx);
+    if (record?.digest === model.version) return { model, version: record.version };
+    const expected = describeExpectedSchema(model);
+    const plan = await planMigration(trx, engine, expected, record?.storage);
+    if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
+    await applyMigration(trx, engine, plan.steps);
+    const version = (record?.version ?? 0) + 1;
+    await recordModel(trx, version, model, expected);
+    return { model, version };
+  });
+}
+
+/** Test-only seams inside a schema change's transaction. */
+export interface SchemaChangeHooks {
+  /** runs after the DDL, before the definition rows are written; a throw rolls everything back */
+  readonly afterDdl?: () => void | Promise<void>;
+}
+
+export interface ModelLifecycleOptions {
+  /** how often another process's schema change is looked for (ms) */
+  readonly pollMs: number;
+  readonly onError: (err: unknown) => void;
+}
+
+/** The columns (`Table.Column`) a change removes on purpose, values included. */
+function droppedColumns(model: EdmModel, change: SchemaChange): ReadonlySet<string> {
+  switch (change.kind) {
+    case 'add-property': return new Set();
+    case 'drop-property': {
+      const type = model.entityTypes.get(`${model.namespace}.${change.entityType}`);
+      if (!type) return new Set();
+      const table = tableOf(entitySetOfType(model, type));
+      return new Set(columnsOf(type).filter((c) => c.path[0].toLowerCase() === change.property.toLowerCase()).map((c) => `${table}.${c.column}`));
+    }
+  }
+}
+
+export class ModelLifecycle {
+  private served: ServedModel;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** one schema change at a time per process (the schema lock serializes processes) */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly knex: Knex, private readonly engine: Engine, private readonly builtIn: Readonly<Json>, initial: ServedModel, private readonly options: ModelLifecycleOptions) {
+    this.served = initial;
+  }
+
+  get model(): EdmModel {
+    return this.served.model;
+  }
+
+  get version(): number {
+    return this.served.version;
+  }
+
+  /** Replaces the model in memory only (tests that try a variant of the model). */
+  replaceInMemory(model: EdmModel): void {
+    this.served = { model, version: this.served.version };
+  }
+
+  /**
+   * Applies one change: DDL, then its definition row and the new model record, in one transaction;
+   * then the next model is served. Throws SchemaChangeError (the change does not fit the model),
+   * ModelMigrationError (its DDL would change or lose data) or the database's error; nothing changes then.
+   */
+  applySchemaChange(change: SchemaChange, hooks: SchemaChangeHooks = {}): Promise<ServedModel> {
+    const run = this.queue.then(() => this.runChange(change, hooks));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runChange(change: SchemaChange, hooks: SchemaChangeHooks): Promise<ServedModel> {
+    const next = await this.knex.transaction(async (trx) => {
+      await lockSchema(trx);
+      const record = await latestModelRecord(trx);
+      if (!record) throw new Error('the database holds no model record; start the service on it first');
+      const model = buildServedModel(this.builtIn, [...await schemaChanges(trx), change]);
+      const expected = describeExpectedSchema(model);
+      const plan = await planMigration(trx, this.engine, expected, record.storage, droppedColumns(this.served.model, change));
+      if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
+      await applyMigration(trx, this.engine, plan.steps);
+      await hooks.afterDdl?.();
+      const version = record.version + 1;
+      await recordSchemaChange(trx, version, change);
+      await recordModel(trx, version, model, expected);
+      return { model, version };
+    });
+    this.swap(next);
+    return next;
+  }
+
+  /** Starts looking for schema changes made by other processes. */
+  watch(): void {
+    if (this.timer || this.options.pollMs <= 0) return;
+    this.timer = setInterval(() => void this.poll(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** Serves the database's newest model if it is newer than the one served (answers whether it changed). */
+  async refresh(): Promise<boolean> {
+    const latest = await latestModelVersion(this.knex);
+    if (latest <= this.served.version) return false;
+    const { changes, version } = await this.knex.transaction(async (trx) => ({ changes: await schemaChanges(trx), version: await latestModelVersion(trx) }));
+    return this.swap({ model: buildServedModel(this.builtIn, changes), version });
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await this.refresh();
+    } catch (err) {
+      this.options.onError(err);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Newer versions only: a slow poll must not put back a model a schema change just replaced. */
+  private swap(next: ServedModel): boolean {
+    if (next.version <= this.served.version) return false;
+    this.served = next;
+    return true;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Brings a database's tables to the storage description of the model to serve (src/db/schema.ts
+ * `describeExpectedSchema`). What the database holds is read from the database itself (tables,
+ * columns, index names) and, for what introspection cannot tell reliably across engines (declared
+ * types, facets, nullability, what used to belong to the model), from the storage description the
+ * database recorded when it last migrated (src/db/model-store.ts).
+ *
+ * Safe differences become DDL (new tables, link tables, columns, indexes; a longer MaxLength; empty
+ * columns and tables the model dropped). Anything else (a type change, a shorter MaxLength, a
+ * dropped column or table that holds data, a new required column without a default on a table with
+ * rows) is a problem: the caller stops and nothing is applied.
+ */
+import type { Knex } from 'knex';
+import type { Engine } from './connect';
+import { addColumn, addForeignKeys, defineTable, type ColumnSpec, type ForeignKeySpec, type IndexSpec, type TableSpec } from './schema';
+
+export type MigrationStep =
+  | { readonly kind: 'create-table'; readonly spec: TableSpec }
+  | { readonly kind: 'add-column'; readonly table: string; readonly column: ColumnSpec; readonly foreignKey?: ForeignKeySpec }
+  | { readonly kind: 'widen-column'; readonly table: string; readonly column: ColumnSpec }
+  | { readonly kind: 'drop-not-null'; readonly table: string; readonly column: string }
+  | { readonly kind: 'set-not-null'; readonly table: string; readonly column: string }
+  | { readonly kind: 'create-index'; readonly table: string; readonly index: IndexSpec }
+  | { readonly kind: 'drop-index'; readonly table: string; readonly index: IndexSpec }
+  | { readonly kind: 'drop-column'; readonly table: string; readonly column: string }
+  | { readonly kind: 'drop-table'; readonly table: string };
+
+export interface MigrationPlan {
+  readonly steps: readonly MigrationStep[];
+  /** Differences that cannot be applied without losing or reinterpreting data; any of them stops the migration. */
+  readonly problems: readonly string[];
+}
+
+/** Thrown when the model to serve differs from the database in a way the migrator does not apply. */
+export class ModelMigrationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super('The database cannot be brought to the model to serve without changing or losing data; nothing was changed:\n'
+      + problems.map((p) => `  - ${p}`).join('\n')
+      + '\nChange the data or the model (or migrate these by hand), then start again.');
+    this.name = 'ModelMigrationError';
+  }
+}
+
+/**
+ * Compares what the database holds with `expected`; reads the database (inside the caller's
+ * transaction). `dropsAllowed` names columns (`Table.Column`) whose values may go: a schema change
+ * that removes a property on purpose.
+ */
+export async function planMigration(trx: Knex.Transaction, engine: Engine, expected: ReadonlyMap<string, TableSpec>, recorded: ReadonlyMap<string, TableSpec> | undefined, dropsAllowed: ReadonlySet<string> = new Set()): Promise<MigrationPlan> {
+  const steps: MigrationStep[] = [];
+  const problems: string[] = [];
+  for (const spec of expected.values()) {
+    if (!(await trx.schema.hasTable(spec.name))) {
+      steps.push({ kind: 'create-table', spec });
+      continue;
+    }
+    await planTable(trx, engine, spec, recorded?.get(spec.name), dropsAllowed, steps, problems);
+  }
+  for (const old of recorded?.values() ?? []) {
+    if (expected.has(old.name) || !(await trx.schema.hasTable(old.name))) continue;
+    const rows = await countRows(trx, old.name);
+    if (rows > 0) problems.push(`${old.name}: the model no longer has this table, which holds ${rows} rows`);
+    else steps.push({ kind: 'drop-table', table: old.name });
+  }
+  return { steps, problems };
+}
+
+async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec, old: TableSpec | undefined, dropsAllowed: ReadonlySet<string>, steps: MigrationStep[], problems: string[]): Promise<void> {
+  const table = spec.name;
+  const actual = new Set(Object.keys(await trx(table).columnInfo()));
+  if (old && old.primaryKey.join() !== spec.primaryKey.join()) {
+    problems.push(`${table}: key (${old.primaryKey.join(', ')}) → (${spec.primaryKey.join(', ')}) (a key change is not applied automatically)`);
+  }
+  for (const column of spec.columns) {
+    const where = `${table}.${column.name}`;
+    if (!actual.has(column.name)) {
+      if (spec.primaryKey.includes(column.name)) {
+        problems.push(`${where}: a new key column is not added automatically`);
+      } else if (!column.nullable && column.defaultValue === undefined) {
+        const rows = await countRows(trx, table);
+        if (rows > 0) problems.push(`${where}: a required column without a default cannot be added to ${rows} existing rows`);
+        else if (engine === 'sqlite') problems.push(`${where}: SQLite cannot add a required column without a default in place`);
+        else steps.push({ kind: 'add-column', table, column, foreignKey: spec.foreignKeys.find((fk) => fk.column === column.name) });
+      } else {
+        steps.push({ kind: 'add-column', table, column, foreignKey: spec.foreignKeys.find((fk) => fk.column === column.name) });
+      }
+      continue;
+    }
+    const before = old?.columns.find((c) => c.name === column.name);
+    if (before) await planColumnChange(trx, engine, table, before, column, steps, problems);
+  }
+  for (const before of old?.columns ?? []) {
+    if (spec.columns.some((c) => c.name === before.name) || !actual.has(before.name)) continue;
+    const where = `${table}.${before.name}`;
+    const values = dropsAllowed.has(where) ? 0 : await countNonNull(trx, table, before.name);
+    if (values > 0) { problems.push(`${where}: the model no longer has this column, which holds ${values} values`); continue; }
+    if (engine === 'sqlite' && old?.foreignKeys.some((fk) => fk.column === before.name)) {
+      problems.push(`${where}: SQLite cannot drop a referencing column in place`);
+      continue;
+    }
+    for (const ix of old?.indexes ?? []) if (ix.columns.includes(before.name)) steps.push({ kind: 'drop-index', table, index: ix });
+    steps.push({ kind: 'drop-column', table, column: before.name });
+  }
+  const indexNames = await indexNamesOf(trx, engine, table);
+  const dropped = new Set(steps.filter((s) => s.kind === 'drop-index').map((s) => (s.kind === 'drop-index' ? s.index.name : '')));
+  for (const ix of spec.indexes) if (!indexNames.has(ix.name)) steps.push({ kind: 'create-index', table, index: ix });
+  for (const ix of old?.indexes ?? []) {
+    if (spec.indexes.some((i) => i.name === ix.name) || !indexNames.has(ix.name) || dropped.has(ix.name)) continue;
+    steps.push({ kind: 'drop-index', table, index: ix });
+  }
+}
+
+async function planColumnChange(trx: Knex.Transaction, engine: Engine, table: string, before: ColumnSpec, after: ColumnSpec, steps: MigrationStep[], problems: string[]): Promise<void> {
+  const where = `${table}.${after.name}`;
+  if (before.kind !== after.kind || before.precision !== after.precision || before.scale !== after.scale) {
+    problems.push(`${where}: ${describeType(before)} → ${describeType(after)} (a type change is not applied automatically)`);
+    return;
+  }
+  if (before.maxLength !== after.maxLength) {
+    const narrower = after.maxLength !== undefined && (before.maxLength === undefined || after.maxLength < before.maxLength);
+    if (narrower) problems.push(`${where}: MaxLength ${before.maxLength ?? 'unbounded'} → ${after.maxLength} (a shorter MaxLength is not applied automatically)`);
+    else steps.push({ kind: 'widen-column', table, column: after });
+  }
+  if (before.nullable && !after.nullable) {
+    const nulls = await countNulls(trx, table, after.name);
+    if (nulls > 0) problems.push(`${where}: becomes required but ${nulls} rows hold null`);
+    else if (engine === 'sqlite') problems.push(`${where}: SQLite cannot make a column required in place`);
+    else steps.push({ kind: 'set-not-null', table, column: after.name });
+  } else if (!before.nullable && after.nullable) {
+    if (engine === 'sqlite') problems.push(`${where}: SQLite cannot make a required column nullable in place`);
+    else steps.push({ kind: 'drop-not-null', table, column: after.name });
+  }
+}
+
+function describeType(c: ColumnSpec): string {
+  const facets = [c.precision, c.scale].filter((x) => x !== undefined);
+  return facets.length ? `${c.kind}(${facets.join(',')})` : c.kind;
+}
+
+/** Runs the steps in order (inside the caller's transaction); new tables get their foreign keys once all exist. */
+export async function applyMigration(trx: Knex.Transaction, engine: Engine, steps: readonly MigrationStep[]): Promise<void> {
+  const created: TableSpec[] = [];
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'create-table':
+        await trx.schema.createTable(step.spec.name, (t) => defineTable(t, step.spec, engine, engine === 'sqlite'));
+        created.push(step.spec);
+        break;
+      case 'add-column': await addColumnStep(trx, engine, step.table, step.column, step.foreignKey); break;
+      case 'widen-column':
+        // SQLite stores text without a length; only PostgreSQL's varchar carries it.
+        if (engine === 'postgres') await trx.schema.alterTable(step.table, (t) => { addColumn(t, step.column, engine).alter({ alterNullable: false }); });
+        break;
+      case 'set-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); t.dropNullable(step.column); }); break;
+      case 'drop-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); }); break;
+      case 'create-index': await trx.schema.alterTable(step.table, (t) => { t.index([...step.index.columns], step.index.name); }); break;
+      case 'drop-index': await trx.raw('DROP INDEX ??', [step.index.name]); break;
+      case 'drop-column': await trx.raw('ALTER TABLE ?? DROP COLUMN ??', [step.table, step.column]); break;
+      case 'drop-table': await trx.raw('DROP TABLE ??', [step.table]); break;
+    }
+  }
+  if (engine === 'postgres') {
+    for (const spec of created) if (spec.foreignKeys.length > 0) await trx.schema.alterTable(spec.name, (t) => addForeignKeys(t, spec));
+  }
+}
+
+async function addColumnStep(trx: Knex.Transaction, engine: Engine, table: string, column: ColumnSpec, foreignKey: ForeignKeySpec | undefined): Promise<void> {
+  const define = (t: Knex.AlterTableBuilder) => {
+    const c = addColumn(t, column, engine);
+    if (column.nullable) c.nullable(); else c.notNullable();
+    if (column.defaultValue !== undefined) c.defaultTo(column.defaultValue);
+    if (foreignKey && engine === 'postgres') addForeignKeys(t, { name: table, foreignKeys: [foreignKey] });
+  };
+  if (!foreignKey || engine === 'postgres') {
+    await trx.schema.alterTable(table, define);
+    return;
+  }
+  // SQLite adds a referencing column in place when its default is null; Knex would rebuild the table
+  // for a foreign key (outside this transaction's control), so the clause is appended to its ADD COLUMN.
+  const statements = trx.schema.alterTable(table, define).toSQL();
+  if (statements.length !== 1) throw new Error(`${table}.${column.name}: unexpected DDL for a referencing column`);
+  await trx.raw(`${statements[0].sql} REFERENCES ?? (??) ON DELETE ${foreignKey.onDelete}`, [foreignKey.referencedTable, foreignKey.referencedColumn]);
+}
+
+async function countRows(trx: Knex.Transaction, table: string): Promise<number> {
+  const [row] = await trx(table).count({ n: '*' }) as { n: number | string }[];
+  return Number(row.n);
+}
+
+async function countNonNull(trx: Knex.Transaction, table: string, column: string): Promise<number> {
+  const [row] = await trx(table).whereNotNull(column).count({ n: '*' }) as { n: number | string }[];
+  return Number(row.n);
+}
+
+async function countNulls(trx: Knex.Transaction, table: string, column: string): Promise<number> {
+  const [row] = await trx(table).whereNull(column).count({ n: '*' }) as { n: number | string }[];
+  return Number(row.n);
+}
+
+async function indexNamesOf(trx: Knex.Transaction, engine: Engine, table: string): Promise<ReadonlySet<string>> {
+  const rows = engine === 'sqlite'
+    ? await trx.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]) as { name: string }[]
+    : (await trx.raw('SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?', [table]) as { rows: { name: string }[] }).rows;
+  return new Set(rows.map((r) => r.name));
+}

@@ -1,0 +1,45 @@
+/** Reads and writes the model record and the schema changes a database holds (tables: migrations/20261204190000_model_record.ts). */
+import type { Knex } from 'knex';
+import { MODEL_TABLE, SCHEMA_CHANGES_TABLE, SCHEMA_LOCK_TABLE } from '../../migrations/20261204190000_model_record';
+import type { EdmModel } from '../edm/model';
+import { parseSchemaChange, type SchemaChange } from '../edm/schema-change';
+import type { TableSpec } from './schema';
+
+export interface ModelRecord {
+  readonly version: number;
+  readonly digest: string;
+  readonly storage: ReadonlyMap<string, TableSpec>;
+}
+
+/** Takes the schema lock for the rest of the transaction (a row lock on PostgreSQL, the write lock on SQLite). */
+export async function lockSchema(trx: Knex.Transaction): Promise<void> {
+  await trx(SCHEMA_LOCK_TABLE).where('id', 1).increment('taken', 1);
+}
+
+export async function latestModelRecord(q: Knex | Knex.Transaction): Promise<ModelRecord | undefined> {
+  const [row] = await q(MODEL_TABLE).select('version', 'digest', 'storage').orderBy('version', 'desc').limit(1) as { version: number | string; digest: string; storage: string }[];
+  if (!row) return undefined;
+  const tables = JSON.parse(row.storage) as TableSpec[];
+  return { version: Number(row.version), digest: row.digest, storage: new Map(tables.map((t) => [t.name, t])) };
+}
+
+/** The highest recorded model version (0: none); what other processes poll. */
+export async function latestModelVersion(q: Knex | Knex.Transaction): Promise<number> {
+  const [row] = await q(MODEL_TABLE).max({ v: 'version' }) as { v: number | string | null }[];
+  return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+}
+
+export async function schemaChanges(q: Knex | Knex.Transaction): Promise<SchemaChange[]> {
+  const rows = await q(SCHEMA_CHANGES_TABLE).select('change').orderBy('id') as { change: string }[];
+  return rows.map((r) => parseSchemaChange(r.change));
+}
+
+export async function recordModel(trx: Knex.Transaction, version: number, model: EdmModel, storage: ReadonlyMap<string, TableSpec>): Promise<void> {
+  await trx(MODEL_TABLE).insert({
+    version, digest: model.version, csdl: JSON.stringify(model.csdl), storage: JSON.stringify([...storage.values()]), applied_at: Date.now(),
+  });
+}
+
+export async function recordSchemaChange(trx: Knex.Transaction, id: number, change: SchemaChange): Promise<void> {
+  await trx(SCHEMA_CHANGES_TABLE).insert({ id, change: JSON.stringify(change), applied_at: Date.now() });
+}

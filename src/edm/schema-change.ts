@@ -1,0 +1,118 @@
+/**
+ * Run-time additions to the model. The model served is the built-in CSDL (metadata/crm.csdl.json)
+ * with the schema changes the database holds applied in order (src/db/model-store.ts keeps them as
+ * definition rows). A change is CSDL-level data, so the storage it needs follows from the storage
+ * conventions like any built-in element's (src/db/schema.ts), and the migrator (src/db/model-migrator.ts)
+ * turns the difference into DDL.
+ */
+import { createHash } from 'node:crypto';
+import { loadModel } from './load-csdl';
+import type { EdmModel } from './model';
+
+type Json = Record<string, unknown>;
+
+/** A structural property as CSDL JSON writes it (`$Type`, facets, annotations). */
+export type CsdlPropertyDefinition = {
+  readonly $Type?: string;
+  readonly $Collection?: boolean;
+  readonly $Nullable?: boolean;
+  readonly $MaxLength?: number;
+  readonly $Precision?: number;
+  readonly $Scale?: number;
+  readonly $DefaultValue?: string | number | boolean;
+} & { readonly [annotation: `@${string}`]: unknown };
+
+export type SchemaChange =
+  | { readonly kind: 'add-property'; readonly entityType: string; readonly property: string; readonly definition: CsdlPropertyDefinition }
+  | { readonly kind: 'drop-property'; readonly entityType: string; readonly property: string };
+
+/** The change names something that does not exist, or clashes with what does. */
+export class SchemaChangeError extends Error {
+  constructor(message: string, readonly target: string) {
+    super(message);
+    this.name = 'SchemaChangeError';
+  }
+}
+
+/** Names a run-time addition may take (the issue's rule; the same as most CRM products allow). */
+const CUSTOM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const SCHEMA_VERSION = '@Org.OData.Core.V1.SchemaVersion';
+
+/** The built-in CSDL with `changes` applied, in order; throws SchemaChangeError on the first that does not fit. */
+export function applySchemaChanges(builtIn: Readonly<Json>, changes: readonly SchemaChange[]): Json {
+  const csdl = structuredClone(builtIn) as Json;
+  const schema = schemaOf(csdl);
+  const added = new Set<string>();
+  for (const change of changes) applyOne(schema, change, added);
+  return csdl;
+}
+
+function schemaOf(csdl: Json): Json {
+  const container = String(csdl.$EntityContainer ?? '');
+  const schema = csdl[container.slice(0, container.lastIndexOf('.'))];
+  if (!schema || typeof schema !== 'object') throw new Error(`CSDL has no schema for ${container}`);
+  return schema as Json;
+}
+
+/** `added`: `Type.Property` of the properties added by earlier changes (only those may be dropped). */
+function applyOne(schema: Json, change: SchemaChange, added: Set<string>): void {
+  const type = schema[change.entityType] as Json | undefined;
+  if (!type || type.$Kind !== 'EntityType') throw new SchemaChangeError(`no entity type ${change.entityType}`, 'EntityType');
+  const existing = Object.keys(type).find((k) => !k.startsWith('$') && !k.startsWith('@') && k.toLowerCase() === change.property.toLowerCase());
+  switch (change.kind) {
+    case 'add-property': {
+      if (!CUSTOM_NAME.test(change.property)) throw new SchemaChangeError(`${change.property} is not a valid name ([A-Za-z][A-Za-z0-9_]{0,63})`, 'Name');
+      if (existing) throw new SchemaChangeError(`${change.entityType} already has a member ${existing}`, 'Name');
+      type[change.property] = { ...change.definition };
+      added.add(`${change.entityType}.${change.property}`);
+      return;
+    }
+    case 'drop-property': {
+      if (!existing) throw new SchemaChangeError(`${change.entityType} has no property ${change.property}`, 'Name');
+      if (!added.delete(`${change.entityType}.${existing}`)) throw new SchemaChangeError(`${change.entityType}.${existing} is built in and cannot be dropped`, 'Name');
+      delete type[existing];
+      return;
+    }
+  }
+}
+
+/**
+ * The model to serve: built-in CSDL plus changes, its schema annotated with Core.SchemaVersion (a
+ * digest of the CSDL it annotates, so every worker and node names the same model alike).
+ */
+export function buildServedModel(builtIn: Readonly<Json>, changes: readonly SchemaChange[]): EdmModel {
+  const csdl = applySchemaChanges(builtIn, changes);
+  const digest = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
+  schemaOf(csdl)[SCHEMA_VERSION] = digest;
+  return loadModel(csdl);
+}
+
+/** Core.SchemaVersion of a served model (undefined for a model built without it, e.g. in tests). */
+export function schemaVersionOf(model: EdmModel): string | undefined {
+  const schema = model.csdl[model.namespace] as Json | undefined;
+  const version = schema?.[SCHEMA_VERSION];
+  return typeof version === 'string' ? version : undefined;
+}
+
+/** Parses a stored change (definition row); throws on anything that is not one. */
+export function parseSchemaChange(text: string): SchemaChange {
+  const raw = JSON.parse(text) as Json;
+  const entityType = raw.entityType;
+  const property = raw.property;
+  if (typeof entityType !== 'string' || typeof property !== 'string') throw new Error(`not a schema change: ${text}`);
+  switch (raw.kind) {
+    case 'add-property': {
+      const definition = raw.definition;
+      if (!definition || typeof definition !== 'object') throw new Error(`not a schema change: ${text}`);
+      return { kind: 'add-property', entityType, property, definition: definition as CsdlPropertyDefinition };
+    }
+    case 'drop-property': return { kind: 'drop-property', entityType, property };
+    default: throw new Error(`not a schema change: ${text}`);
+  }
+}
+
+/** The `$metadata` ETag (and `@odata.metadataEtag`) of a served model: changes with its Core.SchemaVersion. */
+export function metadataEtagOf(model: EdmModel): string | undefined {
+  const version = schemaVersionOf(model);
+  return version === undefined ? undefined : `W/"${version}"`;
+}

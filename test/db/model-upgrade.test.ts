@@ -1,0 +1,118 @@
+/**
+ * Model changes reach existing databases (issue 17, item 1). A database made with the model file of
+ * an earlier release (test/fixtures/crm.csdl.2026-12-04-before-audit.json: metadata/crm.csdl.json as
+ * it was before the audit fields, commit 8807e7c^) opens with the current model and gains the new
+ * columns with its data intact; a model that would change or lose data stops the start, names what
+ * and changes nothing.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { withOverrides, type Config } from '../../src/config';
+import { startService, type RunningService } from '../../src/server';
+import { DEFAULT_CSDL_PATH } from '../../src/edm/load-csdl';
+import { ENGINES } from '../helpers/engines';
+
+const OLD_MODEL = path.join(__dirname, '..', 'fixtures', 'crm.csdl.2026-12-04-before-audit.json');
+
+function start(database: string, settings: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningService> {
+  return startService(withOverrides({
+    auth: 'off', rateLimit: 'off', adminPassword: 'admin-password-for-tests', demoPassword: 'demo-password-for-tests', seedContacts: 0, logLevel: 'silent', port: 0, host: '127.0.0.1', sqliteReadProcesses: 0, ...settings, database,
+  }));
+}
+
+async function call(service: RunningService, method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(service.url + url, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
+}
+
+describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
+  let database: string;
+  beforeEach(async () => { database = await engine.freshUrl(); });
+  afterEach(() => engine.dispose(database));
+
+  it('opens a database made by the previous model file and adds the new columns, data intact', async () => {
+    const old = await start(database, { modelFile: OLD_MODEL, seedContacts: 30 });
+    let contactId: string;
+    let opportunityId: string;
+    try {
+      expect(Object.keys((await call(old, 'GET', '/Contacts?$top=1')).json.value as object[]).length).toBe(1);
+      const contact = await call(old, 'POST', '/Contacts', { FirstName: 'Ada', LastName: 'Lovelace', Company: { Name: 'Analytical Engines' } });
+      expect(contact.status).toBe(201);
+      expect(contact.json).not.toHaveProperty('CreatedById');
+      contactId = String(contact.json.Id);
+      const opp = (await call(old, 'GET', '/Opportunities?$top=1&$orderby=Id')).json.value as Record<string, unknown>[];
+      opportunityId = String(opp[0].Id);
+      expect(await old.db.knex.schema.hasColumn('Contacts', 'CreatedById')).toBe(false);
+    } finally {
+      await old.close();
+    }
+
+    const current = await start(database);
+    try {
+      for (const table of ['Contacts', 'Companies', 'Opportunities', 'Notes', 'Users']) {
+        expect(await current.db.knex.schema.hasColumn(table, 'CreatedById')).toBe(true);
+        expect(await current.db.knex.schema.hasColumn(table, 'EditedById')).toBe(true);
+      }
+      const ada = await call(current, 'GET', `/Contacts(${contactId})?$expand=Company($select=Name)`);
+      expect(ada.status).toBe(200);
+      expect(ada.json).toMatchObject({ FirstName: 'Ada', LastName: 'Lovelace', FullName: 'Ada Lovelace', CreatedById: null, EditedById: null, Company: { Name: 'Analytical Engines' } });
+      const count = await call(current, 'GET', '/Contacts/$count');
+      expect(count.status).toBe(200);
+      expect((await call(current, 'GET', `/Opportunities(${opportunityId})?$select=IsPrivate,CreatedById`)).json).toMatchObject({ IsPrivate: false, CreatedById: null });
+      // the new columns work as columns: written by the service, filtered on, their foreign keys enforced
+      const note = await call(current, 'POST', '/Notes', { Text: 'after the upgrade' });
+      expect(note.status).toBe(201);
+      expect(note.json.CreatedById).not.toBeNull();
+      const mine = await call(current, 'GET', `/Notes?$filter=CreatedById eq ${String(note.json.CreatedById)}&$select=Text`);
+      expect((mine.json.value as Record<string, unknown>[]).map((n) => n.Text)).toEqual(['after the upgrade']);
+      await expect(current.db.knex('Notes').where('Id', String(note.json.Id)).update({ CreatedById: '00000000-0000-4000-8000-000000000001' })).rejects.toThrow(/foreign key/i);
+      // the database now records the model it holds
+      const [record] = await current.db.knex('odata_model').orderBy('version', 'desc').limit(1).select('version', 'digest');
+      expect(record.digest).toBe(current.lifecycle.model.version);
+    } finally {
+      await current.close();
+    }
+    // started again: nothing to do, same model version
+    const again = await start(database);
+    try {
+      expect(again.lifecycle.version).toBe(current.lifecycle.version);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('stops the start naming a type change and a dropped column that holds data, and changes nothing', async () => {
+    const first = await start(database, { seedContacts: 20 });
+    const versionBefore = first.lifecycle.version;
+    await first.close();
+    const csdl = JSON.parse(fs.readFileSync(DEFAULT_CSDL_PATH, 'utf8')) as Record<string, Record<string, Record<string, unknown>>>;
+    csdl.Crm.Contact.FirstName = { $Type: 'Edm.Int32', $Nullable: true };
+    delete csdl.Crm.Contact.JobTitle;
+    csdl.Crm.Contact.Hobby = { $MaxLength: 50, $Nullable: true };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odata-model-'));
+    const changed = path.join(dir, 'crm.csdl.json');
+    fs.writeFileSync(changed, JSON.stringify(csdl));
+    try {
+      let error: Error | undefined;
+      await start(database, { modelFile: changed }).then((s) => s.close(), (err: Error) => { error = err; });
+      expect(error?.name).toBe('ModelMigrationError');
+      expect(error?.message).toContain('Contacts.FirstName: Edm.String → Edm.Int32');
+      expect(error?.message).toMatch(/Contacts\.JobTitle: the model no longer has this column, which holds \d+ values/);
+      expect(error?.message).toContain('nothing was changed');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // nothing applied: not even the safe part (Hobby); the built-in model still opens as it was
+    const after = await start(database);
+    try {
+      expect(await after.db.knex.schema.hasColumn('Contacts', 'Hobby')).toBe(false);
+      expect(after.lifecycle.version).toBe(versionBefore);
+      const withJob = await call(after, 'GET', '/Contacts?$filter=JobTitle ne null&$count=true&$top=0');
+      expect(withJob.json['@odata.count']).toBeGreaterThan(0);
+    } finally {
+      await after.close();
+    }
+  });
+});

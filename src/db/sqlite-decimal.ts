@@ -4,7 +4,7 @@
  * Every function is null when an argument is null, as SQL operators are.
  */
 import {
-  addDecimal, canonicalDecimal, decimalOf, decimalSortKey, divideDecimal, formatDecimal, modDecimal, multiplyDecimal,
+  addDecimal, canonicalDecimal, compareDecimal, decimalOf, decimalSortKey, divideDecimal, formatDecimal, modDecimal, multiplyDecimal,
   negateDecimal, roundDecimal, subtractDecimal, type Decimal,
 } from '../decimal';
 
@@ -24,6 +24,8 @@ export const SQLITE_DECIMAL = {
   /** order-preserving text: native `<`, `=` and ORDER BY on it are exact */
   sortKey: 'odata_decimal_key',
   sum: 'odata_decimal_sum',
+  min: 'odata_decimal_min',
+  max: 'odata_decimal_max',
 } as const;
 
 interface FunctionOptions { readonly deterministic: boolean; readonly varargs?: boolean }
@@ -31,6 +33,8 @@ interface AggregateOptions<T> {
   readonly start: () => T;
   readonly step: (total: T, value: unknown) => T | void;
   readonly result: (total: T) => unknown;
+  /** removes a value leaving a window frame (makes the aggregate usable as a window function) */
+  readonly inverse?: (total: T, dropped: T) => T;
   readonly deterministic: boolean;
 }
 
@@ -74,6 +78,22 @@ export function registerDecimalFunctions(conn: SqliteFunctionHost): void {
       if (x === null) return total;
       return total === null ? x : addDecimal(total, x);
     },
+    inverse: (total, dropped) => {
+      const x = decimalOf(dropped as unknown);
+      return x === null || total === null ? total : subtractDecimal(total, x);
+    },
     result: (total) => (total === null ? null : formatDecimal(total)),
   });
+  for (const [name, wanted] of [[SQLITE_DECIMAL.min, -1], [SQLITE_DECIMAL.max, 1]] as const) {
+    conn.aggregate<Decimal | null>(name, {
+      deterministic: true,
+      start: () => null,
+      step: (best, value) => {
+        const x = decimalOf(value);
+        if (x === null) return best;
+        return best === null || compareDecimal(x, best) === wanted ? x : best;
+      },
+      result: (best) => (best === null ? null : formatDecimal(best)),
+    });
+  }
 }

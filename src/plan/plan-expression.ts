@@ -31,6 +31,13 @@ export interface ExprContext {
   nodes: number;
   /** limits that span every expression of one query ($filter and all of $orderby) */
   readonly budget?: QueryBudget;
+  /**
+   * Names that are not declared properties: `$compute` aliases, or the properties of aggregated rows.
+   * Consulted first for a path from the implicit scope; undefined: not such a name.
+   */
+  readonly names?: (segments: readonly PathStep[], position: number) => PlanExpr | undefined;
+  /** the rows are aggregated: only `names` resolve, there are no navigations to follow */
+  readonly namesOnly?: boolean;
 }
 
 /**
@@ -193,6 +200,11 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
     rest = segments.slice(1);
   }
   if (rest.length === 0) fail(ctx, 'TYPE_MISMATCH', `'${first}' is an entity, not a value`, position);
+  if (ctx.names && (!variableScope || ctx.namesOnly)) {
+    const named = ctx.names(rest, position);
+    if (named) return named;
+    if (ctx.namesOnly) fail(ctx, 'UNKNOWN_PROPERTY', `'${rest.map((r) => r.name).join('/')}' is not a property of the aggregated result`, position);
+  }
 
   let structured: EdmEntityType | EdmComplexType = scope.set.entityType;
   let set = scope.set;
@@ -253,6 +265,7 @@ function correlate(ctx: ExprContext, scope: Scope, navigationName: string, posit
 }
 
 function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr {
+  if (ctx.namesOnly) fail(ctx, 'TYPE_MISMATCH', `${expr.op}() cannot be used on aggregated results`, expr.position);
   const segs = expr.source.segments;
   const variableScope = [...ctx.scopes].reverse().find((s) => s.variable !== undefined && s.variable === segs[0].name);
   const scope = variableScope ?? (segs[0].name === '$it' ? ctx.scopes[0] : ctx.scopes[ctx.scopes.length - 1]);

@@ -13,6 +13,10 @@ import { columnsOfSelection, planSelect } from './plan-select';
 import type { RequestContext } from './request-context';
 import { decodeSkiptoken, keysetCondition } from './paging';
 import { keyTypeOf } from './resolve-path';
+import type { PathStep } from '../uri/ast';
+import type { ApplyLevel, ValueType } from './plan';
+import { contextOrder, planComputed, selectComputed } from './plan-compute';
+import { planApply } from './plan-apply';
 
 export interface ReadContext {
   readonly model: EdmModel;
@@ -26,17 +30,30 @@ export interface ReadOptions {
   /** inside $expand: no server paging */
   readonly nested: boolean;
   readonly depth: number;
+  /** `$apply`: the relation the rows come from (see plan-apply.ts) */
+  readonly source?: ApplyLevel;
+  /** `$apply`: names the relation adds to the entity (compute()), as its columns */
+  readonly computed?: ReadonlyMap<string, { readonly column: string; readonly type: ValueType }>;
+  /** `$apply`: the order the relation established, used when `$orderby` is absent */
+  readonly defaultOrder?: readonly OrderPlan[];
 }
 
 export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ReadPlan {
+  if (options.apply !== undefined && options.apply.length > 0) return planApply(ctx, set, options, read);
   const type = set.entityType;
   const scope = read.scope ?? ctx.nextScope();
   const label = read.nested ? `$expand(${set.name})` : '';
   const budget: QueryBudget = { maxJoins: ctx.request.limits.maxJoins, joins: new Set(), maxInItems: ctx.request.limits.maxInItems, inItems: 0 };
+  const computed = new Map<string, { readonly expr: PlanExpr; readonly type: ValueType; readonly column: string }>();
+  const names = (segments: readonly PathStep[]): PlanExpr | undefined => (segments.length === 1 ? computed.get(segments[0].name)?.expr : undefined);
   const exprCtx = (where: string): ExprContext => ({
     model: ctx.model, scopes: [{ id: scope, set } as Scope], nextScope: ctx.nextScope, where: label ? `${label} ${where}` : where,
-    maxNodes: ctx.request.limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget,
+    maxNodes: ctx.request.limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget, names,
   });
+  for (const [name, c] of read.computed ?? []) {
+    computed.set(name, { expr: { kind: 'column', scope, joins: [], column: c.column, type: c.type }, type: c.type, column: c.column });
+  }
+  if (options.compute) planComputed(options.compute, type, computed, exprCtx('$compute'));
   const where: PlanExpr[] = [...(read.where ?? [])];
   if (options.filter) {
     const f = planExpression(options.filter, exprCtx('$filter'));
@@ -51,7 +68,8 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyTypeOf(set) } };
   // one context for all keys: the node limit bounds the whole $orderby, not each key
   const orderCtx = exprCtx('$orderby');
-  const orderby: OrderPlan[] = (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, orderCtx), descending: item.descending }));
+  const orderby: OrderPlan[] = options.orderby === undefined && read.defaultOrder ? [...read.defaultOrder]
+    : (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, orderCtx), descending: item.descending }));
   if (!orderby.some((o) => o.expr.kind === 'column' && o.expr.joins.length === 0 && o.expr.column === keyName && o.expr.scope === scope)) {
     orderby.push({ expr: keyExpr, descending: false });
   }
@@ -69,7 +87,8 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
     }
   }
 
-  const selection = planSelect(type, options.select, label ? `${label} $select` : '$select');
+  const dynamicSelection = selectComputed(options.select, computed);
+  const selection = planSelect(type, dynamicSelection.declared, label ? `${label} $select` : '$select');
   const expand = planExpand(ctx, set, options, read);
   // The ETag's properties are always read: every entity in a response carries @odata.etag.
   const needed = new Set<string>([...type.key, ...set.concurrency, ...columnsOfSelection(selection.properties)]);
@@ -78,11 +97,13 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   // the shared array when every column is read, so compiled column lists can be reused (sql/compile-read)
   const columns = allColumns.every((c) => needed.has(c)) ? allColumns : allColumns.filter((c) => needed.has(c));
 
-  const contextSelect = contextSelectList(selection.contextItems, options.select !== undefined, expand);
+  const contextItems = options.select === undefined ? selection.contextItems : contextOrder(options.select, selection.contextItems, dynamicSelection.dynamic);
+  const contextSelect = contextSelectList(contextItems, options.select !== undefined, expand);
   return {
     entitySet: set, entityType: type, table: tableOf(set), scope, where, orderby,
     top: options.top, skip: keyset ? undefined : options.skip, pageSize, keyset, count: options.count === true,
     select: selection.properties, explicitSelect: options.select !== undefined, columns, expand, contextSelect,
+    source: read.source, dynamic: dynamicSelection.dynamic.length ? dynamicSelection.dynamic : undefined,
   };
 }
 
@@ -144,7 +165,7 @@ function planExpandLevel(ctx: ReadContext, set: EdmEntitySet, navName: string, o
   return { navigation: nav.name, collection: nav.collection, storage, parentColumn, refOnly: suffix === '$ref', countOnly: suffix === '$count', read: child };
 }
 
-function planSearch(search: SearchExpr, scope: number, set: EdmEntitySet, maxNodes: number): PlanExpr {
+export function planSearch(search: SearchExpr, scope: number, set: EdmEntitySet, maxNodes: number): PlanExpr {
   // counted without recursion: the tree of a long $search is as deep as it has terms
   let nodes = 0;
   for (const pending: SearchExpr[] = [search]; pending.length > 0;) {

@@ -127,6 +127,55 @@ export interface ReadPlan {
   readonly expand: readonly ExpandPlan[];
   /** the select list as @odata.context writes it (expanded navigations included) */
   readonly contextSelect: readonly string[];
+  /** `$apply`: the rows come from this relation (aliased as `scope`) instead of `table`; record access is applied inside it */
+  readonly source?: ApplyLevel;
+  /** dynamic properties (`$compute`, `compute()`, group keys and aggregates), written after the declared ones */
+  readonly dynamic?: readonly DynamicProperty[];
+  /** the rows are aggregated: only the dynamic properties are written (no declared properties, no ETag) */
+  readonly aggregated?: boolean;
+}
+
+/** A property that is not declared in the model: computed or aggregated, with its static type. */
+export interface DynamicProperty {
+  /** where it appears: `['Total']`, or nested `['Stage','Name']` for a group key through a navigation or complex value */
+  readonly path: readonly string[];
+  /** the value's SQL column alias in the page query */
+  readonly column: string;
+  readonly expr: PlanExpr;
+  readonly type: ValueType;
+  /** an aggregate over a collection navigation (`Products(Total with sum as Sum)`): written as `"Products":[{"Sum":…}]` */
+  readonly inCollection?: boolean;
+}
+
+export type AggregateMethod = 'sum' | 'min' | 'max' | 'average' | 'countdistinct' | 'count';
+
+/** One column of an apply level's SELECT list. */
+export type LevelOutput =
+  | { readonly kind: 'value'; readonly column: string; readonly expr: PlanExpr }
+  | { readonly kind: 'aggregate'; readonly column: string; readonly method: AggregateMethod; readonly arg?: PlanExpr; readonly argType: ValueType }
+  /** the total of `expr` over the rows before this one in `orderby` (topsum/bottomsum) */
+  | { readonly kind: 'running-total'; readonly column: string; readonly expr: PlanExpr; readonly orderby: readonly OrderPlan[] }
+  /** a per-row aggregate over the related rows of a collection navigation stored as a reverse foreign key */
+  | {
+      readonly kind: 'related-aggregate'; readonly column: string; readonly method: AggregateMethod; readonly arg?: PlanExpr; readonly argType: ValueType;
+      readonly table: string; readonly scope: number; readonly holder: string; readonly outerScope: number; readonly outerKey: string;
+    };
+
+/**
+ * One SELECT of a `$apply` relation: rows of a table (record access applied) or of the level below,
+ * aliased `scope`; optionally grouped, ordered and cut. `keepAll` passes every column of the source on.
+ */
+export interface ApplyLevel {
+  readonly from: { readonly kind: 'table'; readonly table: string } | { readonly kind: 'level'; readonly level: ApplyLevel };
+  readonly scope: number;
+  readonly keepAll: boolean;
+  readonly outputs: readonly LevelOutput[];
+  readonly where: readonly PlanExpr[];
+  /** present on an aggregating level: the GROUP BY expressions (empty: one row over all input rows) */
+  readonly groupBy?: readonly PlanExpr[];
+  readonly orderby: readonly OrderPlan[];
+  readonly top?: number;
+  readonly skip?: number;
 }
 
 export type ResultShape =

@@ -13,11 +13,12 @@ import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, t
 import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 import { memoizedByObject } from '../memo';
+import { compileLevel } from './compile-apply';
 
 export const PARENT = '__parent';
 export const ORDER_PREFIX = '__o';
 
-function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment {
+export function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment {
   const value = name ? id(name) : c.compile(o.expr);
   const expr = isDecimal(typeOf(o.expr)) ? c.dialect.decimal.comparable(value) : value;
   return o.descending ? sql`${expr} DESC NULLS LAST` : sql`${expr} ASC NULLS FIRST`;
@@ -25,7 +26,8 @@ function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment
 
 /** The plan's conditions and the caller's access predicate on the read's own table. */
 function whereClause(plan: ReadPlan, conditions: readonly PlanExpr[], c: ExpressionCompiler): Fragment {
-  const visible = visibleRows(c.target, plan.table, scopeAlias(plan.scope));
+  // a $apply relation applied the caller's access where it read the table
+  const visible = plan.source ? undefined : visibleRows(c.target, plan.table, scopeAlias(plan.scope));
   const all = [...conditions.map((x) => c.condition(x)), ...(visible ? [visible] : [])];
   if (all.length === 0) return raw('');
   return sql` WHERE ${join(all, ' AND ')}`;
@@ -47,6 +49,18 @@ function columnList(alias: string, columns: readonly string[]): Fragment {
 
 const columnListsByAlias = memoizedByObject((_columns: readonly string[]) => new Map<string, Fragment>());
 
+/** What a read's rows come from: its table, or its `$apply` relation as a subquery. */
+function sourceOf(plan: ReadPlan, target: SqlTarget): Fragment {
+  return plan.source ? sql`(${compileLevel(plan.source, target)})` : id(plan.table);
+}
+
+/** The selected columns and the dynamic properties (`$compute`, aggregates), each under its column alias. */
+function selectList(plan: ReadPlan, alias: string, c: ExpressionCompiler): Fragment[] {
+  const list = plan.columns.length ? [columnList(alias, plan.columns)] : [];
+  for (const d of plan.dynamic ?? []) list.push(sql`${c.compile(d.expr)} AS ${id(d.column)}`);
+  return list;
+}
+
 /** The page query: selected columns, the order values (for the next $skiptoken), one row beyond the page. */
 export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | undefined, offset: number | undefined): Fragment {
   const joins = new JoinRegistry(target);
@@ -55,8 +69,9 @@ export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | u
   const orderValues = plan.orderby.map((o, i) => sql`${c.compile(o.expr)} AS ${id(`${ORDER_PREFIX}${i}`)}`);
   const where = whereClause(plan, plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
   const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
-  const from = sql`${id(plan.table)} AS ${id(alias)} ${joins.for(plan.scope)}`;
-  const query = sql`SELECT ${join([columnList(alias, plan.columns), ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
+  const selected = selectList(plan, alias, c);
+  const from = sql`${sourceOf(plan, target)} AS ${id(alias)} ${joins.for(plan.scope)}`;
+  const query = sql`SELECT ${join([...selected, ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
   if (limit === undefined) {
     // only the entities an action returns are read unbounded, and they are never skipped
     if (offset) throw new Error('an unbounded read cannot skip rows');
@@ -78,7 +93,7 @@ function compileAggregate(plan: ReadPlan, target: SqlTarget, aggregate: Fragment
   const joins = new JoinRegistry(target);
   const c = new ExpressionCompiler(target, joins);
   const where = whereClause(plan, plan.where, c);
-  return sql`SELECT ${aggregate} FROM ${id(plan.table)} AS ${id(scopeAlias(plan.scope))} ${joins.for(plan.scope)}${where}`;
+  return sql`SELECT ${aggregate} FROM ${sourceOf(plan, target)} AS ${id(scopeAlias(plan.scope))} ${joins.for(plan.scope)}${where}`;
 }
 
 /** How child rows of an expand relate to parent values: the child column (or link column) holding the parent's value. */
@@ -126,7 +141,7 @@ export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], t
   const { c, joins, alias, from, parent, conditions } = expandScope(e, parentValues, target);
   const where = sql` WHERE ${join(conditions, ' AND ')}`;
   const order = join(child.orderby.map((o) => orderTerm(o, c)), ', ');
-  const columns = sql`${columnList(alias, child.columns)}, ${parent} AS ${id(PARENT)}`;
+  const columns = sql`${join(selectList(child, alias, c), ', ')}, ${parent} AS ${id(PARENT)}`;
   const fullFrom = sql`${from} ${joins.for(child.scope)}`;
   const paged = (e.collection && (child.top !== undefined || child.skip !== undefined));
   if (!paged) return sql`SELECT ${columns} FROM ${fullFrom}${where} ORDER BY ${id(PARENT)}, ${order}`;

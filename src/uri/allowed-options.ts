@@ -5,11 +5,11 @@ export type ResourceKind = 'collection' | 'entity' | 'count' | 'property' | 'pro
   /** a write that returns no entity (DELETE, property and link writes); `unlink` also takes `$id` */
   | 'write' | 'unlink';
 
-const ALL_READ = ['filter', 'select', 'expand', 'orderby', 'top', 'skip', 'count', 'search', 'skiptoken', 'format'];
+const ALL_READ = ['filter', 'select', 'expand', 'orderby', 'top', 'skip', 'count', 'search', 'skiptoken', 'format', 'apply', 'compute'];
 
 export const ALLOWED_OPTIONS: Readonly<Record<ResourceKind, readonly string[]>> = {
   'collection': ALL_READ,
-  'entity': ['select', 'expand', 'format'],
+  'entity': ['select', 'expand', 'format', 'compute'],
   'count': ['filter', 'search'],
   'property': ['format', 'select'],
   'property-value': ['format'],

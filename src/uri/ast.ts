@@ -77,7 +77,39 @@ export interface QueryOptions {
   readonly skiptoken?: string;
   readonly format?: string;
   readonly id?: string;
+  /** `$apply` (OData Data Aggregation Extension): transformations in order */
+  readonly apply?: readonly Transformation[];
+  /** `$compute`: `expr as Alias`, … */
+  readonly compute?: readonly ComputeItem[];
 }
+
+/** `expr as Alias` in `$compute` and the `compute` transformation. */
+export interface ComputeItem {
+  readonly expr: Expr;
+  readonly alias: string;
+  readonly position: number;
+}
+
+/** One aggregate expression of `aggregate(...)`. */
+export type AggregateItem =
+  | { readonly kind: 'count'; readonly alias: string; readonly position: number }
+  | { readonly kind: 'method'; readonly expr: Expr; readonly method: string; readonly alias: string; readonly from: boolean; readonly position: number }
+  /** `Products(Total with sum as Sum)`: the items aggregate the related entities of a collection navigation */
+  | { readonly kind: 'navigation'; readonly path: readonly PathStep[]; readonly items: readonly AggregateItem[]; readonly position: number };
+
+/** One `$apply` transformation; `position` is where its name starts in the `$apply` value. */
+export type Transformation =
+  | { readonly kind: 'aggregate'; readonly items: readonly AggregateItem[]; readonly position: number }
+  | { readonly kind: 'groupby'; readonly keys: readonly (readonly PathStep[])[]; readonly then: readonly Transformation[]; readonly position: number }
+  | { readonly kind: 'filter'; readonly expr: Expr; readonly position: number }
+  | { readonly kind: 'compute'; readonly items: readonly ComputeItem[]; readonly position: number }
+  | { readonly kind: 'orderby'; readonly items: readonly OrderItem[]; readonly position: number }
+  | { readonly kind: 'top' | 'skip'; readonly count: number; readonly position: number }
+  | { readonly kind: 'search'; readonly search: SearchExpr; readonly position: number }
+  | { readonly kind: 'topcount' | 'bottomcount' | 'topsum' | 'bottomsum'; readonly limit: Expr; readonly expr: Expr; readonly position: number }
+  | { readonly kind: 'identity'; readonly position: number }
+  /** valid in the extension, not implemented here (toppercent, concat, expand, …): 501 */
+  | { readonly kind: 'not-implemented'; readonly name: string; readonly position: number };
 
 export type KeyPredicate =
   | { readonly kind: 'single'; readonly value: Literal; readonly position: number }
@@ -90,7 +122,7 @@ export type PathSegment =
 export interface UriRequest {
   readonly segments: readonly PathSegment[];
   readonly options: QueryOptions;
-  /** Options the service does not implement yet but that are valid OData (`$apply`, `$compute`, ...). */
+  /** Options the service does not implement yet but that are valid OData (`$index`, `$schemaversion`, ...). */
   readonly unsupportedOptions: readonly string[];
   /** Custom (non-system) query options, passed through untouched. */
   readonly customOptions: ReadonlyMap<string, string>;

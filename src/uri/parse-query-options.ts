@@ -3,7 +3,8 @@
  * into QueryOptions. 4.01: option names are case-insensitive and the `$` prefix is optional.
  * Values arrive with `%3B` and `%25` still encoded (see percent-decode.ts); each option finishes decoding.
  */
-import { UriError } from '../errors/odata-error';
+import { NotImplementedError, UriError } from '../errors/odata-error';
+import { parseApply, parseCompute } from './parse-apply';
 import type { ExpandItem, Expr, OrderItem, PathStep, QueryOptions, SearchExpr, SelectItem } from './ast';
 import { parseExpression, type ExpressionContext } from './parse-expression';
 import { parseSearch } from './parse-search';
@@ -11,10 +12,10 @@ import { finishDecode } from './percent-decode';
 import { Scanner } from './scanner';
 
 export const SUPPORTED_OPTIONS = [
-  'filter', 'select', 'expand', 'orderby', 'top', 'skip', 'count', 'search', 'levels', 'skiptoken', 'format', 'id',
+  'filter', 'select', 'expand', 'orderby', 'top', 'skip', 'count', 'search', 'levels', 'skiptoken', 'format', 'id', 'apply', 'compute',
 ] as const;
 /** Valid OData this service does not implement yet: answered with 501 (see README). */
-export const UNSUPPORTED_OPTIONS = ['apply', 'compute', 'index', 'schemaversion', 'deltatoken'] as const;
+export const UNSUPPORTED_OPTIONS = ['index', 'schemaversion', 'deltatoken'] as const;
 
 type OptionName = (typeof SUPPORTED_OPTIONS)[number];
 
@@ -47,6 +48,11 @@ export function parseOption(target: Record<string, unknown>, name: OptionName, r
     case 'select': target.select = whole(s, () => select(s)); return;
     case 'expand': target.expand = whole(s, () => expand(s, ctx)); return;
     case 'search': target.search = parseSearch(value, where); return;
+    case 'apply':
+      if (ctx.nested) throw new NotImplementedError('$apply inside $expand', { target: where });
+      target.apply = parseApply(value, exprCtx, where);
+      return;
+    case 'compute': target.compute = parseCompute(value, exprCtx, where); return;
     case 'top': case 'skip': target[name] = nonNegativeInteger(value, where); return;
     case 'count':
       if (value !== 'true' && value !== 'false') throw invalid(where, `$count must be true or false, got '${value}'`);
@@ -69,7 +75,7 @@ export function parseOption(target: Record<string, unknown>, name: OptionName, r
   }
 }
 
-const EXPRESSION_OPTIONS: ReadonlySet<string> = new Set(['filter', 'orderby', 'select', 'expand']);
+const EXPRESSION_OPTIONS: ReadonlySet<string> = new Set(['filter', 'orderby', 'select', 'expand', 'apply', 'compute']);
 
 export function expressionContext(ctx: OptionsContext): ExpressionContext {
   const self: ExpressionContext = {

@@ -49,8 +49,11 @@ export interface DecimalDialect {
   negate(operand: Fragment): Fragment;
   /** an expression whose native comparisons (`<`, `=`, ORDER BY) order the operand's decimal values exactly */
   comparable(operand: Fragment): Fragment;
-  /** SUM of a decimal column (null over no rows, as SUM) */
+  /** SUM of a decimal column (null over no rows, as SUM); also usable as a window function */
   sum(column: Fragment): Fragment;
+  /** MIN / MAX of a decimal expression by its numeric value (null over no rows) */
+  min(column: Fragment): Fragment;
+  max(column: Fragment): Fragment;
 }
 
 export function escapeLike(text: string): string {

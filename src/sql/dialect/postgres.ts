@@ -78,5 +78,7 @@ function postgresDecimal(): DecimalDialect {
     negate: (x) => sql`(- ${x})`,
     comparable: (x) => x,
     sum: (x) => sql`SUM(${x})`,
+    min: (x) => sql`MIN(${x})`,
+    max: (x) => sql`MAX(${x})`,
   };
 }

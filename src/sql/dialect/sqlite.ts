@@ -89,6 +89,8 @@ function sqliteDecimal(): DecimalDialect {
     negate: (x) => call(SQLITE_DECIMAL.negate, x),
     comparable: (x) => call(SQLITE_DECIMAL.sortKey, x),
     sum: (x) => call(SQLITE_DECIMAL.sum, x),
+    min: (x) => call(SQLITE_DECIMAL.min, x),
+    max: (x) => call(SQLITE_DECIMAL.max, x),
   };
 }
 

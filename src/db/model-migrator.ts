@@ -50,11 +50,14 @@ export async function planMigration(trx: Knex.Transaction, engine: Engine, expec
   const steps: MigrationStep[] = [];
   const problems: string[] = [];
   for (const spec of expected.values()) {
+    // a table described exactly as the database recorded it is taken to be as recorded (no introspection)
+    const before = recorded?.get(spec.name);
+    if (before && JSON.stringify(before) === JSON.stringify(spec)) continue;
     if (!(await trx.schema.hasTable(spec.name))) {
       steps.push({ kind: 'create-table', spec });
       continue;
     }
-    await planTable(trx, engine, spec, recorded?.get(spec.name), dropsAllowed, steps, problems);
+    await planTable(trx, engine, spec, before, dropsAllowed, steps, problems);
   }
   for (const old of recorded?.values() ?? []) {
     if (expected.has(old.name) || !(await trx.schema.hasTable(old.name))) continue;

@@ -9,7 +9,6 @@ import type { Dialect } from '../sql/dialect/dialect';
 import type { RowNode } from '../sql/execute';
 import { etagOf } from './etag';
 import { decimalJson, type JsonFormat } from './format';
-import { writeDynamic } from './dynamic-properties';
 
 /** Writes one entity; `into` holds members that come first (an entity answer's @odata.context). */
 export type EntityWriter = (node: RowNode, into?: Record<string, unknown>) => Record<string, unknown>;
@@ -19,6 +18,8 @@ export interface WriterContext {
   readonly format: JsonFormat;
   readonly serviceRoot: string;
   readonly namespace: string;
+  /** the `$metadata` ETag of the model the request runs on; full-metadata payloads carry it as @odata.metadataEtag */
+  readonly metadataEtag?: string;
 }
 
 /** JSON Format §7.1: types that JSON cannot imply carry @odata.type in full metadata. */
@@ -81,16 +82,6 @@ export function entityId(set: EdmEntitySet, row: Record<string, unknown>): strin
 }
 
 export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {
-  const dynamic = plan.dynamic ?? [];
-  if (plan.aggregated) {
-    // aggregated rows are not entities of the set: no id, no ETag, only their dynamic properties
-    return (node, into) => {
-      const out: Record<string, unknown> = into ?? {};
-      if (ctx.format.metadata === 'full') out['@odata.id'] = null;
-      writeDynamic(ctx, dynamic, node.row, out);
-      return out;
-    };
-  }
   const expandWriters = plan.expand.map((e) => ({ e, write: e.refOnly ? refWriter(ctx, e) : buildEntityWriter(ctx, e.read) }));
   const full = ctx.format.metadata === 'full';
   const typeName = `#${plan.entityType.qualifiedName}`;
@@ -105,7 +96,6 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
     if (withEtag) out['@odata.etag'] = etagOf(plan.entitySet, node.row, ctx.dialect);
     if (full) out['@odata.editLink'] = idUrl;
     writeProperties(ctx, plan.select, node.row, out);
-    if (dynamic.length) writeDynamic(ctx, dynamic, node.row, out);
     for (const { e, write } of expandWriters) {
       if (node.counts.has(e.navigation)) out[`${e.navigation}@odata.count`] = node.counts.get(e.navigation);
       if (e.countOnly) continue;

@@ -18,7 +18,7 @@ const CHUNK_CHARS = 64 * 1024;
 export function* collectionJson(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, nextLink: string | undefined): Generator<string> {
   const write = buildEntityWriter(ctx, plan.read);
   let text = '{';
-  if (ctx.format.metadata !== 'none') text += `"@odata.context":${JSON.stringify(`${ctx.serviceRoot}/${plan.contextUrl}`)},`;
+  if (ctx.format.metadata !== 'none') text += `${JSON.stringify(contextHead(ctx, plan)).slice(1, -1)},`;
   if (result.count !== undefined) text += `"@odata.count":${JSON.stringify(ctx.format.ieee754 ? String(result.count) : result.count)},`;
   text += '"value":[';
   for (let i = 0; i < result.nodes.length; i++) {
@@ -33,10 +33,17 @@ export function* collectionJson(ctx: WriterContext, plan: ReadPlanOf, result: Re
   yield text + '}';
 }
 
+/** `@odata.context`, and in full metadata `@odata.metadataEtag` (JSON Format §4.6), the first members of a payload. */
+function contextHead(ctx: WriterContext, plan: ReadPlanOf): Record<string, unknown> {
+  const head: Record<string, unknown> = { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}` };
+  if (ctx.format.metadata === 'full' && ctx.metadataEtag) head['@odata.metadataEtag'] = ctx.metadataEtag;
+  return head;
+}
+
 export function entityBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult): Record<string, unknown> | null {
   const node = result.nodes[0];
   if (!node) return null;
-  const head = ctx.format.metadata !== 'none' ? { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}` } : undefined;
+  const head = ctx.format.metadata !== 'none' ? contextHead(ctx, plan) : undefined;
   return buildEntityWriter(ctx, plan.read)(node, head);
 }
 
@@ -62,7 +69,7 @@ export function propertyValue(ctx: WriterContext, read: ReadPlan, result: ReadRe
 }
 
 export function propertyBody(ctx: WriterContext, plan: ReadPlanOf, value: unknown, complex: boolean): Record<string, unknown> {
-  const context = ctx.format.metadata !== 'none' ? { '@odata.context': `${ctx.serviceRoot}/${plan.contextUrl}` } : {};
+  const context = ctx.format.metadata !== 'none' ? contextHead(ctx, plan) : {};
   if (complex && value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.assign(context, value as Record<string, unknown>);
   return Object.assign(context, { value });
 }

@@ -10,6 +10,7 @@ import * as dynamicGroups from '../../migrations/20261204000003_dynamic_groups';
 import * as auth from '../../migrations/20261204000004_auth';
 import * as auditFields from '../../migrations/20261204000005_audit_fields';
 import * as rateLimit from '../../migrations/20261204000006_rate_limit';
+import * as tagsCountries from '../../migrations/20261204000020_tags_countries';
 import * as modelRecord from '../../migrations/20261204190000_model_record';
 
 /** A migration module; the ones that read the model take the built-in model being served (default: metadata/crm.csdl.json). */
@@ -33,6 +34,7 @@ const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261204000004_auth', migration: auth },
   { name: '20261204000005_audit_fields', migration: auditFields },
   { name: '20261204000006_rate_limit', migration: rateLimit },
+  { name: '20261204000020_tags_countries', migration: tagsCountries },
   { name: '20261204190000_model_record', migration: modelRecord },
 ];
 

@@ -58,6 +58,10 @@ export const CAPABILITY_VALUE_TYPES: CsdlValueTypes = {
   [`${CORE}.OptimisticConcurrency`]: 'Edm.PropertyPath',
   // write-only and unreadable properties (User.Password, AccessToken.Token), declared in the model
   [`${CORE}.Permissions`]: `${CORE}.Permission`,
+  // alternate keys (Tags(Name='VIP')): records of PropertyRef whose Name is a property path
+  [`${CORE}.AlternateKeys`]: `${CORE}.AlternateKey`,
+  [`${CORE}.AlternateKey/Key`]: `${CORE}.PropertyRef`,
+  [`${CORE}.PropertyRef/Name`]: 'Edm.PropertyPath',
 };
 
 function containerAnnotations(): Json {

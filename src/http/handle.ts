@@ -3,7 +3,6 @@
  * Express, $batch and tests all call this; it never throws (errors become OData error responses).
  */
 import { metadataDocument } from '../edm/metadata-document';
-import { metadataEtagOf } from '../edm/schema-change';
 import type { EdmModel } from '../edm/model';
 import { ODataError, toODataError } from '../errors/odata-error';
 import type { Plan } from '../plan/plan';
@@ -27,6 +26,7 @@ import { executeWrite } from '../write/execute-write';
 import { planWrite, type WriteMethod } from '../write/plan-write';
 import type { WriteHooks } from '../write/session';
 import { readRequestBody } from './request-body';
+import { withCanonicalKeys } from './canonical-keys';
 import type { AsyncJobs } from './async-jobs';
 import { acceptAsync, monitorIdOf, statusMonitor, withoutRespondAsync } from './async-requests';
 import type { BatchLimits } from '../batch/batch-types';
@@ -149,9 +149,11 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   if (isQuerySegmentRequest(req.path)) return route(queryAsGet(req), user, svc);
   const method = req.method.toUpperCase();
   const model = svc.model();
-  const uri = parseUri(req.path, req.query);
-  checkQueryWidth(uri.options, svc.requestLimits);
-  authorizeRequest(user, method, uri);
+  const parsed = parseUri(req.path, req.query);
+  checkQueryWidth(parsed.options, svc.requestLimits);
+  authorizeRequest(user, method, parsed);
+  const executor = (): Executor => ({ knex: svc.knex, dialect: svc.dialect, access: recordAccess(model, user) });
+  const { uri, body } = await withCanonicalKeys(model, parsed, method, () => readRequestBody(req, svc.limits.maxBodyDepth), executor, req.serviceRoot);
   const prefer = parsePrefer(req.headers.prefer);
   const context: RequestContext = {
     user, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
@@ -159,12 +161,11 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
   const writerContext = (): WriterContext => ({
     dialect: svc.dialect, format: negotiateJson(uri.options.format, req.headers.accept), serviceRoot: req.serviceRoot, namespace: model.namespace,
-    metadataEtag: metadataEtagOf(model),
   });
   if (isOperationCall(model, uri)) {
     checkSupportedOptions(uri);
     const ctx = writerContext();
-    const plan = planOperation(model, uri, { method, body: readRequestBody(req, svc.limits.maxBodyDepth), preconditions }, context);
+    const plan = planOperation(model, uri, { method, body: body(), preconditions }, context);
     const outcome = await executeOperation(model, plan, svc);
     const response = respondOperation(plan.operation, outcome, ctx, ODATA_VERSION);
     return method === 'HEAD' ? withoutBody(response) : response;
@@ -173,7 +174,7 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
     checkSupportedOptions(uri);
     const ctx = writerContext();
     const plan = planWrite(model, uri, {
-      method: method as WriteMethod, body: readRequestBody(req, svc.limits.maxBodyDepth), preconditions, returnPreference: prefer.return,
+      method: method as WriteMethod, body: body(), preconditions, returnPreference: prefer.return,
     }, context);
     const outcome = await executeWrite(model, plan, svc);
     return respondWrite(outcome, ctx, ODATA_VERSION);
@@ -204,8 +205,7 @@ async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmMod
     case 'metadata': {
       const kind = negotiateMetadata(format, req.headers.accept);
       const doc = metadataDocument(model, svc.limits, kind);
-      const etag = metadataEtagOf(model);
-      return ok(200, kind === 'xml' ? 'application/xml' : 'application/json', doc, etag ? { ETag: etag } : {});
+      return ok(200, kind === 'xml' ? 'application/xml' : 'application/json', doc);
     }
     case 'read': return respondRead(plan, req, svc, model, format);
   }
@@ -219,7 +219,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };
   if (textual) negotiateText(format, req.headers.accept);
   else f = negotiateJson(format, req.headers.accept);
-  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model) };
+  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace };
   const type = contentType(f);
   const applied: Record<string, string> = {};
   if (plan.context.preferredPageSize !== undefined && plan.read.pageSize === plan.context.preferredPageSize) {

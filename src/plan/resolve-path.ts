@@ -10,6 +10,7 @@ import { navigationStorage, tableOf, type NavigationStorage } from '../edm/stora
 import type { KeyPredicate, Literal, PathSegment } from '../uri/ast';
 import type { PathSource, PathStepPlan } from './plan';
 import { formatKey, keyValue } from './keys';
+import { matchKeyPredicate } from './alternate-key-match';
 import type { RequestUser } from './request-context';
 
 /** The singleton of the caller's own user. */
@@ -121,8 +122,9 @@ function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
   let literal: Literal;
   if (key.kind === 'single') literal = key.value;
   else {
-    if (key.pairs.length !== 1 || key.pairs[0].name.toLowerCase() !== type.key[0].toLowerCase()) {
-      throw new PlanError('INVALID_KEY', `The key of ${type.qualifiedName} is (${type.key.join(',')})`, { target: 'path' });
+    // alternate keys were made canonical before planning (http/canonical-keys.ts); one here is misplaced
+    if (matchKeyPredicate(pos.set, key).kind === 'alternate' || key.pairs.length !== 1) {
+      throw new PlanError('INVALID_KEY', `${pos.set.name}: address the entity by its key (${type.key.join(',')}) here`, { target: 'path' });
     }
     literal = key.pairs[0].value;
   }

@@ -22,6 +22,7 @@ import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } f
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
 import { checkRowWrite, forbidden, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
+import { checkSetRestrictions } from './set-restrictions';
 import { isPersonalTokenSet, issuePersonalToken } from '../auth/personal-tokens';
 
 export interface CurrentRow {
@@ -172,6 +173,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     values.set(column, { column, value, type: storedTypeOf(set, column) });
     row.set(column, value);
   }
+  checkSetRestrictions(s.model, set, 'insert', undefined, row);
   checkRowWrite(s.actor.user, set, 'insert', undefined, row);
   await protectSecrets(set, values, s.actor.minPasswordLength, row);
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
@@ -221,6 +223,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
     writes.set(EDITED_BY, userReference(EDITED_BY, editor));
     merged.set(EDITED_BY, editor);
   }
+  checkSetRestrictions(s.model, set, 'update', current.values, merged);
   checkRowWrite(s.actor.user, set, 'update', current.values, merged, grant);
   await protectSecrets(set, writes, s.actor.minPasswordLength, merged);
   if (writes.size > 0) {
@@ -237,6 +240,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
 
 export async function deleteEntity(s: WriteSession, current: CurrentRow): Promise<void> {
   const { set } = current;
+  checkSetRestrictions(s.model, set, 'delete', current.values, undefined);
   checkRowWrite(s.actor.user, set, 'delete', current.values, undefined);
   const problems = await deleteRestrictions(s, set, current.key);
   if (problems.length > 0) {

@@ -1,0 +1,30 @@
+/**
+ * The lookup of an entity's canonical key (and the alternate key's stored values) by an alternate key:
+ *   Tags(Name='VIP') → SELECT "s0"."Id" AS "key", "s0"."Name" FROM "Tags" AS "s0" WHERE lower("s0"."Name") = lower(?) LIMIT 2
+ * String parts compare lower-cased (the unique index is on the same expression); rows the caller may
+ * not see are not found.
+ */
+import { matchesIgnoringCase } from '../edm/alternate-keys';
+import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
+import { tableOf } from '../edm/storage';
+import type { AlternateKeyValue } from '../plan/alternate-key-match';
+import { visibleRows, type SqlTarget } from './compile-expression';
+import { id, join, sql, type Fragment } from './fragment';
+
+const ALIAS = 's0';
+
+export function compileAlternateKeyLookup(target: SqlTarget, set: EdmEntitySet, values: readonly AlternateKeyValue[]): Fragment {
+  const { dialect } = target;
+  const key = set.entityType.key[0];
+  const conditions = values.map(({ part, value }) => {
+    const column = id(`${ALIAS}.${part.property.name}`);
+    const type: PrimitiveTypeName | 'enum' = part.property.type.kind === 'primitive' ? part.property.type.name : 'enum';
+    const bound = dialect.bind(value, type);
+    return matchesIgnoringCase(part) ? sql`lower(${column}) = lower(${bound})` : sql`${column} = ${bound}`;
+  });
+  const visible = visibleRows(target, tableOf(set), ALIAS);
+  const where = join(visible ? [...conditions, visible] : conditions, ' AND ');
+  // two rows would mean the key is not unique (a model declaring one without its index): refused, not guessed
+  const parts = values.map(({ part }) => id(`${ALIAS}.${part.property.name}`));
+  return sql`SELECT ${id(`${ALIAS}.${key}`)} AS ${id('key')}, ${join(parts, ', ')} FROM ${id(tableOf(set))} AS ${id(ALIAS)} WHERE ${where} LIMIT 2`;
+}

@@ -9,6 +9,7 @@ import type { Dialect } from '../sql/dialect/dialect';
 import type { RowNode } from '../sql/execute';
 import { etagOf } from './etag';
 import { decimalJson, type JsonFormat } from './format';
+import { writeDynamic } from './dynamic-properties';
 
 /** Writes one entity; `into` holds members that come first (an entity answer's @odata.context). */
 export type EntityWriter = (node: RowNode, into?: Record<string, unknown>) => Record<string, unknown>;
@@ -82,6 +83,16 @@ export function entityId(set: EdmEntitySet, row: Record<string, unknown>): strin
 }
 
 export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {
+  const dynamic = plan.dynamic ?? [];
+  if (plan.aggregated) {
+    // aggregated rows are not entities of the set: no id, no ETag, only their dynamic properties
+    return (node, into) => {
+      const out: Record<string, unknown> = into ?? {};
+      if (ctx.format.metadata === 'full') out['@odata.id'] = null;
+      writeDynamic(ctx, dynamic, node.row, out);
+      return out;
+    };
+  }
   const expandWriters = plan.expand.map((e) => ({ e, write: e.refOnly ? refWriter(ctx, e) : buildEntityWriter(ctx, e.read) }));
   const full = ctx.format.metadata === 'full';
   const typeName = `#${plan.entityType.qualifiedName}`;
@@ -96,6 +107,7 @@ export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWri
     if (withEtag) out['@odata.etag'] = etagOf(plan.entitySet, node.row, ctx.dialect);
     if (full) out['@odata.editLink'] = idUrl;
     writeProperties(ctx, plan.select, node.row, out);
+    if (dynamic.length) writeDynamic(ctx, dynamic, node.row, out);
     for (const { e, write } of expandWriters) {
       if (node.counts.has(e.navigation)) out[`${e.navigation}@odata.count`] = node.counts.get(e.navigation);
       if (e.countOnly) continue;

@@ -236,7 +236,7 @@ function rank(state: State, stage: Stage, t: Transformation & { kind: 'topcount'
   const outer = state.ctx.nextScope();
   const before = col(outer, running, totalType);
   const bound: PlanExpr = { kind: 'literal', value: totalType.kind === 'primitive' && totalType.name === 'Edm.Decimal' ? formatDecimal(parseDecimal(String(total))!) : total, type: totalType };
-  const condition: PlanExpr = { kind: 'or', left: { kind: 'compare', op: 'eq', left: before, right: { kind: 'null' } }, right: { kind: 'compare', op: descending ? 'lt' : 'gt', left: before, right: bound } };
+  const condition: PlanExpr = { kind: 'or', left: { kind: 'compare', op: 'eq', left: before, right: { kind: 'null' } }, right: { kind: 'compare', op: 'lt', left: before, right: bound } };
   const level: ApplyLevel = { from: { kind: 'level', level: withTotals }, scope: outer, keepAll: true, outputs: [], where: [condition], orderby: [] };
   return Object.assign({}, stage, { level, order });
 }

@@ -15,6 +15,7 @@ import { takeQueryKey } from '../auth/credentials';
 import { corsHeaders, preflightOf, SECURITY_HEADERS, type CorsPolicy } from './browser-headers';
 import { clientViewOf, type ClientView, type ProxySettings } from './public-root';
 import { bucketKeyOf } from '../limits/rate-limiter';
+import { portalMiddleware } from './portal/portal-routes';
 
 export interface AppOptions {
   readonly basePath: string;
@@ -31,6 +32,7 @@ export function createApp(services: Services, options: AppOptions): express.Expr
   app.disable('x-powered-by');
   app.disable('etag');
   const base = options.basePath.replace(/\/$/, '');
+  app.use(portalMiddleware(services, options));
   app.use(async (req: Request, res: Response) => {
     const started = process.hrtime.bigint();
     const url = req.originalUrl;

@@ -84,7 +84,8 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     if (setup !== db) await setup.knex.destroy();
   }
   const lifecycle = new ModelLifecycle(db.knex, db.engine, builtIn, served, {
-    pollMs: config.modelPollMs, onError: (err) => logger.warn({ err }, 'could not look for a newer model'),
+    pollMs: config.modelPollMs, listenUrl: db.engine === 'postgres' ? config.database : undefined,
+    onError: (err) => logger.warn({ err }, 'could not look for a newer model'),
   });
   lifecycle.watch();
   await db.reads?.started();
@@ -126,7 +127,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     url: `http://${host}:${port}${config.basePath}`, db, services, server, lifecycle,
     replaceModel(next) { lifecycle.replaceInMemory(next); },
     async close() {
-      lifecycle.close();
+      await lifecycle.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.asyncJobs.drain();
       services.rateLimiter.close();

@@ -14,6 +14,7 @@ import type { Engine } from './connect';
 import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
 import { latestModelRecord, latestModelVersion, lockSchema, recordModel, recordSchemaChange, schemaChanges } from './model-store';
 import { describeExpectedSchema } from './schema';
+import { listenForModelChanges, notifyModelChange, type ModelListener } from './model-notify';
 import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, tableOf } from '../edm/storage';
 
@@ -49,8 +50,10 @@ export interface SchemaChangeHooks {
 }
 
 export interface ModelLifecycleOptions {
-  /** how often another process's schema change is looked for (ms) */
+  /** how often another process's schema change is looked for (ms; 0: never) */
   readonly pollMs: number;
+  /** PostgreSQL: the database URL to LISTEN on for schema changes (src/db/model-notify.ts) */
+  readonly listenUrl?: string;
   readonly onError: (err: unknown) => void;
 }
 
@@ -70,7 +73,9 @@ function droppedColumns(model: EdmModel, change: SchemaChange): ReadonlySet<stri
 export class ModelLifecycle {
   private served: ServedModel;
   private timer: NodeJS.Timeout | undefined;
+  private listener: ModelListener | undefined;
   private polling = false;
+  private pollAgain = false;
   /** one schema change at a time per process (the schema lock serializes processes) */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -116,6 +121,7 @@ export class ModelLifecycle {
       const version = record.version + 1;
       await recordSchemaChange(trx, version, change);
       await recordModel(trx, version, model, expected);
+      if (this.engine === 'postgres') await notifyModelChange(trx, version);
       return { model, version };
     });
     this.swap(next);
@@ -124,6 +130,7 @@ export class ModelLifecycle {
 
   /** Starts looking for schema changes made by other processes. */
   watch(): void {
+    if (this.options.listenUrl && !this.listener) this.listener = listenForModelChanges(this.options.listenUrl, () => void this.poll(), this.options.onError);
     if (this.timer || this.options.pollMs <= 0) return;
     this.timer = setInterval(() => void this.poll(), this.options.pollMs);
     this.timer.unref();
@@ -137,13 +144,16 @@ export class ModelLifecycle {
     return this.swap({ model: buildServedModel(this.builtIn, changes), version });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.listener?.close();
+    this.listener = undefined;
   }
 
   private async poll(): Promise<void> {
-    if (this.polling) return;
+    // a notification during a poll is not lost: the poll reads the version row after it was sent, or the next one does
+    if (this.polling) { this.pollAgain = true; return; }
     this.polling = true;
     try {
       await this.refresh();
@@ -151,6 +161,7 @@ export class ModelLifecycle {
       this.options.onError(err);
     } finally {
       this.polling = false;
+      if (this.pollAgain) { this.pollAgain = false; void this.poll(); }
     }
   }
 

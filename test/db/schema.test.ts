@@ -154,7 +154,7 @@ describe.each(ENGINES.map((e): [string, EngineTarget] => [e.name, e]))('the migr
     // and sign-in's session tokens and failed sign-ins (migration 20261204000004_auth)
     // and on PostgreSQL the rate limiter's buckets (migration 20261204000006_rate_limit; SQLite keeps them in a file of their own)
     const expected = [...model.entitySets.values()].map(tableOf)
-      .concat(links.map((l) => l.table), dynamicGroups, ['odata_async_jobs', 'odata_auth_tokens', 'odata_auth_failures', ...(db.engine === 'postgres' ? ['odata_rate_buckets'] : [])]).sort();
+      .concat(links.map((l) => l.table), dynamicGroups, ['odata_async_jobs', 'odata_auth_tokens', 'odata_auth_failures', 'odata_model', 'odata_schema_changes', 'odata_schema_lock', ...(db.engine === 'postgres' ? ['odata_rate_buckets'] : [])]).sort();
     expect([...tables.keys()].sort()).toEqual(expected);
   });
 

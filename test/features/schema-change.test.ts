@@ -2,7 +2,8 @@
  * A schema change is atomic and serialized (issue 17, item 3), through the internal API
  * `RunningService.lifecycle.applySchemaChange` (no HTTP route yet: FieldDefinitions, item 4, will be
  * one), observed over HTTP: the next model is served at once by the process that made the change and
- * within a second by another process on the same database; `$metadata` carries Core.SchemaVersion
+ * within a second by another process on the same database (SQLite: it polls the version row;
+ * PostgreSQL: LISTEN/NOTIFY); `$metadata` carries Core.SchemaVersion
  * and an ETag that change with it, full-metadata payloads @odata.metadataEtag; a failure injected
  * between the DDL and the definition rows leaves no column, no row and no property.
  */
@@ -47,7 +48,8 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   beforeAll(async () => {
     database = await engine.freshUrl();
     a = await start(database, { seedContacts: 20 });
-    b = await start(database, { seedContacts: 0, sqliteReadProcesses: 0 });
+    // on PostgreSQL b does not poll: it hears of a's changes through LISTEN/NOTIFY alone
+    b = await start(database, { seedContacts: 0, sqliteReadProcesses: 0, modelPollMs: engine.name === 'postgres' ? 0 : 250 });
     contactId = String(((await call(a, 'GET', '/Contacts?$top=1&$orderby=Id&$select=Id')).json.value as Json[])[0].Id);
   });
   afterAll(async () => {

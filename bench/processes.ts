@@ -1,6 +1,6 @@
 /**
- * Child processes under test: the OData service (compiled, `node dist/src/main.js`) and the raw floor
- * (bench/floor-server.ts through tsx). Waits for readiness, samples resident memory from /proc, stops
+ * Child processes under test: the OData service (compiled, `node dist/src/main.js`) and the bare floor
+ * (bench/floor/server.ts through tsx). Waits for readiness, samples resident memory from /proc, stops
  * them with SIGTERM.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -144,9 +144,12 @@ export async function startService(database: string, workers = 1, settings: read
   return startChild(name, args, port, env);
 }
 
-export async function startFloor(database: string, modelVersion: string): Promise<ChildServer> {
+export type Engine = 'sqlite' | 'postgres';
+
+/** The bare node:http floor (bench/floor/server.ts) on a SQLite file or a PostgreSQL URL. */
+export async function startFloor(engine: Engine, database: string, modelVersion: string): Promise<ChildServer> {
   const port = await freePort();
-  const args = ['-r', 'tsx/cjs', path.join(ROOT, 'bench', 'floor-server.ts'), '--database', database, '--port', String(port),
+  const args = ['-r', 'tsx/cjs', path.join(ROOT, 'bench', 'floor', 'server.ts'), '--engine', engine, '--database', database, '--port', String(port),
     '--model-version', modelVersion];
   return startChild('floor', args, port);
 }

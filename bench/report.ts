@@ -16,8 +16,12 @@ export interface ScenarioRow {
   readonly path?: string;
   readonly service?: LoadResult;
   readonly floor?: LoadResult;
-  /** service req/s over floor req/s */
+  /** service req/s over floor req/s: the median of the rounds' ratios */
   readonly ratio?: number;
+  /** the spread of the rounds' ratios */
+  readonly ratioMin?: number;
+  readonly ratioMax?: number;
+  readonly roundRatios?: readonly number[];
   readonly target?: string;
   readonly meetsTarget?: boolean;
   readonly warnings: readonly string[];
@@ -40,21 +44,50 @@ export interface ScalingRow {
   readonly scaling: number;
 }
 
+export interface PageDeepSummary {
+  readonly scenario: string;
+  readonly deepOverFirstP50: number;
+  readonly deepOverFirstMean: number;
+  readonly target: number;
+  readonly meetsTarget: boolean;
+}
+
+export interface MemoryCheck {
+  /** what ran while the service's RSS was sampled */
+  readonly during: string;
+  readonly servicePeakRssBytes: number;
+  readonly floorPeakRssBytes?: number;
+  readonly limitBytes: number;
+  readonly meetsTarget: boolean;
+}
+
+/** One engine's service-vs-floor run. */
+export interface EngineReport {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly status: 'ok' | 'skipped' | 'failed';
+  readonly note?: string;
+  /** data scale and the parameters the scenarios were built from */
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly rows: readonly ScenarioRow[];
+  readonly pageDeep: readonly PageDeepSummary[];
+  readonly memoryChecks: readonly MemoryCheck[];
+  readonly export?: readonly ExportResult[];
+  /** by_key_under_load: one entry per read-process setting */
+  readonly byKeyUnderLoad?: readonly UnderLoadResult[];
+  readonly memory?: Readonly<Record<string, number>>;
+}
+
 export interface BenchReport {
   readonly date: string;
   readonly commit: string;
   readonly dirty: boolean;
   readonly machine: { readonly cpuModel: string; readonly cpus: number; readonly totalMemoryBytes: number; readonly node: string; readonly os: string };
   readonly settings: Readonly<Record<string, unknown>>;
-  readonly rows: readonly ScenarioRow[];
-  readonly pageDeep?: { readonly deepOverFirstP50: number; readonly deepOverFirstMean: number; readonly target: number; readonly meetsTarget: boolean };
-  readonly export?: readonly ExportResult[];
-  /** by_key_under_load: one entry per read-process setting */
-  readonly byKeyUnderLoad?: readonly UnderLoadResult[];
+  /** service vs bare floor, per engine */
+  readonly engines: readonly EngineReport[];
   readonly workersScaling?: { readonly workers: readonly number[]; readonly rows: readonly ScalingRow[]; readonly geometricMean: number };
   /** --auth-compare: each scenario without sign-in, as a Standard user (Bearer, Basic), and on the floor */
   readonly authCompare?: { readonly user: string; readonly rows: readonly AuthCompareRow[]; readonly warnings: readonly string[] };
-  readonly memory?: Readonly<Record<string, number>>;
   readonly failed: boolean;
   readonly failures: readonly string[];
 }
@@ -82,22 +115,25 @@ export function machineFacts(): BenchReport['machine'] {
 const num = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
+const spread = (r: ScenarioRow): string => (r.ratioMin === undefined || r.ratioMax === undefined ? '' : `${num(r.ratioMin, 2)}-${num(r.ratioMax, 2)}`);
+
 function cells(r: ScenarioRow): string[] {
-  if (r.status === 'skipped') return [r.name, `skipped: ${r.note ?? ''}`, '', '', '', '', '', '', '', ''];
+  if (r.status === 'skipped') return [r.name, `skipped: ${r.note ?? ''}`];
   const errors = (x?: LoadResult) => (x ? x.non2xx + x.errors : 0);
+  const target = r.target ? `${r.meetsTarget ? 'ok' : 'MISS'} (${r.target})` : '';
   return [
     r.name, num(r.service?.rps), num(r.service?.p50Ms, 1), num(r.service?.p99Ms, 1),
-    num(r.floor?.rps), num(r.floor?.p50Ms, 1), num(r.floor?.p99Ms, 1), num(r.ratio, 2),
-    String(errors(r.service) + errors(r.floor)), r.target ? `${r.meetsTarget ? 'ok' : 'MISS'} (${r.target})` : '',
+    num(r.floor?.rps), num(r.floor?.p50Ms, 1), num(r.floor?.p99Ms, 1), num(r.ratio, 2), spread(r),
+    String(errors(r.service) + errors(r.floor)), r.status === 'failed' ? `FAILED: ${r.note ?? ''}` : target,
   ];
 }
 
-const HEADER = ['scenario', 'svc req/s', 'svc p50 ms', 'svc p99 ms', 'floor req/s', 'floor p50 ms', 'floor p99 ms', 'svc/floor', 'errors', 'target'];
+const HEADER = ['scenario', 'svc req/s', 'svc p50 ms', 'svc p99 ms', 'floor req/s', 'floor p50 ms', 'floor p99 ms', 'svc/floor', 'spread', 'errors', 'target'];
 
 export function consoleTable(rows: readonly ScenarioRow[]): string {
   const body = rows.map(cells);
   const measured = body.filter((_, i) => rows[i].status !== 'skipped');
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...measured.map((r) => r[i].length)));
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...measured.map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[], skipped: boolean) => (skipped
     ? `${r[0].padEnd(widths[0])}  ${r[1]}`
     : r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));

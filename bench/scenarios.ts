@@ -14,8 +14,12 @@ export interface RequestSpec {
   readonly body?: string;
 }
 
-/** rows: same `value` rows in the same order; entity: same single entity; text: same raw body; none: service only. */
-export type Compare = 'rows' | 'entity' | 'text' | 'none';
+/**
+ * How the service's body is checked against the floor's before timing (verify.ts): `bytes` the same bytes;
+ * `multipart` the same bytes once the random boundary is replaced; `write` the same bytes once the keys
+ * (UUIDs) and timestamps the two servers generate are replaced; `none` service only.
+ */
+export type Compare = 'bytes' | 'multipart' | 'write' | 'none';
 
 export interface ScenarioContext {
   readonly params: ScenarioParams;
@@ -26,13 +30,17 @@ export interface ScenarioContext {
 export interface Scenario {
   readonly name: string;
   /** --scenarios selects a scenario by its name or by this (page_first runs as part of page_deep). */
-  readonly partOf?: string;
+  readonly partOf?: readonly string[];
+  /** Older names --scenarios still accepts (by_key is by_key_middle). */
+  readonly aliases?: readonly string[];
   readonly description: string;
   readonly compare: Compare;
   /** Whether the raw floor answers it. */
   readonly floor: boolean;
-  /** Scenarios with a floor: minimum service/floor req/s. */
+  /** Scenarios with a floor: minimum service/floor req/s (median over the rounds). */
   readonly targetRatio?: number;
+  /** Engines the scenario runs on (default both). */
+  readonly engines?: readonly ('sqlite' | 'postgres')[];
   /** Why the service may not answer yet; the scenario is skipped while the service refuses it. */
   readonly pending?: string;
   /** Runs only on request (e.g. export_1m at --contacts 1000000); handled by its own runner. */
@@ -76,6 +84,14 @@ export async function resolvePage(root: string, first: string, row: number): Pro
   return path;
 }
 
+/** A multipart/mixed $batch of GET requests (OData 4.01 Protocol §11.7.2), relative URLs. */
+function multipartBatch(urls: readonly string[]): RequestSpec {
+  const boundary = 'batch_bench';
+  const parts = urls.map((url, i) => `--${boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: ${i + 1}\r\n\r\n`
+    + `GET ${url} HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n`);
+  return { method: 'POST', path: '$batch', headers: { 'content-type': `multipart/mixed;boundary=${boundary}` }, body: `${parts.join('')}--${boundary}--\r\n` };
+}
+
 function jsonBatch(requests: readonly object[]): RequestSpec {
   return { method: 'POST', path: '$batch', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ requests }) };
 }
@@ -97,35 +113,39 @@ export const HEAVY_READ = get("Contacts/$count?$filter=startswith(LastName,'B') 
 
 export const SCENARIOS: readonly Scenario[] = [
   {
-    name: 'by_key', description: 'one contact by key', compare: 'entity', floor: true, targetRatio: READ_TARGET,
+    name: 'by_key_first', description: 'the first contact in key order, by key', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
+    request: ({ params }) => get(`Contacts(${params.firstContactId})`),
+  },
+  {
+    name: 'by_key_middle', aliases: ['by_key'], description: 'the contact in the middle of the key order, by key', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: ({ params }) => get(`Contacts(${params.contactId})`),
   },
   {
-    name: 'list_top50', description: '50 full contacts', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'list_top50', description: '50 full contacts', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get('Contacts?$top=50'),
   },
   {
-    name: 'filter_order', description: 'startswith + complex property filter, 2-key order, $select', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'filter_order', description: 'startswith + complex property filter, 2-key order, $select', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get("Contacts?$filter=startswith(LastName,'S') and BusinessAddress/State eq 'CA'&$orderby=LastName,FirstName&$top=50&$select=Id,FullName,EmailAddress"),
   },
   {
-    name: 'expand_2lvl', description: 'opportunities with Stage and its Process', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'expand_2lvl', description: 'opportunities with Stage and its Process', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get('Opportunities?$top=20&$select=Id,Name,Amount&$expand=Stage($select=Name;$expand=Process($select=Name))'),
   },
   {
-    name: 'expand_collection', description: 'companies with their first 5 contacts', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'expand_collection', description: 'companies with their first 5 contacts', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get('Companies?$top=20&$select=Id,Name&$expand=Contacts($select=FullName;$top=5)'),
   },
   {
-    name: 'count', description: 'Contacts/$count', compare: 'text', floor: true, targetRatio: READ_TARGET,
+    name: 'count', description: 'Contacts/$count', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get('Contacts/$count'),
   },
   {
-    name: 'any_lambda', description: 'contacts in a group (any over a link table)', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'any_lambda', description: 'contacts in a group (any over a link table)', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: ({ params }) => ({ method: 'GET', path: `Contacts?$filter=Groups/any(g:g/Name%20eq%20${literal(params.groupName)})&$top=50&$select=Id,FullName` }),
   },
   {
-    name: 'any_groups', description: 'contacts in the seeded dynamic group (static links plus Criteria matches)', compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'any_groups', description: 'contacts in the seeded dynamic group (static links plus Criteria matches)', compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get("Contacts?$filter=Groups/any(g:g/Name eq 'California Contacts')&$top=50"),
   },
   {
@@ -133,34 +153,43 @@ export const SCENARIOS: readonly Scenario[] = [
     request: () => get('Contacts?$filter=Activities/any(x:$it/Notes/any(y:x/Recurrence/Interval mul 6 ge 6))&$top=31&$select=Id,FullName'),
   },
   {
-    name: 'page_first', partOf: 'page_deep', description: `first page of ${FIRST_PAGE}`, compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'page_first', partOf: ['page_deep', 'page_deep_skip'], description: `first page of ${FIRST_PAGE}`, compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: () => get(FIRST_PAGE),
   },
   {
-    name: 'page_deep', description: `the page starting at row ${DEEP_ROW} (next links from ${FIRST_PAGE})`, compare: 'rows', floor: true, targetRatio: READ_TARGET,
+    name: 'page_deep', description: `the page starting at row ${DEEP_ROW} (next links from ${FIRST_PAGE})`, compare: 'bytes', floor: true, targetRatio: READ_TARGET,
     request: async ({ serviceRoot }) => ({ method: 'GET', path: await resolvePage(serviceRoot, encodeURI(FIRST_PAGE), DEEP_ROW) }),
   },
   {
-    name: 'apply_groupby', description: 'opportunity totals by status', compare: 'none', floor: false, pending: 'not implemented ($apply)',
-    request: () => get('Opportunities?$apply=groupby((Status),aggregate(Amount with sum as Total))'),
+    name: 'page_deep_skip', description: `100 contacts from row ${DEEP_ROW} by LastName through $skip (clients paging without next links)`, compare: 'bytes', floor: true,
+    targetRatio: READ_TARGET, request: () => get(`Contacts?$orderby=LastName&$skip=${DEEP_ROW}&$top=${PAGE_SIZE}`),
   },
   {
-    name: 'batch_read_10', description: '$batch of 10 reads', compare: 'none', floor: false,
-    request: ({ params }) => jsonBatch(Array.from({ length: 10 }, (_, i) => ({
-      id: String(i + 1), method: 'GET', url: i % 2 === 0 ? `Contacts(${params.contactId})` : 'Contacts?$top=10&$select=Id,FullName',
-    }))),
+    name: 'apply_groupby', description: 'opportunities grouped by stage: sum of Amount and count (floor: GROUP BY)', compare: 'bytes', floor: true,
+    targetRatio: READ_TARGET, pending: '$apply is being built',
+    request: () => get('Opportunities?$apply=groupby((StageId),aggregate(Amount with sum as Total,$count as Count))'),
   },
   {
-    name: 'batch_write_changeset_100', description: '$batch: one change set creating 100 notes', compare: 'none', floor: true,
+    name: 'apply_nav_groupby', description: 'contacts counted by Company/Industry (floor: LEFT JOIN + GROUP BY)', compare: 'bytes', floor: true,
+    targetRatio: READ_TARGET, pending: '$apply is being built',
+    request: () => get('Contacts?$apply=groupby((Company/Industry),aggregate($count as Count))'),
+  },
+  {
+    name: 'batch_read_10', description: 'multipart $batch of 10 reads (5 by key, 5 lists of 10; floor: one transaction)', compare: 'multipart', floor: true,
+    targetRatio: READ_TARGET,
+    request: ({ params }) => multipartBatch(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? `Contacts(${params.contactId})` : 'Contacts?$top=10&$select=Id,FullName'))),
+  },
+  {
+    name: 'batch_write_changeset_100', description: '$batch: one change set creating 100 notes', compare: 'write', floor: true,
     request: () => changeset(100),
   },
   {
     name: 'batch_write_changeset_1000', description: '$batch: one change set creating 1000 notes (floor: one better-sqlite3 transaction)',
-    compare: 'none', floor: true, targetRatio: WRITE_TARGET, request: () => changeset(1000),
+    compare: 'write', floor: true, targetRatio: WRITE_TARGET, request: () => changeset(1000),
   },
   {
     name: 'by_key_under_load', description: 'by-key latency alone and while a heavy read runs, SQLite reads in the service process vs in read processes',
-    compare: 'none', floor: false, special: 'under-load',
+    compare: 'none', floor: false, special: 'under-load', engines: ['sqlite'],
     request: ({ params }) => get(`Contacts(${params.contactId})`),
   },
   {
@@ -171,8 +200,19 @@ export const SCENARIOS: readonly Scenario[] = [
 
 export function selectScenarios(names: readonly string[] | undefined): Scenario[] {
   if (!names) return [...SCENARIOS];
-  const known = new Set(SCENARIOS.map((s) => s.name));
+  const known = new Set(SCENARIOS.flatMap((s) => [s.name, ...s.aliases ?? []]));
   const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
-  return SCENARIOS.filter((s) => names.includes(s.name) || (s.partOf !== undefined && names.includes(s.partOf)));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return SCENARIOS.filter((s) => [s.name, ...s.aliases ?? []].some((n) => names.includes(n)) || (s.partOf ?? []).some((n) => names.includes(n)));
+}
+
+/** The model version the service writes into its $skiptoken (the floor must write the same), read from a next link. */
+export async function serviceModelVersion(root: string): Promise<string> {
+  const res = await fetch(`${root}/${encodeURI(FIRST_PAGE)}`);
+  const body = (await res.json()) as { '@odata.nextLink'?: string };
+  const token = /\$skiptoken=([^&]+)/.exec(body['@odata.nextLink'] ?? '')?.[1];
+  if (!token) throw new Error(`GET ${FIRST_PAGE}: no next link with a $skiptoken (status ${res.status})`);
+  const decoded = JSON.parse(Buffer.from(decodeURIComponent(token), 'base64url').toString('utf8')) as { m?: unknown };
+  if (typeof decoded.m !== 'string') throw new Error(`the service's $skiptoken has no model version: ${JSON.stringify(decoded)}`);
+  return decoded.m;
 }

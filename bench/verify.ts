@@ -1,8 +1,10 @@
 /**
- * Before timing: both servers must answer 2xx, and the service's JSON must agree with the floor's
- * (the same `value` rows in the same order, or the same entity / text). Disagreements are warnings.
+ * Before timing: both servers must answer 2xx, and the service's body must be the floor's, byte for byte.
+ * Both requests carry the same Host header, so the absolute URLs in the bodies (context URLs, next links)
+ * are the same text. The only normalisations are the values each server must generate itself (Compare
+ * in scenarios.ts): a multipart answer's random boundary; a write's new keys and timestamps.
  */
-import { isDeepStrictEqual } from 'node:util';
+import http from 'node:http';
 import type { Compare, RequestSpec } from './scenarios';
 
 export interface Answer {
@@ -11,60 +13,54 @@ export interface Answer {
   readonly text: string;
 }
 
-export async function send(root: string, spec: RequestSpec): Promise<Answer> {
-  const res = await fetch(`${root}/${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
+/** The Host both servers see while verifying. */
+export const VERIFY_HOST = 'bench.invalid';
+
+/** Sends one request with node:http (fetch would not let the Host header be chosen). */
+export function send(root: string, spec: RequestSpec, host?: string): Promise<Answer> {
+  const url = new URL(`${root}/${spec.path}`);
+  const body = spec.body === undefined ? undefined : Buffer.from(spec.body);
+  const headers: Record<string, string | number> = { ...spec.headers };
+  if (host) headers.host = host;
+  if (body) headers['content-length'] = body.length;
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: spec.method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export const ok = (a: Answer): boolean => a.status >= 200 && a.status < 300;
 
-type Body = Record<string, unknown>;
+const BOUNDARY = /(batchresponse|changesetresponse)_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
 
-/** Service-root-relative: the two servers listen on different ports. */
-function withoutOrigin(body: Body): Body {
-  const out: Body = {};
-  for (const [k, v] of Object.entries(body)) out[k] = typeof v === 'string' && k.startsWith('@odata.') ? v.replace(/^https?:\/\/[^/]+/, '') : v;
-  return out;
-}
-
-function idOf(row: unknown): string {
-  return typeof row === 'object' && row !== null && 'Id' in row ? String(row.Id) : JSON.stringify(row);
-}
-
-function firstDifference(a: unknown, b: unknown, where = ''): string {
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return `${where || 'value'}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) {
-    const x = (a as Body)[k];
-    const y = (b as Body)[k];
-    if (!isDeepStrictEqual(x, y)) return firstDifference(x, y, `${where}${Array.isArray(a) ? `[${k}]` : `.${k}`}`);
+export function normalised(compare: Compare, text: string): string {
+  switch (compare) {
+    case 'bytes': case 'none': return text;
+    case 'multipart': return text.replace(BOUNDARY, '$1_<boundary>');
+    case 'write': return text.replace(UUID, '<uuid>').replace(TIMESTAMP, '<timestamp>');
   }
-  return `${where}: key order or types differ`;
 }
 
-/** Warnings (empty when the bodies agree). */
+/** Where two texts first differ, with some context. */
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - 60);
+  return `at byte ${i} of ${a.length} (service) / ${b.length} (floor): service …${JSON.stringify(a.slice(from, i + 60))} vs floor …${JSON.stringify(b.slice(from, i + 60))}`;
+}
+
+/** Differences (empty when the bodies agree after the scenario's normalisation). */
 export function compareAnswers(compare: Compare, service: Answer, floor: Answer): string[] {
   if (compare === 'none') return [];
-  if (compare === 'text') return service.text.trim() === floor.text.trim() ? [] : [`body differs: service ${service.text.slice(0, 80)} vs floor ${floor.text.slice(0, 80)}`];
-  const s = withoutOrigin(JSON.parse(service.text) as Body);
-  const f = withoutOrigin(JSON.parse(floor.text) as Body);
-  const warnings: string[] = [];
-  if (s['@odata.context'] !== f['@odata.context']) warnings.push(`@odata.context differs: ${String(s['@odata.context'])} vs ${String(f['@odata.context'])}`);
-  if (compare === 'entity') {
-    if (!isDeepStrictEqual(s, f)) warnings.push(`entity differs at ${firstDifference(s, f)}`);
-    return warnings;
-  }
-  const sv = Array.isArray(s.value) ? s.value : [];
-  const fv = Array.isArray(f.value) ? f.value : [];
-  const sIds = sv.map(idOf);
-  const fIds = fv.map(idOf);
-  if (sv.length === 0) warnings.push('the service returned no rows; the scenario measures an empty result');
-  if (!isDeepStrictEqual(sIds, fIds)) {
-    const i = sIds.findIndex((id, n) => id !== fIds[n]);
-    warnings.push(`rows differ: service ${sv.length} rows, floor ${fv.length}; first mismatch at #${i}: ${sIds[i]} vs ${fIds[i]}`);
-  } else if (!isDeepStrictEqual(sv, fv)) {
-    warnings.push(`same ids, different row contents at ${firstDifference(sv, fv, 'value')}`);
-  }
-  if (s['@odata.nextLink'] !== f['@odata.nextLink']) warnings.push(`@odata.nextLink differs: ${String(s['@odata.nextLink'])} vs ${String(f['@odata.nextLink'])}`);
-  return warnings;
+  const s = normalised(compare, service.text);
+  const f = normalised(compare, floor.text);
+  return s === f ? [] : [`body differs ${firstDifference(s, f)}`];
 }

@@ -34,7 +34,7 @@ export async function runWorkersScaling(options: BenchOptions, database: string,
           failures.push(`${s.name} (${workers} workers): ${probe.status} ${probe.text.slice(0, 200)}`);
           continue;
         }
-        const r = await measure(service, spec, options);
+        const r = await measure(service, spec, { duration: options.seconds, connections: options.connections });
         if (r.non2xx + r.errors > 0) failures.push(`${s.name} (${workers} workers): ${r.non2xx} non-2xx, ${r.errors} errors`);
         rps.set(s.name, { ...rps.get(s.name), [workers]: r.rps });
         p50.set(s.name, { ...p50.get(s.name), [workers]: r.p50Ms });

@@ -8,6 +8,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { configureSqliteConnection, type SqliteConnection } from './sqlite-connection';
 import { ReadPool } from './read-pool';
+import { DEFAULT_STATEMENTS_PER_CONNECTION, emptyStatementCounts, registerPgConnection, StatementRegistry, type PgConnection, type StatementCounts } from './prepared-statements';
 
 export { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from './sqlite-connection';
 
@@ -18,6 +19,8 @@ export interface Database {
   readonly engine: Engine;
   /** SQLite: the processes that run reads outside transactions (absent: every statement runs on `knex`'s connection). */
   readonly reads?: ReadPool;
+  /** prepared statements over the service's connections (the read processes keep their own) */
+  readonly statements: StatementCounts;
 }
 
 export interface DatabaseOptions {
@@ -26,6 +29,8 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number;
   /** SQLite: processes in the read pool (0: none). */
   readonly readProcesses?: number;
+  /** Prepared statements kept per connection (least recently used dropped first). */
+  readonly statementsPerConnection?: number;
 }
 
 export function engineOf(url: string): Engine {
@@ -38,10 +43,22 @@ pg.types.setTypeParser(1082, (v: string) => v);
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const engine = engineOf(url);
   const statementTimeoutMs = options.statementTimeoutMs ?? 0;
+  const statementLimit = options.statementsPerConnection ?? DEFAULT_STATEMENTS_PER_CONNECTION;
+  if (!(Number.isInteger(statementLimit) && statementLimit >= 1)) throw new Error(`statements per connection must be a whole number >= 1, got ${statementLimit}`);
+  const statements = emptyStatementCounts();
   if (engine === 'postgres') {
     const connection = statementTimeoutMs > 0 ? { connectionString: url, statement_timeout: statementTimeoutMs } : url;
-    const knex = knexFactory({ client: 'pg', connection, pool: { min: 0, max: options.pool ?? 10 } });
-    return { knex, engine };
+    const knex = knexFactory({
+      client: 'pg', connection,
+      pool: {
+        min: 0, max: options.pool ?? 10,
+        afterCreate(conn: PgConnection, done: (err: Error | null, conn: unknown) => void) {
+          registerPgConnection(conn, statementLimit, statements);
+          done(null, conn);
+        },
+      },
+    });
+    return { knex, engine, statements };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -52,7 +69,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     pool: {
       min: 1, max: 1,
       afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
-        cachePreparedStatements(conn);
+        cachePreparedStatements(conn, statementLimit, statements);
         conn.pragma('journal_mode = WAL');
         configureSqliteConnection(conn);
         done(null, conn);
@@ -62,26 +79,15 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   // ":memory:" is private to its connection: another process cannot read it, so it keeps every statement.
   const processes = file === ':memory:' ? 0 : (options.readProcesses ?? 0);
   const reads = processes > 0 ? new ReadPool({ file, processes, statementTimeoutMs }) : undefined;
-  return { knex, engine, reads };
+  return { knex, engine, reads, statements };
 }
-
-const STATEMENT_CACHE_SIZE = 500;
 
 /**
  * Knex prepares every statement anew; SQL text is a function of the query's shape (values are
- * bindings), so statements are cached per connection by text. The oldest entry goes when the cache
- * is full (a hit costs one lookup; a hot statement evicted by 500 new shapes is prepared once more).
+ * bindings), so statements are kept per connection by text (db/prepared-statements.ts).
  */
-function cachePreparedStatements(conn: SqliteConnection): void {
+function cachePreparedStatements(conn: SqliteConnection, limit: number, counts: StatementCounts): void {
   const prepare = conn.prepare.bind(conn);
-  const cache = new Map<string, unknown>();
-  conn.prepare = (sqlText: string) => {
-    let statement = cache.get(sqlText);
-    if (statement === undefined) {
-      statement = prepare(sqlText);
-      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-      cache.set(sqlText, statement);
-    }
-    return statement;
-  };
+  const registry = new StatementRegistry<ReturnType<SqliteConnection['prepare']>>(limit, counts);
+  conn.prepare = (sqlText: string) => registry.lookup(sqlText, () => prepare(sqlText));
 }

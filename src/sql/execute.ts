@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { DbError, ODataError } from '../errors/odata-error';
 import { StatementTimeoutError, type ReadPool } from '../db/read-pool';
+import { runPg, type PgConnection } from '../db/prepared-statements';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { RecordAccess } from '../auth/access';
@@ -68,19 +69,33 @@ export async function runWrite(ex: Executor, f: Fragment): Promise<number> {
  * our SQL has no `??` identifier placeholders, so Knex would pass it through unchanged anyway.
  */
 async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
-  if (ex.dialect.name !== 'sqlite') return ex.knex.raw(f.sql, f.bindings as Knex.RawBinding[]);
-  const client = ex.knex.client as SqliteClient;
+  const client = ex.knex.client as KnexClient<SqliteConnection | PgConnection>;
   // Knex's 'query' event still fires (tests count statements with it; loggers listen to it).
   if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
+  if (ex.dialect.name !== 'sqlite') return runOnPg(client as KnexClient<PgConnection>, f);
   if (ex.reads !== undefined && !ex.knex.isTransaction) return ex.reads.run(f.sql, sqliteBindings(f));
   // A transaction holds one connection for its whole life: after its first statement, the rest run
   // on it straight away (a change set of a thousand inserts saves two promise round trips each).
   const held = ex.knex.isTransaction ? transactionConnections.get(ex.knex) : undefined;
   if (held !== undefined) return runStatement(held, f);
-  const connection = await client.acquireConnection();
+  const sqlite = client as KnexClient<SqliteConnection>;
+  const connection = await sqlite.acquireConnection();
   try {
     if (ex.knex.isTransaction) transactionConnections.set(ex.knex, connection);
     return runStatement(connection, f);
+  } finally {
+    await sqlite.releaseConnection(connection);
+  }
+}
+
+/**
+ * PostgreSQL: the statement runs on the connection Knex holds (pool, or the transaction's) as a named
+ * prepared statement (db/prepared-statements.ts): parsed once per connection, then only bound.
+ */
+async function runOnPg(client: KnexClient<PgConnection>, f: Fragment): Promise<unknown> {
+  const connection = await client.acquireConnection();
+  try {
+    return await runPg(connection, f.sql, f.bindings);
   } finally {
     await client.releaseConnection(connection);
   }
@@ -109,11 +124,11 @@ interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
 }
 
-interface SqliteClient {
+interface KnexClient<C> {
   emit(event: 'query', data: { method: string; sql: string; bindings: readonly unknown[] }): unknown;
   listenerCount(event: 'query'): number;
-  acquireConnection(): Promise<SqliteConnection>;
-  releaseConnection(connection: unknown): Promise<unknown>;
+  acquireConnection(): Promise<C>;
+  releaseConnection(connection: C): Promise<unknown>;
 }
 
 /**

@@ -11,49 +11,18 @@
  *       LEFT JOIN "Stages" AS "s1_Stage" ON … GROUP BY "s1_Stage"."Name") AS "s2" ORDER BY … LIMIT 101
  */
 import { formatDecimal, parseDecimal } from '../decimal';
-import { LimitError, NotImplementedError, PlanError } from '../errors/odata-error';
+import { LimitError, NotImplementedError } from '../errors/odata-error';
 import { resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet } from '../edm/model';
 import { navigationStorage, tableOf } from '../edm/storage';
 import type { AggregateItem, Expr, PathStep, QueryOptions, Transformation } from '../uri/ast';
+import { aggregatedRead } from './apply-result';
+import { above, col, exprContext, fail, INT64, nextColumn, tiebreak, WHERE, withCondition, type Named, type OrderKey, type Stage, type State } from './apply-stage';
 import { isNumeric } from './functions';
-import { decodeSkiptoken, keysetCondition } from './paging';
-import type { AggregateMethod, ApplyLevel, DynamicProperty, LevelOutput, OrderPlan, PlanExpr, ReadPlan, ValueType } from './plan';
+import type { AggregateMethod, ApplyLevel, LevelOutput, OrderPlan, PlanExpr, ReadPlan, ValueType } from './plan';
 import { checkAlias, computedColumn, computedType } from './plan-compute';
-import { planExpression, typeOf, typeName, type ExprContext, type QueryBudget, type Scope } from './plan-expression';
+import { planExpression, typeOf, typeName, type ExprContext } from './plan-expression';
 import { planRead, planSearch, type ReadContext, type ReadOptions } from './plan-read';
-import { keyTypeOf } from './resolve-path';
-
-const WHERE = '$apply';
-
-/** A property of aggregated rows: a group key, an aggregate or a computed value. */
-interface Named {
-  readonly path: readonly string[];
-  readonly column: string;
-  readonly type: ValueType;
-  /** the key's path goes through a navigation (context URL `Stage(Name)`) */
-  readonly viaNavigation?: boolean;
-  readonly inCollection?: boolean;
-}
-
-interface OrderKey { readonly column: string; readonly type: ValueType; readonly descending: boolean }
-
-type Stage =
-  | { readonly kind: 'entities'; readonly level: ApplyLevel; readonly computed: ReadonlyMap<string, { column: string; type: ValueType }>; readonly order: readonly OrderKey[] }
-  | { readonly kind: 'groups'; readonly level: ApplyLevel; readonly names: readonly Named[]; readonly keys: readonly Named[]; readonly order: readonly OrderKey[] };
-
-interface State {
-  readonly ctx: ReadContext;
-  readonly set: EdmEntitySet;
-  readonly budget: QueryBudget;
-  columns: number;
-}
-
-const INT64: ValueType = { kind: 'primitive', name: 'Edm.Int64' };
-const col = (scope: number, column: string, type: ValueType): PlanExpr => ({ kind: 'column', scope, joins: [], column, type });
-const fail = (message: string, position: number, code: 'TYPE_MISMATCH' | 'INVALID_QUERY_OPTION' | 'UNKNOWN_PROPERTY' = 'INVALID_QUERY_OPTION'): never => {
-  throw new PlanError(code, `${message} at position ${position} in ${WHERE}`, { target: WHERE, position });
-};
 
 export function planApply(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ReadPlan {
   if (read.nested) throw new NotImplementedError('$apply inside $expand', { target: '$expand' });
@@ -71,59 +40,6 @@ export function planApply(ctx: ReadContext, set: EdmEntitySet, options: QueryOpt
     return planRead(ctx, set, rest, { nested: false, depth: read.depth, scope, source: stage.level, computed: stage.computed, defaultOrder });
   }
   return aggregatedRead(state, stage, rest, scope);
-}
-
-function nextColumn(state: State): string {
-  return `__a${state.columns++}`;
-}
-
-/** The expression context for a level reading `stage` as `scope`. */
-function exprContext(state: State, stage: Stage, scope: number, where = WHERE): ExprContext {
-  const limits = state.ctx.request.limits;
-  const common = {
-    model: state.ctx.model, scopes: [{ id: scope, set: state.set } as Scope], nextScope: state.ctx.nextScope, where,
-    maxNodes: limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget: state.budget,
-  };
-  if (stage.kind === 'entities') {
-    return Object.assign(common, {
-      names: (segments: readonly PathStep[]) => {
-        const c = segments.length === 1 ? stage.computed.get(segments[0].name) : undefined;
-        return c && col(scope, c.column, c.type);
-      },
-    });
-  }
-  return Object.assign(common, { namesOnly: true, names: (segments: readonly PathStep[]) => namedColumn(stage.names, segments, scope) });
-}
-
-function namedColumn(names: readonly Named[], segments: readonly PathStep[], scope: number): PlanExpr | undefined {
-  const text = segments.map((s) => s.name).join('/').toLowerCase();
-  const n = names.find((x) => !x.inCollection && x.path.join('/').toLowerCase() === text);
-  return n && col(scope, n.column, n.type);
-}
-
-function above(stage: Stage, scope: number, init: Partial<ApplyLevel> = {}): ApplyLevel {
-  return Object.assign({ from: { kind: 'level', level: stage.level }, scope, keepAll: true, outputs: [], where: [], orderby: [] } as ApplyLevel, init);
-}
-
-/** A level that only filters (no outputs, grouping or cut) takes further conditions itself. */
-function filterable(level: ApplyLevel): boolean {
-  return level.outputs.length === 0 && level.groupBy === undefined && level.top === undefined && level.skip === undefined;
-}
-
-function withCondition(state: State, stage: Stage, condition: (ctx: ExprContext, scope: number) => PlanExpr): Stage {
-  if (filterable(stage.level)) {
-    const e = condition(exprContext(state, stage, stage.level.scope), stage.level.scope);
-    return Object.assign({}, stage, { level: Object.assign({}, stage.level, { where: [...stage.level.where, e] }) });
-  }
-  const scope = state.ctx.nextScope();
-  return Object.assign({}, stage, { level: above(stage, scope, { where: [condition(exprContext(state, stage, scope), scope)] }) });
-}
-
-/** The columns that make each row's order total: the entity key, or the group keys. */
-function tiebreak(state: State, stage: Stage, scope: number): OrderPlan[] {
-  if (stage.kind === 'groups') return stage.keys.map((k) => ({ expr: col(scope, k.column, k.type), descending: false }));
-  const key = state.set.entityType.key[0];
-  return [{ expr: col(scope, key, { kind: 'primitive', name: keyTypeOf(state.set) }), descending: false }];
 }
 
 function transform(state: State, stage: Stage, t: Transformation): Stage {
@@ -410,79 +326,3 @@ function relatedAggregates(state: State, stage: Stage, item: AggregateItem & { k
 }
 
 /** The read on top of aggregated rows: `$filter`, `$orderby`, paging, `$select` and `$compute` over the dynamic properties. */
-function aggregatedRead(state: State, stage: Stage & { kind: 'groups' }, options: QueryOptions, scope: number): ReadPlan {
-  const { ctx, set } = state;
-  if (options.expand !== undefined) throw new NotImplementedError('$expand after $apply with aggregation', { target: '$expand' });
-  if (options.search !== undefined) throw new PlanError('QUERY_OPTION_NOT_ALLOWED', '$search does not apply to aggregated results (use search() before aggregating)', { target: '$search' });
-  const exprCtx = (where: string) => exprContext(state, stage, scope, where);
-  const computedProps: DynamicProperty[] = [];
-  const names = [...stage.names];
-  for (const item of options.compute ?? []) {
-    checkAlias(item.alias, (name) => names.some((n) => n.path[0].toLowerCase() === name.toLowerCase()), '$compute', item.position);
-    const expr = planExpression(item.expr, exprContext(state, Object.assign({}, stage, { names }), scope, '$compute'));
-    const column = computedColumn(item.alias);
-    computedProps.push({ path: [item.alias], column, expr, type: computedType(expr) });
-    names.push({ path: [item.alias], column, type: computedType(expr) });
-  }
-  const inline = new Map(computedProps.map((p) => [p.path[0].toLowerCase(), p.expr]));
-  const resolve = (where: string): ExprContext => Object.assign(exprCtx(where), {
-    names: (segments: readonly PathStep[]) => (segments.length === 1 ? inline.get(segments[0].name.toLowerCase()) : undefined) ?? namedColumn(stage.names, segments, scope),
-  });
-  const where: PlanExpr[] = [];
-  if (options.filter) where.push(planExpression(options.filter, resolve('$filter')));
-  const orderCtx = resolve('$orderby');
-  const orderby: OrderPlan[] = options.orderby !== undefined
-    ? options.orderby.map((o) => ({ expr: planExpression(o.expr, orderCtx), descending: o.descending }))
-    : stage.order.map((o) => ({ expr: col(scope, o.column, o.type), descending: o.descending }));
-  for (const k of tiebreak(state, stage, scope)) {
-    if (!orderby.some((o) => o.expr.kind === 'column' && k.expr.kind === 'column' && o.expr.column === k.expr.column)) orderby.push(k);
-  }
-  if (orderby.length === 0) orderby.push({ expr: col(scope, stage.names[0].column, stage.names[0].type), descending: false });
-  const limits = ctx.request.limits;
-  if (options.top !== undefined && options.top > limits.maxTop) throw new LimitError('LIMIT_EXCEEDED', `$top may be at most ${limits.maxTop} (ODATA_MAX_TOP)`, { target: '$top' });
-  const pageSize = Math.min(ctx.request.preferredPageSize ?? limits.pageSize, limits.maxPageSize);
-  const keyset = options.skiptoken !== undefined ? keysetCondition(orderby, decodeSkiptoken(options.skiptoken, ctx.model.version, orderby.length)) : undefined;
-  const dynamic = [...selectNames(stage.names, options, scope), ...computedProps.filter((p) => selected(options, p.path))];
-  return {
-    entitySet: set, entityType: set.entityType, table: tableOf(set), scope, where, orderby,
-    top: options.top, skip: keyset ? undefined : options.skip, pageSize, keyset, count: options.count === true,
-    select: [], explicitSelect: options.select !== undefined, columns: [], expand: [], contextSelect: contextList(dynamic, stage.names),
-    source: stage.level, dynamic, aggregated: true,
-  };
-}
-
-function selected(options: QueryOptions, path: readonly string[]): boolean {
-  if (options.select === undefined || options.select.some((i) => i.kind === 'all')) return true;
-  return options.select.some((i) => i.kind === 'path' && i.segments.every((s, n) => s.name.toLowerCase() === path[n]?.toLowerCase()));
-}
-
-function selectNames(names: readonly Named[], options: QueryOptions, scope: number): DynamicProperty[] {
-  for (const item of options.select ?? []) {
-    if (item.kind !== 'path') continue;
-    const text = item.segments.map((s) => s.name).join('/');
-    const known = names.some((n) => item.segments.every((s, i) => s.name.toLowerCase() === n.path[i]?.toLowerCase()));
-    if (!known && !(options.compute ?? []).some((c) => c.alias === text)) {
-      throw new PlanError('UNKNOWN_PROPERTY', `'${text}' is not a property of the aggregated result (in $select)`, { target: '$select', position: item.segments[0].position });
-    }
-  }
-  return names.filter((n) => selected(options, n.path))
-    .map((n) => ({ path: n.path, column: n.column, expr: col(scope, n.column, n.type), type: n.type, inCollection: n.inCollection }));
-}
-
-/** `Status,Total`, `Stage(Name),Total`, `BusinessAddress/State`, `Products(Sum)` (the extension's context URLs). */
-function contextList(dynamic: readonly DynamicProperty[], names: readonly Named[]): string[] {
-  const out: string[] = [];
-  const nested = new Map<string, string[]>();
-  for (const d of dynamic) {
-    const named = names.find((n) => n.column === d.column);
-    if (d.path.length > 1 && (d.inCollection || named?.viaNavigation)) {
-      const head = d.path[0];
-      if (!nested.has(head)) {
-        nested.set(head, []);
-        out.push(head);
-      }
-      nested.get(head)!.push(d.path.slice(1).join('/'));
-    } else out.push(d.path.join('/'));
-  }
-  return out.map((item) => (nested.has(item) ? `${item}(${nested.get(item)!.join(',')})` : item));
-}

@@ -16,9 +16,9 @@ export function dynamicValue(ctx: WriterContext, type: ValueType, value: unknown
     case 'enum': return type.type.memberByValue.get(Number(value)) ?? String(value);
     case 'primitive': {
       const v = ctx.dialect.read(typeof value === 'bigint' ? value.toString() : value, type.name);
-      if (type.name === 'Edm.Decimal' && typeof v === 'string') return decimalJson(v, ctx.format);
+      // Int64 as Decimal: exact digits (a count or a sum read as text stays exact)
+      if ((type.name === 'Edm.Decimal' || type.name === 'Edm.Int64') && typeof v === 'string') return decimalJson(v, ctx.format);
       if (type.name === 'Edm.Int64' && typeof v === 'number') return ctx.format.ieee754 ? String(v) : v;
-      if (type.name === 'Edm.Int64' && typeof v === 'string') return ctx.format.ieee754 ? v : Number(v);
       return v;
     }
   }

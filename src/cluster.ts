@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { openDatabase } from './db/connect';
 import { migrateToLatest } from './db/migrate';
-import { DEFAULT_CSDL_PATH, loadModel, readCsdlFile } from './edm/load-csdl';
+import { DEFAULT_CSDL_PATH, loadModel, readBuiltInModel } from './edm/load-csdl';
 import { migrateModel } from './db/model-lifecycle';
 import { prepareIdentity } from './auth/bootstrap';
 import { ensureDemoData } from './seed/seed';
@@ -106,8 +106,8 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
 async function prepareDatabase(config: Config, logger: Logger): Promise<void> {
   const db = openDatabase(config.database);
   try {
-    const builtIn = readCsdlFile(config.modelFile || DEFAULT_CSDL_PATH);
-    await migrateToLatest(db, loadModel(builtIn));
+    const builtIn = readBuiltInModel(config.modelFile || DEFAULT_CSDL_PATH);
+    await migrateToLatest(db, loadModel(builtIn.csdl, builtIn.storage));
     const { model } = await migrateModel(db.knex, db.engine, builtIn);
     const seeded = config.seedContacts > 0 && await ensureDemoData(db, model, config.seedContacts);
     if (seeded) logger.info({ contacts: config.seedContacts }, 'seeded demo data');

@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/connect';
 import { migrateToLatest } from './db/migrate';
-import { DEFAULT_CSDL_PATH, loadModel, readCsdlFile } from './edm/load-csdl';
+import { DEFAULT_CSDL_PATH, loadModel, readBuiltInModel } from './edm/load-csdl';
 import { migrateModel, ModelLifecycle, type ServedModel } from './db/model-lifecycle';
 import type { EdmModel } from './edm/model';
 import { createApp } from './http/app';
@@ -65,10 +65,10 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   // large table may take longer): on PostgreSQL they get connections of their own; SQLite's own
   // connection has no budget (only the read processes have one).
   const setup = db.engine === 'postgres' ? openDatabase(config.database) : db;
-  const builtIn = readCsdlFile(config.modelFile || DEFAULT_CSDL_PATH);
+  const builtIn = readBuiltInModel(config.modelFile || DEFAULT_CSDL_PATH);
   let served: ServedModel;
   try {
-    await migrateToLatest(setup, loadModel(builtIn));
+    await migrateToLatest(setup, loadModel(builtIn.csdl, builtIn.storage));
     // the model changes since the database was made (built-in file, run-time additions) reach it here
     served = await migrateModel(setup.knex, setup.engine, builtIn);
     if (options.seed !== false) {

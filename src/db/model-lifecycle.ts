@@ -8,7 +8,7 @@
  * and swap in the same model.
  */
 import type { Knex } from 'knex';
-import { buildServedModel, type SchemaChange } from '../edm/schema-change';
+import { buildServedModel, type BuiltInModel, type SchemaChange } from '../edm/schema-change';
 import type { EdmModel } from '../edm/model';
 import type { Engine } from './connect';
 import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
@@ -18,8 +18,6 @@ import { listenForModelChanges, notifyModelChange, type ModelListener } from './
 import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, tableOf } from '../edm/storage';
 
-type Json = Record<string, unknown>;
-
 export interface ServedModel {
   readonly model: EdmModel;
   /** the database's model version (odata_model.version) this model belongs to */
@@ -27,7 +25,7 @@ export interface ServedModel {
 }
 
 /** Applies the difference between the database and the model to serve; throws ModelMigrationError (nothing changed) when unsafe. */
-export async function migrateModel(knex: Knex, engine: Engine, builtIn: Readonly<Json>): Promise<ServedModel> {
+export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInModel): Promise<ServedModel> {
   return knex.transaction(async (trx) => {
     await lockSchema(trx);
     const model = buildServedModel(builtIn, await schemaChanges(trx));
@@ -79,7 +77,7 @@ export class ModelLifecycle {
   /** one schema change at a time per process (the schema lock serializes processes) */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly knex: Knex, private readonly engine: Engine, private readonly builtIn: Readonly<Json>, initial: ServedModel, private readonly options: ModelLifecycleOptions) {
+  constructor(private readonly knex: Knex, private readonly engine: Engine, private readonly builtIn: BuiltInModel, initial: ServedModel, private readonly options: ModelLifecycleOptions) {
     this.served = initial;
   }
 

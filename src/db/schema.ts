@@ -40,16 +40,6 @@ export interface TableSpec {
   readonly indexes: readonly IndexSpec[];
 }
 
-/** Indexes for common sorts and filters, beyond the foreign-key indexes; created only when the columns exist. */
-const EXTRA_INDEXES: readonly { readonly table: string; readonly columns: readonly string[] }[] = [
-  { table: 'Contacts', columns: ['LastName', 'FirstName', 'Id'] },
-  { table: 'Contacts', columns: ['BusinessAddress_State'] },
-  { table: 'Companies', columns: ['Name'] },
-  { table: 'Groups', columns: ['Name'] },
-  // personal access tokens are looked up by the hash of the token on every request that sends one
-  { table: 'AccessTokens', columns: ['Token'] },
-];
-
 const DELETE_RULES: Record<OnDeleteAction, DeleteRule> = {
   Cascade: 'CASCADE', SetNull: 'SET NULL', SetDefault: 'SET DEFAULT', None: 'NO ACTION',
 };
@@ -116,10 +106,12 @@ function entityTableSpec(model: EdmModel, set: EdmEntitySet): TableSpec {
   const table = tableOf(set);
   const indexes: IndexSpec[] = foreignKeys.map((fk) => ({ name: indexName(table, [fk.column]), columns: [fk.column] }));
   const names = new Set(columns.map((c) => c.name));
-  for (const extra of EXTRA_INDEXES) {
-    if (extra.table !== table || !extra.columns.every((c) => names.has(c))) continue;
-    if (indexes.some((i) => i.columns.join() === extra.columns.join())) continue;
-    indexes.push({ name: indexName(table, extra.columns), columns: extra.columns });
+  // indexes for common sorts and filters come from the storage mapping (metadata/crm.storage.json)
+  for (const extra of set.indexes ?? []) {
+    const missing = extra.find((c) => !names.has(c));
+    if (missing) throw new Error(`storage mapping: index on ${set.name} names ${missing}, not a column of ${table}`);
+    if (indexes.some((i) => i.columns.join() === extra.join())) continue;
+    indexes.push({ name: indexName(table, extra), columns: extra });
   }
   return { name: table, kind: 'entity', columns, primaryKey: type.key, foreignKeys, indexes };
 }

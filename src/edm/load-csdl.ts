@@ -9,8 +9,9 @@ import path from 'node:path';
 import {
   PRIMITIVE_TYPES, type EdmComplexType, type EdmEntitySet, type EdmEntityType, type EdmSingleton, type EdmEnumType, type EdmModel,
   type EdmNavigation, type EdmOperation, type EdmOperationImport, type EdmProperty, type EdmTypeRef, type EdmValueType,
-  type OnDeleteAction, type PrimitiveTypeName,
+  type OnDeleteAction, type PrimitiveTypeName, type EdmSumRule,
 } from './model';
+import { parseStorageMapping, readStorageMappingFor, ruleInputs } from './storage-mapping';
 
 type Json = Record<string, unknown>;
 const COMPUTED = '@Org.OData.Core.V1.Computed';
@@ -31,7 +32,12 @@ function findUp(relative: string, from: string): string {
 }
 
 export function loadModelFromFile(file: string = DEFAULT_CSDL_PATH): EdmModel {
-  return loadModel(readCsdlFile(file));
+  return loadModel(readCsdlFile(file), readStorageMappingFor(file));
+}
+
+/** The built-in model in `file` (metadata/crm.csdl.json unless configured) and the storage mapping beside it. */
+export function readBuiltInModel(file: string = DEFAULT_CSDL_PATH): { csdl: Json; storage: Json } {
+  return { csdl: readCsdlFile(file), storage: readStorageMappingFor(file) };
 }
 
 /** The CSDL JSON document in `file` (the built-in model: metadata/crm.csdl.json unless configured). */
@@ -39,7 +45,18 @@ export function readCsdlFile(file: string = DEFAULT_CSDL_PATH): Json {
   return JSON.parse(readFileSync(file, 'utf8')) as Json;
 }
 
-export function loadModel(csdl: Json): EdmModel {
+/** `storage`: the storage mapping (src/edm/storage-mapping.ts); without one the storage conventions alone hold. */
+export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
+  const mapping = parseStorageMapping(storage);
+  const sumsByChild = new Map<string, EdmSumRule[]>();
+  for (const [parentType, rules] of mapping.derived) {
+    for (const r of rules) {
+      if (r.kind !== 'sum-of-children') continue;
+      const list = sumsByChild.get(r.childType) ?? [];
+      list.push({ parentType, column: r.property, childType: r.childType, foreignKey: r.foreignKey, childColumn: r.childProperty });
+      sumsByChild.set(r.childType, list);
+    }
+  }
   const containerRef = String(csdl.$EntityContainer ?? '');
   const namespace = containerRef.slice(0, containerRef.lastIndexOf('.'));
   const containerName = containerRef.slice(namespace.length + 1);
@@ -113,7 +130,22 @@ export function loadModel(csdl: Json): EdmModel {
     for (const k of key) if (!props.some((p) => p.name === k)) throw new Error(`${name}: key ${k} is not a property`);
     for (const n of navs) if (n.foreignKey && !props.some((p) => p.name === n.foreignKey)) throw new Error(`${name}/${n.name}: no property ${n.foreignKey}`);
     const annotations = Object.fromEntries(Object.entries(el).filter(([k]) => k.startsWith('@')));
-    entityTypes.set(`${namespace}.${name}`, { kind: 'entity', name, qualifiedName: `${namespace}.${name}`, key, properties: props, navigations: navs, annotations });
+    const qualifiedName = `${namespace}.${name}`;
+    const derived = mapping.derived.get(qualifiedName) ?? [];
+    for (const rule of derived) {
+      for (const p of [rule.property, ...ruleInputs(rule)]) if (!props.some((x) => x.name === p)) throw new Error(`storage mapping: ${qualifiedName} has no property ${p} (derived ${rule.kind})`);
+    }
+    const feedsSums = sumsByChild.get(qualifiedName) ?? [];
+    for (const sum of feedsSums) {
+      for (const p of [sum.foreignKey, sum.childColumn]) if (!props.some((x) => x.name === p)) throw new Error(`storage mapping: ${qualifiedName} has no property ${p} (sum into ${sum.parentType}.${sum.column})`);
+    }
+    entityTypes.set(qualifiedName, {
+      kind: 'entity', name, qualifiedName, key, properties: props, navigations: navs, annotations,
+      ...(derived.length ? { derived } : {}), ...(feedsSums.length ? { feedsSums } : {}),
+    });
+  }
+  for (const typeName of [...mapping.derived.keys(), ...sumsByChild.keys()]) {
+    if (!entityTypes.has(typeName)) throw new Error(`storage mapping: no entity type ${typeName}`);
   }
   for (const t of entityTypes.values()) {
     for (const n of t.navigations) if (!entityTypes.has(n.targetTypeName)) throw new Error(`${t.name}/${n.name}: unknown target ${n.targetTypeName}`);
@@ -133,8 +165,13 @@ export function loadModel(csdl: Json): EdmModel {
       const prop = entityType.properties.find((x) => x.name === p);
       if (!prop || prop.type.kind === 'complex' || prop.collection) throw new Error(`entity set ${name}: OptimisticConcurrency names ${p}, not a primitive property`);
     }
-    entitySets.set(name, { name, entityType, navigationBindings: bindings, concurrency });
+    const setMapping = mapping.sets.get(name);
+    entitySets.set(name, {
+      name, entityType, navigationBindings: bindings, concurrency,
+      ...(setMapping?.table ? { table: setMapping.table } : {}), ...(setMapping?.indexes.length ? { indexes: setMapping.indexes } : {}),
+    });
   }
+  for (const setName of mapping.sets.keys()) if (!entitySets.has(setName)) throw new Error(`storage mapping: no entity set ${setName}`);
   const singletons = new Map<string, EdmSingleton>();
   for (const [name, raw] of Object.entries(container)) {
     if (name.startsWith('$') || name.startsWith('@')) continue;
@@ -177,6 +214,6 @@ export function loadModel(csdl: Json): EdmModel {
     if (!operations.has(target)) throw new Error(`operation import ${name}: unknown operation ${target}`);
     operationImports.set(name, { name, kind: typeof s.$Function === 'string' ? 'function' : 'action', operation: target, includeInServiceDocument: s.$IncludeInServiceDocument === true });
   }
-  const version = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
-  return { version, namespace, containerName, entitySets, singletons, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl };
+  const version = createHash('sha256').update(JSON.stringify(csdl)).update(JSON.stringify(storage)).digest('hex').slice(0, 16);
+  return { version, namespace, containerName, entitySets, singletons, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl, storageMapping: storage };
 }

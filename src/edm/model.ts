@@ -74,6 +74,33 @@ export interface EdmEntityType {
   readonly navigations: readonly EdmNavigation[];
   /** Raw CSDL annotations on the type, e.g. '@Org.OData.Core.V1.Description'. */
   readonly annotations: Readonly<Record<string, unknown>>;
+  /** Server-maintained values of this type's properties (storage mapping; src/edm/storage-mapping.ts). */
+  readonly derived?: readonly DerivedValueRule[];
+  /** The sums over children of this type that parents carry (derived from the parents' `sum-of-children` rules). */
+  readonly feedsSums?: readonly EdmSumRule[];
+}
+
+/**
+ * How the server computes a property it maintains (Core.Computed), from the storage mapping
+ * (metadata/crm.storage.json). The kinds are the computations the service knows; which property
+ * gets which, from which inputs, is data.
+ */
+export type DerivedValueRule =
+  /** the non-blank inputs joined by the separator (null when all are blank): Contact.FullName */
+  | { readonly kind: 'join-text'; readonly property: string; readonly inputs: readonly string[]; readonly separator: string }
+  /** quantity × price × (1 − discountPercent/100), exact, rounded half away from zero to `scale`: OpportunityProduct.Total */
+  | { readonly kind: 'line-total'; readonly property: string; readonly quantity: string; readonly price: string; readonly discountPercent: string; readonly scale: number }
+  /** the sum of `childProperty` over the rows of `childType` whose `foreignKey` names this row: Opportunity.Amount */
+  | { readonly kind: 'sum-of-children'; readonly property: string; readonly childType: string; readonly foreignKey: string; readonly childProperty: string };
+
+/** A `sum-of-children` rule seen from the child type. */
+export interface EdmSumRule {
+  readonly parentType: string;
+  readonly column: string;
+  readonly childType: string;
+  /** the child's foreign key to the parent */
+  readonly foreignKey: string;
+  readonly childColumn: string;
 }
 
 export interface EdmEntitySet {
@@ -83,6 +110,10 @@ export interface EdmEntitySet {
   readonly navigationBindings: ReadonlyMap<string, string>;
   /** Core.OptimisticConcurrency: the properties whose values make up the ETag (empty: no ETag) */
   readonly concurrency: readonly string[];
+  /** The table that holds the set (storage mapping; absent: the set's name). */
+  readonly table?: string;
+  /** Indexes beyond the foreign-key ones (storage mapping): each a list of column names. */
+  readonly indexes?: readonly (readonly string[])[];
 }
 
 /** The type of an operation parameter or return value: a structural type or an entity type. */
@@ -140,6 +171,8 @@ export interface EdmModel {
   readonly operationImports: ReadonlyMap<string, EdmOperationImport>;
   /** The CSDL JSON document the model was loaded from (the source of truth for $metadata). */
   readonly csdl: Readonly<Record<string, unknown>>;
+  /** The storage mapping the model was loaded with (never in $metadata; src/edm/storage-mapping.ts). */
+  readonly storageMapping?: Readonly<Record<string, unknown>>;
 }
 
 export function typeRefName(ref: EdmTypeRef): string {

@@ -76,15 +76,22 @@ function applyOne(schema: Json, change: SchemaChange, added: Set<string>): void 
   }
 }
 
+/** The model a service is built with: its CSDL and its storage mapping (src/edm/storage-mapping.ts). */
+export interface BuiltInModel {
+  readonly csdl: Readonly<Json>;
+  readonly storage: Readonly<Json>;
+}
+
 /**
  * The model to serve: built-in CSDL plus changes, its schema annotated with Core.SchemaVersion (a
- * digest of the CSDL it annotates, so every worker and node names the same model alike).
+ * digest of the CSDL it annotates and of the storage mapping, so every worker and node names the
+ * same model alike).
  */
-export function buildServedModel(builtIn: Readonly<Json>, changes: readonly SchemaChange[]): EdmModel {
-  const csdl = applySchemaChanges(builtIn, changes);
-  const digest = createHash('sha256').update(JSON.stringify(csdl)).digest('hex').slice(0, 16);
+export function buildServedModel(builtIn: BuiltInModel, changes: readonly SchemaChange[]): EdmModel {
+  const csdl = applySchemaChanges(builtIn.csdl, changes);
+  const digest = createHash('sha256').update(JSON.stringify(csdl)).update(JSON.stringify(builtIn.storage)).digest('hex').slice(0, 16);
   schemaOf(csdl)[SCHEMA_VERSION] = digest;
-  return loadModel(csdl);
+  return loadModel(csdl, structuredClone(builtIn.storage) as Json);
 }
 
 /** Core.SchemaVersion of a served model (undefined for a model built without it, e.g. in tests). */

@@ -1,6 +1,7 @@
 /**
  * How the EDM maps onto tables, by convention, so the model stays the one source of truth:
- * - an entity set is a table of the same name; a primitive property is a column of the same name;
+ * - an entity set is a table of the same name (unless the storage mapping names another:
+ *   src/edm/storage-mapping.ts); a primitive property is a column of the same name;
  * - a complex property is flattened into columns `Property_Sub` (nested: `A_B_C`); collection-valued
  *   properties are one JSON text column;
  * - a single-valued navigation with a referential constraint is its foreign-key column; its
@@ -31,7 +32,7 @@ export interface ColumnPath {
 }
 
 export function tableOf(set: EdmEntitySet): string {
-  return set.name;
+  return set.table ?? set.name;
 }
 
 export function columnOf(path: readonly string[]): string {

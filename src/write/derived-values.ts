@@ -1,9 +1,10 @@
 /**
  * Values the server maintains, recomputed inside the transaction of every write that changes their
  * inputs: per-row rules (a contact's FullName, a product line's Total) and sums over children (an
- * opportunity's Amount). Rules name entity types and properties; they apply only where the model has them.
+ * opportunity's Amount). Which property gets which rule is data: the model's storage mapping
+ * (metadata/crm.storage.json, `EdmEntityType.derived`); the kinds of computation are here.
  */
-import type { EdmEntityType } from '../edm/model';
+import type { DerivedValueRule, EdmEntityType, EdmSumRule } from '../edm/model';
 import type { StoredValue } from './json-values';
 import { memoizedByObject } from '../memo';
 import { decimalOf, divideDecimal, formatDecimal, multiplyDecimal, roundDecimal, subtractDecimal, type Decimal } from '../decimal';
@@ -11,20 +12,11 @@ import { decimalOf, divideDecimal, formatDecimal, multiplyDecimal, roundDecimal,
 export type RowValues = ReadonlyMap<string, StoredValue>;
 
 export interface RowRule {
-  readonly entityType: string;
   readonly column: string;
-  readonly inputs: readonly string[];
   compute(row: RowValues): StoredValue;
 }
 
-export interface SumRule {
-  readonly parentType: string;
-  readonly column: string;
-  readonly childType: string;
-  /** the child's foreign key to the parent */
-  readonly foreignKey: string;
-  readonly childColumn: string;
-}
+export type SumRule = EdmSumRule;
 
 /** The server-set timestamps every entity carries (crm-model: Created, Edited). */
 export const CREATED = 'Created';
@@ -38,39 +30,35 @@ const decimal = (v: StoredValue | undefined): Decimal => (typeof v === 'number' 
 const ZERO: Decimal = { units: 0n, scale: 0 };
 const HUNDRED: Decimal = { units: 100n, scale: 0 };
 
-/** Quantity × Price × (1 − Discount/100), exact, rounded to Total's scale (4) as numeric(19,4) would round it. */
-function lineTotal(row: RowValues): string {
-  const gross = multiplyDecimal(decimal(row.get('Quantity')), decimal(row.get('Price')));
-  const net = multiplyDecimal(gross, subtractDecimal(HUNDRED, decimal(row.get('Discount'))));
+/** quantity × price × (1 − discount/100), exact, rounded to `scale` as numeric(p, scale) would round it. */
+function lineTotal(row: RowValues, rule: DerivedValueRule & { kind: 'line-total' }): string {
+  const gross = multiplyDecimal(decimal(row.get(rule.quantity)), decimal(row.get(rule.price)));
+  const net = multiplyDecimal(gross, subtractDecimal(HUNDRED, decimal(row.get(rule.discountPercent))));
   // ÷ 100 is a shift of two decimal places: exact at two more digits than the operands carry.
   const exact = divideDecimal(net, HUNDRED, net.scale + 2);
-  return formatDecimal(roundDecimal(exact, 4, 'half-away-from-zero'));
+  return formatDecimal(roundDecimal(exact, rule.scale, 'half-away-from-zero'));
 }
 
-export const ROW_RULES: readonly RowRule[] = [
-  {
-    entityType: 'Crm.Contact', column: 'FullName', inputs: ['FirstName', 'LastName'],
-    compute: (row) => [text(row.get('FirstName')), text(row.get('LastName'))].filter((s) => s !== null).join(' ') || null,
-  },
-  {
-    entityType: 'Crm.OpportunityProduct', column: 'Total', inputs: ['Quantity', 'Price', 'Discount'],
-    compute: lineTotal,
-  },
-];
+function rowRule(rule: DerivedValueRule): RowRule | undefined {
+  switch (rule.kind) {
+    case 'join-text': return {
+      column: rule.property,
+      compute: (row) => rule.inputs.map((i) => text(row.get(i))).filter((s) => s !== null).join(rule.separator) || null,
+    };
+    case 'line-total': return { column: rule.property, compute: (row) => lineTotal(row, rule) };
+    // kept up to date from the children's side (sums.ts)
+    case 'sum-of-children': return undefined;
+  }
+}
 
-export const SUM_RULES: readonly SumRule[] = [
-  { parentType: 'Crm.Opportunity', column: 'Amount', childType: 'Crm.OpportunityProduct', foreignKey: 'OpportunityId', childColumn: 'Total' },
-];
-
-const hasColumn = (type: EdmEntityType, column: string) => type.properties.some((p) => p.name === column);
-
-/** The row rules that apply to a type (found once per type object, i.e. per model version). */
+/** The row rules of a type (built once per type object, i.e. per model version; the model checked their properties). */
 export const rowRulesFor: (type: EdmEntityType) => readonly RowRule[] = memoizedByObject((type: EdmEntityType) =>
-  ROW_RULES.filter((r) => r.entityType === type.qualifiedName && hasColumn(type, r.column) && r.inputs.every((i) => hasColumn(type, i))));
+  (type.derived ?? []).map(rowRule).filter((r): r is RowRule => r !== undefined));
 
 /** Sum rules in which rows of `type` are the children. */
-export const sumRulesOverChildren: (type: EdmEntityType) => readonly SumRule[] = memoizedByObject((type: EdmEntityType) =>
-  SUM_RULES.filter((r) => r.childType === type.qualifiedName && hasColumn(type, r.foreignKey) && hasColumn(type, r.childColumn)));
+export function sumRulesOverChildren(type: EdmEntityType): readonly SumRule[] {
+  return type.feedsSums ?? [];
+}
 
 /** Applies the row rules to a full row (current values merged with the changes); returns the derived columns. */
 export function deriveRow(type: EdmEntityType, row: RowValues): Map<string, StoredValue> {

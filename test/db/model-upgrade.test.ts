@@ -1,6 +1,6 @@
 /**
  * Model changes reach existing databases (issue 17, item 1). A database made with the model file of
- * an earlier release (test/fixtures/crm.csdl.2026-12-04-before-audit.json: metadata/crm.csdl.json as
+ * an earlier release (test/fixtures/crm-2026-12-04-before-audit.csdl.json: metadata/crm.csdl.json as
  * it was before the audit fields, commit 8807e7c^) opens with the current model and gains the new
  * columns with its data intact; a model that would change or lose data stops the start, names what
  * and changes nothing.
@@ -13,7 +13,7 @@ import { startService, type RunningService } from '../../src/server';
 import { DEFAULT_CSDL_PATH } from '../../src/edm/load-csdl';
 import { ENGINES } from '../helpers/engines';
 
-const OLD_MODEL = path.join(__dirname, '..', 'fixtures', 'crm.csdl.2026-12-04-before-audit.json');
+const OLD_MODEL = path.join(__dirname, '..', 'fixtures', 'crm-2026-12-04-before-audit.csdl.json');
 
 function start(database: string, settings: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningService> {
   return startService(withOverrides({

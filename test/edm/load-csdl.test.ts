@@ -14,6 +14,7 @@ const CORE_SETS: readonly (readonly [string, string])[] = [
 
 const model = loadModelFromFile();
 const csdl = (): Json => structuredClone(model.csdl) as Json;
+const storage = (): Json => structuredClone(model.storageMapping) as Json;
 const crm = (doc: Json): Json => doc.Crm as Json;
 
 describe('loadModel on metadata/crm.csdl.json', () => {
@@ -95,8 +96,14 @@ describe('loadModel on metadata/crm.csdl.json', () => {
 });
 
 describe('model version', () => {
-  it('is stable for the same document', () => {
-    expect(loadModel(csdl()).version).toBe(model.version);
+  it('is stable for the same document and storage mapping', () => {
+    expect(loadModel(csdl(), storage()).version).toBe(model.version);
+  });
+
+  it('changes when the storage mapping changes (the database must follow it)', () => {
+    const mapping = storage();
+    ((mapping.entitySets as Json).Companies as Json).indexes = [['Name'], ['Website']];
+    expect(loadModel(csdl(), mapping).version).not.toBe(model.version);
   });
 
   it('changes when the document changes', () => {
@@ -131,5 +138,24 @@ describe('loadModel rejects what the service cannot serve', () => {
     const doc = csdl();
     ((crm(doc).Service as Json).Teams as Json).$Type = 'Crm.Squad';
     expect(() => loadModel(doc)).toThrow('entity set Teams: unknown type Crm.Squad');
+  });
+});
+
+describe('storage mapping (metadata/crm.storage.json)', () => {
+  it('gives the derived-value rules and extra indexes to the types and sets it names', () => {
+    expect(model.entityTypes.get('Crm.Contact')!.derived).toEqual([{ kind: 'join-text', property: 'FullName', inputs: ['FirstName', 'LastName'], separator: ' ' }]);
+    expect(model.entityTypes.get('Crm.OpportunityProduct')!.feedsSums).toEqual([
+      { parentType: 'Crm.Opportunity', column: 'Amount', childType: 'Crm.OpportunityProduct', foreignKey: 'OpportunityId', childColumn: 'Total' },
+    ]);
+    expect(model.entitySets.get('Contacts')!.indexes).toContainEqual(['LastName', 'FirstName', 'Id']);
+    expect(model.entitySets.get('Notes')!.indexes).toBeUndefined();
+  });
+
+  it('refuses entries that name what the model does not have, or kinds it does not know', () => {
+    const withRule = (rule: Json): Json => ({ entityTypes: { 'Crm.Contact': { derived: [rule] } } });
+    expect(() => loadModel(csdl(), withRule({ kind: 'join-text', property: 'FullName', inputs: ['Nope'] }))).toThrow('storage mapping: Crm.Contact has no property Nope');
+    expect(() => loadModel(csdl(), withRule({ kind: 'magic', property: 'FullName' }))).toThrow('is not join-text, line-total or sum-of-children');
+    expect(() => loadModel(csdl(), { entitySets: { Nothing: { indexes: [['A']] } } })).toThrow('storage mapping: no entity set Nothing');
+    expect(() => loadModel(csdl(), { entitySets: { Notes: { table: 'bad name' } } })).toThrow('entitySets.Notes.table is not a table name');
   });
 });

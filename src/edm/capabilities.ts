@@ -1,5 +1,6 @@
 /** Adds the Core and Capabilities annotations that tell clients what this service supports to a copy of a CSDL JSON document. */
 import { isJsonObject, type JsonObject } from '../json';
+import { AGGREGATION_VALUE_TYPES, aggregationAnnotations, referenceAggregation } from './aggregation-capabilities';
 import type { CsdlValueTypes } from './csdl-xml';
 
 type Json = JsonObject;
@@ -62,6 +63,8 @@ export const CAPABILITY_VALUE_TYPES: CsdlValueTypes = {
   [`${CORE}.AlternateKeys`]: `${CORE}.AlternateKey`,
   [`${CORE}.AlternateKey/Key`]: `${CORE}.PropertyRef`,
   [`${CORE}.PropertyRef/Name`]: 'Edm.PropertyPath',
+  // $apply: Aggregation.ApplySupported with its property paths (edm/aggregation-capabilities.ts)
+  ...AGGREGATION_VALUE_TYPES,
 };
 
 function containerAnnotations(): Json {
@@ -132,8 +135,9 @@ export function annotateCapabilities(csdl: Readonly<Json>, limits: MetadataLimit
   const annotated = withDefaults(container, containerAnnotations());
   for (const [name, child] of Object.entries(annotated)) {
     if (name.startsWith('$') || name.includes('@') || !isJsonObject(child) || child.$Collection !== true) continue;
-    annotated[name] = withDefaults(child, structuredClone(setAnnotations));
+    annotated[name] = withDefaults(child, Object.assign(structuredClone(setAnnotations), aggregationAnnotations(out, child)));
   }
   schema[containerRef.slice(dot + 1)] = annotated;
+  referenceAggregation(out);
   return out;
 }

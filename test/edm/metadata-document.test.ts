@@ -125,6 +125,7 @@ describe('renderCsdlXml on the CRM model', () => {
     expect(findAll(tree, 'edmx:Reference').map((r) => [r.attrs.Uri, r.children[0].attrs])).toEqual([
       ['https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml', { Namespace: 'Org.OData.Core.V1', Alias: 'Core' }],
       ['https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml', { Namespace: 'Org.OData.Capabilities.V1', Alias: 'Capabilities' }],
+      ['https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Aggregation.V1.xml', { Namespace: 'Org.OData.Aggregation.V1', Alias: 'Aggregation' }],
     ]);
     expect(tree.children[0].attrs).toEqual({ 'xmlns:edmx': 'http://docs.oasis-open.org/odata/ns/edmx', Version: '4.0' });
   });

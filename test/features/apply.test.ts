@@ -219,6 +219,24 @@ describe.each(ENGINES)('$apply on $name', (engine) => {
     });
   });
 
+  describe('$metadata', () => {
+    it('declares Aggregation.ApplySupported (transformations, groupable, aggregatable) and ComputeSupported per entity set', async () => {
+      const doc = (await svc.get('/$metadata?$format=json')).json();
+      const container = doc.Crm.Service;
+      const applied = container.Opportunities['@Org.OData.Aggregation.V1.ApplySupported'];
+      expect(applied.Transformations).toEqual(expect.arrayContaining(['filter', 'groupby', 'aggregate', 'compute', 'topcount', 'topsum']));
+      expect(applied.Transformations).not.toContain('toppercent');
+      expect(applied.GroupableProperties).toEqual(expect.arrayContaining(['Status', 'StageId', 'Amount']));
+      expect(applied.AggregatableProperties.map((p: Row) => p.Property)).toEqual(expect.arrayContaining(['Amount', 'Probability']));
+      expect(applied.AggregatableProperties.map((p: Row) => p.Property)).not.toContain('Name');
+      expect(container.Contacts['@Org.OData.Aggregation.V1.ApplySupported'].GroupableProperties).toContain('BusinessAddress/State');
+      expect(container.Users['@Org.OData.Aggregation.V1.ApplySupported'].GroupableProperties).not.toContain('Password');
+      expect(container.Companies['@Org.OData.Capabilities.V1.ComputeSupported']).toBe(true);
+      const xml = (await svc.get('/$metadata')).text;
+      expect(xml).toContain('<Annotation Term="Org.OData.Aggregation.V1.ApplySupported">');
+    });
+  });
+
   describe('errors', () => {
     const error = async (apply: string) => {
       const res = await svc.get(`/Opportunities?$apply=${enc(apply)}`);

@@ -15,6 +15,7 @@ import { migrateModel } from './db/model-lifecycle';
 import { prepareIdentity } from './auth/bootstrap';
 import { ensureDemoData } from './seed/seed';
 import { startService } from './server';
+import { serveClusterMetrics } from './observe/cluster-metrics';
 
 /** Restarts faster than this are delayed, so a worker that crashes at start-up does not spin. */
 const RESTART_BACKOFF_MS = 1000;
@@ -28,6 +29,8 @@ export function isClusterWorker(): boolean {
 /** Primary side: prepares the database, forks `config.workers` workers, supervises them until a signal. */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   await prepareDatabase(config, logger);
+  // a worker's /metrics asks here for every worker's metrics (observe/cluster-metrics.ts)
+  serveClusterMetrics();
   let shuttingDown = false;
   const startedAt = new Map<number, number>();
 

@@ -78,6 +78,8 @@ export interface Config {
   readonly modelFile: string;
   /** how often each process looks for a schema change another process made (ms; 0: never) */
   readonly modelPollMs: number;
+  /** PostgreSQL: a second URL (a streaming standby) for reads outside transactions; empty: none */
+  readonly readReplicaUrl: string;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -90,7 +92,7 @@ export const DEFAULT_CONFIG: Config = {
   basicCacheSeconds: 300, basicCacheEntries: 10000,
   maxUrlLength: 8192, maxHeaderBytes: 16384, maxSelectItems: 200, maxExpandItems: 50,
   rateLimit: 'on', rateLimitPerSecond: 50, rateLimitBurst: 200, corsOrigins: '', trustedProxies: '', publicUrl: '',
-  modelFile: '', modelPollMs: 250,
+  modelFile: '', modelPollMs: 250, readReplicaUrl: '',
 };
 
 const ENV: Record<string, keyof Config> = {
@@ -108,7 +110,7 @@ const ENV: Record<string, keyof Config> = {
   ODATA_MAX_URL_LENGTH: 'maxUrlLength', ODATA_MAX_HEADER_BYTES: 'maxHeaderBytes', ODATA_MAX_SELECT_ITEMS: 'maxSelectItems',
   ODATA_MAX_EXPAND_ITEMS: 'maxExpandItems', ODATA_RATE_LIMIT: 'rateLimit', ODATA_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
   ODATA_RATE_LIMIT_BURST: 'rateLimitBurst', ODATA_CORS_ORIGINS: 'corsOrigins', ODATA_TRUSTED_PROXIES: 'trustedProxies', ODATA_PUBLIC_URL: 'publicUrl',
-  ODATA_MODEL_FILE: 'modelFile', ODATA_MODEL_POLL_MS: 'modelPollMs',
+  ODATA_MODEL_FILE: 'modelFile', ODATA_MODEL_POLL_MS: 'modelPollMs', ODATA_READ_REPLICA_URL: 'readReplicaUrl',
 };
 
 const FLAGS: Record<string, keyof Config> = {

@@ -25,6 +25,8 @@ import { openBucketStore } from './limits/bucket-store';
 import { RateLimiter, type RateLimitSettings } from './limits/rate-limiter';
 import { corsPolicyOf } from './http/browser-headers';
 import { proxySettingsOf } from './http/public-root';
+import { observeService } from './observe/observe-service';
+import { openReadReplica, readReplicaUrlOf } from './db/read-replica';
 
 export interface RunningService {
   readonly url: string;
@@ -58,6 +60,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const logger = options.logger ?? pino({ level: config.logLevel });
   // settings are checked before anything is opened
   const rateLimit = rateLimitSettingsOf(config);
+  const replicaUrl = readReplicaUrlOf(config.readReplicaUrl, config.database);
   const cors = corsPolicyOf(config.corsOrigins);
   const proxy = proxySettingsOf(config.publicUrl, config.trustedProxies);
   const db = openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs, readProcesses: config.sqliteReadProcesses, statementsPerConnection: config.statementsPerConnection });
@@ -95,6 +98,10 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const dialect = dialectOf(db.engine);
   const auth = new Authenticator(new AuthStore(db.knex, dialect), authSettings, actingAdministrator === undefined ? undefined
     : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] });
+  const rateLimiter = new RateLimiter(rateLimit, rateLimit.enabled ? openBucketStore(db.engine, db.knex, config.database, rateLimit) : undefined,
+    (err) => logger.warn({ err }, 'rate limit not counted: the buckets could not be updated'));
+  const replica = replicaUrl === undefined ? undefined : openReadReplica(replicaUrl, config.statementTimeoutMs);
+  const ops = observeService({ db, replica, model: () => lifecycle.model, rateLimiter });
   const services: Services = {
     model: () => lifecycle.model,
     knex: db.knex,
@@ -111,8 +118,9 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     },
     logger: log,
     auth,
-    rateLimiter: new RateLimiter(rateLimit, rateLimit.enabled ? openBucketStore(db.engine, db.knex, config.database, rateLimit) : undefined,
-      (err) => logger.warn({ err }, 'rate limit not counted: the buckets could not be updated')),
+    rateLimiter,
+    readReplica: replica,
+    ops,
     requestLimits: { maxUrlLength: config.maxUrlLength, maxSelectItems: config.maxSelectItems, maxExpandItems: config.maxExpandItems },
   };
   const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log, cors, proxy });
@@ -134,6 +142,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
       server.closeAllConnections?.();
       await db.reads?.close();
       await db.knex.destroy();
+      await replica?.destroy();
     },
   };
 }

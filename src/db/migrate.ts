@@ -62,6 +62,12 @@ export async function migrateToLatest(db: Database, model: EdmModel = loadModelF
   await db.knex.migrate.latest({ migrationSource: migrationSource(model) });
 }
 
+/** The migrations this code has that the database has not recorded (the readiness probe's check). */
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  const applied = new Set((await knex('knex_migrations').select('name') as { name: string }[]).map((row) => row.name));
+  return MIGRATIONS.map((m) => m.name).filter((name) => !applied.has(name));
+}
+
 /** Undoes every applied migration (drops the model's tables); used by `seed --reset` on PostgreSQL. */
 export async function rollbackAll(db: Database, model: EdmModel = loadModelFromFile()): Promise<void> {
   await db.knex.migrate.rollback({ migrationSource: migrationSource(model) }, true);

@@ -84,6 +84,13 @@ export class ReadPool {
     });
   }
 
+  /** How busy the processes are (the metrics' pool gauge). */
+  use(): { readonly busy: number; readonly idle: number; readonly queued: number; readonly max: number } {
+    let busy = 0;
+    for (const reader of this.readers) if (reader.job !== undefined) busy++;
+    return { busy, idle: this.readers.size - busy, queued: this.queue.length, max: this.options.processes };
+  }
+
   /** Resolves once every process is ready (or gone): the service listens after this. */
   async started(): Promise<void> {
     await Promise.all([...this.readers].map((reader) => reader.started));

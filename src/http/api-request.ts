@@ -3,6 +3,7 @@
  * only adapts to and from these.
  */
 import type { RequestUser } from '../plan/request-context';
+import type { StageTiming } from '../observe/stage-timing';
 
 export interface ApiRequest {
   readonly method: string;
@@ -32,6 +33,8 @@ export interface ApiRequest {
    * batch is refused before the rest is read). Set instead of `body`.
    */
   readonly bodyStream?: AsyncIterable<Buffer>;
+  /** where the stages record their times (Server-Timing); set by the HTTP adapter, absent inside a `$batch` */
+  readonly timing?: StageTiming;
 }
 
 export interface ApiResponse {

@@ -33,7 +33,9 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const json = type === 'application/json';
   const items = await readBatch(req, svc, type);
   // every part counts against the caller's rate limit: the batch request itself was one, the rest are taken now
-  const rate = await svc.rateLimiter.take(bucketKeyOf(req.caller, req.remoteAddress), partCount(items) - 1);
+  const parts = partCount(items);
+  svc.ops?.metrics.observeBatchParts(parts);
+  const rate = await svc.rateLimiter.take(bucketKeyOf(req.caller, req.remoteAddress), parts - 1);
   if (rate.kind === 'refused') return withHeaders(errorResponse(rate.error), rate.headers);
   const counted = rate.kind === 'granted' ? rate.headers : {};
   const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));

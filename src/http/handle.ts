@@ -41,6 +41,8 @@ import { parsePrefer } from './prefer';
 import { nextLinkFor } from './next-link';
 import { isQuerySegmentRequest, queryAsGet } from './query-segment';
 import { publicError } from './failures';
+import { stageStart } from '../observe/stage-timing';
+import type { OpsServices } from '../observe/ops-endpoints';
 import type { Logger } from 'pino';
 import { bucketKeyOf, type RateLimiter } from '../limits/rate-limiter';
 import { checkQueryWidth, checkUrlLength, type RequestLimits } from '../limits/request-limits';
@@ -65,6 +67,10 @@ export interface Services {
   readonly rateLimiter: RateLimiter;
   /** URL length, `$select` and `$expand` width */
   readonly requestLimits: RequestLimits;
+  /** PostgreSQL: where reads outside transactions go (ODATA_READ_REPLICA_URL; absent: `knex`) */
+  readonly readReplica?: Knex;
+  /** metrics and readiness (absent: nothing counted) */
+  readonly ops?: OpsServices;
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -107,8 +113,10 @@ async function handleUnsafe(req: ApiRequest, svc: Services): Promise<ApiResponse
   checkVersions(req.headers);
   checkUrlLength(req.path, req.query, svc.requestLimits);
   if (req.caller !== undefined) return route(req, req.caller, svc);
+  const authStarted = stageStart();
   const outcome = await svc.auth.authenticate(req.headers, req.query, req.remoteAddress);
   const rate = await svc.rateLimiter.take(bucketKeyOf(outcome.kind === 'user' ? outcome.user : undefined, req.remoteAddress), 1);
+  req.timing?.add('auth', authStarted);
   if (rate.kind === 'refused') return withHeaders(errorResponse(rate.error), rate.headers);
   const response = await authenticated(req, outcome, svc).catch((err: unknown) => errorResponse(publicError(toODataError(err), req, svc.logger)));
   // what a signed-in caller was answered is theirs alone: no shared cache keeps it
@@ -154,6 +162,7 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   authorizeRequest(user, method, parsed);
   const executor = (): Executor => ({ knex: svc.knex, dialect: svc.dialect, access: recordAccess(model, user) });
   const { uri, body } = await withCanonicalKeys(model, parsed, method, () => readRequestBody(req, svc.limits.maxBodyDepth), executor, req.serviceRoot);
+  req.timing?.end('parse');
   const prefer = parsePrefer(req.headers.prefer);
   const context: RequestContext = {
     user, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
@@ -166,7 +175,9 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
     checkSupportedOptions(uri);
     const ctx = writerContext();
     const plan = planOperation(model, uri, { method, body: body(), preconditions }, context);
+    req.timing?.end('plan');
     const outcome = await executeOperation(model, plan, svc);
+    req.timing?.end('db');
     const response = respondOperation(plan.operation, outcome, ctx, ODATA_VERSION);
     return method === 'HEAD' ? withoutBody(response) : response;
   }
@@ -176,10 +187,13 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
     const plan = planWrite(model, uri, {
       method: method as WriteMethod, body: body(), preconditions, returnPreference: prefer.return,
     }, context);
+    req.timing?.end('plan');
     const outcome = await executeWrite(model, plan, svc);
+    req.timing?.end('db');
     return respondWrite(outcome, ctx, ODATA_VERSION);
   }
   const plan = planRequest(model, uri, context);
+  req.timing?.end('plan');
   if (method !== 'GET' && method !== 'HEAD') throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
   const response = await respond(plan, req, svc, model, uri.options.format);
   if (method === 'HEAD') return withoutBody(response);
@@ -213,7 +227,7 @@ async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmMod
 
 async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
   // A key lookup is cheaper than the trip to a read process (measured in bench/README.md): it stays here.
-  const ex: Executor = { knex: svc.knex, dialect: svc.dialect, reads: isKeyLookup(plan) ? undefined : svc.reads, access: recordAccess(model, plan.context.user) };
+  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads: isKeyLookup(plan) ? undefined : svc.reads, access: recordAccess(model, plan.context.user) };
   const shape = plan.shape;
   const textual = shape.kind === 'count' || (shape.kind === 'property' && shape.raw);
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };
@@ -227,14 +241,17 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   }
   const missingParent = async () => plan.parentSource !== undefined && !(await parentExists(ex, plan.parentSource));
 
+  req.timing?.end('plan');
   switch (shape.kind) {
     case 'count': {
       const n = await executeCount(ex, plan.read);
+      req.timing?.end('db');
       if (n === 0 && (await missingParent())) throw notFound();
       return ok(200, 'text/plain', String(n));
     }
     case 'collection': case 'references': {
       const result = await executeRead(ex, plan.read, plan.read.count);
+      req.timing?.end('db');
       if (result.nodes.length === 0 && (await missingParent())) throw notFound();
       if (shape.kind === 'references' && shape.single) {
         const body = referencesBody(ctx, plan, result, true, undefined);
@@ -247,6 +264,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
     }
     case 'entity': {
       const result = await executeRead(ex, plan.read, false);
+      req.timing?.end('db');
       const body = entityBody(ctx, plan, result);
       if (!body) {
         if (plan.parentSource && !(await missingParent())) return ok(204, type, undefined);
@@ -260,6 +278,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
     }
     case 'property': {
       const result = await executeRead(ex, plan.read, false);
+      req.timing?.end('db');
       const value = propertyValue(ctx, plan.read, result, shape.path);
       if (value === undefined) {
         if (plan.parentSource && !(await missingParent())) return ok(204, type, undefined);

@@ -19,6 +19,9 @@ export type RateDecision =
   | { readonly kind: 'refused'; readonly error: ODataError; readonly headers: Readonly<Record<string, string>> };
 
 export class RateLimiter {
+  /** requests refused since the start (read by the metrics) */
+  refusals = 0;
+
   /**
    * `failed` hears of a bucket that could not be read or written; the request then goes on
    * uncounted (a limiter that cannot count protects nothing by refusing service).
@@ -49,6 +52,7 @@ export class RateLimiter {
     if (granted) {
       return { kind: 'granted', headers: { 'RateLimit-Policy': policy, RateLimit: `"default";r=${Math.max(0, Math.floor(level))};t=${untilFull}` } };
     }
+    this.refusals += 1;
     const retryAfter = Math.max(1, Math.ceil((Math.min(cost, burst) - level) / ratePerSecond));
     const what = cost === 1 ? 'this request' : `these ${cost} requests`;
     const error = new ODataError('TOO_MANY_REQUESTS',

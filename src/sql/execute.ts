@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import { DbError, ODataError } from '../errors/odata-error';
 import { StatementTimeoutError, type ReadPool } from '../db/read-pool';
+import { statementObserverOf } from '../db/statement-observer';
+import { performance } from 'node:perf_hooks';
 import { runPg, type PgConnection } from '../db/prepared-statements';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
@@ -43,7 +45,7 @@ export interface Executor {
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
   try {
-    const result = await rawQuery(ex, f);
+    const result = await timedQuery(ex, f);
     if (Array.isArray(result)) return result as Row[];
     return (result as { rows: Row[] }).rows;
   } catch (err) {
@@ -54,12 +56,24 @@ export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
 /** A write statement; returns how many rows it changed. */
 export async function runWrite(ex: Executor, f: Fragment): Promise<number> {
   try {
-    const result = await rawQuery(ex, f);
+    const result = await timedQuery(ex, f);
     if (Array.isArray(result)) return result.length;
     const r = result as { changes?: number; rowCount?: number | null };
     return Number(r.changes ?? r.rowCount ?? 0);
   } catch (err) {
     throw translateDbError(err, ex, f.sql);
+  }
+}
+
+/** `rawQuery`, its duration told to the database's statement observer (the metrics), if it has one. */
+async function timedQuery(ex: Executor, f: Fragment): Promise<unknown> {
+  const observe = statementObserverOf(ex.knex);
+  if (observe === undefined) return rawQuery(ex, f);
+  const started = performance.now();
+  try {
+    return await rawQuery(ex, f);
+  } finally {
+    observe((performance.now() - started) / 1000, ex.reads !== undefined && !ex.knex.isTransaction);
   }
 }
 

@@ -177,6 +177,6 @@ export class Router {
   /** `groupby((Company/Industry),aggregate($count as Count))`. */
   private industryCounts(req: Request, q: Query): Pending<Answer> {
     return after(q('industryCounts', []), (rows) => json(collection(`${req.root}/$metadata#Contacts(Company(Industry),Count)`,
-      rows.map((r) => ({ Company: r.HasCompany === null ? null : { Industry: r.Industry }, Count: Number(r.Count) })))));
+      rows.map((r) => ({ Company: { Industry: r.Industry }, Count: Number(r.Count) })))));
   }
 }

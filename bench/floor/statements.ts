@@ -50,8 +50,8 @@ export const STATEMENTS: Readonly<Record<StatementName, string>> = {
       FROM "Contacts" WHERE "CompanyId" IN (SELECT "Id" FROM "Companies" ORDER BY "Id" LIMIT #)) x ON x."CompanyId" = c."Id" AND x."rn" <= #
     ORDER BY c."Id", x."rn"`,
   stageTotals: `SELECT "StageId", SUM("Amount") AS "Total", COUNT(*) AS "Count" FROM "Opportunities" GROUP BY "StageId" ORDER BY "StageId"`,
-  industryCounts: `SELECT co."Industry", COUNT(*) AS "Count", MAX(co."Id") AS "HasCompany" FROM "Contacts" c LEFT JOIN "Companies" co ON co."Id" = c."CompanyId"
-    GROUP BY co."Industry" ORDER BY co."Industry"`,
+  industryCounts: `SELECT co."Industry", COUNT(*) AS "Count" FROM "Contacts" c LEFT JOIN "Companies" co ON co."Id" = c."CompanyId"
+    GROUP BY co."Industry" ORDER BY co."Industry" NULLS FIRST`,
   insertNote: `INSERT INTO "Notes" ("Id", "Created", "Edited", "CreatedById", "EditedById", "Text", "IsPrivate", "OwnerId")
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   firstUser: 'SELECT "Id" FROM "Users" ORDER BY "Id" LIMIT 1',

@@ -127,6 +127,8 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
     if (el.$Kind !== 'EntityType') continue;
     const { props, navs } = structural(el, name);
     const key = (el.$Key as string[] | undefined) ?? [];
+    // planning, SQL and writes address a row by one key property; refused here rather than served wrongly
+    if (key.length !== 1) throw new Error(`${name}: a key of ${key.length} properties is not supported (one key property, of any name and primitive type)`);
     for (const k of key) if (!props.some((p) => p.name === k)) throw new Error(`${name}: key ${k} is not a property`);
     for (const n of navs) if (n.foreignKey && !props.some((p) => p.name === n.foreignKey)) throw new Error(`${name}/${n.name}: no property ${n.foreignKey}`);
     const annotations = Object.fromEntries(Object.entries(el).filter(([k]) => k.startsWith('@')));

@@ -151,6 +151,12 @@ describe('storage mapping (metadata/crm.storage.json)', () => {
     expect(model.entitySets.get('Notes')!.indexes).toBeUndefined();
   });
 
+  it('refuses a composite key with a clear message (one key property, of any name)', () => {
+    const doc = csdl();
+    (crm(doc).Note as Json).$Key = ['Id', 'Text'];
+    expect(() => loadModel(doc, storage())).toThrow('Note: a key of 2 properties is not supported');
+  });
+
   it('refuses entries that name what the model does not have, or kinds it does not know', () => {
     const withRule = (rule: Json): Json => ({ entityTypes: { 'Crm.Contact': { derived: [rule] } } });
     expect(() => loadModel(csdl(), withRule({ kind: 'join-text', property: 'FullName', inputs: ['Nope'] }))).toThrow('storage mapping: Crm.Contact has no property Nope');

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { configureSqliteConnection, type SqliteConnection } from './sqlite-connection';
 import { ReadPool } from './read-pool';
 import { DEFAULT_STATEMENTS_PER_CONNECTION, emptyStatementCounts, registerPgConnection, StatementRegistry, type PgConnection, type StatementCounts } from './prepared-statements';
+import { readInt64Exactly } from './sqlite-int64';
 
 export { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from './sqlite-connection';
 
@@ -89,5 +90,5 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
 function cachePreparedStatements(conn: SqliteConnection, limit: number, counts: StatementCounts): void {
   const prepare = conn.prepare.bind(conn);
   const registry = new StatementRegistry<ReturnType<SqliteConnection['prepare']>>(limit, counts);
-  conn.prepare = (sqlText: string) => registry.lookup(sqlText, () => prepare(sqlText));
+  conn.prepare = (sqlText: string) => registry.lookup(sqlText, () => readInt64Exactly(prepare(sqlText)));
 }

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { configureSqliteConnection } from './sqlite-connection';
+import { readInt64Exactly } from './sqlite-int64';
 import type { ReadReply, ReadRequest } from './read-pool';
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -17,7 +18,7 @@ function main(file: string): void {
   const prepared = (sqlText: string): Database.Statement => {
     let statement = statements.get(sqlText);
     if (statement === undefined) {
-      statement = db.prepare(sqlText);
+      statement = readInt64Exactly(db.prepare(sqlText));
       if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
       statements.set(sqlText, statement);
     }

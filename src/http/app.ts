@@ -16,6 +16,7 @@ import { corsHeaders, preflightOf, SECURITY_HEADERS, type CorsPolicy } from './b
 import { clientViewOf, type ClientView, type ProxySettings } from './public-root';
 import { bucketKeyOf } from '../limits/rate-limiter';
 import { portalMiddleware } from './portal/portal-routes';
+import { compressionFor, writeCompressed } from './compression';
 
 export interface AppOptions {
   readonly basePath: string;
@@ -130,8 +131,11 @@ export function createApp(services: Services, options: AppOptions): express.Expr
  */
 async function writeResponse(res: Response, response: ApiResponse, failed: (err: ODataError) => ODataError): Promise<void> {
   const { body } = response;
-  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, response, body);
+  const coding = compressionFor(res.req, response);
+  if (coding === undefined && (body === undefined || typeof body === 'string' || Buffer.isBuffer(body))) return writeWhole(res, response, body);
   try {
+    if (coding !== undefined) return await writeCompressed(res, {}, response, coding);
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, response, body);
     const pieces = body.chunks[Symbol.iterator]();
     let piece = pieces.next();
     let following = piece.done ? piece : pieces.next();

@@ -17,6 +17,7 @@ import { executeCount, executeRead, parentExists, type Executor } from '../sql/e
 import { contentType, type JsonFormat } from '../serialize/format';
 import { collectionJson, entityBody, propertyBody, propertyValue, referencesBody } from '../serialize/read-response';
 import { serviceDocument } from '../serialize/service-document';
+import { jsonText, plainText } from '../serialize/json-text';
 import type { WriterContext } from '../serialize/entity-writer';
 import type { Knex } from 'knex';
 import type { ReadPool } from '../db/read-pool';
@@ -170,6 +171,7 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
   const writerContext = (): WriterContext => ({
     dialect: svc.dialect, format: negotiateJson(uri.options.format, req.headers.accept), serviceRoot: req.serviceRoot, namespace: model.namespace,
+    omitNulls: prefer.omitNulls,
   });
   if (isOperationCall(model, uri)) {
     checkSupportedOptions(uri);
@@ -233,12 +235,15 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };
   if (textual) negotiateText(format, req.headers.accept);
   else f = negotiateJson(format, req.headers.accept);
-  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace };
+  const omitNulls = !textual && parsePrefer(req.headers.prefer).omitNulls;
+  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, omitNulls };
   const type = contentType(f);
-  const applied: Record<string, string> = {};
+  const preferences: string[] = [];
   if (plan.context.preferredPageSize !== undefined && plan.read.pageSize === plan.context.preferredPageSize) {
-    applied['Preference-Applied'] = `odata.maxpagesize=${plan.context.preferredPageSize}`;
+    preferences.push(`odata.maxpagesize=${plan.context.preferredPageSize}`);
   }
+  if (omitNulls) preferences.push('omit-values=nulls');
+  const applied: Record<string, string> = preferences.length > 0 ? { 'Preference-Applied': preferences.join(', ') } : {};
   const missingParent = async () => plan.parentSource !== undefined && !(await parentExists(ex, plan.parentSource));
 
   req.timing?.end('plan');
@@ -256,7 +261,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
       if (shape.kind === 'references' && shape.single) {
         const body = referencesBody(ctx, plan, result, true, undefined);
         if (!body) throw notFound();
-        return ok(200, type, JSON.stringify(body));
+        return ok(200, type, jsonText(body));
       }
       const next = result.nextKeyset ? nextLinkFor(req, encodeSkiptoken(model.version, result.nextKeyset), result.remainingTop) : undefined;
       if (shape.kind === 'collection') return ok(200, type, { chunks: collectionJson(ctx, plan, result, next) }, applied);
@@ -271,10 +276,10 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
         throw notFound();
       }
       const etag = etagOf(plan.read.entitySet, result.nodes[0].row, svc.dialect);
-      const tagged: Record<string, string> = etag ? { ETag: etag } : {};
+      const tagged: Record<string, string> = etag ? Object.assign({ ETag: etag }, applied) : applied;
       const ifNoneMatch = req.headers['if-none-match'];
       if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, etag)) return ok(304, type, undefined, tagged);
-      return ok(200, type, JSON.stringify(body), tagged);
+      return ok(200, type, jsonText(body), tagged);
     }
     case 'property': {
       const result = await executeRead(ex, plan.read, false);
@@ -285,9 +290,9 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
         throw notFound();
       }
       if (value === null) return ok(204, type, undefined);
-      if (shape.raw) return ok(200, 'text/plain', String(value));
+      if (shape.raw) return ok(200, 'text/plain', plainText(value));
       const leaf = shape.path[shape.path.length - 1];
-      return ok(200, type, JSON.stringify(propertyBody(ctx, plan, value, leaf.type.kind === 'complex' && !leaf.collection)));
+      return ok(200, type, jsonText(propertyBody(ctx, plan, value, leaf.type.kind === 'complex' && !leaf.collection)), applied);
     }
   }
 }

@@ -30,8 +30,15 @@ function matches(range: string, type: string): boolean {
   return range === type;
 }
 
+/**
+ * The OData 3 spelling of the metadata level (`application/json;odata=minimalmetadata`), which Power
+ * Query sends beside the OData 4 one; `verbose` has no OData 4 form.
+ */
+const VERSION_3_METADATA: Readonly<Record<string, string>> = { minimalmetadata: 'minimal', fullmetadata: 'full', nometadata: 'none' };
+
 function jsonFromParams(params: Record<string, string>, where: string): JsonFormat {
-  const metadata = (params['odata.metadata'] ?? params.metadata ?? 'minimal').toLowerCase();
+  const version3 = params.odata === undefined ? undefined : VERSION_3_METADATA[params.odata.toLowerCase()] ?? params.odata;
+  const metadata = (params['odata.metadata'] ?? params.metadata ?? version3 ?? 'minimal').toLowerCase();
   if (!['minimal', 'full', 'none'].includes(metadata)) throw new ODataError('NOT_ACCEPTABLE', `odata.metadata=${metadata} is not available (${where})`);
   const ieee = (params['ieee754compatible'] ?? 'false').toLowerCase() === 'true';
   return { metadata: metadata as MetadataLevel, ieee754: ieee };
@@ -53,10 +60,18 @@ export function negotiateJson(formatOption: string | undefined, accept: string |
     return jsonFromParams(params, '$format');
   }
   if (!accept) return { metadata: 'minimal', ieee754: false };
-  const ranges = parseAccept(accept).sort((a, b) => b.q - a.q);
-  const json = ranges.find((r) => matches(r.type, 'application/json'));
-  if (!json) throw new ODataError('NOT_ACCEPTABLE', `None of the accepted media types (${accept}) is available; this resource is application/json`);
-  return jsonFromParams(json.params, 'Accept');
+  const ranges = parseAccept(accept).sort((a, b) => b.q - a.q).filter((r) => matches(r.type, 'application/json'));
+  if (ranges.length === 0) throw new ODataError('NOT_ACCEPTABLE', `None of the accepted media types (${accept}) is available; this resource is application/json`);
+  // the most preferred JSON range the service can answer (a client may list a level it also accepts in another form)
+  let refusal: unknown;
+  for (const range of ranges) {
+    try {
+      return jsonFromParams(range.params, 'Accept');
+    } catch (err) {
+      refusal ??= err;
+    }
+  }
+  throw refusal;
 }
 
 /** `$metadata`: XML unless the client asks for JSON and does not accept XML. */

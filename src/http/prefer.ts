@@ -9,14 +9,17 @@ export interface Preferences {
   readonly continueOnError: boolean;
   /** `respond-async`: answer 202 and let the client poll a status monitor */
   readonly respondAsync: boolean;
+  /** `omit-values=nulls`: properties whose value is null are left out of the entities answered */
+  readonly omitNulls: boolean;
 }
 
 export function parsePrefer(header: string | undefined): Preferences {
-  if (!header) return { continueOnError: false, respondAsync: false };
+  if (!header) return { continueOnError: false, respondAsync: false, omitNulls: false };
   let maxPageSize: number | undefined;
   let ret: Preferences['return'];
   let continueOnError = false;
   let respondAsync = false;
+  let omitNulls = false;
   for (const item of header.split(',')) {
     const [name, value] = item.split('=').map((s) => s.trim());
     const n = name.toLowerCase();
@@ -24,6 +27,7 @@ export function parsePrefer(header: string | undefined): Preferences {
     if (n === 'return' && (value === 'minimal' || value === 'representation')) ret = value;
     if ((n === 'odata.continue-on-error' || n === 'continue-on-error') && (value === undefined || value.toLowerCase() === 'true')) continueOnError = true;
     if (n === 'respond-async') respondAsync = true;
+    if (n === 'omit-values' && value?.toLowerCase() === 'nulls') omitNulls = true;
   }
-  return { maxPageSize, return: ret, continueOnError, respondAsync };
+  return { maxPageSize, return: ret, continueOnError, respondAsync, omitNulls };
 }

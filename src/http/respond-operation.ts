@@ -9,6 +9,7 @@ import type { OperationOutcome } from '../operations/execute-operation';
 import { collectionJson, entityBody } from '../serialize/read-response';
 import type { WriterContext } from '../serialize/entity-writer';
 import { contentType, decimalJson } from '../serialize/format';
+import { jsonText } from '../serialize/json-text';
 import type { ApiResponse } from './api-request';
 
 export function respondOperation(operation: EdmOperation, outcome: OperationOutcome, ctx: WriterContext, version: string): ApiResponse {
@@ -18,7 +19,7 @@ export function respondOperation(operation: EdmOperation, outcome: OperationOutc
   const ret = operation.returnType;
   if (outcome.kind === 'entities') {
     if (!outcome.single) return { status: 200, headers, body: { chunks: collectionJson(ctx, outcome.plan, outcome.result, undefined) } };
-    return { status: 200, headers, body: JSON.stringify(entityBody(ctx, outcome.plan, outcome.result)) };
+    return { status: 200, headers, body: jsonText(entityBody(ctx, outcome.plan, outcome.result)) };
   }
   const typeName = ret && ret.type.kind !== 'entity' ? typeRefName(ret.type) : 'Edm.String';
   const context = `${ctx.serviceRoot}/$metadata#${ret?.collection ? `Collection(${typeName})` : typeName}`;
@@ -27,5 +28,5 @@ export function respondOperation(operation: EdmOperation, outcome: OperationOutc
   const value = ret?.type.kind === 'primitive' && ret.type.name === 'Edm.Decimal' && !ret.collection && typeof outcome.value === 'string'
     ? decimalJson(outcome.value, ctx.format) : outcome.value;
   const body = complex ? Object.assign(meta, outcome.value as Record<string, unknown>) : Object.assign(meta, { value });
-  return { status: 200, headers, body: JSON.stringify(body) };
+  return { status: 200, headers, body: jsonText(body) };
 }

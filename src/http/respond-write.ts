@@ -6,6 +6,7 @@
 import { entityBody } from '../serialize/read-response';
 import { entityId, type WriterContext } from '../serialize/entity-writer';
 import { contentType } from '../serialize/format';
+import { jsonText } from '../serialize/json-text';
 import type { WriteOutcome } from '../write/execute-write';
 import type { ApiResponse } from './api-request';
 import { TOKEN_PROPERTY } from '../auth/personal-tokens';
@@ -27,7 +28,8 @@ export function respondWrite(outcome: WriteOutcome, ctx: WriterContext, version:
   }
   const body = entityBody(ctx, outcome.read.plan, outcome.read.result);
   if (body && outcome.issuedToken !== undefined) body[TOKEN_PROPERTY] = outcome.issuedToken;
-  if (!outcome.created) headers['Preference-Applied'] = 'return=representation';
+  const applied = [...(outcome.created ? [] : ['return=representation']), ...(ctx.omitNulls ? ['omit-values=nulls'] : [])];
+  if (applied.length > 0) headers['Preference-Applied'] = applied.join(', ');
   headers['Content-Type'] = contentType(format);
-  return { status: outcome.created ? 201 : 200, headers, body: JSON.stringify(body) };
+  return { status: outcome.created ? 201 : 200, headers, body: jsonText(body) };
 }

@@ -8,8 +8,8 @@ import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
 import type { RowNode } from '../sql/execute';
 import { etagOf } from './etag';
-import { decimalJson, type JsonFormat } from './format';
 import { writeDynamic } from './dynamic-properties';
+import { canonicalDateTimeOffset, decimalJson, type JsonFormat } from './format';
 
 /** Writes one entity; `into` holds members that come first (an entity answer's @odata.context). */
 export type EntityWriter = (node: RowNode, into?: Record<string, unknown>) => Record<string, unknown>;
@@ -21,6 +21,8 @@ export interface WriterContext {
   readonly namespace: string;
   /** the `$metadata` ETag of the model the request runs on; full-metadata payloads carry it as @odata.metadataEtag */
   readonly metadataEtag?: string;
+  /** `Prefer: omit-values=nulls`: null properties are left out (otherwise every selected property is written) */
+  readonly omitNulls?: boolean;
 }
 
 /** JSON Format §7.1: types that JSON cannot imply carry @odata.type in full metadata. */
@@ -37,9 +39,13 @@ export function primitiveValue(ctx: WriterContext, property: SelectedProperty & 
     case 'enum': return p.type.type.memberByValue.get(Number(value)) ?? String(value);
     case 'primitive': {
       const v = ctx.dialect.read(value, p.type.name);
-      if (p.type.name === 'Edm.Decimal' && typeof v === 'string') return decimalJson(v, ctx.format);
-      if (ctx.format.ieee754 && p.type.name === 'Edm.Int64' && typeof v === 'number') return String(v);
-      return v;
+      switch (p.type.name) {
+        case 'Edm.Decimal': case 'Edm.Int64': return typeof v === 'string' ? decimalJson(v, ctx.format) : v;
+        case 'Edm.DateTimeOffset': return typeof v === 'string' ? canonicalDateTimeOffset(v) : v;
+        // JSON Format §7.1; padded base64, as ODataLib (Power Query) writes and reads it
+        case 'Edm.Binary': return Buffer.isBuffer(v) ? v.toString('base64') : v;
+        default: return v;
+      }
     }
     case 'complex': return value;
   }
@@ -48,15 +54,17 @@ export function primitiveValue(ctx: WriterContext, property: SelectedProperty & 
 function writeProperties(ctx: WriterContext, props: readonly SelectedProperty[], row: Record<string, unknown>, out: Record<string, unknown>): void {
   for (const p of props) {
     if (p.kind === 'primitive') {
+      const value = primitiveValue(ctx, p, row[p.column]);
+      if (value === null && ctx.omitNulls) continue;
       if (ctx.format.metadata === 'full') {
         const t = p.property.type;
         const name = t.kind === 'primitive' ? t.name : t.kind === 'enum' ? t.type.qualifiedName : '';
         if (p.property.collection) out[`${p.name}@odata.type`] = `#Collection(${name.replace(/^Edm\./, '')})`;
         else if (t.kind === 'enum' || (t.kind === 'primitive' && !IMPLIED.has(t.name))) out[`${p.name}@odata.type`] = `#${name.replace(/^Edm\./, '')}`;
       }
-      out[p.name] = primitiveValue(ctx, p, row[p.column]);
+      out[p.name] = value;
     } else if (p.property.nullable && isNullComplex(p, row)) {
-      out[p.name] = null;
+      if (!ctx.omitNulls) out[p.name] = null;
     } else {
       const inner: Record<string, unknown> = {};
       if (ctx.format.metadata === 'full' && p.property.type.kind === 'complex') inner['@odata.type'] = `#${p.property.type.type.qualifiedName}`;

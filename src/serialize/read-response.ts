@@ -5,6 +5,7 @@
 import type { Plan, ReadPlan } from '../plan/plan';
 import type { ReadResult } from '../sql/execute';
 import { buildEntityWriter, entityId, type WriterContext } from './entity-writer';
+import { unmarkNumbers } from './json-text';
 
 type ReadPlanOf = Plan & { kind: 'read' };
 
@@ -24,13 +25,13 @@ export function* collectionJson(ctx: WriterContext, plan: ReadPlanOf, result: Re
   for (let i = 0; i < result.nodes.length; i++) {
     text += (i === 0 ? '' : ',') + JSON.stringify(write(result.nodes[i]));
     if (text.length >= CHUNK_CHARS) {
-      yield text;
+      yield unmarkNumbers(text);
       text = '';
     }
   }
   text += ']';
   if (nextLink) text += `,"@odata.nextLink":${JSON.stringify(nextLink)}`;
-  yield text + '}';
+  yield unmarkNumbers(text + '}');
 }
 
 /** `@odata.context`, and in full metadata `@odata.metadataEtag` (JSON Format §4.6), the first members of a payload. */

@@ -53,7 +53,9 @@ export const postgresDialect: Dialect = {
     switch (type) {
       case 'Edm.DateTimeOffset': return value instanceof Date ? formatUtc(value) : String(value);
       case 'Edm.Decimal': return canonicalDecimal(value);
-      case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
+      case 'Edm.Double': case 'Edm.Single': return typeof value === 'string' ? Number(value) : value;
+      // the exact digits: a JavaScript number is exact only up to 2^53
+      case 'Edm.Int64': return typeof value === 'bigint' ? value.toString() : String(value);
       default: return value;
     }
   },

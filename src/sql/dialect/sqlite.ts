@@ -62,7 +62,9 @@ export const sqliteDialect: Dialect = {
       case 'Edm.Boolean': return value === 1 || value === true || value === '1';
       case 'Edm.DateTimeOffset': return typeof value === 'string' ? value : value instanceof Date ? formatUtc(value) : String(value);
       case 'Edm.Decimal': return canonicalDecimal(value);
-      case 'Edm.Double': case 'Edm.Single': case 'Edm.Int64': return typeof value === 'string' ? Number(value) : value;
+      case 'Edm.Double': case 'Edm.Single': return typeof value === 'string' ? Number(value) : value;
+      // the exact digits: a JavaScript number is exact only up to 2^53
+      case 'Edm.Int64': return typeof value === 'bigint' ? value.toString() : String(value);
       default: return value;
     }
   },

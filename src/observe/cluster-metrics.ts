@@ -40,6 +40,8 @@ export function serveClusterMetrics(): void {
  */
 export function clusterMetricsOf(registries: Registry[]): (() => Promise<string>) | undefined {
   if (!cluster.isWorker || process.send === undefined) return undefined;
+  // constructing one installs prom-client's answer to the primary's requests (it answers with `registries`)
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries(registries);
   const waiting = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
   let nextId = 1;

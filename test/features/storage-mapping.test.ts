@@ -2,8 +2,10 @@
  * Storage mapping is data (issue 17, item 2): a set whose key is not `Id` (a string `Vin`), stored in
  * a table the mapping names (`crm_vehicle`, not the set's name), with a derived value and an extra
  * index from the mapping, works through the whole engine without code of its own. The model is the
- * shipped one plus `Vehicle`/`Vehicles` (and `Contact.Vehicles`), written at test time to a
- * test-only CSDL file with its mapping beside it and loaded through ODATA_MODEL_FILE.
+ * shipped one plus `Vehicle`/`Vehicles` (with `Contact.Vehicles` and `Group.Vehicles`), written at
+ * test time to a test-only CSDL file with its mapping beside it and loaded through ODATA_MODEL_FILE
+ * on a database made with the shipped model: the migrator adds the table, its foreign key and
+ * indexes and the link table at start (issue 17, item 1).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,8 +31,13 @@ function writeVehicleModel(dir: string): string {
     Driver: { $Kind: 'NavigationProperty', $Type: 'Crm.Contact', $Nullable: true, $Partner: 'Vehicles', $ReferentialConstraint: { DriverId: 'Id' }, $OnDelete: 'SetNull' },
   };
   crm.Contact.Vehicles = { $Kind: 'NavigationProperty', $Type: 'Crm.Vehicle', $Collection: true, $Partner: 'Driver' };
+  // many-to-many: a link table (Group_Vehicle) the migrator adds with the set
+  (crm.Vehicle as Json).Groups = { $Kind: 'NavigationProperty', $Type: 'Crm.Group', $Collection: true, $Partner: 'Vehicles' };
+  crm.Group.Vehicles = { $Kind: 'NavigationProperty', $Type: 'Crm.Vehicle', $Collection: true, $Partner: 'Groups' };
   const container = crm.Service;
-  container.Vehicles = { $Collection: true, $Type: 'Crm.Vehicle', $NavigationPropertyBinding: { Driver: 'Contacts' } };
+  container.Vehicles = { $Collection: true, $Type: 'Crm.Vehicle', $NavigationPropertyBinding: { Driver: 'Contacts', Groups: 'Groups' } };
+  const groups = container.Groups as Json;
+  groups.$NavigationPropertyBinding = { ...(groups.$NavigationPropertyBinding as Json), Vehicles: 'Vehicles' };
   const contacts = container.Contacts as Json;
   contacts.$NavigationPropertyBinding = { ...(contacts.$NavigationPropertyBinding as Json), Vehicles: 'Vehicles' };
   const sets = (storage.entitySets ?? {}) as Json;
@@ -58,10 +65,13 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odata-vehicles-'));
     database = await engine.freshUrl();
-    svc = await startService(withOverrides({
+    const settings = {
       auth: 'off', rateLimit: 'off', adminPassword: 'admin-password-for-tests', demoPassword: 'demo-password-for-tests',
-      logLevel: 'silent', port: 0, host: '127.0.0.1', seedContacts: 10, modelFile: writeVehicleModel(dir), database,
-    }));
+      logLevel: 'silent', port: 0, host: '127.0.0.1', seedContacts: 10, database,
+    };
+    const shipped = await startService(withOverrides(settings));
+    await shipped.close();
+    svc = await startService(withOverrides({ ...settings, modelFile: writeVehicleModel(dir) }));
     contactId = String(((await call(svc, 'GET', '/Contacts?$top=1&$orderby=Id&$select=Id')).json.value as Json[])[0].Id);
   });
   afterAll(async () => {
@@ -70,8 +80,9 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('stores the set in the mapped table with the mapped index, keyed on Vin', async () => {
+  it('adds the set to a database made without it: the mapped table with the mapped index, keyed on Vin, and the link table', async () => {
     expect(await svc.db.knex.schema.hasTable('crm_vehicle')).toBe(true);
+    expect(await svc.db.knex.schema.hasTable('Group_Vehicle')).toBe(true);
     expect(await svc.db.knex.schema.hasTable('Vehicles')).toBe(false);
     const indexes = engine.name === 'sqlite'
       ? (await svc.db.knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'crm_vehicle'") as { name: string }[]).map((r) => r.name)
@@ -111,6 +122,10 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect((await call(svc, 'GET', "/Vehicles('WVWZZZ1JZXW000001')?$select=Label")).json.Label).toBe('Volkswagen Polo');
     expect((await call(svc, 'PUT', "/Vehicles('WVWZZZ1JZXW000001')/Driver/$ref", { '@odata.id': `Contacts(${contactId})` })).status).toBe(204);
     expect(((await call(svc, 'GET', `/Contacts(${contactId})/Vehicles/$count`)).json)).toBe(2);
+    const groupId = String(((await call(svc, 'GET', '/Groups?$top=1&$orderby=Id&$select=Id')).json.value as Json[])[0].Id);
+    expect((await call(svc, 'POST', "/Vehicles('1HGCM82633A004352')/Groups/$ref", { '@odata.id': `Groups(${groupId})` })).status).toBe(204);
+    const inGroup = await call(svc, 'GET', `/Groups(${groupId})/Vehicles?$select=Vin`);
+    expect((inGroup.json.value as Json[]).map((v) => v.Vin)).toEqual(['1HGCM82633A004352']);
 
     expect((await call(svc, 'DELETE', "/Vehicles('WVWZZZ1JZXW000001')")).status).toBe(204);
     expect((await call(svc, 'GET', "/Vehicles('WVWZZZ1JZXW000001')")).status).toBe(404);

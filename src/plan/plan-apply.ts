@@ -192,8 +192,9 @@ function exprText(e: Expr): string {
 function group(state: State, input: Stage, keys: readonly (readonly PathStep[])[], items: readonly AggregateItem[], position: number): Stage {
   let stage = input;
   // aggregates over a collection navigation are computed per input row first, then aggregated per group
-  const related: LevelOutput[] = [];
-  const relatedScope = items.some((i) => i.kind === 'navigation') ? state.ctx.nextScope() : undefined;
+  const related = new Map<AggregateItem, { readonly outputs: readonly LevelOutput[]; readonly flat: boolean }>();
+  const navigationOf = new Map(items.map((i) => [i, i.kind === 'navigation' ? i : flatNavigation(state, stage, i)] as const));
+  const relatedScope = [...navigationOf.values()].some((n) => n !== undefined) ? state.ctx.nextScope() : undefined;
   const outputs: LevelOutput[] = [];
   const names: Named[] = [];
   const aliases = new Set<string>();
@@ -203,8 +204,10 @@ function group(state: State, input: Stage, keys: readonly (readonly PathStep[])[
   };
   if (relatedScope !== undefined) {
     if (stage.kind !== 'entities') fail('aggregates over a navigation apply to entities, not to aggregated results', position);
-    for (const item of items) if (item.kind === 'navigation') related.push(...relatedAggregates(state, stage, item, relatedScope));
-    stage = Object.assign({}, stage, { level: above(stage, relatedScope, { outputs: related }) });
+    for (const [item, nav] of navigationOf) {
+      if (nav !== undefined) related.set(item, { outputs: relatedAggregates(state, nav, relatedScope, item !== nav), flat: item !== nav });
+    }
+    stage = Object.assign({}, stage, { level: above(stage, relatedScope, { outputs: [...related.values()].flatMap((r) => r.outputs) }) });
   }
   const scope = state.ctx.nextScope();
   const ctx = exprContext(state, stage, scope);
@@ -224,6 +227,18 @@ function group(state: State, input: Stage, keys: readonly (readonly PathStep[])[
     names.push(named);
   }
   for (const item of items) {
+    const fromRelated = related.get(item);
+    if (fromRelated !== undefined) {
+      for (const r of fromRelated.outputs) {
+        if (r.kind !== 'related-aggregate') continue;
+        claim(r.column, item.position);
+        const type = r.method === 'count' ? INT64 : resultType(r.method, r.argType);
+        const partial = col(scope, r.column, type);
+        outputs.push({ kind: 'aggregate', column: r.column, method: r.method === 'count' ? 'sum' : r.method, arg: partial, argType: type });
+        names.push(fromRelated.flat ? { path: [r.column], column: r.column, type } : { path: r.column.split('/'), column: r.column, type, inCollection: true });
+      }
+      continue;
+    }
     switch (item.kind) {
       case 'count':
         claim(item.alias, item.position);
@@ -240,18 +255,7 @@ function group(state: State, input: Stage, keys: readonly (readonly PathStep[])[
         names.push({ path: [item.alias], column: item.alias, type: resultType(method, argType) });
         break;
       }
-      case 'navigation':
-        for (const r of related.filter((x) => x.column.startsWith(`${item.path[0].name}/`))) {
-          if (r.kind !== 'related-aggregate') continue;
-          const alias = r.column.slice(item.path[0].name.length + 1);
-          claim(r.column, item.position);
-          const partial = col(scope, r.column, r.method === 'count' ? INT64 : resultType(r.method, r.argType));
-          const method: AggregateMethod = r.method === 'count' ? 'sum' : r.method;
-          const type = r.method === 'count' ? INT64 : resultType(r.method, r.argType);
-          outputs.push({ kind: 'aggregate', column: r.column, method, arg: partial, argType: typeOf(partial) });
-          names.push({ path: [item.path[0].name, alias], column: r.column, type, inCollection: true });
-        }
-        break;
+      case 'navigation': break; // aggregated above
     }
   }
   if (outputs.length === 0) fail('groupby() needs at least one grouping property', position);
@@ -287,8 +291,21 @@ function checkGroupKey(state: State, key: readonly PathStep[]): void {
   }
 }
 
+/**
+ * `Products/Total with sum as Sum` (the extension's CS03 form): the same per-row aggregate over the related
+ * rows as `Products(Total with sum as Sum)`, named flat. Undefined when the path does not start with a
+ * collection navigation of the entities.
+ */
+function flatNavigation(state: State, stage: Stage, item: AggregateItem): (AggregateItem & { kind: 'navigation' }) | undefined {
+  if (stage.kind !== 'entities' || item.kind !== 'method' || item.expr.kind !== 'path' || item.expr.segments.length < 2) return undefined;
+  const [head, ...rest] = item.expr.segments;
+  const found = resolveMember(state.set.entityType, head.name);
+  if (!('found' in found) || found.found.kind !== 'navigation' || !found.found.navigation.collection) return undefined;
+  return { kind: 'navigation', path: [head], items: [Object.assign({}, item, { expr: { kind: 'path', segments: rest, position: rest[0].position } as Expr })], position: item.position };
+}
+
 /** `Products(Total with sum as Sum)`: per input row, the aggregate over its related rows. */
-function relatedAggregates(state: State, stage: Stage, item: AggregateItem & { kind: 'navigation' }, outerScope: number): LevelOutput[] {
+function relatedAggregates(state: State, item: AggregateItem & { kind: 'navigation' }, outerScope: number, flat: boolean): LevelOutput[] {
   const type = state.set.entityType;
   if (item.path.length !== 1) throw new NotImplementedError(`aggregating over a path of navigations (at position ${item.position} in ${WHERE})`, { target: WHERE });
   const found = resolveMember(type, item.path[0].name);
@@ -305,11 +322,10 @@ function relatedAggregates(state: State, stage: Stage, item: AggregateItem & { k
     model: state.ctx.model, scopes: [{ id: childScope, set: target }], nextScope: state.ctx.nextScope, where: WHERE,
     maxNodes: limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget: state.budget,
   };
-  void stage;
   return item.items.map((inner): LevelOutput => {
     const base = { table: tableOf(target), scope: childScope, holder: storage.targetColumn, outerScope, outerKey: type.key[0] };
     switch (inner.kind) {
-      case 'count': return { kind: 'related-aggregate', column: `${nav.name}/${inner.alias}`, method: 'count', argType: INT64, ...base };
+      case 'count': return { kind: 'related-aggregate', column: flat ? inner.alias : `${nav.name}/${inner.alias}`, method: 'count', argType: INT64, ...base };
       case 'method': {
         if (inner.from) throw new NotImplementedError(`aggregate with from (at position ${inner.position} in ${WHERE})`, { target: WHERE });
         const arg = planExpression(inner.expr, ctx);
@@ -318,7 +334,7 @@ function relatedAggregates(state: State, stage: Stage, item: AggregateItem & { k
         if (method === 'average' || method === 'countdistinct') {
           throw new NotImplementedError(`${method} over a navigation's related entities (at position ${inner.position} in ${WHERE})`, { target: WHERE });
         }
-        return { kind: 'related-aggregate', column: `${nav.name}/${inner.alias}`, method, arg, argType, ...base };
+        return { kind: 'related-aggregate', column: flat ? inner.alias : `${nav.name}/${inner.alias}`, method, arg, argType, ...base };
       }
       case 'navigation': throw new NotImplementedError(`nested navigation aggregates (at position ${inner.position} in ${WHERE})`, { target: WHERE });
     }

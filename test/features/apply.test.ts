@@ -86,6 +86,15 @@ describe.each(ENGINES)('$apply on $name', (engine) => {
         expect(Number(nested.Lines)).toBe(o.Products.length);
       }
     });
+
+    it('the flat form over a collection navigation (Products/Total with sum), per group', async () => {
+      const rows = await apply(svc, 'Opportunities', '$apply=groupby((Status),aggregate(Products/Total with sum as Sum,Products/Total with max as Largest))');
+      for (const r of rows) {
+        const totals = byStatus().get(key(r, 'Status'))!.flatMap((o) => o.Products.map((p) => p.Total));
+        expect(r.Sum).toBe(sumText(totals));
+        expect(r.Largest).toBe(totals.length ? text(totals.map(dec).sort(compare).reverse()[0]) : null);
+      }
+    });
   });
 
   describe('aggregate', () => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { withOverrides, type Config } from '../../src/config';
 import { startService, type RunningService } from '../../src/server';
-import { DEFAULT_CSDL_PATH } from '../../src/edm/load-csdl';
+import { DEFAULT_CSDL_PATH, readBuiltInModel } from '../../src/edm/load-csdl';
 import { ENGINES } from '../helpers/engines';
 
 const OLD_MODEL = path.join(__dirname, '..', 'fixtures', 'crm-2026-12-04-before-audit.csdl.json');
@@ -25,6 +25,18 @@ async function call(service: RunningService, method: string, url: string, body?:
   const res = await fetch(service.url + url, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
+}
+
+type Json = Record<string, unknown>;
+
+/** Writes the shipped model, changed by `edit`, as `<dir>/<name>.csdl.json` with its storage mapping beside it. */
+function writeModel(dir: string, name: string, edit: (crm: Record<string, Json>, storage: Json) => void): string {
+  const { csdl, storage } = readBuiltInModel(DEFAULT_CSDL_PATH);
+  edit(csdl.Crm as Record<string, Json>, storage);
+  fs.writeFileSync(path.join(dir, `${name}.storage.json`), JSON.stringify(storage));
+  const file = path.join(dir, `${name}.csdl.json`);
+  fs.writeFileSync(file, JSON.stringify(csdl));
+  return file;
 }
 
 describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
@@ -113,6 +125,39 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(withJob.json['@odata.count']).toBeGreaterThan(0);
     } finally {
       await after.close();
+    }
+  });
+
+  it('applies safe changes: a longer MaxLength, an index the storage mapping adds, an empty column the model drops', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odata-model-'));
+    try {
+      const before = writeModel(dir, 'before', (crm) => { crm.Contact.Spare = { $MaxLength: 20, $Nullable: true }; });
+      const after = writeModel(dir, 'after', (crm, storage) => {
+        (crm.Contact.FirstName as Json).$MaxLength = 300;
+        (crm.Contact.FullName as Json).$MaxLength = 401;
+        const sets = storage.entitySets as Record<string, Json>;
+        sets.Contacts = { ...sets.Contacts, indexes: [...(sets.Contacts.indexes as string[][]), ['JobTitle']] };
+      });
+      const first = await start(database, { modelFile: before, seedContacts: 20 });
+      expect(await first.db.knex.schema.hasColumn('Contacts', 'Spare')).toBe(true);
+      await first.close();
+      const second = await start(database, { modelFile: after });
+      try {
+        expect(await second.db.knex.schema.hasColumn('Contacts', 'Spare')).toBe(false);
+        const indexes = engine.name === 'sqlite'
+          ? (await second.db.knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'Contacts'") as { name: string }[]).map((r) => r.name)
+          : (await second.db.knex.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'Contacts'") as { rows: { name: string }[] }).rows.map((r) => r.name);
+        expect(indexes).toContain('ix_Contacts_JobTitle');
+        const long = 'L'.repeat(250);
+        const created = await call(second, 'POST', '/Contacts', { FirstName: long, LastName: 'Long' });
+        expect(created.status).toBe(201);
+        expect((await call(second, 'GET', `/Contacts(${String(created.json.Id)})?$select=FirstName`)).json.FirstName).toBe(long);
+        expect((await call(second, 'GET', '/Contacts/$count')).json).toBe(21);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -17,6 +17,8 @@ import type { EdmModel } from '../src/edm/model';
 const NEW_TABLES = ['Tags', 'Countries', 'Contact_Tag', 'Company_Tag', 'Opportunity_Tag', 'Note_Tag'] as const;
 const CATEGORIES = { table: 'Contacts', column: 'Categories' } as const;
 export const COUNTRIES_FILE = path.join(path.dirname(DEFAULT_CSDL_PATH), 'countries.json');
+/** When the data file was written (Created and Edited of the loaded rows). */
+const COUNTRIES_AS_OF = '2026-12-04T00:00:00.000Z';
 
 interface CountryRow {
   readonly IsoCode: string;
@@ -29,11 +31,14 @@ export function readCountries(file: string = COUNTRIES_FILE): CountryRow[] {
   return JSON.parse(readFileSync(file, 'utf8')) as CountryRow[];
 }
 
-/** The same Id for a country in every database (a name-based UUID, version 5 layout). */
+/**
+ * The same Id for a country in every database: hash bits laid out as a version-4 UUID, like every key
+ * the service makes (a version-5 layout would be the only one of its kind in the database).
+ */
 function countryId(isoCode: string): string {
-  const h = createHash('sha1').update(`Crm.Country/${isoCode}`).digest('hex');
+  const h = createHash('sha256').update(`Crm.Country/${isoCode}`).digest('hex');
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Promise<void> {
@@ -50,7 +55,8 @@ export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Pro
   if (expected.has('Countries')) {
     const [{ n }] = await knex('Countries').count({ n: '*' }) as { n: string | number }[];
     if (Number(n) === 0) {
-      const now = new Date().toISOString();
+      // reference data: the same rows (stamps included) in every database, as seeded demo data is
+      const now = COUNTRIES_AS_OF;
       const rows = readCountries().map((c) => ({
         Id: countryId(c.IsoCode), Created: now, Edited: now, Name: c.Name, IsoCode: c.IsoCode,
         CallingCode: c.CallingCode, PhoneMask: c.PhoneMask ?? null, IsActive: true,

@@ -76,7 +76,9 @@ export function invalidCriteriaError(problem: ErrorDetail): ODataError {
 function collectTables(e: PlanExpr, out: Set<string>): void {
   switch (e.kind) {
     case 'column': for (const j of e.joins) out.add(j.table); return;
-    case 'literal': case 'null': case 'search-term': case 'path-restriction': return;
+    case 'literal': case 'null': case 'search-term': case 'path-restriction': case 'element': return;
+    case 'element-count': collectTables(e.collection, out); return;
+    case 'element-exists': collectTables(e.collection, out); if (e.predicate) collectTables(e.predicate, out); return;
     case 'compare': case 'and': case 'or': case 'arithmetic': collectTables(e.left, out); collectTables(e.right, out); return;
     case 'not': case 'negate': collectTables(e.operand, out); return;
     case 'function': for (const a of e.args) collectTables(a, out); return;

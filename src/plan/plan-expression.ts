@@ -5,7 +5,7 @@
 import { formatDecimal, parseDecimal } from '../decimal';
 import { LimitError, NotImplementedError, PlanError } from '../errors/odata-error';
 import { resolveMember, resolveQualifiedType } from '../edm/lookup';
-import type { EdmComplexType, EdmEntitySet, EdmEntityType, EdmModel, PrimitiveTypeName } from '../edm/model';
+import type { EdmComplexType, EdmEntitySet, EdmEntityType, EdmModel, EdmProperty, PrimitiveTypeName } from '../edm/model';
 import { nullIndicators } from '../edm/complex-null';
 import { columnOf, navigationStorage, tableOf } from '../edm/storage';
 import { targetEntitySet } from '../edm/lookup';
@@ -18,6 +18,8 @@ export interface Scope {
   readonly set: EdmEntitySet;
   /** lambda variable name; the implicit scope ($it) has none */
   readonly variable?: string;
+  /** a lambda over a collection of primitives: the variable is one element, of this type (`set` is the owner's) */
+  readonly element?: ValueType;
 }
 
 export interface ExprContext {
@@ -114,7 +116,9 @@ function countJoin(ctx: ExprContext, scope: number, joins: readonly JoinStep[], 
 
 export function typeOf(e: PlanExpr): ValueType {
   switch (e.kind) {
-    case 'column': case 'literal': case 'arithmetic': case 'negate': case 'function': return e.type;
+    case 'column': case 'literal': case 'arithmetic': case 'negate': case 'function': case 'element': return e.type;
+    case 'element-count': return prim('Edm.Int64');
+    case 'element-exists': return BOOL;
     case 'null': return { kind: 'null' };
     case 'count': return prim('Edm.Int64');
     case 'compare': case 'and': case 'or': case 'not': case 'in': case 'exists': case 'search-term': case 'path-restriction': return BOOL;
@@ -190,6 +194,10 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
   let rest = segments;
   const first = segments[0].name;
   const variableScope = [...ctx.scopes].reverse().find((s) => s.variable !== undefined && s.variable === first);
+  if (variableScope?.element) {
+    if (segments.length > 1) fail(ctx, 'TYPE_MISMATCH', `'${first}' is a ${typeName(variableScope.element)} value and has no members`, segments[1].position);
+    return { kind: 'element', scope: variableScope.id, type: variableScope.element };
+  }
   if (variableScope) {
     scope = variableScope;
     rest = segments.slice(1);
@@ -222,7 +230,11 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
     if (member.kind === 'property') {
       const p = member.property;
       if (p.hidden) fail(ctx, 'PROPERTY_NOT_READABLE', `'${p.name}' cannot be read`, step.position);
-      if (p.collection) throw new NotImplementedError('collection-valued properties in expressions', { target: ctx.where });
+      if (p.collection) {
+        const count = rest[i + 1]?.name === '$count' && i + 2 === rest.length;
+        if (!count) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' is a collection; use any(), all() or $count`, step.position);
+        return { kind: 'element-count', collection: collectionColumn(ctx, scope.id, joins, prefix, p, step.position) };
+      }
       if (p.type.kind === 'complex') {
         if (last && complexValue) return complexValue({ scope: scope.id, joins, path: [...prefix, p.name], type: p.type.type });
         if (last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' is a complex value; compare it with null or compare one of its properties`, step.position);
@@ -274,8 +286,8 @@ function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr
   const found = resolveMember(scope.set.entityType, navSegs[0].name);
   if ('missing' in found) fail(ctx, 'UNKNOWN_PROPERTY', `'${navSegs[0].name}' is not a property of ${scope.set.entityType.qualifiedName}`, navSegs[0].position);
   if ('ambiguous' in found) fail(ctx, 'AMBIGUOUS_NAME', `'${navSegs[0].name}' is ambiguous`, navSegs[0].position);
+  if (found.found.kind === 'property' && found.found.property.collection) return planElementLambda(expr, ctx, scope, found.found.property, navSegs[0].position);
   if (found.found.kind !== 'navigation' || !found.found.navigation.collection) {
-    if (found.found.kind === 'property' && found.found.property.collection) throw new NotImplementedError('any/all over collection-valued properties', { target: ctx.where });
     fail(ctx, 'TYPE_MISMATCH', `${expr.op}() needs a collection navigation, '${navSegs[0].name}' is not one`, expr.position);
   }
   const { target, ...correlation } = correlate(ctx, scope, found.found.navigation.name, expr.position);
@@ -286,6 +298,31 @@ function planLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext): PlanExpr
   requireBoolean(predicate, ctx, expr.position, expr.op);
   if (expr.op === 'any') return { kind: 'exists', correlation, predicate, negated: false };
   return { kind: 'exists', correlation, predicate, negated: true };
+}
+
+/** any/all over a collection of primitives: the variable is an element (compared, passed to functions). */
+function planElementLambda(expr: Expr & { kind: 'lambda' }, ctx: ExprContext, scope: Scope, property: EdmProperty, position: number): PlanExpr {
+  const collection = collectionColumn(ctx, scope.id, [], [], property, position);
+  const elementScope = ctx.nextScope();
+  if (!expr.predicate || !expr.variable) return { kind: 'element-exists', collection, scope: elementScope, negated: false };
+  const element = elementType(property);
+  const inner: ExprContext = Object.assign({}, ctx, { scopes: [...ctx.scopes, { id: elementScope, set: scope.set, variable: expr.variable, element }] });
+  const predicate = planExpression(expr.predicate, inner);
+  ctx.nodes = inner.nodes;
+  requireBoolean(predicate, ctx, expr.position, expr.op);
+  return { kind: 'element-exists', collection, scope: elementScope, predicate, negated: expr.op === 'all' };
+}
+
+/** The JSON-array column of a collection of strings (other element types: 501). */
+function collectionColumn(ctx: ExprContext, scope: number, joins: readonly JoinStep[], prefix: readonly string[], property: EdmProperty, position: number): PlanExpr & { kind: 'column' } {
+  if (property.hidden) fail(ctx, 'PROPERTY_NOT_READABLE', `'${property.name}' cannot be read`, position);
+  // elements are read as the JSON array's text values: strings compare as stored, other types would not
+  if (property.type.kind !== 'primitive' || property.type.name !== 'Edm.String') throw new NotImplementedError(`collections of ${property.type.kind === 'primitive' ? property.type.name : property.type.type.qualifiedName} values in expressions`, { target: ctx.where });
+  return { kind: 'column', scope, joins, column: columnOf([...prefix, property.name]), type: prim('Edm.String'), notNull: !property.nullable && joins.length === 0 && prefix.length === 0 };
+}
+
+function elementType(property: EdmProperty): ValueType {
+  return prim(property.type.kind === 'primitive' ? property.type.name : 'Edm.String');
 }
 
 /** A Boolean, or the null literal (a null condition selects nothing, `not null` is null). */

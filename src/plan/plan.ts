@@ -58,7 +58,18 @@ export type PlanExpr =
   /** a search over text columns: every term matched case-insensitively as a substring */
   | { readonly kind: 'search-term'; readonly scope: number; readonly columns: readonly string[]; readonly text: string }
   /** restricts a scope's key to a set reached through a resource path */
-  | { readonly kind: 'path-restriction'; readonly scope: number; readonly column: string; readonly path: PathSource };
+  | { readonly kind: 'path-restriction'; readonly scope: number; readonly column: string; readonly path: PathSource }
+  /**
+   * any()/all() over a collection of primitives (`Categories/any(c: c eq 'VIP')`): its elements, read from
+   * the stored JSON array, open scope `scope`; `all` is negated like `exists`
+   */
+  | { readonly kind: 'element-exists'; readonly collection: ColumnExpr; readonly scope: number; readonly predicate?: PlanExpr; readonly negated: boolean }
+  /** `Categories/$count` */
+  | { readonly kind: 'element-count'; readonly collection: ColumnExpr }
+  /** the lambda variable over a collection of primitives: the current element */
+  | { readonly kind: 'element'; readonly scope: number; readonly type: ValueType };
+
+export type ColumnExpr = PlanExpr & { readonly kind: 'column' };
 
 export interface PathStepPlan {
   readonly storage: NavigationStorage;

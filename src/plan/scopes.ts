@@ -11,6 +11,13 @@ export function freeScopes(e: PlanExpr, into: Set<number> = new Set()): Set<numb
     case 'function': for (const a of e.args) freeScopes(a, into); break;
     case 'in': freeScopes(e.left, into); for (const x of e.list) freeScopes(x, into); break;
     case 'count': into.add(e.correlation.outerScope); break;
+    case 'element': into.add(e.scope); break;
+    case 'element-count': freeScopes(e.collection, into); break;
+    case 'element-exists': {
+      freeScopes(e.collection, into);
+      if (e.predicate) for (const s of freeScopes(e.predicate)) if (s !== e.scope) into.add(s);
+      break;
+    }
     case 'exists': {
       into.add(e.correlation.outerScope);
       if (e.predicate) for (const s of freeScopes(e.predicate)) if (s !== e.correlation.scope) into.add(s);

@@ -86,6 +86,11 @@ export function scopeAlias(scope: number): string {
   return `s${scope}`;
 }
 
+/** The alias of the elements of a collection column counted by `/$count` (no lambda scope is opened for it). */
+function elementsAlias(collection: PlanExpr & { kind: 'column' }): string {
+  return `${scopeAlias(collection.scope)}_${collection.column}_elements`;
+}
+
 export class ExpressionCompiler {
   readonly dialect: Dialect;
 
@@ -114,6 +119,9 @@ export class ExpressionCompiler {
         return sql`(${join(e.columns.map((c) => this.dialect.likeInsensitive(id(`${scopeAlias(e.scope)}.${c}`), pattern)), ' OR ')})`;
       }
       case 'path-restriction': return sql`(${id(`${scopeAlias(e.scope)}.${e.column}`)} IN (${pathKeys(e.path, this.target)}))`;
+      case 'element': return id(`${scopeAlias(e.scope)}.value`);
+      case 'element-count': return sql`(SELECT COUNT(*) FROM ${this.dialect.arrayElements(this.compile(e.collection), id(elementsAlias(e.collection)))})`;
+      case 'element-exists': return this.elementExists(e);
     }
   }
 
@@ -239,6 +247,15 @@ export class ExpressionCompiler {
     return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (SELECT ${holder} FROM ${from} WHERE ${where}))`;
   }
 
+  /** any()/all() over a stored JSON array: EXISTS over its elements (all: no element where the predicate is not true). */
+  private elementExists(e: PlanExpr & { kind: 'element-exists' }): Fragment {
+    const from = this.dialect.arrayElements(this.compile(e.collection), id(scopeAlias(e.scope)));
+    if (!e.predicate) return sql`(EXISTS (SELECT 1 FROM ${from}))`;
+    const pred = this.condition(e.predicate);
+    if (e.negated) return sql`(NOT EXISTS (SELECT 1 FROM ${from} WHERE (${pred}) IS NOT TRUE))`;
+    return sql`(EXISTS (SELECT 1 FROM ${from} WHERE ${pred}))`;
+  }
+
   private count(c: Correlation): Fragment {
     const { from, holder, outer, visible } = this.related(c);
     return sql`(SELECT COUNT(*) FROM ${from} WHERE ${holder} = ${outer}${visible})`;
@@ -256,7 +273,7 @@ const ORDERING = { gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 /** Whether the SQL of an expression can be NULL (two-valued comparisons, counts and literals cannot). */
 function nullable(e: PlanExpr): boolean {
   switch (e.kind) {
-    case 'literal': case 'count': case 'compare': case 'in': case 'exists': return false;
+    case 'literal': case 'count': case 'compare': case 'in': case 'exists': case 'element-count': case 'element-exists': case 'element': return false;
     case 'column': return e.notNull !== true;
     default: return true;
   }

@@ -153,9 +153,11 @@ describe('annotateCapabilities', () => {
       expect(prop(set, 'CountRestrictions', 'Countable')).toMatchObject({ Bool: 'true' });
       expect(annotation(set, `${CAP}.TopSupported`)?.attrs.Bool).toBe('true');
       expect(prop(set, 'ExpandRestrictions', 'MaxLevels')).toMatchObject({ Int: '3' });
-      expect(prop(set, 'InsertRestrictions', 'Insertable')).toMatchObject({ Bool: 'true' });
+      // reference data the model declares read-only for inserts and deletes (the model's own annotations win)
+      const referenceData = set.attrs.Name === 'Countries';
+      expect(prop(set, 'InsertRestrictions', 'Insertable')).toMatchObject({ Bool: String(!referenceData) });
       expect(prop(set, 'UpdateRestrictions', 'Updatable')).toMatchObject({ Bool: 'true' });
-      expect(prop(set, 'DeleteRestrictions', 'Deletable')).toMatchObject({ Bool: 'true' });
+      expect(prop(set, 'DeleteRestrictions', 'Deletable')).toMatchObject({ Bool: String(!referenceData) });
       const concurrency = annotation(set, 'Org.OData.Core.V1.OptimisticConcurrency')!;
       expect(findAll(concurrency, 'PropertyPath').map((p) => p.text)).toEqual(['Edited']);
     }

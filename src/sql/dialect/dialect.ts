@@ -33,6 +33,8 @@ export interface Dialect {
   readonly lockForUpdate: string;
   /** case-insensitive substring match, `pattern` already LIKE-escaped with `\` */
   likeInsensitive(column: Fragment, pattern: string): Fragment;
+  /** a FROM item over the elements of a stored JSON array (a collection of strings), one row each, its text as `alias.value` */
+  arrayElements(array: Fragment, alias: Fragment): Fragment;
   /** exact Edm.Decimal computation (round/floor/ceiling are in `functions`, by argument type) */
   readonly decimal: DecimalDialect;
 }

@@ -65,6 +65,7 @@ export const postgresDialect: Dialect = {
   lockForUpdate: ' FOR UPDATE',
   keysetValue: (v) => (v === null || v === undefined ? null : v instanceof Date ? formatUtc(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(CAST(${pattern} AS text)) ESCAPE '\\')`,
+  arrayElements: (array, alias) => sql`jsonb_array_elements_text(CAST(${array} AS jsonb)) AS ${alias}("value")`,
   decimal: postgresDecimal(),
 };
 

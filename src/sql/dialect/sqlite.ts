@@ -74,6 +74,7 @@ export const sqliteDialect: Dialect = {
   lockForUpdate: '',
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,
+  arrayElements: (array, alias) => sql`json_each(${array}) AS ${alias}`,
   decimal: sqliteDecimal(),
 };
 

@@ -64,7 +64,7 @@ export class ServiceMetrics {
       labelNames: ['entity_set', 'method', 'status'], registers,
     });
     this.latency = new Histogram({
-      name: 'odata_request_duration_seconds', help: 'Time from a request\'s arrival to its answer\'s head, by entity set (or endpoint), method and status',
+      name: 'odata_request_duration_seconds', help: 'Time from a request\'s arrival until its answer was written, by entity set (or endpoint), method and status',
       labelNames: ['entity_set', 'method', 'status'], buckets: LATENCY_BUCKETS, registers,
     });
     this.batchParts = new Counter({ name: 'odata_batch_parts_total', help: 'Requests inside $batch requests (change-set members included)', registers });

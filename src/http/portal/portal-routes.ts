@@ -19,6 +19,7 @@ import { prefersHtml } from './html';
 import { LANDING_STYLE_SOURCE, renderLandingPage, type Visitor } from './landing-page';
 import { openApiDocument } from './openapi-document';
 import { visibleCounts } from './visible-counts';
+import { StageTiming } from '../../observe/stage-timing';
 
 export interface PortalOptions {
   readonly basePath: string;
@@ -78,6 +79,7 @@ export function portalMiddleware(services: Services, options: PortalOptions): (r
       return;
     }
     const started = process.hrtime.bigint();
+    const timing = new StageTiming();
     const requestId = requestIdOf(single(req.headers[REQUEST_ID_HEADER.toLowerCase()]));
     answer(route, req, url, requestId, services, options)
       .catch((err: unknown): Answer => {
@@ -86,9 +88,11 @@ export function portalMiddleware(services: Services, options: PortalOptions): (r
       })
       .then((answered) => {
         const headers = Object.assign({ [REQUEST_ID_HEADER]: requestId }, SECURITY_HEADERS, answered.headers);
+        headers['Server-Timing'] = timing.header();
         if (answered.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(answered.body));
         res.writeHead(answered.status, headers);
         res.end(answered.body);
+        services.ops?.metrics.observeRequest(`portal:${route.kind}`, req.method ?? 'GET', answered.status, timing.elapsedSeconds());
         options.logger?.info({ requestId, method: req.method, url: loggedUrl(url, services), status: answered.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
       })
       .catch(() => res.destroy());

@@ -90,7 +90,8 @@ describe('query options', () => {
   });
 
   it('records valid options the service does not implement yet', () => {
-    expect(parseQueryString('$apply=aggregate(Amount with sum as Total)').unsupported).toEqual(['$apply']);
+    expect(parseQueryString('$index=1').unsupported).toEqual(['$index']);
+    expect(parseQueryString('$apply=aggregate(Amount with sum as Total)').unsupported).toEqual([]);
   });
 
   it.each([

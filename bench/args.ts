@@ -21,11 +21,13 @@ export interface BenchOptions {
   readonly authCompare: boolean;
   /** Runs export_1m at any scale (it runs by itself with --contacts 1000000). */
   readonly forceExport: boolean;
+  /** Instead of service-vs-floor: each scenario against a fresh service under node --cpu-prof, summarised. */
+  readonly profile: boolean;
   readonly out: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--engine sqlite|postgres|both] [--scenarios a,b] [--rounds R] [--seconds S] [--connections C]
-                            [--contacts N] [--pg-url URL] [--workers-scaling] [--workers-list 1,2] [--auth-compare] [--export] [--out DIR]`;
+                            [--contacts N] [--pg-url URL] [--workers-scaling] [--workers-list 1,2] [--auth-compare] [--profile] [--export] [--out DIR]`;
 
 export const EXPORT_SCALE = 1_000_000;
 export const DEFAULT_CONTACTS = 20_000;
@@ -49,6 +51,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   let workerCounts = [1, 2];
   let authCompare = false;
   let forceExport = false;
+  let profile = false;
   let out = 'bench/results';
   for (const flag of readFlags(argv, USAGE)) {
     const positive = () => flag.integer(1);
@@ -65,11 +68,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--workers-list': workerCounts = value().split(',').map(Number); break;
       case '--auth-compare': authCompare = true; break;
       case '--export': forceExport = true; break;
+      case '--profile': profile = true; break;
       case '--out': out = value(); break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${flag.name}\n${USAGE}`);
     }
   }
   if (workerCounts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--workers-list needs positive integers\n${USAGE}`);
-  return { contacts, seconds, rounds, connections, scenarios, engines: engineList, pgUrl, workersScaling, workerCounts, authCompare, forceExport, out };
+  return { contacts, seconds, rounds, connections, scenarios, engines: engineList, pgUrl, workersScaling, workerCounts, authCompare, forceExport, profile, out };
 }

@@ -5,7 +5,7 @@
  * The bench database has no demo users (it is seeded by `seedDatabase` and the service starts with
  * `--seed-contacts 0`), so the bootstrap Administrator (ODATA_ADMIN_PASSWORD, random per run) creates
  * `demo.standard` through `POST Users` on the signed-in service's own copy of the database.
- * Each caller is timed ROUNDS times in alternating order and the median round reported, because the
+ * Each caller is timed --rounds times in alternating order and the median round reported, because the
  * cores are shared with the load generator (and, on a busy machine, with everything else).
  */
 import { randomBytes } from 'node:crypto';
@@ -46,9 +46,6 @@ interface Measured {
   readonly result: LoadResult;
   readonly cpuUsPerRequest: number;
 }
-
-/** Timed runs per caller and scenario, in alternating order; the median one is reported. */
-const ROUNDS = 3;
 
 function medianRun(runs: readonly Measured[]): Measured {
   const sorted = [...runs].sort((a, b) => a.result.rps - b.result.rps);
@@ -148,7 +145,7 @@ export async function runAuthCompare(options: BenchOptions, database: string, fl
         for (const w of compareAnswers(s.compare, probe, reference)) warnings.push(`${s.name} (${t.variant} vs no sign-in): ${w}`);
       }
       const rounds = new Map<AuthVariant, Measured[]>();
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < options.rounds; round++) {
         // alternating order, so a change in the machine's other load does not always favour the same caller
         for (const t of round % 2 === 0 ? measurable : [...measurable].reverse()) {
           const measured = await measureWithCpu(t.server, withHeaders(spec, t.headers), { duration: options.seconds, connections: options.connections });

@@ -124,7 +124,8 @@ async function startChild(name: string, args: readonly string[], port: number, e
     cpuSeconds: () => processTree(pid).reduce((n, p) => n + cpuTicks(p), 0) / CLOCK_TICKS_PER_SECOND,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      // 30 s: a process under --cpu-prof writes its profile while exiting
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       child.once('exit', () => { clearTimeout(timer); resolve(); });
       child.kill('SIGTERM');
     }),
@@ -137,9 +138,9 @@ async function startChild(name: string, args: readonly string[], port: number, e
  * `env` adds environment settings that have no flag (ODATA_ADMIN_PASSWORD).
  */
 export async function startService(database: string, workers = 1, settings: readonly string[] = [], env: Readonly<Record<string, string>> = {},
-  name = workers > 1 ? `service x${workers}` : 'service'): Promise<ChildServer> {
+  name = workers > 1 ? `service x${workers}` : 'service', nodeOptions: readonly string[] = []): Promise<ChildServer> {
   const port = await freePort();
-  const args = [path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
+  const args = [...nodeOptions, path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
     '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers), '--rate-limit', 'off', '--auth', 'off', ...settings];
   return startChild(name, args, port, env);
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuthCompareRow } from './auth-compare';
 import type { LoadResult } from './load';
+import type { ProfileSummary } from './profile';
 import type { UnderLoadResult } from './under-load';
 
 export interface ScenarioRow {
@@ -88,6 +89,8 @@ export interface BenchReport {
   readonly workersScaling?: { readonly workers: readonly number[]; readonly rows: readonly ScalingRow[]; readonly geometricMean: number };
   /** --auth-compare: each scenario without sign-in, as a Standard user (Bearer, Basic), and on the floor */
   readonly authCompare?: { readonly user: string; readonly rows: readonly AuthCompareRow[]; readonly warnings: readonly string[] };
+  /** --profile: per engine and scenario, where the service's CPU time went */
+  readonly profiles?: readonly ProfileSummary[];
   readonly failed: boolean;
   readonly failures: readonly string[];
 }

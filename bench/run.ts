@@ -18,6 +18,7 @@ import {
   type BenchReport, type EngineReport, type ExportResult, type MemoryCheck, type PageDeepSummary, type ScenarioRow,
 } from './report';
 import { HEAVY_READ, PAGE_DEEP_TARGET, selectScenarios, serviceModelVersion, type Scenario } from './scenarios';
+import { runProfiles, type ProfileSummary } from './profile';
 import { runByKeyUnderLoad, underLoadTable, type UnderLoadResult } from './under-load';
 import { compareAnswers, ok, send, VERIFY_HOST } from './verify';
 import { runWorkersScaling } from './workers-scaling';
@@ -212,7 +213,7 @@ async function main(): Promise<void> {
   buildService(log);
   const failures: string[] = [];
   const date = new Date().toISOString();
-  const mode = options.workersScaling ? 'workers-scaling' : options.authCompare ? 'auth-compare' : 'service-vs-floor';
+  const mode = options.workersScaling ? 'workers-scaling' : options.authCompare ? 'auth-compare' : options.profile ? 'profile' : 'service-vs-floor';
   const settings = {
     contacts: options.contacts, rounds: options.rounds, seconds: options.seconds, connections: options.connections, engines: options.engines,
     scenarios: scenarios.map((s) => s.name), mode, pageSize: 100, logLevel: 'warn',
@@ -245,6 +246,27 @@ async function main(): Promise<void> {
       } finally {
         db.remove();
       }
+    }
+    if (options.profile) {
+      const profiles: ProfileSummary[] = [];
+      const stamp = `${date.slice(0, 10)}-${commit.slice(0, 7)}`;
+      for (const engine of options.engines) {
+        log(`\n=== ${engine}: profiles ===`);
+        const db = await prepare(engine, options);
+        if (typeof db === 'string') {
+          log(`skipped: ${db}`);
+          continue;
+        }
+        try {
+          const params = await readScenarioParams(engine, db.file);
+          profiles.push(...await runProfiles(engine, db.file, scenarios, params, { seconds: options.seconds, connections: options.connections, out: options.out, stamp }, log));
+        } finally {
+          await db.remove();
+        }
+      }
+      const report: BenchReport = { date, commit, dirty, machine: machineFacts(), settings, engines: [], profiles, failed: failures.length > 0, failures };
+      log(`\nwrote ${path.relative(process.cwd(), writeReport(options.out, report, `${scale}-profile`))}`);
+      return;
     }
     const engines: EngineReport[] = [];
     for (const engine of options.engines) engines.push(await runEngine(engine, options, scenarios, failures));

@@ -39,7 +39,8 @@ export function explorerAsset(name: string): ExplorerAsset | undefined {
 
 /** The page at `/docs` (relative URLs resolve against the site root). */
 export function explorerPage(basePath: string): string {
-  const openApi = `${basePath.replace(/^\//, '')}/openapi.json`;
+  // the explorer's variant: navigation properties untyped (openapi-document.ts says why)
+  const openApi = `${basePath.replace(/^\//, '')}/openapi.json?explorer`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -75,6 +76,8 @@ window.addEventListener('load', function () {
     persistAuthorization: false,
     docExpansion: 'none',
     defaultModelsExpandDepth: -1,
+    defaultModelRendering: 'model',
+    syntaxHighlight: { activated: false },
     presets: [SwaggerUIBundle.presets.apis],
     layout: 'BaseLayout'
   });

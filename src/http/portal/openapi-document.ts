@@ -26,8 +26,16 @@ export interface SignInSchemes {
 
 type Json = Record<string, unknown>;
 
+/**
+ * `full`: the converter's document. `explorer`: the same, except that navigation properties in the
+ * entity schemas are untyped objects (named in their description) instead of references: OData's
+ * two-way navigations make every entity schema reach every other, and Swagger UI resolves such a
+ * web of references for minutes before it shows an operation (swagger-ui issues 3325, 6197).
+ */
+export type OpenApiVariant = 'full' | 'explorer';
+
 interface ModelEntry {
-  readonly document: Readonly<Json>;
+  readonly documents: Readonly<Record<OpenApiVariant, Readonly<Json>>>;
   readonly byRoot: Map<string, OpenApiText>;
 }
 
@@ -37,19 +45,41 @@ const ROOTS_PER_MODEL = 4;
 const cache = new WeakMap<EdmModel, ModelEntry>();
 
 /** The document for `model` as seen from `serviceRoot`, converted once per model. */
-export function openApiDocument(model: EdmModel, limits: MetadataLimits, schemes: SignInSchemes, serviceRoot: string): OpenApiText {
+export function openApiDocument(model: EdmModel, limits: MetadataLimits, schemes: SignInSchemes, serviceRoot: string, variant: OpenApiVariant = 'full'): OpenApiText {
   let entry = cache.get(model);
   if (entry === undefined) {
-    entry = { document: convert(model, limits, schemes), byRoot: new Map() };
+    const full = convert(model, limits, schemes);
+    entry = { documents: { full, explorer: withShallowNavigation(full, model) }, byRoot: new Map() };
     cache.set(model, entry);
   }
-  const hit = entry.byRoot.get(serviceRoot);
+  const key = `${variant} ${serviceRoot}`;
+  const hit = entry.byRoot.get(key);
   if (hit !== undefined) return hit;
-  const text = JSON.stringify(Object.assign({}, entry.document, { servers: [{ url: serviceRoot }] }));
+  const text = JSON.stringify(Object.assign({}, entry.documents[variant], { servers: [{ url: serviceRoot }] }));
   const made = { text, etag: `"${createHash('sha256').update(text).digest('base64url').slice(0, 32)}"` };
-  if (entry.byRoot.size >= ROOTS_PER_MODEL) entry.byRoot.delete(entry.byRoot.keys().next().value as string);
-  entry.byRoot.set(serviceRoot, made);
+  if (entry.byRoot.size >= ROOTS_PER_MODEL * 2) entry.byRoot.delete(entry.byRoot.keys().next().value as string);
+  entry.byRoot.set(key, made);
   return made;
+}
+
+function withShallowNavigation(document: Readonly<Json>, model: EdmModel): Json {
+  const components = document.components as Json;
+  const schemas = Object.assign({}, components.schemas as Record<string, Json>);
+  for (const type of model.entityTypes.values()) {
+    const schema = schemas[type.qualifiedName];
+    const properties = schema?.properties as Record<string, Json> | undefined;
+    if (properties === undefined || type.navigations.length === 0) continue;
+    const shallow = Object.assign({}, properties);
+    for (const navigation of type.navigations) {
+      if (!(navigation.name in shallow)) continue;
+      const description = `${navigation.targetTypeName} (with $expand=${navigation.name})`;
+      shallow[navigation.name] = navigation.collection
+        ? { type: 'array', items: { type: 'object' }, description }
+        : { type: 'object', nullable: true, description };
+    }
+    schemas[type.qualifiedName] = Object.assign({}, schema, { properties: shallow });
+  }
+  return Object.assign({}, document, { components: Object.assign({}, components, { schemas }) });
 }
 
 function convert(model: EdmModel, limits: MetadataLimits, schemes: SignInSchemes): Json {

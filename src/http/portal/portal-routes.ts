@@ -47,6 +47,7 @@ export function portalRouteOf(method: string | undefined, url: string, accept: s
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   if (path === '/') return { kind: 'landing' };
+  if (path === '/favicon.ico') return { kind: 'explorer-asset', name: 'favicon-32x32.png' };
   if (path === base + OPENAPI_NAME) return { kind: 'openapi' };
   if ((path === base || path === base + '/') && q < 0 && prefersHtml(accept)) return { kind: 'landing' };
   if (path === EXPLORER_PATH) return { kind: 'explorer' };
@@ -128,7 +129,9 @@ function viewOf(req: IncomingMessage, options: PortalOptions): ClientView | Answ
 function openApi(req: IncomingMessage, services: Services, options: PortalOptions): Answer {
   const view = viewOf(req, options);
   if (!('serviceRoot' in view)) return view;
-  const document = openApiDocument(services.model(), services.limits, { apiKeyParameter: services.auth.settings.apiKeyParameter }, view.serviceRoot);
+  const url = req.url ?? '';
+  const variant = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '').has('explorer') ? 'explorer' : 'full';
+  const document = openApiDocument(services.model(), services.limits, { apiKeyParameter: services.auth.settings.apiKeyParameter }, view.serviceRoot, variant);
   const headers = Object.assign({ ETag: document.etag, 'Cache-Control': 'no-cache' }, corsHeaders(options.cors, single(req.headers.origin)));
   const match = single(req.headers['if-none-match']);
   if (match !== undefined && match.split(',').some((tag) => tag.trim() === document.etag || tag.trim() === '*')) return { status: 304, headers };

@@ -200,12 +200,32 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     });
   });
 
+  it('has an explorer variant: the same paths and properties, navigation properties untyped (no cycle of references)', async () => {
+    const full = (await asCaller(svc, 'GET', '/openapi.json', {})).json<OpenApi>();
+    const explorer = await asCaller(svc, 'GET', '/openapi.json?explorer', {});
+    expect(explorer.status).toBe(200);
+    const doc = explorer.json<OpenApi>();
+    expect(Object.keys(doc.paths)).toEqual(Object.keys(full.paths));
+    const contact = doc.components.schemas['Crm.Contact'].properties ?? {};
+    expect(Object.keys(contact)).toEqual(Object.keys(full.components.schemas['Crm.Contact'].properties ?? {}));
+    expect(contact.Company).toEqual({ type: 'object', nullable: true, description: 'Crm.Company (with $expand=Company)' });
+    expect(contact.Groups).toEqual({ type: 'array', items: { type: 'object' }, description: 'Crm.Group (with $expand=Groups)' });
+    expect(JSON.stringify(full.components.schemas['Crm.Contact'])).toContain('#/components/schemas/Crm.Company');
+    // no entity schema refers to an entity schema any more
+    const entitySchemas = [...svc.running.services.model().entityTypes.values()].map((t) => t.qualifiedName);
+    for (const name of entitySchemas) {
+      const text = JSON.stringify(doc.components.schemas[name]);
+      for (const other of entitySchemas) expect(text).not.toContain(`"#/components/schemas/${other}"`);
+    }
+    expect(explorer.headers.get('etag')).not.toBe((await asCaller(svc, 'GET', '/openapi.json', {})).headers.get('etag'));
+  });
+
   describe('API explorer', () => {
     it('serves Swagger UI from the package with a policy that lets it run, and nothing from elsewhere', async () => {
       const page = await site(svc, '/docs');
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(page.text).toContain('data-openapi="odata/openapi.json"');
+      expect(page.text).toContain('data-openapi="odata/openapi.json?explorer"');
       expect(page.text).not.toMatch(/https?:\/\//);
       const csp = page.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("script-src 'self'");

@@ -12,7 +12,7 @@ import { buildServedModel, type BuiltInModel, type SchemaChange } from '../edm/s
 import type { EdmModel } from '../edm/model';
 import type { Engine } from './connect';
 import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
-import { latestModelRecord, latestModelVersion, lockSchema, recordModel, recordSchemaChange, schemaChanges } from './model-store';
+import { latestModelRecord, latestModelVersion, lockSchema, pollModelVersion, recordModel, recordSchemaChange, schemaChanges } from './model-store';
 import { describeExpectedSchema } from './schema';
 import { listenForModelChanges, notifyModelChange, type ModelListener } from './model-notify';
 import { entitySetOfType } from '../edm/lookup';
@@ -136,7 +136,7 @@ export class ModelLifecycle {
 
   /** Serves the database's newest model if it is newer than the one served (answers whether it changed). */
   async refresh(): Promise<boolean> {
-    const latest = await latestModelVersion(this.knex);
+    const latest = await pollModelVersion(this.knex);
     if (latest <= this.served.version) return false;
     const { changes, version } = await this.knex.transaction(async (trx) => ({ changes: await schemaChanges(trx), version: await latestModelVersion(trx) }));
     return this.swap({ model: buildServedModel(this.builtIn, changes), version });

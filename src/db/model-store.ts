@@ -23,10 +23,43 @@ export async function latestModelRecord(q: Knex | Knex.Transaction): Promise<Mod
   return { version: Number(row.version), digest: row.digest, storage: new Map(tables.map((t) => [t.name, t])) };
 }
 
-/** The highest recorded model version (0: none); what other processes poll. */
+/** The highest recorded model version (0: none). */
 export async function latestModelVersion(q: Knex | Knex.Transaction): Promise<number> {
   const [row] = await q(MODEL_TABLE).max({ v: 'version' }) as { v: number | string | null }[];
-  return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+  return versionOf(row?.v);
+}
+
+const VERSION_SQL = `SELECT max("version") AS v FROM "${MODEL_TABLE}"`;
+
+/** The driver connections the poll talks to directly: better-sqlite3 (synchronous) and pg. */
+interface PolledConnection {
+  prepare?(sql: string): { get(): { v: number | string | null } | undefined };
+  query?(sql: string): Promise<{ rows: { v: number | string | null }[] }>;
+}
+
+interface PooledClient {
+  acquireConnection(): Promise<PolledConnection>;
+  releaseConnection(connection: PolledConnection): Promise<void>;
+}
+
+/**
+ * `latestModelVersion` for the background poll: on a pooled connection, straight through the
+ * driver, so the poll is not one of the statements Knex reports (its `query` events are a request's).
+ */
+export async function pollModelVersion(knex: Knex): Promise<number> {
+  const client = knex.client as unknown as PooledClient;
+  const connection = await client.acquireConnection();
+  try {
+    if (connection.prepare) return versionOf(connection.prepare(VERSION_SQL).get()?.v);
+    if (connection.query) return versionOf((await connection.query(VERSION_SQL)).rows[0]?.v);
+    throw new Error('unknown database driver');
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+function versionOf(v: number | string | null | undefined): number {
+  return v === null || v === undefined ? 0 : Number(v);
 }
 
 export async function schemaChanges(q: Knex | Knex.Transaction): Promise<SchemaChange[]> {

@@ -8,10 +8,9 @@ import zlib from 'node:zlib';
 import { loadModel } from '../../src/edm/load-csdl';
 import { ENGINES } from '../helpers/engines';
 import { startTestService, type TestService } from '../helpers/service';
+import { POWER_QUERY_ACCEPT } from './power-query-support';
 import type { Row } from './support';
 
-export const POWER_QUERY_ACCEPT = 'application/json;odata.metadata=minimal;q=1.0,application/json;odata=minimalmetadata;q=0.9,'
-  + 'application/atomsvc+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,text/plain;q=0.7';
 
 interface RawResponse {
   readonly status: number;

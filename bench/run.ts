@@ -187,6 +187,9 @@ function printEngine(r: EngineReport, options: BenchOptions): void {
     log(`${r.status}: ${r.note ?? ''}`);
     return;
   }
+  const d = r.data ?? {};
+  log(`data: ${String(d.contacts)} contacts (same deterministic seed on both engines); by_key_first ${String(d.firstContactId)}, by_key_middle ${String(d.contactId)}; `
+    + `any_lambda group '${String(d.groupName)}' (${String(d.groupMembers)} members); filter_order matches ${String(d.filterOrderMatches)}`);
   for (const row of r.rows) if (row.path) log(`  ${row.name.padEnd(26)} ${row.method} ${decodeURIComponent(row.path)}`);
   log('');
   log(consoleTable(r.rows));

@@ -15,8 +15,8 @@ export function styleHashSource(css: string): string {
 
 /**
  * Whether an `Accept` header asks for a page rather than data: `text/html` named with a weight
- * greater than zero and at least that of JSON (browsers send `text/html,…,*∕*;q=0.8`; OData clients
- * name JSON or send `*∕*`).
+ * greater than zero and at least that of JSON. Browsers name text/html first (any other type at
+ * q=0.8); OData clients name JSON or accept any type.
  */
 export function prefersHtml(accept: string | undefined): boolean {
   if (accept === undefined) return false;

@@ -10,7 +10,7 @@ import { migrateToLatest } from './db/migrate';
 import { DEFAULT_CSDL_PATH, loadModel, readBuiltInModel } from './edm/load-csdl';
 import { migrateModel, ModelLifecycle, type ServedModel } from './db/model-lifecycle';
 import type { EdmModel } from './edm/model';
-import { createApp } from './http/app';
+import { createRequestListener } from './http/app';
 import { Authenticator, type AuthSettings } from './auth/authenticate';
 import { AuthStore } from './auth/auth-store';
 import { bootstrapAdministratorId, prepareIdentity } from './auth/bootstrap';
@@ -123,9 +123,9 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     ops,
     requestLimits: { maxUrlLength: config.maxUrlLength, maxSelectItems: config.maxSelectItems, maxExpandItems: config.maxExpandItems },
   };
-  const app = createApp(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log, cors, proxy });
+  const listener = createRequestListener(services, { basePath: config.basePath, maxBodyBytes: config.maxBodyBytes, logger: log, cors, proxy });
   // Node's own Host check answers without a body; http/protocol-errors.ts makes the same check with one.
-  const server = createServer({ requireHostHeader: false, maxHeaderSize: config.maxHeaderBytes }, app);
+  const server = createServer({ requireHostHeader: false, maxHeaderSize: config.maxHeaderBytes }, listener);
   attachProtocolErrorHandlers(server, log);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();

@@ -1,8 +1,14 @@
 /**
- * The Express adapter: turns an Express request into an ApiRequest, calls `handle`, writes the
- * ApiResponse, and logs one line per request. No OData logic lives here.
+ * The HTTP adapter: turns a Node request into an ApiRequest, calls `handle`, writes the ApiResponse,
+ * and logs one line per request. No OData logic lives here.
+ *
+ * Requests below the service root go straight from node:http to `serveRequest` (an OData request
+ * pays for no router); every other path goes through the Express application, where ancillary
+ * routes live (`/auth/…` and whatever is mounted on it), and ends in the same `serveRequest`.
+ * What every answer must carry (request id, security and CORS headers) is done in `serveRequest`.
  */
-import express, { type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import type { Logger } from 'pino';
 import { ODataError, toODataError } from '../errors/odata-error';
 import { wholeBody, type ApiRequest, type ApiResponse } from './api-request';
@@ -15,8 +21,11 @@ import { takeQueryKey } from '../auth/credentials';
 import { corsHeaders, preflightOf, SECURITY_HEADERS, type CorsPolicy } from './browser-headers';
 import { clientViewOf, type ClientView, type ProxySettings } from './public-root';
 import { bucketKeyOf } from '../limits/rate-limiter';
-import { portalMiddleware } from './portal/portal-routes';
-import { compressionFor, writeCompressed } from './compression';
+import { portalMiddleware, portalRouteOf } from './portal/portal-routes';
+import { discardRest, writeResponse, writeWhole, type Headers } from './write-response';
+import { StageTiming } from '../observe/stage-timing';
+import { resourceLabel } from '../observe/metrics';
+import { answerOps, opsEndpointOf } from '../observe/ops-endpoints';
 
 export interface AppOptions {
   readonly basePath: string;
@@ -26,52 +35,113 @@ export interface AppOptions {
   readonly proxy: ProxySettings;
 }
 
-const HSTS = 'max-age=31536000';
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+type Serve = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-export function createApp(services: Services, options: AppOptions): express.Express {
+const HSTS = 'max-age=31536000';
+const REQUEST_ID_KEY = REQUEST_ID_HEADER.toLowerCase();
+
+/** What node:http calls: OData URLs go to the adapter directly, anything else to the Express application. */
+export function createRequestListener(services: Services, options: AppOptions): RequestListener {
+  const serve = adapterOf(services, options);
+  const app = createApp(services, options, serve);
+  const base = basePathOf(options);
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const belowRoot = url.startsWith(base) && (url.length === base.length || url[base.length] === '/' || url[base.length] === '?');
+    // the OpenAPI document, and the landing page for a browser at the root, are the portal's (Express)
+    if (belowRoot && portalRouteOf(req.method, url, req.headers.accept, base) === undefined) {
+      serve(req, res).catch((err: unknown) => lastResort(res, err, options.logger));
+      return;
+    }
+    void app(req, res);
+  };
+}
+
+/** The Express application for the paths outside the service root; unmatched requests end in the adapter. */
+export function createApp(services: Services, options: AppOptions, serve: Serve = adapterOf(services, options)): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  const base = options.basePath.replace(/\/$/, '');
   app.use(portalMiddleware(services, options));
-  app.use(async (req: Request, res: Response) => {
+  app.use((req: IncomingMessage, res: ServerResponse) => serve(req, res));
+  return app;
+}
+
+function basePathOf(options: AppOptions): string {
+  return options.basePath.replace(/\/$/, '');
+}
+
+/** Nothing should reach here (the adapter answers its own failures); if something does, the client still gets an answer. */
+function lastResort(res: ServerResponse, err: unknown, logger: Logger | undefined): void {
+  logger?.error({ err }, 'request failed outside the handler');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const failure = errorResponse(new ODataError('INTERNAL_ERROR', 'An internal error occurred'));
+  writeWhole(res, {}, failure, wholeBody(failure.body));
+}
+
+function adapterOf(services: Services, options: AppOptions): Serve {
+  const base = basePathOf(options);
+  // a logger below `info` writes no request lines: their fields are not even gathered
+  const requestLog = options.logger?.isLevelEnabled('info') === true ? options.logger : undefined;
+  const { cors, proxy, maxBodyBytes } = options;
+  return async (req, res) => {
     const started = process.hrtime.bigint();
-    const url = req.originalUrl;
-    // what the log lines show: the URL without the API key (a credential)
-    const logged = withoutQueryKey(url, services.auth.settings.apiKeyParameter);
-    const requestId = requestIdOf(req.get(REQUEST_ID_HEADER));
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    for (const [name, value] of Object.entries(corsHeaders(options.cors, req.get('origin')))) res.setHeader(name, value);
-    const preflight = preflightOf(options.cors, req.method, req.headers);
+    const timing = new StageTiming();
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    // every answer is counted in the metrics under a bounded label (see resourceLabel), and logged
+    const logLine = (status: number, entitySet = 'other') => {
+      services.ops?.metrics.observeRequest(entitySet, method, status, timing.elapsedSeconds());
+      requestLog?.info({
+        requestId, method, url: withoutQueryKey(url, services.auth.settings.apiKeyParameter), status, ms: Number(process.hrtime.bigint() - started) / 1e6,
+      }, 'request');
+    };
+    const requestId = requestIdOf(single(req.headers[REQUEST_ID_KEY]));
+    const origin = single(req.headers.origin);
+    // headers every answer carries; the answer's own are added when it is written
+    const common: Headers = Object.assign({ [REQUEST_ID_HEADER]: requestId }, SECURITY_HEADERS, cors.kind === 'off' ? undefined : corsHeaders(cors, origin));
+    const preflight = preflightOf(cors, method, req.headers);
     if (preflight !== undefined) {
       const answer = preflight.kind === 'answer' ? { status: 204, headers: preflight.headers } : withHeaders(errorResponse(preflight.error), preflight.headers);
-      writeWhole(res, answer, wholeBody(answer.body));
-      options.logger?.info({ requestId, method: req.method, url: logged, status: answer.status }, 'request');
+      writeWhole(res, common, answer, wholeBody(answer.body), timing);
+      logLine(answer.status);
       return;
     }
     const refusal = refusalBeforeRouting(req);
     if (refusal) {
       // the body (if any) is not read: the connection closes after the answer
       const refused = withHeaders(errorResponse(refusal.error), Object.assign({ Connection: 'close' }, refusal.headers));
-      writeWhole(res, refused, wholeBody(refused.body));
-      options.logger?.info({ requestId, method: req.method, url: logged, status: refusal.error.status }, 'request');
+      writeWhole(res, common, refused, wholeBody(refused.body), timing);
+      logLine(refusal.error.status);
       return;
     }
     let view: ClientView;
     try {
-      view = clientViewOf({ headers: req.headers, remoteAddress: req.socket.remoteAddress, encrypted: 'encrypted' in req.socket && req.socket.encrypted === true }, base, options.proxy);
+      view = clientViewOf({ headers: req.headers, remoteAddress: req.socket.remoteAddress, encrypted: 'encrypted' in req.socket && req.socket.encrypted === true }, base, proxy);
     } catch (err) {
       const refused = withHeaders(errorResponse(toODataError(err)), { Connection: 'close' });
-      writeWhole(res, refused, wholeBody(refused.body));
+      writeWhole(res, common, refused, wholeBody(refused.body), timing);
+      logLine(refused.status);
       return;
     }
-    if (view.https) res.setHeader('Strict-Transport-Security', HSTS);
+    if (view.https) common['Strict-Transport-Security'] = HSTS;
+    const opsEndpoint = services.ops === undefined ? undefined : opsEndpointOf(url);
+    if (opsEndpoint !== undefined && services.ops !== undefined) {
+      const answer = await answerOps(opsEndpoint, method, services.ops)
+        .catch((err: unknown) => errorResponse(publicError(toODataError(err), { method, path: url.split('?')[0], requestId }, options.logger)));
+      writeWhole(res, common, answer, wholeBody(answer.body), timing);
+      logLine(answer.status, `/${opsEndpoint}`);
+      return;
+    }
     const authEndpoint = authEndpointOf(url);
     if (authEndpoint !== undefined) {
-      const body = await collectBounded(req.iterator({ destroyOnReturn: false }), options.maxBodyBytes).catch(() => undefined);
-      const request = { method: req.method, contentType: req.get('content-type'), body, remoteAddress: view.remoteAddress };
-      const failed = (err: unknown) => errorResponse(publicError(toODataError(err), { method: req.method, path: url.split('?')[0], requestId }, options.logger));
+      const body = await collectBounded(req.iterator({ destroyOnReturn: false }), maxBodyBytes).catch(() => undefined);
+      const request = { method, contentType: single(req.headers['content-type']), body, remoteAddress: view.remoteAddress };
+      const failed = (err: unknown) => errorResponse(publicError(toODataError(err), { method, path: url.split('?')[0], requestId }, options.logger));
       // sign-in attempts count against the address's bucket like any call without credentials
       const response = await services.rateLimiter.take(bucketKeyOf(undefined, view.remoteAddress), 1)
         .then(async (rate) => {
@@ -80,85 +150,64 @@ export function createApp(services: Services, options: AppOptions): express.Expr
           return rate.kind === 'granted' ? withHeaders(answer, rate.headers) : answer;
         })
         .catch(failed);
-      writeWhole(res, response, wholeBody(response.body));
-      options.logger?.info({ requestId, method: req.method, url: logged, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      writeWhole(res, common, response, wholeBody(response.body), timing);
+      logLine(response.status, AUTH_ENDPOINTS[authEndpoint]);
       return;
     }
     if (url !== base && !url.startsWith(base + '/') && !url.startsWith(base + '?')) {
-      res.status(404).type('application/json').send(JSON.stringify({ error: { code: 'NOT_FOUND', message: `The service root is ${base}`, details: [] } }));
+      const notFound: ApiResponse = { status: 404, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ error: { code: 'NOT_FOUND', message: `The service root is ${base}`, details: [] } }) };
+      writeWhole(res, common, notFound, wholeBody(notFound.body), timing);
+      logLine(404);
       return;
     }
     const rest = url.slice(base.length);
     const q = rest.indexOf('?');
-    const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     const path = q < 0 ? rest : rest.slice(0, q);
-    const streamed = req.method === 'POST' && (path === '/$batch' || path === '/$batch/');
+    const streamed = method === 'POST' && (path === '/$batch' || path === '/$batch/');
     // The body is read through the request's iterator, never destroying it: bytes a refused request
     // leaves unread are discarded after the answer (below).
-    const bodiless = req.method === 'GET' || req.method === 'HEAD';
+    const bodiless = method === 'GET' || method === 'HEAD';
     const source = bodiless ? undefined : req.iterator({ destroyOnReturn: false });
     const body = streamed || source === undefined
       ? undefined
-      : await collectBounded(source, options.maxBodyBytes).catch((err: unknown) => (err instanceof ODataError ? err : new ODataError('INVALID_PAYLOAD', 'The request body could not be read')));
+      : await collectBounded(source, maxBodyBytes).catch((err: unknown) => (err instanceof ODataError ? err : new ODataError('INVALID_PAYLOAD', 'The request body could not be read')));
     const apiRequest: ApiRequest = {
-      method: req.method,
+      method,
       path,
       query: q < 0 ? '' : rest.slice(q + 1),
-      headers,
+      headers: headersOf(req),
       serviceRoot: view.serviceRoot,
       requestId,
       remoteAddress: view.remoteAddress,
       body: body instanceof ODataError ? undefined : body,
       bodyStream: streamed ? source : undefined,
+      timing,
     };
     const response = body instanceof ODataError ? errorResponse(body) : await handle(apiRequest, services);
-    // Node's own response API: the answer is complete (status, headers, body), so Express's send has
-    // nothing to add (content negotiation and ETags are the handler's).
-    await writeResponse(res, response, (err) => publicError(err, apiRequest, options.logger));
+    await writeResponse(res, common, response, (err) => publicError(err, apiRequest, options.logger), timing);
     // A request refused part-way (an oversized body, a malformed batch) leaves bytes unread: they are
     // read and dropped (never buffered) so the client can finish sending and read the answer; past a
     // bound the connection is closed.
-    if ((streamed || body instanceof ODataError) && !req.readableEnded && !(await discardRest(req, options.maxBodyBytes))) req.socket.destroy();
-    options.logger?.info({ requestId, method: req.method, url: logged, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
-  });
-  return app;
+    if ((streamed || body instanceof ODataError) && !req.readableEnded && !(await discardRest(req, maxBodyBytes))) req.socket.destroy();
+    logLine(response.status, resourceLabel(services.model(), path));
+  };
 }
 
-/**
- * Writes an answer. A body in pieces is sent as it is made, waiting for the socket to drain between
- * pieces; one that fits in a single piece goes out whole, with a Content-Length like any other.
- */
-async function writeResponse(res: Response, response: ApiResponse, failed: (err: ODataError) => ODataError): Promise<void> {
-  const { body } = response;
-  const coding = compressionFor(res.req, response);
-  if (coding === undefined && (body === undefined || typeof body === 'string' || Buffer.isBuffer(body))) return writeWhole(res, response, body);
-  try {
-    if (coding !== undefined) return await writeCompressed(res, {}, response, coding);
-    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, response, body);
-    const pieces = body.chunks[Symbol.iterator]();
-    let piece = pieces.next();
-    let following = piece.done ? piece : pieces.next();
-    if (following.done) return writeWhole(res, response, piece.done ? undefined : piece.value);
-    res.writeHead(response.status, response.headers);
-    while (!piece.done) {
-      if (res.destroyed) return;
-      if (!res.write(piece.value)) await drained(res);
-      piece = following;
-      following = piece.done ? piece : pieces.next();
+/** Node's header names are lower-case already; only a repeated Set-Cookie arrives as an array. */
+function headersOf(req: IncomingMessage): ApiRequest['headers'] {
+  const headers = req.headers;
+  for (const name in headers) {
+    if (Array.isArray(headers[name])) {
+      const joined: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(headers)) joined[k] = Array.isArray(v) ? v.join(', ') : v;
+      return joined;
     }
-    res.end();
-  } catch (err) {
-    // Before the status line: an OData error like any other. After it: the answer is cut off (the
-    // client sees a broken response, never a complete-looking wrong one).
-    if (res.headersSent) {
-      failed(toODataError(err));
-      res.destroy(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    const failure = errorResponse(failed(toODataError(err)));
-    writeWhole(res, failure, wholeBody(failure.body));
   }
+  return headers as Readonly<Record<string, string | undefined>>;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function authEndpointOf(url: string): 'token' | 'revoke' | undefined {
@@ -177,43 +226,4 @@ function withoutQueryKey(url: string, parameter: string): string {
 
 function withHeaders(response: ApiResponse, extra: Record<string, string>): ApiResponse {
   return { status: response.status, headers: Object.assign({}, response.headers, extra), body: response.body };
-}
-
-function writeWhole(res: Response, response: ApiResponse, body: string | Buffer | undefined): void {
-  // a HEAD answer keeps the Content-Length (if any) the handler gave; every other whole body has its own
-  if (body !== undefined) res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.writeHead(response.status, response.headers);
-  res.end(body);
-}
-
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-/** Reads and drops what is left of a body; false when more than `limit` bytes were still coming. */
-function discardRest(req: Request, limit: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        resolve(false);
-      }
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(true));
-    req.on('error', () => resolve(false));
-    req.on('close', () => resolve(req.readableEnded));
-    req.resume();
-  });
 }

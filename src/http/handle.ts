@@ -14,6 +14,7 @@ import { recordAccess } from '../auth/access';
 import { encodeSkiptoken } from '../plan/paging';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeCount, executeRead, parentExists, type Executor } from '../sql/execute';
+import { noteCount, runsInline } from '../sql/inline-reads';
 import { contentType, type JsonFormat } from '../serialize/format';
 import { collectionJson, entityBody, propertyBody, propertyValue, referencesBody } from '../serialize/read-response';
 import { serviceDocument } from '../serialize/service-document';
@@ -228,8 +229,10 @@ async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmMod
 }
 
 async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
-  // A key lookup is cheaper than the trip to a read process (measured in bench/README.md): it stays here.
-  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads: isKeyLookup(plan) ? undefined : svc.reads, access: recordAccess(model, plan.context.user) };
+  const access = recordAccess(model, plan.context.user);
+  // reads whose shape bounds their work cost less than the trip to a read process: they stay here
+  const reads = svc.reads !== undefined && !runsInline(plan, access, svc.reads) ? svc.reads : undefined;
+  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads, access };
   const shape = plan.shape;
   const textual = shape.kind === 'count' || (shape.kind === 'property' && shape.raw);
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };
@@ -250,6 +253,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   switch (shape.kind) {
     case 'count': {
       const n = await executeCount(ex, plan.read);
+      if (svc.reads !== undefined) noteCount(plan, access, svc.reads, n);
       req.timing?.end('db');
       if (n === 0 && (await missingParent())) throw notFound();
       return ok(200, 'text/plain', String(n));
@@ -295,16 +299,6 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
       return ok(200, type, jsonText(propertyBody(ctx, plan, value, leaf.type.kind === 'complex' && !leaf.collection)), applied);
     }
   }
-}
-
-/** `Contacts(<key>)` or one of its properties, nothing expanded: one row found through the primary key. */
-function isKeyLookup(plan: Plan & { kind: 'read' }): boolean {
-  if (plan.shape.kind !== 'entity' && plan.shape.kind !== 'property') return false;
-  const { where, expand, entityType, scope } = plan.read;
-  if (expand.length > 0 || where.length !== 1) return false;
-  const only = where[0];
-  return only.kind === 'compare' && only.op === 'eq' && only.right.kind === 'literal'
-    && only.left.kind === 'column' && only.left.scope === scope && only.left.joins.length === 0 && only.left.column === entityType.key[0];
 }
 
 function notFound(): ODataError {

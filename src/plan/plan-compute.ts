@@ -58,8 +58,7 @@ export function selectComputed(select: readonly SelectItem[] | undefined, comput
   return { declared: select.filter((i) => !isComputed(i)), dynamic };
 }
 
-/** The context URL's select list: the declared items, then the selected computed properties. */
-export function contextOrder(select: readonly SelectItem[], declared: readonly string[], dynamic: readonly DynamicProperty[]): string[] {
-  const all = select.some((i) => i.kind === 'all');
-  return [...declared, ...(all ? [] : dynamic.map((d) => d.path.join('/')))];
+/** The context URL's select list: the declared items (`*` included), then the selected computed properties. */
+export function contextOrder(declared: readonly string[], dynamic: readonly DynamicProperty[]): string[] {
+  return [...declared, ...dynamic.map((d) => d.path.join('/'))];
 }

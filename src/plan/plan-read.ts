@@ -97,8 +97,11 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   // the shared array when every column is read, so compiled column lists can be reused (sql/compile-read)
   const columns = allColumns.every((c) => needed.has(c)) ? allColumns : allColumns.filter((c) => needed.has(c));
 
-  const contextItems = options.select === undefined ? selection.contextItems : contextOrder(options.select, selection.contextItems, dynamicSelection.dynamic);
-  const contextSelect = contextSelectList(contextItems, options.select !== undefined, expand);
+  // computed properties are named in the context URL even without $select (`Companies(*,Ratio)`), so strict readers expect them
+  const dynamicNames = dynamicSelection.dynamic.map((d) => d.path.join('/'));
+  const contextItems = options.select === undefined ? (dynamicNames.length ? ['*', ...dynamicNames] : selection.contextItems)
+    : contextOrder(selection.contextItems, dynamicSelection.dynamic);
+  const contextSelect = contextSelectList(contextItems, options.select !== undefined || dynamicNames.length > 0, expand);
   return {
     entitySet: set, entityType: type, table: tableOf(set), scope, where, orderby,
     top: options.top, skip: keyset ? undefined : options.skip, pageSize, keyset, count: options.count === true,

@@ -33,6 +33,14 @@ describe.each(ENGINES)('$compute on $name', (engine) => {
     expect(Object.keys(body.value[0]).filter((k) => !k.startsWith('@'))).toEqual(['Name', 'RevenuePerEmployee']);
   });
 
+  it('the context URL names computed properties, also without $select', async () => {
+    const res = await svc.get(`/Companies?$compute=${enc('EmployeeCount mul 2 as Doubled')}&$top=1`);
+    expect(res.json()['@odata.context']).toBe(`${svc.url}/$metadata#Companies(*,Doubled)`);
+    const star = await svc.get(`/Companies?$compute=${enc('EmployeeCount mul 2 as Doubled')}&$select=*&$top=1`);
+    expect(star.json()['@odata.context']).toBe(`${svc.url}/$metadata#Companies(*,Doubled)`);
+    expect(Object.keys(star.json().value[0])).toContain('Doubled');
+  });
+
   it('in $filter', async () => {
     const rows = await allRows(svc, `/Companies?$compute=${enc('EmployeeCount mul 2 as Doubled')}&$filter=${enc('Doubled gt 400')}&$select=Id,Doubled`);
     const expected = companies.filter((c) => Number(c.EmployeeCount) * 2 > 400);

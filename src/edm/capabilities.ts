@@ -83,6 +83,8 @@ function containerAnnotations(): Json {
       SupportedFormats: ['multipart/mixed', 'application/json'],
     },
     [`@${CAP}.KeyAsSegmentSupported`]: false,
+    // PATCH/PUT with nested collections and Nav@delta (src/write/deep-update.ts)
+    [`@${CAP}.DeepUpdateSupport`]: { Supported: true, ContentIDSupported: false },
     [`@${CAP}.QuerySegmentSupported`]: true,
     [`@${CAP}.FilterFunctions`]: [...FILTER_FUNCTIONS],
   };

@@ -188,7 +188,7 @@ async function canonicalReference(model: EdmModel, serviceRoot: string, url: str
   return `${set.name}(${formatKey(keyPropertyOf(set), entity.key)})`;
 }
 
-/** The body with every `…@odata.bind` and `@odata.id` reference made canonical (nested entities included). */
+/** The body with every `…@odata.bind`, `@odata.id` and `@id` (delta entries) reference made canonical (nested entities included). */
 async function rewriteReferences(model: EdmModel, serviceRoot: string, value: unknown, where: string, lookup: Lookup, details: ErrorDetail[]): Promise<unknown> {
   if (Array.isArray(value)) {
     let changed = false;
@@ -205,7 +205,7 @@ async function rewriteReferences(model: EdmModel, serviceRoot: string, value: un
   for (const [name, member] of Object.entries(value)) {
     const at = where === '' ? name : `${where}/${name}`;
     let next: unknown = member;
-    if (name === '@odata.id' || name.endsWith('@odata.bind')) {
+    if (name === '@odata.id' || name === '@id' || name.endsWith('@odata.bind')) {
       const refs = Array.isArray(member) ? member : [member];
       const canonical: unknown[] = [];
       for (let i = 0; i < refs.length; i++) {

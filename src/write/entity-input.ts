@@ -32,6 +32,23 @@ export interface BindInput {
 export interface NestedInput {
   readonly navigation: EdmNavigation;
   readonly entities: readonly EntityInput[];
+  /** in a PATCH or PUT (deep update, src/write/deep-update.ts): the relation becomes the entities given ('set') or changes as listed ('delta') */
+  readonly update?: NestedUpdate;
+}
+
+export interface NestedUpdate {
+  readonly kind: 'set' | 'delta';
+  /** where each of `entities` stood in the body's array (a delta array holds removals too) */
+  readonly positions: readonly number[];
+  /** `@removed` entries of a delta */
+  readonly removed: readonly RemovedEntity[];
+}
+
+export interface RemovedEntity {
+  readonly key: KeyValue;
+  /** reason "deleted": the entity goes, not only the link */
+  readonly deleted: boolean;
+  readonly target: string;
 }
 
 export interface EntityInput {
@@ -83,6 +100,14 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
     const at = `${where}${name}`;
     const annotation = name.indexOf('@');
     if (annotation > 0) {
+      if (name.slice(annotation) === '@delta') {
+        const delta = deltaNavigation(cx, set, name.slice(0, annotation), mode, at);
+        if (delta) {
+          const result = readNestedUpdate(cx, set, delta, value, `${where}${delta.name}@delta`, 'delta');
+          if (result) nested.push(result);
+        }
+        continue;
+      }
       if (name.slice(annotation) !== '@odata.bind') continue;
       const navName = name.slice(0, annotation);
       const member = resolveMember(type, navName);
@@ -104,8 +129,13 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       continue;
     }
     if (member.found.kind === 'navigation') {
-      if (mode !== 'create') throw new NotImplementedError('deep update (nested entities in PATCH or PUT)', { target: at });
       const nav = member.found.navigation;
+      if (mode !== 'create') {
+        if (!nav.collection) throw new NotImplementedError('deep update of a single-valued navigation (nested entity in PATCH or PUT)', { target: at });
+        const result = readNestedUpdate(cx, set, nav, value, `${where}${nav.name}`, 'set');
+        if (result) nested.push(result);
+        continue;
+      }
       const result = readNested(cx, set, nav, value, `${where}${nav.name}`);
       if (result) {
         nested.push(result);
@@ -270,6 +300,68 @@ function readBind(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, value
     else detail(cx.errors, 'BIND_NOT_FOUND', at, ref.message);
   });
   return { navigation: nav, refs };
+}
+
+/** The collection navigation a `Nav@delta` names (in a PATCH or PUT only). */
+function deltaNavigation(cx: InputContext, set: EdmEntitySet, navName: string, mode: InputMode, at: string): EdmNavigation | undefined {
+  const member = resolveMember(set.entityType, navName);
+  if (!('found' in member) || member.found.kind !== 'navigation' || !member.found.navigation.collection) {
+    detail(cx.errors, 'UNKNOWN_PROPERTY', at, `${set.entityType.qualifiedName} has no collection navigation property '${navName}'`);
+    return undefined;
+  }
+  if (mode === 'create') {
+    detail(cx.errors, 'INVALID_PAYLOAD', at, 'a new entity takes its related entities as an array, not a delta');
+    return undefined;
+  }
+  return member.found.navigation;
+}
+
+/**
+ * The nested collection of a deep update: entities with their key are read as changes (merge), those
+ * without as new entities, `{"@odata.id": …}` as a reference to relate; in a delta, `@removed` entries
+ * (with their key or `@id`) as removals.
+ */
+function readNestedUpdate(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, value: unknown, target: string, kind: 'set' | 'delta'): NestedInput | undefined {
+  const targetSet = targetEntitySet(cx.model, set, nav);
+  const storage = navigationStorage(cx.model, set.entityType, nav);
+  const supplied = new Set(storage.kind === 'reverse-foreign-key' ? [storage.targetColumn] : []);
+  if (!Array.isArray(value) || value.some((item) => !isJsonObject(item))) {
+    detail(cx.errors, 'TYPE_MISMATCH', target, 'expected an array of entities');
+    return undefined;
+  }
+  const keyName = targetSet.entityType.key[0];
+  const entities: EntityInput[] = [];
+  const positions: number[] = [];
+  const removed: RemovedEntity[] = [];
+  (value as Json[]).forEach((item, i) => {
+    const at = `${target}/${i}`;
+    const reference = item['@odata.id'] ?? item['@id'];
+    const keyOf = (): KeyValue | undefined => {
+      if (reference !== undefined) {
+        const ref = parseEntityReference(cx.model, cx.serviceRoot, reference, targetSet);
+        if (ref.ok) return ref.key;
+        detail(cx.errors, 'BIND_NOT_FOUND', at, ref.message);
+        return undefined;
+      }
+      const keyed = readEntity(cx, targetSet, { [keyName]: item[keyName] }, 'merge', `${at}/`);
+      if (keyed.key === undefined) detail(cx.errors, 'INVALID_KEY', at, `an entry of a delta needs its ${keyName} or @id`);
+      return keyed.key;
+    };
+    if (kind === 'delta' && item['@removed'] !== undefined) {
+      const key = keyOf();
+      const reason = isJsonObject(item['@removed']) ? item['@removed'].reason : undefined;
+      if (key !== undefined) removed.push({ key, deleted: reason === 'deleted', target: at });
+      return;
+    }
+    positions.push(i);
+    if (reference !== undefined && Object.keys(item).every((k) => k.startsWith('@'))) {
+      const key = keyOf();
+      entities.push({ set: targetSet, values: new Map(), key: key ?? '', binds: [], nested: [] });
+      return;
+    }
+    entities.push(readEntity(cx, targetSet, item, item[keyName] === undefined ? 'create' : 'merge', `${at}/`, supplied));
+  });
+  return { navigation: nav, entities, update: { kind, positions, removed } };
 }
 
 /** Nested entities of a deep insert; an element that is only `{"@odata.id": …}` is a reference to bind. */

@@ -21,6 +21,7 @@ import {
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
 import { WriteSession, type WriteHooks } from './session';
+import { applyDeepUpdate } from './deep-update';
 import { checkRowWrite } from '../auth/write-rules';
 import { recordAccess } from '../auth/access';
 import { flushSums } from './sums';
@@ -107,8 +108,9 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
       }
       await checkReferences(s, [plan.input]);
       const binds = splitBinds(s, plan.input);
-      await updateEntity(s, current, new Map([...plan.input.values, ...binds.foreignKeys]), plan.grant);
+      const updated = await updateEntity(s, current, new Map([...plan.input.values, ...binds.foreignKeys]), plan.grant);
       for (const link of binds.links) await addLink(s, current, link.navigation, link.key);
+      for (const nested of plan.input.nested) await applyDeepUpdate(s, updated, nested);
       return { kind: 'entity', created: false, address: current };
     }
     case 'property': {

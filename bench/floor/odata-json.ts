@@ -77,3 +77,12 @@ export function decimalText(v: unknown): string {
   const text = String(v);
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
+
+/** An exact sum in integer units of 10^-scale (number, bigint or digit text) as canonical decimal text. */
+export function unitsText(units: unknown, scale: number): string {
+  const digits = BigInt(String(units)).toString();
+  const negative = digits.startsWith('-');
+  const abs = (negative ? digits.slice(1) : digits).padStart(scale + 1, '0');
+  const text = `${abs.slice(0, -scale)}.${abs.slice(-scale)}`.replace(/\.?0+$/, '');
+  return negative && text !== '0' ? `-${text}` : text;
+}

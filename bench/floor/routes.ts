@@ -3,10 +3,12 @@
  * parsing), one statement, rows written as the service writes them. A handler returns an `Answer`; the
  * server (or the $batch handler, for a part) writes it.
  */
-import { collection, contact, decimalText, etag, JSON_TYPE, skiptoken } from './odata-json';
+import { collection, contact, decimalText, etag, JSON_TYPE, skiptoken, unitsText } from './odata-json';
 import { after, type Pending, type Query, type Row } from './store';
 
 export const PAGE_SIZE = 100;
+/** Opportunity.Amount's $Scale in the model. */
+const AMOUNT_SCALE = 4;
 
 export interface Answer {
   readonly status: number;
@@ -171,7 +173,7 @@ export class Router {
   /** `groupby((StageId),aggregate(Amount with sum as Total,$count as Count))`. */
   private stageTotals(req: Request, q: Query): Pending<Answer> {
     return after(q('stageTotals', []), (rows) => json(collection(`${req.root}/$metadata#Opportunities(StageId,Total,Count)`,
-      rows.map((r) => ({ StageId: r.StageId, Total: r.Total === null ? null : Number(decimalText(r.Total)), Count: Number(r.Count) })))));
+      rows.map((r) => ({ StageId: r.StageId, Total: r.TotalUnits === null ? null : Number(unitsText(r.TotalUnits, AMOUNT_SCALE)), Count: Number(r.Count) })))));
   }
 
   /** `groupby((Company/Industry),aggregate($count as Count))`. */

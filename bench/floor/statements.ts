@@ -49,7 +49,9 @@ export const STATEMENTS: Readonly<Record<StatementName, string>> = {
     LEFT JOIN (SELECT "CompanyId", "Edited", "FullName", ROW_NUMBER() OVER (PARTITION BY "CompanyId" ORDER BY "Id") AS "rn"
       FROM "Contacts" WHERE "CompanyId" IN (SELECT "Id" FROM "Companies" ORDER BY "Id" LIMIT #)) x ON x."CompanyId" = c."Id" AND x."rn" <= #
     ORDER BY c."Id", x."rn"`,
-  stageTotals: `SELECT "StageId", SUM("Amount") AS "Total", COUNT(*) AS "Count" FROM "Opportunities" GROUP BY "StageId" ORDER BY "StageId"`,
+  // Amount is Edm.Decimal with Scale 4 (stored as text on SQLite): summed exactly as integer units of 1/10000 on both engines
+  stageTotals: `SELECT "StageId", SUM(CAST(round("Amount" * 10000) AS BIGINT)) AS "TotalUnits", COUNT(*) AS "Count"
+    FROM "Opportunities" GROUP BY "StageId" ORDER BY "StageId"`,
   industryCounts: `SELECT co."Industry", COUNT(*) AS "Count" FROM "Contacts" c LEFT JOIN "Companies" co ON co."Id" = c."CompanyId"
     GROUP BY co."Industry" ORDER BY co."Industry" NULLS FIRST`,
   insertNote: `INSERT INTO "Notes" ("Id", "Created", "Edited", "CreatedById", "EditedById", "Text", "IsPrivate", "OwnerId")

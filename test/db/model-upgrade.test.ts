@@ -79,7 +79,17 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(note.json.CreatedById).not.toBeNull();
       const mine = await call(current, 'GET', `/Notes?$filter=CreatedById eq ${String(note.json.CreatedById)}&$select=Text`);
       expect((mine.json.value as Record<string, unknown>[]).map((n) => n.Text)).toEqual(['after the upgrade']);
-      await expect(current.db.knex('Notes').where('Id', String(note.json.Id)).update({ CreatedById: '00000000-0000-4000-8000-000000000001' })).rejects.toThrow(/foreign key/i);
+      // the added columns carry their foreign keys
+      const references = engine.name === 'sqlite'
+        ? (await current.db.knex.raw("SELECT \"from\" AS col, \"table\" AS ref FROM pragma_foreign_key_list('Notes')") as { col: string; ref: string }[])
+        : (await current.db.knex.raw(`SELECT kcu.column_name AS col, ccu.table_name AS ref FROM information_schema.table_constraints tc
+            JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name
+            JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name
+            WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_name = 'Notes'`) as { rows: { col: string; ref: string }[] }).rows;
+      expect(references).toEqual(expect.arrayContaining([{ col: 'CreatedById', ref: 'Users' }, { col: 'EditedById', ref: 'Users' }]));
+      if (engine.name === 'postgres') {
+        await expect(current.db.knex('Notes').where('Id', String(note.json.Id)).update({ CreatedById: '00000000-0000-4000-8000-000000000001' })).rejects.toThrow(/foreign key/i);
+      }
       // the database now records the model it holds
       const [record] = await current.db.knex('odata_model').orderBy('version', 'desc').limit(1).select('version', 'digest');
       expect(record.digest).toBe(current.lifecycle.model.version);

@@ -123,7 +123,8 @@ const spread = (r: ScenarioRow): string => (r.ratioMin === undefined || r.ratioM
 function cells(r: ScenarioRow): string[] {
   if (r.status === 'skipped') return [r.name, `skipped: ${r.note ?? ''}`];
   const errors = (x?: LoadResult) => (x ? x.non2xx + x.errors : 0);
-  const target = r.target ? `${r.meetsTarget ? 'ok' : 'MISS'} (${r.target})` : '';
+  const short = r.meetsTarget === false && r.ratio !== undefined && Number.isFinite(r.ratio) && r.target ? `, short by ${num(Number(r.target.replace('>= ', '')) - r.ratio, 2)}` : '';
+  const target = r.target ? `${r.meetsTarget ? 'ok' : 'MISS'} (${r.target}${short})` : '';
   return [
     r.name, num(r.service?.rps), num(r.service?.p50Ms, 1), num(r.service?.p99Ms, 1),
     num(r.floor?.rps), num(r.floor?.p50Ms, 1), num(r.floor?.p99Ms, 1), num(r.ratio, 2), spread(r),
@@ -174,5 +175,33 @@ export function writeReport(out: string, report: BenchReport, suffix = ''): stri
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
   fs.renameSync(tmp, file);
+  if (report.engines.length) fs.writeFileSync(file.replace(/\.json$/, '.md'), markdownReport(report));
   return file;
+}
+
+/** The service-vs-floor tables as markdown, with the machine and settings, ready for bench/README.md. */
+export function markdownReport(report: BenchReport): string {
+  const m = report.machine;
+  const settings = report.settings;
+  const out = [
+    `Commit ${report.commit.slice(0, 7)}${report.dirty ? ' (with uncommitted changes)' : ''}, ${report.date}; ${m.cpus} x ${m.cpuModel}, ${(m.totalMemoryBytes / 2 ** 30).toFixed(0)} GB, `
+      + `Node ${m.node}, ${m.os}; ${String(settings.rounds)} rounds x ${String(settings.seconds)} s per server, ${String(settings.connections)} connections, `
+      + `${String(settings.contacts)} contacts. svc/floor: median of the rounds' req/s ratios; spread: their min-max.`,
+  ];
+  for (const e of report.engines) {
+    out.push('', `### ${e.engine}`, '');
+    if (e.status !== 'ok') {
+      out.push(`${e.status}: ${e.note ?? ''}`);
+      continue;
+    }
+    const d = e.data ?? {};
+    out.push(`Data: ${String(d.contacts)} contacts; by_key_first ${String(d.firstContactId)}, by_key_middle ${String(d.contactId)}; any_lambda group `
+      + `'${String(d.groupName)}' (${String(d.groupMembers)} members); filter_order matches ${String(d.filterOrderMatches)}.`, '');
+    out.push(markdownTable(e.rows), '');
+    for (const p of e.pageDeep) out.push(`- ${p.scenario}: deep/first p50 ${num(p.deepOverFirstP50, 2)} (target <= ${p.target}: ${p.meetsTarget ? 'ok' : 'MISS'})`);
+    for (const c of e.memoryChecks) {
+      out.push(`- peak RSS through ${c.during}: service ${mb(c.servicePeakRssBytes)}${c.floorPeakRssBytes ? `, floor ${mb(c.floorPeakRssBytes)}` : ''} (target < ${mb(c.limitBytes)}: ${c.meetsTarget ? 'ok' : 'MISS'})`);
+    }
+  }
+  return out.join('\n') + '\n';
 }

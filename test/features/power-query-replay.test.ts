@@ -8,7 +8,7 @@
  * as ODataLib reads it (power-query-support.ts) and against the database.
  */
 import { ENGINES } from '../helpers/engines';
-import { loadVocabularies, checkAnnotations, validateCsdlXml } from '../helpers/csdl-validate';
+import { checkAnnotations, findAll, loadVocabularies, parseXml, validateCsdlXml } from '../helpers/csdl-validate';
 import { startTestService, TEST_ADMIN, type TestService } from '../helpers/service';
 import { boundaryOf, parseMultipart, type HttpPart } from './batch/batch-support';
 import { filterCase, loadSamples, type FilterSamples } from './filter-function-cases';
@@ -41,6 +41,23 @@ function withOffset(isoUtc: string, minutes: number): string {
   const sign = minutes < 0 ? '-' : '+';
   const abs = Math.abs(minutes);
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** The restrictions each entity set declares true in CSDL XML (term or its record's Boolean member). */
+function declaredRestrictions(xml: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const set of findAll(parseXml(xml), 'EntitySet')) {
+    const flags: string[] = [];
+    for (const a of set.children.filter((c) => c.name === 'Annotation')) {
+      const term = a.attrs.Term.split('.').pop()!;
+      if (a.attrs.Bool === 'true') flags.push(term);
+      if (term === 'ApplySupported') flags.push(term);
+      for (const p of findAll(a, 'PropertyValue')) if (p.attrs.Bool === 'true' && p.attrs.Property !== 'Supported') flags.push(p.attrs.Property);
+      if (findAll(a, 'PropertyValue').some((p) => p.attrs.Property === 'Supported' && p.attrs.Bool === 'true')) flags.push(term);
+    }
+    out.set(set.attrs.Name, flags);
+  }
+  return out;
 }
 
 describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
@@ -127,6 +144,32 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       checker.entity(name, body, type, [], true);
     }
     expect(checker.problems).toEqual([]);
+  });
+
+  it('keeps every restriction $metadata declares on each entity set true', async () => {
+    const metadata = await get(`${root}/$metadata`, { Accept: 'application/xml' });
+    const declared = declaredRestrictions(metadata.text);
+    expect(declared.size).toBe(model.entitySets.size);
+    for (const [set, flags] of declared) {
+      const [{ n }] = await svc.knex(set).count({ n: '*' });
+      const answer = async (options: Record<string, string>): Promise<Row> => {
+        const url = feedUrl(root, `/${set}`, options);
+        const res = await get(url);
+        expect([url, res.status]).toEqual([url, 200]);
+        return JSON.parse(res.text) as Row;
+      };
+      const value = (body: Row) => body.value as Row[];
+      expect(flags).toEqual(expect.arrayContaining(['Countable', 'TopSupported', 'SkipSupported', 'Searchable', 'Filterable', 'Sortable', 'Expandable', 'SelectSupport', 'ApplySupported']));
+      expect((await answer({ $count: 'true', $top: '0' }))['@odata.count']).toBe(Number(n));
+      expect(value(await answer({ $top: '1', $skip: '1' })).length).toBe(Math.min(1, Math.max(0, Number(n) - 1)));
+      expect(value(await answer({ $search: 'a', $select: 'Id' })).length).toBeLessThanOrEqual(Number(n));
+      expect(value(await answer({ $filter: 'Id ne null', $select: 'Id', $top: '5' })).length).toBe(Math.min(5, Number(n)));
+      const sorted = value(await answer({ $orderby: 'Id desc', $select: 'Id', $top: '5' })).map((r) => String(r.Id));
+      expect(sorted).toEqual([...sorted].sort().reverse());
+      expect(value(await answer({ $expand: 'CreatedBy($select=Id)', $select: 'Id', $top: '2' })).every((r) => 'CreatedBy' in r)).toBe(true);
+      expect(value(await answer({ $select: 'Id', $top: '2' })).every((r) => Object.keys(r).filter((k) => !k.startsWith('@')).join() === 'Id')).toBe(true);
+      expect([set, value(await answer({ $apply: 'aggregate($count as N)' })).map((r) => r.N)]).toEqual([set, [Number(n)]]);
+    }
   });
 
   it('folds $select and $expand, with and without an outer $select', async () => {

@@ -29,6 +29,9 @@ const IMPLIED = new Set(['Edm.String', 'Edm.Boolean', 'Edm.Double', 'Edm.Int32']
 
 export function writeDynamic(ctx: WriterContext, props: readonly DynamicProperty[], row: Row, out: Record<string, unknown>): void {
   for (const p of props) {
+    const value = dynamicValue(ctx, p.type, row[p.column]);
+    // Prefer: omit-values=nulls leaves null dynamic properties out too
+    if (value === null && ctx.omitNulls) continue;
     let target = out;
     for (let i = 0; i < p.path.length - 1; i++) {
       const name = p.path[i];
@@ -45,6 +48,6 @@ export function writeDynamic(ctx: WriterContext, props: readonly DynamicProperty
       const name = p.type.kind === 'enum' ? p.type.type.qualifiedName : p.type.name;
       if (p.type.kind === 'enum' || !IMPLIED.has(name)) target[`${leaf}@odata.type`] = `#${name.replace(/^Edm\./, '')}`;
     }
-    target[leaf] = dynamicValue(ctx, p.type, row[p.column]);
+    target[leaf] = value;
   }
 }

@@ -41,6 +41,16 @@ describe.each(ENGINES)('$compute on $name', (engine) => {
     expect(Object.keys(star.json().value[0])).toContain('Doubled');
   });
 
+  it('Prefer: omit-values=nulls leaves null computed and aggregated values out', async () => {
+    const res = await svc.get(`/Companies?$compute=${enc('Revenue div EmployeeCount as Ratio')}&$select=Id,Ratio&$filter=${enc('Revenue eq null')}&$top=3`, { Prefer: 'omit-values=nulls' });
+    expect(res.status).toBe(200);
+    const rows = res.json().value as Row[];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect('Ratio' in r).toBe(false);
+    const grouped = await svc.get(`/Companies?$apply=${enc('groupby((Industry),aggregate(Revenue with sum as Total))')}`, { Prefer: 'omit-values=nulls' });
+    for (const r of grouped.json().value as Row[]) for (const v of Object.values(r)) expect(v).not.toBeNull();
+  });
+
   it('in $filter', async () => {
     const rows = await allRows(svc, `/Companies?$compute=${enc('EmployeeCount mul 2 as Doubled')}&$filter=${enc('Doubled gt 400')}&$select=Id,Doubled`);
     const expected = companies.filter((c) => Number(c.EmployeeCount) * 2 > 400);

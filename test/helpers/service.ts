@@ -10,6 +10,8 @@ import type { EngineTarget } from './engines';
 
 export interface TestService {
   readonly url: string;
+  /** the database's file or URL (for a CLI run against the same data) */
+  readonly database: string;
   readonly running: RunningService;
   readonly knex: Knex;
   get(path: string, headers?: Record<string, string>): Promise<TestResponse>;
@@ -80,7 +82,7 @@ export async function startTestService(engine: EngineTarget, options: TestServic
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
   };
   return {
-    url: running.url, running, knex: running.db.knex, request, authHeaders,
+    url: running.url, database, running, knex: running.db.knex, request, authHeaders,
     get: (path, headers) => request('GET', path, { headers }),
     async close() {
       await running.close();

@@ -38,7 +38,7 @@ export interface PairResult {
   readonly service: LoadResult;
   readonly floor: LoadResult;
   readonly roundRatios: readonly number[];
-  /** Median of the per-round ratios, and their spread. */
+  /** Median of the per-round ratios, and their spread (NaN when no round finished a request on both servers). */
   readonly ratio: number;
   readonly ratioMin: number;
   readonly ratioMax: number;
@@ -95,9 +95,11 @@ export async function measurePair(service: ChildServer, serviceSpec: RequestSpec
     roundRatios.push(s.rps / f.rps);
     onRound?.(round + 1, s, f);
   }
+  // a round in which either server finished no request (a request slower than the round) has no ratio
+  const valid = roundRatios.filter((r) => Number.isFinite(r) && r > 0);
   return {
     service: merge(serviceRuns, serviceTimes), floor: merge(floorRuns, floorTimes), roundRatios,
-    ratio: median(roundRatios), ratioMin: Math.min(...roundRatios), ratioMax: Math.max(...roundRatios),
+    ratio: valid.length ? median(valid) : NaN, ratioMin: valid.length ? Math.min(...valid) : NaN, ratioMax: valid.length ? Math.max(...valid) : NaN,
   };
 }
 

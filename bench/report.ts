@@ -118,12 +118,12 @@ export function machineFacts(): BenchReport['machine'] {
 const num = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-const spread = (r: ScenarioRow): string => (r.ratioMin === undefined || r.ratioMax === undefined ? '' : `${num(r.ratioMin, 2)}-${num(r.ratioMax, 2)}`);
+const spread = (r: ScenarioRow): string => (r.ratioMin === undefined || r.ratioMax === undefined || !Number.isFinite(r.ratioMin) ? '' : `${num(r.ratioMin, 2)}-${num(r.ratioMax, 2)}`);
 
 function cells(r: ScenarioRow): string[] {
   if (r.status === 'skipped') return [r.name, `skipped: ${r.note ?? ''}`];
   const errors = (x?: LoadResult) => (x ? x.non2xx + x.errors : 0);
-  const short = r.meetsTarget === false && r.ratio !== undefined && Number.isFinite(r.ratio) && r.target ? `, short by ${num(Number(r.target.replace('>= ', '')) - r.ratio, 2)}` : '';
+  const short = r.meetsTarget === false && r.ratio !== undefined && Number.isFinite(r.ratio) && r.target ? `, short by ${num(Number(r.target.replace('>= ', '')) - r.ratio, 3)}` : '';
   const target = r.target ? `${r.meetsTarget ? 'ok' : 'MISS'} (${r.target}${short})` : '';
   return [
     r.name, num(r.service?.rps), num(r.service?.p50Ms, 1), num(r.service?.p99Ms, 1),

@@ -76,13 +76,18 @@ async function runScenario(s: Scenario, servers: Servers, params: ScenarioParams
     if (r && errorsOf(r) > 0) failures.push(`${where}: ${who} had ${r.non2xx} non-2xx responses and ${r.errors} errors (${JSON.stringify(r.statusCodes)})`);
   }
   const { ratio } = ratios;
-  const target = s.targetRatio !== undefined && ratio !== undefined ? `>= ${Number(s.targetRatio.toFixed(2))}` : undefined;
   const differs = warnings.length > 0;
+  if (ratio !== undefined && !Number.isFinite(ratio)) {
+    // a setting too short for the scenario, not a fault of either server: the row says so, the run does not fail
+    warnings.push('no round in which both servers finished a request: raise --seconds');
+  }
+  const target = s.targetRatio !== undefined && ratio !== undefined ? `>= ${Number(s.targetRatio.toFixed(2))}` : undefined;
   log(`  ${s.name.padEnd(26)} service ${service.rps.toFixed(0).padStart(6)} req/s p50 ${service.p50Ms.toFixed(1)} ms`
     + (floor ? ` | floor ${floor.rps.toFixed(0).padStart(6)} req/s p50 ${floor.p50Ms.toFixed(1)} ms | median ratio ${ratio?.toFixed(2)}` : ''));
   return {
-    ...base, status: differs ? 'failed' : 'ok', note: differs ? 'body differs from the floor' : undefined, method: spec.method, path: spec.path, service, floor, ...ratios, target,
-    meetsTarget: target !== undefined && ratio !== undefined ? ratio >= (s.targetRatio ?? 0) : undefined, warnings,
+    ...base, status: differs || (ratio !== undefined && !Number.isFinite(ratio)) ? 'failed' : 'ok',
+    note: differs ? 'body differs from the floor' : ratio !== undefined && !Number.isFinite(ratio) ? 'no complete round (raise --seconds)' : undefined, method: spec.method, path: spec.path, service, floor, ...ratios, target,
+    meetsTarget: target !== undefined && ratio !== undefined && Number.isFinite(ratio) ? ratio >= (s.targetRatio ?? 0) : undefined, warnings,
   };
 }
 

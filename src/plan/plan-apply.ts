@@ -205,7 +205,8 @@ function group(state: State, input: Stage, keys: readonly (readonly PathStep[])[
   if (relatedScope !== undefined) {
     if (stage.kind !== 'entities') fail('aggregates over a navigation apply to entities, not to aggregated results', position);
     for (const [item, nav] of navigationOf) {
-      if (nav !== undefined) related.set(item, { outputs: relatedAggregates(state, nav, relatedScope, item !== nav), flat: item !== nav });
+      const flat = item !== nav || nav?.flat === true;
+      if (nav !== undefined) related.set(item, { outputs: relatedAggregates(state, nav, relatedScope, flat), flat });
     }
     stage = Object.assign({}, stage, { level: above(stage, relatedScope, { outputs: [...related.values()].flatMap((r) => r.outputs) }) });
   }

@@ -95,7 +95,11 @@ export type AggregateItem =
   | { readonly kind: 'count'; readonly alias: string; readonly position: number }
   | { readonly kind: 'method'; readonly expr: Expr; readonly method: string; readonly alias: string; readonly from: boolean; readonly position: number }
   /** `Products(Total with sum as Sum)`: the items aggregate the related entities of a collection navigation */
-  | { readonly kind: 'navigation'; readonly path: readonly PathStep[]; readonly items: readonly AggregateItem[]; readonly position: number };
+  | {
+      readonly kind: 'navigation'; readonly path: readonly PathStep[]; readonly items: readonly AggregateItem[]; readonly position: number;
+      /** `Products/$count as N`: the result is named flat (`N`), not nested under the navigation */
+      readonly flat?: boolean;
+    };
 
 /** One `$apply` transformation; `position` is where its name starts in the `$apply` value. */
 export type Transformation =

@@ -132,6 +132,11 @@ function aggregateItem(s: Scanner, ctx: ExpressionContext): AggregateItem {
     return { kind: 'navigation', path: steps, items, position };
   }
   const expr = parseExpression(s, ctx);
+  // `Products/$count as N` (CS03): the number of related entities
+  if (expr.kind === 'path' && expr.segments.length > 1 && expr.segments[expr.segments.length - 1].name === '$count' && s.acceptWord('as')) {
+    const items: AggregateItem[] = [{ kind: 'count', alias: s.identifier(), position }];
+    return { kind: 'navigation', path: expr.segments.slice(0, -1), items, flat: true, position };
+  }
   if (!s.acceptWord('with')) {
     if (s.peek() === ' ' || s.done || s.peek() === ',' || s.peek() === ')') {
       throw new NotImplementedError(`custom aggregates (an aggregate expression without 'with', at position ${position} in ${s.where})`, { target: s.where });

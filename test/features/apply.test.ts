@@ -87,10 +87,11 @@ describe.each(ENGINES)('$apply on $name', (engine) => {
       }
     });
 
-    it('the flat form over a collection navigation (Products/Total with sum), per group', async () => {
-      const rows = await apply(svc, 'Opportunities', '$apply=groupby((Status),aggregate(Products/Total with sum as Sum,Products/Total with max as Largest))');
+    it('the flat form over a collection navigation (Products/Total with sum, Products/$count), per group', async () => {
+      const rows = await apply(svc, 'Opportunities', '$apply=groupby((Status),aggregate(Products/Total with sum as Sum,Products/Total with max as Largest,Products/$count as Lines))');
       for (const r of rows) {
         const totals = byStatus().get(key(r, 'Status'))!.flatMap((o) => o.Products.map((p) => p.Total));
+        expect(Number(r.Lines)).toBe(totals.length);
         expect(r.Sum).toBe(sumText(totals));
         expect(r.Largest).toBe(totals.length ? text(totals.map(dec).sort(compare).reverse()[0]) : null);
       }

@@ -33,6 +33,7 @@ import type { AsyncJobs } from './async-jobs';
 import { acceptAsync, monitorIdOf, statusMonitor, withoutRespondAsync } from './async-requests';
 import type { BatchLimits } from '../batch/batch-types';
 import { handleBatch } from './batch-endpoint';
+import { handleTransfer, transferRouteOf } from './transfer-endpoint';
 import { executeOperation } from '../operations/execute-operation';
 import { isOperationCall, planOperation } from '../operations/plan-operation';
 import { respondOperation } from './respond-operation';
@@ -157,6 +158,8 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
     return acceptAsync(req, svc.asyncJobs, () => handle(withoutRespondAsync(req), svc), errorResponse);
   }
   if (isQuerySegmentRequest(req.path)) return route(queryAsGet(req), user, svc);
+  const transfer = transferRouteOf(req);
+  if (transfer !== undefined) return handleTransfer(transfer, req, user, svc, handle);
   const method = req.method.toUpperCase();
   const model = svc.model();
   const parsed = parseUri(req.path, req.query);

@@ -98,12 +98,14 @@ export function recordBody(mapping: ColumnMapping, record: readonly string[]): R
   return body;
 }
 
+export class UnknownColumnError extends Error {}
+
 /** The CSV columns of an export: the selected (or all readable) properties, complex ones as their members. */
 export function exportHeaders(type: EdmEntityType, select: readonly string[] | undefined): string[] {
   const chosen = select === undefined ? type.properties.filter((p) => !p.hidden && !p.collection)
     : select.map((name) => {
       const p = findProperty(type, name);
-      if (!p || p.hidden) throw new Error(`$select names '${name}', no property of ${type.name}`);
+      if (!p || p.hidden) throw new UnknownColumnError(`$select names '${name}', no property of ${type.name}`);
       return p;
     });
   const headers: string[] = [];

@@ -21,7 +21,7 @@ export interface EntityPage {
 
 /** A failed request's answer, as an Error carrying the service's own message. */
 export class ServiceError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly body: string) {
     super(message);
   }
 }
@@ -32,7 +32,7 @@ export async function getJson(target: ServiceCaller, path: string, query: string
   if (prefer) headers.prefer = prefer;
   const response = await target.handle({ method: 'GET', path: `/${path}`, query, headers, serviceRoot: target.serviceRoot, caller: target.caller }, target.services);
   const body = wholeBody(response.body);
-  if (response.status >= 400) throw new ServiceError(response.status, reasonOf(response.status, body));
+  if (response.status >= 400) throw new ServiceError(response.status, reasonOf(response.status, body), String(body ?? ''));
   const json = JSON.parse(String(body ?? '{}')) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string };
   return { value: json.value ?? [], nextLink: json['@odata.nextLink'] };
 }

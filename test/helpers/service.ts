@@ -11,7 +11,7 @@ import type { EngineTarget } from './engines';
 export interface TestService {
   readonly url: string;
   /** the database's file or URL (for a CLI run against the same data) */
-  readonly database: string;
+  readonly database?: string;
   readonly running: RunningService;
   readonly knex: Knex;
   get(path: string, headers?: Record<string, string>): Promise<TestResponse>;

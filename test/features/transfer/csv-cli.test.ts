@@ -75,7 +75,7 @@ describe.each(ENGINES)('CSV import and export through the CLI ($name)', (engine)
       'Bad,Bool,badbool@csv.test,Rome,maybe,',
       'Alan,Turing,alan@csv.test,,,',
     ].join('\n') + '\n');
-    const run = await runCli(['import', '--set', 'contacts', '--file', csv, '--database', svc.database, '--batch-size', '2', '--errors', file('errors.csv')]);
+    const run = await runCli(['import', '--set', 'contacts', '--file', csv, '--database', svc.database!, '--batch-size', '2', '--errors', file('errors.csv')]);
     expect(run.code).toBe(2);
     expect(summaryOf(run)).toMatchObject({ set: 'Contacts', rowsRead: 5, inserted: 3, rejected: 2, committed: true });
     const errors = parse(fs.readFileSync(file('errors.csv'))) as string[][];
@@ -97,14 +97,14 @@ describe.each(ENGINES)('CSV import and export through the CLI ($name)', (engine)
 
   it('--all-or-nothing loads nothing when a row is bad, and everything when none is', async () => {
     const bad = file('aon-bad.csv', 'FirstName,LastName,EmailAddress,BirthDate\nEve,One,eve1@aon.test,2000-01-01\nEve,Two,eve2@aon.test,not-a-date\nEve,Three,eve3@aon.test,\n');
-    const failed = await runCli(['import', '--set', 'Contacts', '--file', bad, '--database', svc.database, '--all-or-nothing', '--batch-size', '1']);
+    const failed = await runCli(['import', '--set', 'Contacts', '--file', bad, '--database', svc.database!, '--all-or-nothing', '--batch-size', '1']);
     expect(failed.code).toBe(2);
     expect(summaryOf(failed)).toMatchObject({ rowsRead: 3, inserted: 0, rejected: 1, committed: false });
     expect(failed.stderr).toMatch(/line 3: .*BirthDate/);
     expect(await countWhere("endswith(EmailAddress,'@aon.test')")).toBe(0);
 
     const good = file('aon-good.csv', 'FirstName,LastName,EmailAddress\nEve,One,eve1@aon.test\nEve,Two,eve2@aon.test\n');
-    const loaded = await runCli(['import', '--set', 'Contacts', '--file', good, '--database', svc.database, '--all-or-nothing']);
+    const loaded = await runCli(['import', '--set', 'Contacts', '--file', good, '--database', svc.database!, '--all-or-nothing']);
     expect(loaded.code).toBe(0);
     expect(summaryOf(loaded)).toMatchObject({ inserted: 2, rejected: 0, committed: true });
     expect(await countWhere("endswith(EmailAddress,'@aon.test')")).toBe(2);
@@ -112,10 +112,10 @@ describe.each(ENGINES)('CSV import and export through the CLI ($name)', (engine)
 
   it('a re-run with --upsert-key updates the entities it finds instead of duplicating them', async () => {
     const csv = file('upsert.csv', 'EmailAddress,FirstName,LastName,JobTitle\nupsert1@csv.test,Una,First,Clerk\nupsert2@csv.test,Dos,Second,Clerk\n');
-    const first = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database, '--upsert-key', 'emailaddress']);
+    const first = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database!, '--upsert-key', 'emailaddress']);
     expect(summaryOf(first)).toMatchObject({ inserted: 2, updated: 0, rejected: 0 });
     fs.writeFileSync(csv, 'EmailAddress,FirstName,LastName,JobTitle\nupsert1@csv.test,Una,First,Director\nupsert3@csv.test,Tres,Third,Clerk\n');
-    const again = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database, '--upsert-key', 'EmailAddress']);
+    const again = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database!, '--upsert-key', 'EmailAddress']);
     expect(again.code).toBe(0);
     expect(summaryOf(again)).toMatchObject({ inserted: 1, updated: 1, rejected: 0 });
     expect(await countWhere("startswith(EmailAddress,'upsert')")).toBe(3);
@@ -125,10 +125,10 @@ describe.each(ENGINES)('CSV import and export through the CLI ($name)', (engine)
 
   it('refuses a file whose columns name no property, and an unknown set, loading nothing', async () => {
     const csv = file('unknown.csv', 'FirstName,Shoe Size\nZed,44\n');
-    const run = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database]);
+    const run = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database!]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/column 'Shoe Size' names no property of Contact/);
-    const noSet = await runCli(['import', '--set', 'Shoes', '--file', csv, '--database', svc.database]);
+    const noSet = await runCli(['import', '--set', 'Shoes', '--file', csv, '--database', svc.database!]);
     expect(noSet.code).toBe(1);
     expect(noSet.stderr).toMatch(/'Shoes' is no entity set/);
     expect(await countWhere("FirstName eq 'Zed'")).toBe(0);
@@ -136,7 +136,7 @@ describe.each(ENGINES)('CSV import and export through the CLI ($name)', (engine)
 
   it('runs as the --user named: a Browse user may not create, every row is refused', async () => {
     const csv = file('browse.csv', 'FirstName,LastName\nBrowse,Attempt\n');
-    const run = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database, '--user', 'demo.browse']);
+    const run = await runCli(['import', '--set', 'Contacts', '--file', csv, '--database', svc.database!, '--user', 'demo.browse']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/line 2: 403/);
     expect(await countWhere("FirstName eq 'Browse'")).toBe(0);
@@ -147,16 +147,16 @@ describe.each(ENGINES)('CSV import and export through the CLI ($name)', (engine)
     const expected = all.json<{ value: Record<string, unknown>[] }>().value.map((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !k.includes('@'))));
     expect(expected.length).toBeGreaterThan(10);
 
-    const json = await runCli(['export', '--set', 'Contacts', '--format', 'json', '--select', SELECT, '--database', svc.database]);
+    const json = await runCli(['export', '--set', 'Contacts', '--format', 'json', '--select', SELECT, '--database', svc.database!]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(expected);
-    const ndjson = await runCli(['export', '--set', 'Contacts', '--format', 'ndjson', '--select', SELECT, '--filter', "endswith(EmailAddress,'@csv.test')", '--out', file('out.ndjson'), '--database', svc.database]);
+    const ndjson = await runCli(['export', '--set', 'Contacts', '--format', 'ndjson', '--select', SELECT, '--filter', "endswith(EmailAddress,'@csv.test')", '--out', file('out.ndjson'), '--database', svc.database!]);
     expect(ndjson.code).toBe(0);
     const lines = fs.readFileSync(file('out.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual(expected.filter((e) => String(e.EmailAddress ?? '').endsWith('@csv.test')));
 
     const csvOut = file('out.csv');
-    expect((await runCli(['export', '--set', 'Contacts', '--format', 'csv', '--select', SELECT, '--out', csvOut, '--database', svc.database])).code).toBe(0);
+    expect((await runCli(['export', '--set', 'Contacts', '--format', 'csv', '--select', SELECT, '--out', csvOut, '--database', svc.database!])).code).toBe(0);
     const records = parse(fs.readFileSync(csvOut)) as string[][];
     expect(records[0]).toContain('BusinessAddress/City');
     expect(records.length).toBe(expected.length + 1);

@@ -2,19 +2,24 @@
  * JSON text with exact numbers. OData JSON writes Edm.Int64 and Edm.Decimal as JSON numbers (unless
  * IEEE754Compatible), and a JavaScript number would round any value beyond 2^53 or with more than
  * ~16 significant digits. Node 20 has no `JSON.rawJSON`, so an exact number travels through the
- * native `JSON.stringify` as a marked string and is unquoted afterwards.
+ * native `JSON.stringify` (kept for its speed) as a marked string and is unquoted afterwards.
  *
- * The marker starts with U+0000, which `JSON.stringify` always writes as the escape `\u0000`. The
- * replacement only matches a string that opens right after `:`, `,` or `[`: inside a JSON string a
- * `"` is always preceded by a backslash, and a closing quote is never followed by a backslash, so
- * no string value (not even one holding U+0000) can be mistaken for a marker.
+ * The marker is U+0000, a random per-process nonce and `#`; `JSON.stringify` always writes U+0000 as
+ * the escape `\u0000`. Only a marked string where a value starts (right after `:`, `,` or `[`) is
+ * unquoted: inside a JSON string a `"` is always preceded by a backslash, and the service refuses
+ * U+0000 in every input, so a stored string cannot carry the marker, let alone guess the nonce.
  */
+
+import { randomBytes } from 'node:crypto';
 
 /** An exact number on its way into JSON text (see `exactNumber`). */
 export type ExactNumber = string & { readonly __exactNumber: unique symbol };
 
-const MARK = '\u0000#';
-const MARKED = /(?<=[:,[])"\\u0000#(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"/g;
+const NONCE = randomBytes(6).toString('hex');
+const MARK = `\u0000${NONCE}#`;
+/** how JSON.stringify writes the start of a marked string */
+const MARKED_OPEN = `"\\u0000${NONCE}#`;
+const STARTS_VALUE: ReadonlySet<string> = new Set([':', ',', '[']);
 const NUMBER_TEXT = /^-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 
 /**
@@ -43,5 +48,20 @@ export function plainText(value: unknown): string {
 
 /** Unquotes the exact numbers in JSON text made by `JSON.stringify` (a whole document or whole members). */
 export function unmarkNumbers(text: string): string {
-  return text.includes('"\\u0000#') ? text.replace(MARKED, '$1') : text;
+  let at = text.indexOf(MARKED_OPEN);
+  if (at < 0) return text;
+  let out = '';
+  let copied = 0;
+  while (at >= 0) {
+    const close = text.indexOf('"', at + MARKED_OPEN.length);
+    if (close < 0) break;
+    const digits = text.slice(at + MARKED_OPEN.length, close);
+    // a marker only where a value starts (see the module comment), holding a number
+    if (at > 0 && STARTS_VALUE.has(text[at - 1]) && NUMBER_TEXT.test(digits)) {
+      out += text.slice(copied, at) + digits;
+      copied = close + 1;
+    }
+    at = text.indexOf(MARKED_OPEN, close + 1);
+  }
+  return out + text.slice(copied);
 }

@@ -43,9 +43,10 @@ for (const engine of ENGINES) describe(engine.name, () => {
     for (let i = 0; i < rounds; i++) expect((await svc.get(path)).status).toBe(200);
     const prepared = counts.prepared - before.prepared;
     // each request runs its read and the sign-in lookups: all of them found prepared, but on
-    // PostgreSQL a request may land on a pooled connection that has not seen the shape yet
+    // PostgreSQL a request may land on a pooled connection that has not seen the shape yet; work in
+    // the background (the model version poll) may prepare its own few shapes once meanwhile
     expect(counts.reused - before.reused).toBeGreaterThanOrEqual(rounds);
-    if (engine.name === 'sqlite') expect(prepared).toBe(0);
+    if (engine.name === 'sqlite') expect(prepared).toBeLessThanOrEqual(2);
     else expect(prepared).toBeLessThan(rounds);
   });
 

@@ -3,6 +3,7 @@
  * Express, $batch and tests all call this; it never throws (errors become OData error responses).
  */
 import { metadataDocument } from '../edm/metadata-document';
+import { metadataEtagOf } from '../edm/schema-change';
 import type { EdmModel } from '../edm/model';
 import { ODataError, toODataError } from '../errors/odata-error';
 import type { Plan } from '../plan/plan';
@@ -175,7 +176,7 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
   const writerContext = (): WriterContext => ({
     dialect: svc.dialect, format: negotiateJson(uri.options.format, req.headers.accept), serviceRoot: req.serviceRoot, namespace: model.namespace,
-    omitNulls: prefer.omitNulls,
+    metadataEtag: metadataEtagOf(model), omitNulls: prefer.omitNulls,
   });
   if (isOperationCall(model, uri)) {
     checkSupportedOptions(uri);
@@ -225,7 +226,8 @@ async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmMod
     case 'metadata': {
       const kind = negotiateMetadata(format, req.headers.accept);
       const doc = metadataDocument(model, svc.limits, kind);
-      return ok(200, kind === 'xml' ? 'application/xml' : 'application/json', doc);
+      const etag = metadataEtagOf(model);
+      return ok(200, kind === 'xml' ? 'application/xml' : 'application/json', doc, etag ? { ETag: etag } : {});
     }
     case 'read': return respondRead(plan, req, svc, model, format);
   }
@@ -242,7 +244,7 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   if (textual) negotiateText(format, req.headers.accept);
   else f = negotiateJson(format, req.headers.accept);
   const omitNulls = !textual && parsePrefer(req.headers.prefer).omitNulls;
-  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, omitNulls };
+  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model), omitNulls };
   const type = contentType(f);
   const preferences: string[] = [];
   if (plan.context.preferredPageSize !== undefined && plan.read.pageSize === plan.context.preferredPageSize) {
@@ -256,8 +258,8 @@ async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: 
   switch (shape.kind) {
     case 'count': {
       const n = await executeCount(ex, plan.read);
-      if (svc.reads !== undefined) noteCount(plan, access, svc.reads, n);
       req.timing?.end('db');
+      if (svc.reads !== undefined) noteCount(plan, access, svc.reads, n);
       if (n === 0 && (await missingParent())) throw notFound();
       return ok(200, 'text/plain', String(n));
     }

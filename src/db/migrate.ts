@@ -25,7 +25,10 @@ interface NamedMigration {
   readonly migration: ModelMigration;
 }
 
-/** In apply order; names are what knex_migrations records, so never rename one. */
+/**
+ * In apply order: knex runs a custom migration source's list as given (it sorts only directory
+ * sources), so keep this list in name order. Names are what knex_migrations records, so never rename one.
+ */
 const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261123000001_core_schema', migration: coreSchema },
   { name: '20261204000001_exact_decimal', migration: exactDecimal },

@@ -14,6 +14,8 @@ import type { Engine } from './connect';
 import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
 import { latestModelRecord, latestModelVersion, lockSchema, pollModelVersion, recordModel, recordSchemaChange, schemaChanges } from './model-store';
 import { describeExpectedSchema } from './schema';
+import { createAlternateKeyIndexes } from './alternate-key-indexes';
+import { loadReferenceData } from './reference-data';
 import { listenForModelChanges, notifyModelChange, type ModelListener } from './model-notify';
 import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, tableOf } from '../edm/storage';
@@ -35,6 +37,9 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
     const plan = await planMigration(trx, engine, expected, record?.storage);
     if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
     await applyMigration(trx, engine, plan.steps);
+    // however a table came into being (knex migration or the steps above), it gets its alternate-key indexes and reference rows
+    await createAlternateKeyIndexes(trx, model);
+    await loadReferenceData(trx, model);
     const version = (record?.version ?? 0) + 1;
     await recordModel(trx, version, model, expected);
     return { model, version };

@@ -1,0 +1,184 @@
+/**
+ * Issue 16, performance: "at 100,000 contacts, a Group By over all contacts answers in the time the SQL
+ * takes, plus at most 20 %". Seeds a database as the bench does (bench/database.ts), captures the one SQL
+ * statement (and its parameters) the service sends for each query from an in-process service's Knex
+ * 'query' events, then compares the median wall time of sequential HTTP requests to the compiled service
+ * (bench/processes.ts, production settings) with the median time of the same statement, prepared, run
+ * directly with better-sqlite3 or pg.
+ *
+ *   npx tsx bench/apply-scale.ts --engine sqlite|postgres --contacts 100000 [--runs 15] [--pg-url URL] [--sqlite-read-processes N]
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { readFlags } from '../src/cli-flags';
+import { withOverrides } from '../src/config';
+import { configureSqliteConnection } from '../src/db/sqlite-connection';
+import { startService as startInProcess } from '../src/server';
+import { DEFAULT_PG_URL } from './args';
+import { prepareDatabase, preparePostgres, type BenchDatabase } from './database';
+import { buildService, startService, type Engine } from './processes';
+
+const QUERIES = [
+  'Contacts?$apply=groupby((Company/Industry),aggregate($count as N))',
+  'Contacts?$apply=groupby((BusinessAddress/State),aggregate($count as N))',
+] as const;
+const WARMUP = 2;
+
+type Binding = string | number | bigint | boolean | null;
+interface Statement { readonly sql: string; readonly bindings: readonly Binding[] }
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const encode = (query: string) => {
+  const [set, apply] = query.split('?$apply=');
+  return `${set}?$apply=${encodeURIComponent(apply)}`;
+};
+
+async function timed(runs: number, once: () => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < WARMUP; i++) await once();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    await once();
+    ms.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return ms;
+}
+
+/** The statement reading "Contacts" each query sends, from an in-process service (no read processes, so Knex sees it). */
+async function captureStatements(database: string): Promise<Statement[]> {
+  const svc = await startInProcess(withOverrides({ database, port: 0, host: '127.0.0.1', logLevel: 'silent', seedContacts: 0, auth: 'off', rateLimit: 'off', sqliteReadProcesses: 0 }));
+  try {
+    const out: Statement[] = [];
+    for (const query of QUERIES) {
+      const seen: Statement[] = [];
+      const listener = (q: { sql: string; bindings?: readonly Binding[] }) => seen.push({ sql: q.sql, bindings: q.bindings ?? [] });
+      svc.db.knex.on('query', listener);
+      try {
+        const res = await fetch(`${svc.url}/${encode(query)}`);
+        const body = await res.text();
+        if (!res.ok) throw new Error(`${query}: ${res.status} ${body.slice(0, 300)}`);
+      } finally {
+        svc.db.knex.off('query', listener);
+      }
+      const mine = seen.filter((s) => s.sql.includes('"Contacts"'));
+      if (mine.length !== 1) throw new Error(`${query}: expected one statement over "Contacts", saw ${mine.length}`);
+      out.push(mine[0]);
+    }
+    return out;
+  } finally {
+    await svc.close();
+  }
+}
+
+/** `?` placeholders (outside quotes) → `$n`, as knex's pg client does. */
+function positional(sql: string): string {
+  let n = 0;
+  let quote: string | null = null;
+  let out = '';
+  for (const ch of sql) {
+    if (quote) { if (ch === quote) quote = null; out += ch; continue; }
+    if (ch === '\'' || ch === '"') { quote = ch; out += ch; continue; }
+    out += ch === '?' ? `$${++n}` : ch;
+  }
+  return out;
+}
+
+async function timeSql(engine: Engine, database: string, statement: Statement, runs: number): Promise<{ ms: number[]; rows: number }> {
+  if (engine === 'sqlite') {
+    const db = new BetterSqlite3(database, { readonly: true });
+    try {
+      configureSqliteConnection(db);
+      const prepared = db.prepare(statement.sql);
+      let rows = 0;
+      const ms = await timed(runs, async () => { rows = prepared.all(...statement.bindings).length; });
+      return { ms, rows };
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    const text = /\$1\b/.test(statement.sql) ? statement.sql : positional(statement.sql);
+    const query = { name: `apply_scale_${Math.abs(hash(text))}`, text, values: [...statement.bindings] };
+    let rows = 0;
+    const ms = await timed(runs, async () => { rows = (await client.query(query)).rowCount ?? 0; });
+    return { ms, rows };
+  } finally {
+    await client.end();
+  }
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+async function main(): Promise<void> {
+  const usage = 'usage: npx tsx bench/apply-scale.ts --engine sqlite|postgres [--contacts 100000] [--runs 15] [--pg-url URL] [--sqlite-read-processes N]';
+  let engine: Engine = 'sqlite';
+  let contacts = 100_000;
+  let runs = 15;
+  let pgUrl = DEFAULT_PG_URL;
+  /** passed to the service; unset keeps its default (production settings) */
+  const serviceFlags: string[] = [];
+  for (const flag of readFlags(process.argv.slice(2), usage)) {
+    switch (flag.name) {
+      case '--engine': {
+        const v = flag.value();
+        if (v !== 'sqlite' && v !== 'postgres') throw new Error(`--engine takes sqlite or postgres\n${usage}`);
+        engine = v;
+        break;
+      }
+      case '--contacts': contacts = flag.integer(1); break;
+      case '--runs': runs = flag.integer(1); break;
+      case '--pg-url': pgUrl = flag.value(); break;
+      case '--sqlite-read-processes': serviceFlags.push(flag.name, String(flag.integer(0))); break;
+      default: throw new Error(`unknown option ${flag.name}\n${usage}`);
+    }
+  }
+
+  buildService(log);
+  const database: BenchDatabase = engine === 'sqlite' ? await prepareDatabase(contacts, log) : await preparePostgres(contacts, pgUrl, log);
+  try {
+    const statements = await captureStatements(database.file);
+    const service = await startService(database.file, 1, serviceFlags);
+    const lines: string[] = [];
+    try {
+      for (const [i, query] of QUERIES.entries()) {
+        const statement = statements[i];
+        log(`${query}\n  SQL: ${statement.sql}\n  parameters: ${JSON.stringify(statement.bindings)}`);
+        let groups = 0;
+        const http = await timed(runs, async () => {
+          const res = await fetch(`${service.root}/${encode(query)}`);
+          const body = await res.json() as { value?: unknown[] };
+          if (!res.ok) throw new Error(`${query}: ${res.status}`);
+          groups = body.value?.length ?? 0;
+        });
+        const sql = await timeSql(engine, database.file, statement, runs);
+        if (sql.rows !== groups) log(`  WARNING: SQL gave ${sql.rows} rows, HTTP ${groups} groups`);
+        const sqlMs = median(sql.ms);
+        const httpMs = median(http);
+        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${(((httpMs - sqlMs) / sqlMs) * 100).toFixed(1)} % |`);
+      }
+    } finally {
+      await service.stop();
+    }
+    process.stdout.write(`${contacts} contacts, median of ${runs} sequential runs each (after ${WARMUP} warm-up runs)\n`);
+    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead |\n|---|---|---|---|---|---|\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await database.remove();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

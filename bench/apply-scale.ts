@@ -38,15 +38,18 @@ const encode = (query: string) => {
   return `${set}?$apply=${encodeURIComponent(apply)}`;
 };
 
-async function timed(runs: number, once: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await once();
-  const ms: number[] = [];
+/** Runs `a` and `b` alternately (after warm-up), so both see the same load from the rest of the machine. */
+async function timedInterleaved(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number[], number[]]> {
+  for (let i = 0; i < WARMUP; i++) { await a(); await b(); }
+  const times: [number[], number[]] = [[], []];
   for (let i = 0; i < runs; i++) {
-    const started = process.hrtime.bigint();
-    await once();
-    ms.push(Number(process.hrtime.bigint() - started) / 1e6);
+    for (const [k, once] of [a, b].entries()) {
+      const started = process.hrtime.bigint();
+      await once();
+      times[k].push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
   }
-  return ms;
+  return times;
 }
 
 /** The statement reading "Contacts" each query sends, from an in-process service (no read processes, so Knex sees it). */
@@ -88,30 +91,19 @@ function positional(sql: string): string {
   return out;
 }
 
-async function timeSql(engine: Engine, database: string, statement: Statement, runs: number): Promise<{ ms: number[]; rows: number }> {
+/** A direct runner of the statement (prepared), returning its row count; `close` ends it. */
+async function directRunner(engine: Engine, database: string, statement: Statement): Promise<{ run: () => Promise<number>; close: () => Promise<void> }> {
   if (engine === 'sqlite') {
     const db = new BetterSqlite3(database, { readonly: true });
-    try {
-      configureSqliteConnection(db);
-      const prepared = db.prepare(statement.sql);
-      let rows = 0;
-      const ms = await timed(runs, async () => { rows = prepared.all(...statement.bindings).length; });
-      return { ms, rows };
-    } finally {
-      db.close();
-    }
+    configureSqliteConnection(db);
+    const prepared = db.prepare(statement.sql);
+    return { run: async () => prepared.all(...statement.bindings).length, close: async () => { db.close(); } };
   }
   const client = new pg.Client({ connectionString: database });
   await client.connect();
-  try {
-    const text = /\$1\b/.test(statement.sql) ? statement.sql : positional(statement.sql);
-    const query = { name: `apply_scale_${Math.abs(hash(text))}`, text, values: [...statement.bindings] };
-    let rows = 0;
-    const ms = await timed(runs, async () => { rows = (await client.query(query)).rowCount ?? 0; });
-    return { ms, rows };
-  } finally {
-    await client.end();
-  }
+  const text = /\$1\b/.test(statement.sql) ? statement.sql : positional(statement.sql);
+  const query = { name: `apply_scale_${Math.abs(hash(text))}`, text, values: [...statement.bindings] };
+  return { run: async () => (await client.query(query)).rowCount ?? 0, close: () => client.end() };
 }
 
 function hash(s: string): number {
@@ -155,22 +147,28 @@ async function main(): Promise<void> {
         const statement = statements[i];
         log(`${query}\n  SQL: ${statement.sql}\n  parameters: ${JSON.stringify(statement.bindings)}`);
         let groups = 0;
-        const http = await timed(runs, async () => {
-          const res = await fetch(`${service.root}/${encode(query)}`);
-          const body = await res.json() as { value?: unknown[] };
-          if (!res.ok) throw new Error(`${query}: ${res.status}`);
-          groups = body.value?.length ?? 0;
-        });
-        const sql = await timeSql(engine, database.file, statement, runs);
-        if (sql.rows !== groups) log(`  WARNING: SQL gave ${sql.rows} rows, HTTP ${groups} groups`);
-        const sqlMs = median(sql.ms);
-        const httpMs = median(http);
+        let sqlRows = 0;
+        const direct = await directRunner(engine, database.file, statement);
+        let times: [number[], number[]];
+        try {
+          times = await timedInterleaved(runs, async () => { sqlRows = await direct.run(); }, async () => {
+            const res = await fetch(`${service.root}/${encode(query)}`);
+            const body = await res.json() as { value?: unknown[] };
+            if (!res.ok) throw new Error(`${query}: ${res.status}`);
+            groups = body.value?.length ?? 0;
+          });
+        } finally {
+          await direct.close();
+        }
+        if (sqlRows !== groups) log(`  WARNING: SQL gave ${sqlRows} rows, HTTP ${groups} groups`);
+        const sqlMs = median(times[0]);
+        const httpMs = median(times[1]);
         lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${(((httpMs - sqlMs) / sqlMs) * 100).toFixed(1)} % |`);
       }
     } finally {
       await service.stop();
     }
-    process.stdout.write(`${contacts} contacts, median of ${runs} sequential runs each (after ${WARMUP} warm-up runs)\n`);
+    process.stdout.write(`${contacts} contacts, median of ${runs} sequential runs each, SQL and HTTP alternating (after ${WARMUP} warm-up runs)\n`);
     process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead |\n|---|---|---|---|---|---|\n');
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

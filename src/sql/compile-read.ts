@@ -21,6 +21,9 @@ export const ORDER_PREFIX = '__o';
 export function orderTerm(o: OrderPlan, c: ExpressionCompiler, name?: string): Fragment {
   const value = name ? id(name) : c.compile(o.expr);
   const expr = isDecimal(typeOf(o.expr)) ? c.dialect.decimal.comparable(value) : value;
+  // OData sorts null lowest; a column that cannot hold null needs no null ordering, and without one
+  // PostgreSQL walks the column's plain B-tree index instead of sorting the whole table
+  if (o.expr.kind === 'column' && o.expr.notNull) return o.descending ? sql`${expr} DESC` : sql`${expr} ASC`;
   return o.descending ? sql`${expr} DESC NULLS LAST` : sql`${expr} ASC NULLS FIRST`;
 }
 

@@ -7,8 +7,8 @@
  * one the extension defines but this service does not implement answers 501 naming it.
  */
 import { NotImplementedError } from '../errors/odata-error';
-import type { AggregateItem, ComputeItem, OrderItem, PathStep, Transformation } from './ast';
-import { parseExpression, type ExpressionContext } from './parse-expression';
+import type { AggregateItem, ComputeItem, PathStep, Transformation } from './ast';
+import { parseExpression, parseOrderItems, type ExpressionContext } from './parse-expression';
 import { parseSearch } from './parse-search';
 import { Scanner } from './scanner';
 
@@ -58,7 +58,7 @@ function transformation(s: Scanner, ctx: ExpressionContext): Transformation {
     case 'groupby': t = groupby(s, ctx, position); break;
     case 'filter': t = { kind: 'filter', expr: parseExpression(s, ctx), position }; break;
     case 'compute': t = { kind: 'compute', items: computeItems(s, ctx), position }; break;
-    case 'orderby': t = { kind: 'orderby', items: orderItems(s, ctx), position }; break;
+    case 'orderby': t = { kind: 'orderby', items: parseOrderItems(s, ctx), position }; break;
     case 'top': case 'skip': {
       s.skipSpaces();
       const m = /^\d{1,15}/.exec(s.rest());
@@ -168,18 +168,6 @@ function computeItems(s: Scanner, ctx: ExpressionContext): ComputeItem[] {
     const position = s.pos;
     const expr = parseExpression(s, ctx);
     items.push({ expr, alias: alias(s), position });
-  } while (s.accept(','));
-  return items;
-}
-
-function orderItems(s: Scanner, ctx: ExpressionContext): OrderItem[] {
-  const items: OrderItem[] = [];
-  do {
-    const expr = parseExpression(s, ctx);
-    let descending = false;
-    if (s.acceptWord('desc', { ignoreCase: true })) descending = true;
-    else s.acceptWord('asc', { ignoreCase: true });
-    items.push({ expr, descending });
   } while (s.accept(','));
   return items;
 }

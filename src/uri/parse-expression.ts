@@ -5,7 +5,7 @@
  * Operator and lambda keywords are case-insensitive (`EQ`, `And`): the ABNF spells them as quoted
  * strings, which RFC 5234 §2.3 makes case-insensitive.
  */
-import type { BinaryOperator, Expr, PathStep } from './ast';
+import type { BinaryOperator, Expr, OrderItem, PathStep } from './ast';
 import type { Scanner } from './scanner';
 
 const LEVELS: readonly (readonly BinaryOperator[])[] = [
@@ -193,4 +193,17 @@ function lambda(s: Scanner, ctx: ExpressionContext, op: 'any' | 'all', source: E
 function isLambdaKeyword(name: string): boolean {
   const lower = name.toLowerCase();
   return lower === 'any' || lower === 'all';
+}
+
+/** `expr [asc|desc], …`: the items of `$orderby` and of the `orderby` transformation. */
+export function parseOrderItems(s: Scanner, ctx: ExpressionContext): OrderItem[] {
+  const items: OrderItem[] = [];
+  do {
+    const expr = parseExpression(s, ctx);
+    let descending = false;
+    if (s.acceptWord('desc', { ignoreCase: true })) descending = true;
+    else s.acceptWord('asc', { ignoreCase: true });
+    items.push({ expr, descending });
+  } while (s.accept(','));
+  return items;
 }

@@ -5,8 +5,8 @@
  */
 import { NotImplementedError, UriError } from '../errors/odata-error';
 import { parseApply, parseCompute } from './parse-apply';
-import type { ExpandItem, Expr, OrderItem, PathStep, QueryOptions, SearchExpr, SelectItem } from './ast';
-import { parseExpression, type ExpressionContext } from './parse-expression';
+import type { ExpandItem, Expr, PathStep, QueryOptions, SearchExpr, SelectItem } from './ast';
+import { parseExpression, parseOrderItems, type ExpressionContext } from './parse-expression';
 import { parseSearch } from './parse-search';
 import { finishDecode } from './percent-decode';
 import { Scanner } from './scanner';
@@ -44,7 +44,7 @@ export function parseOption(target: Record<string, unknown>, name: OptionName, r
   const exprCtx = expressionContext(ctx);
   switch (name) {
     case 'filter': target.filter = whole(s, () => parseExpression(s, exprCtx)); return;
-    case 'orderby': target.orderby = whole(s, () => orderby(s, exprCtx)); return;
+    case 'orderby': target.orderby = whole(s, () => parseOrderItems(s, exprCtx)); return;
     case 'select': target.select = whole(s, () => select(s)); return;
     case 'expand': target.expand = whole(s, () => expand(s, ctx)); return;
     case 'search': target.search = parseSearch(value, where); return;
@@ -121,18 +121,6 @@ function invalid(where: string, message: string): UriError {
 function nonNegativeInteger(value: string, where: string): number {
   if (!/^\d{1,15}$/.test(value)) throw invalid(where, `${where} must be a non-negative integer, got '${value}'`);
   return Number(value);
-}
-
-function orderby(s: Scanner, ctx: ExpressionContext): OrderItem[] {
-  const items: OrderItem[] = [];
-  do {
-    const expr = parseExpression(s, ctx);
-    let descending = false;
-    if (s.acceptWord('desc', { ignoreCase: true })) descending = true;
-    else s.acceptWord('asc', { ignoreCase: true });
-    items.push({ expr, descending });
-  } while (s.accept(','));
-  return items;
 }
 
 function path(s: Scanner): PathStep[] {

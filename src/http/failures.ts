@@ -38,8 +38,13 @@ function logEntry(err: ODataError, request: FailedRequest): Record<string, unkno
   return {
     requestId: request.requestId, method: request.method, path: request.path, status: err.status, code: err.code, message: err.message,
     statement: err.statement,
-    cause: cause instanceof Error
+    // duck-typed: a driver's error may come from another realm (a test runner's sandbox), where instanceof Error fails
+    cause: isErrorLike(cause)
       ? { type: cause.name, message: cause.message, code: (cause as { code?: unknown }).code, stack: cause.stack }
       : cause === undefined ? undefined : String(cause),
   };
+}
+
+function isErrorLike(value: unknown): value is Error {
+  return value instanceof Error || (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string');
 }

@@ -139,7 +139,8 @@ async function writeWholeCompressed(res: ServerResponse, status: number, head: R
   res.end(bytes);
 }
 
-function drained(stream: NodeJS.WritableStream, res: ServerResponse): Promise<void> {
+/** Resolves when `stream` can take more, or when the answer's connection closed. */
+export function drained(stream: NodeJS.WritableStream, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       stream.removeListener('drain', done);

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toODataError, type ODataError } from '../errors/odata-error';
 import { wholeBody, type ApiResponse } from './api-request';
 import { errorResponse } from './handle';
-import { compressionFor, writeCompressed } from './compression';
+import { compressionFor, drained, writeCompressed } from './compression';
 import type { StageTiming } from '../observe/stage-timing';
 
 export type Headers = Record<string, string>;
@@ -35,7 +35,7 @@ export async function writeResponse(res: ServerResponse, common: Headers, respon
     res.writeHead(response.status, answerHeaders(common, response.headers));
     while (!piece.done) {
       if (res.destroyed) return;
-      if (!res.write(piece.value)) await drained(res);
+      if (!res.write(piece.value)) await drained(res, res);
       piece = following;
       following = piece.done ? piece : pieces.next();
     }
@@ -69,18 +69,6 @@ function answerHeaders(common: Headers, own: Readonly<Headers>): Headers {
   const headers = Object.assign(common, own);
   if (vary !== undefined) headers.Vary = vary;
   return headers;
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** Reads and drops what is left of a body; false when more than `limit` bytes were still coming. */

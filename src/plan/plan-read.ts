@@ -65,7 +65,9 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   if (options.search) where.push(planSearch(options.search, scope, set, ctx.request.limits.maxFilterNodes));
 
   const keyName = type.key[0];
-  const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyTypeOf(set) } };
+  // a table's key cannot be null: its order then needs no null ordering and matches the primary key's
+  // index (PostgreSQL sorted the whole table for ASC NULLS FIRST); an $apply relation's may be null
+  const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyTypeOf(set) }, notNull: read.source === undefined };
   // one context for all keys: the node limit bounds the whole $orderby, not each key
   const orderCtx = exprCtx('$orderby');
   const orderby: OrderPlan[] = options.orderby === undefined && read.defaultOrder ? [...read.defaultOrder]

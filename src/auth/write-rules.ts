@@ -18,7 +18,7 @@ export type RowStatement = 'insert' | 'update' | 'delete';
 type Row = ReadonlyMap<string, StoredValue>;
 
 /** Sets only Administrators write. */
-export const ADMINISTRATION_SETS: ReadonlySet<string> = new Set(['Users', 'Teams', 'Countries']);
+export const ADMINISTRATION_SETS: ReadonlySet<string> = new Set(['Users', 'Teams', 'Countries', 'Picklists', 'PicklistItems']);
 export const PERSONAL_TOKEN_SET = 'AccessTokens';
 export const USERS_SET = 'Users';
 

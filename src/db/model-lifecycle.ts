@@ -18,7 +18,7 @@ import { createAlternateKeyIndexes } from './alternate-key-indexes';
 import { loadReferenceData } from './reference-data';
 import { listenForModelChanges, notifyModelChange, type ModelListener } from './model-notify';
 import { entitySetOfType } from '../edm/lookup';
-import { columnsOf, tableOf } from '../edm/storage';
+import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
 
 export interface ServedModel {
   readonly model: EdmModel;
@@ -60,15 +60,21 @@ export interface ModelLifecycleOptions {
   readonly onError: (err: unknown) => void;
 }
 
-/** The columns (`Table.Column`) a change removes on purpose, values included. */
-function droppedColumns(model: EdmModel, change: SchemaChange): ReadonlySet<string> {
+/** The columns (`Table.Column`) and tables (`Table`) a change removes on purpose, values included. */
+function droppedStorage(model: EdmModel, change: SchemaChange): ReadonlySet<string> {
   switch (change.kind) {
-    case 'add-property': return new Set();
+    case 'add-property': case 'add-table': return new Set();
     case 'drop-property': {
       const type = model.entityTypes.get(`${model.namespace}.${change.entityType}`);
       if (!type) return new Set();
       const table = tableOf(entitySetOfType(model, type));
       return new Set(columnsOf(type).filter((c) => c.path[0].toLowerCase() === change.property.toLowerCase()).map((c) => `${table}.${c.column}`));
+    }
+    case 'drop-table': {
+      const set = [...model.entitySets.values()].find((s) => s.name.toLowerCase() === change.entitySet.toLowerCase());
+      if (!set) return new Set();
+      const links = set.entityType.navigations.map((nav) => navigationStorage(model, set.entityType, nav)).filter((s) => s.kind === 'link-table').map((s) => s.table);
+      return new Set([tableOf(set), ...links]);
     }
   }
 }
@@ -117,7 +123,7 @@ export class ModelLifecycle {
       if (!record) throw new Error('the database holds no model record; start the service on it first');
       const model = buildServedModel(this.builtIn, [...await schemaChanges(trx), change]);
       const expected = describeExpectedSchema(model);
-      const plan = await planMigration(trx, this.engine, expected, record.storage, droppedColumns(this.served.model, change));
+      const plan = await planMigration(trx, this.engine, expected, record.storage, droppedStorage(this.served.model, change));
       if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
       await applyMigration(trx, this.engine, plan.steps);
       await hooks.afterDdl?.();

@@ -43,8 +43,8 @@ export class ModelMigrationError extends Error {
 
 /**
  * Compares what the database holds with `expected`; reads the database (inside the caller's
- * transaction). `dropsAllowed` names columns (`Table.Column`) whose values may go: a schema change
- * that removes a property on purpose.
+ * transaction). `dropsAllowed` names columns (`Table.Column`) and tables (`Table`) whose values may
+ * go: a schema change that removes a property or a custom table on purpose.
  */
 export async function planMigration(trx: Knex.Transaction, engine: Engine, expected: ReadonlyMap<string, TableSpec>, recorded: ReadonlyMap<string, TableSpec> | undefined, dropsAllowed: ReadonlySet<string> = new Set()): Promise<MigrationPlan> {
   const steps: MigrationStep[] = [];
@@ -59,9 +59,11 @@ export async function planMigration(trx: Knex.Transaction, engine: Engine, expec
     }
     await planTable(trx, engine, spec, before, dropsAllowed, steps, problems);
   }
-  for (const old of recorded?.values() ?? []) {
-    if (expected.has(old.name) || !(await trx.schema.hasTable(old.name))) continue;
-    const rows = await countRows(trx, old.name);
+  // link tables first: they refer to the entity tables (PostgreSQL refuses to drop a referenced table)
+  const gone = [...recorded?.values() ?? []].filter((old) => !expected.has(old.name)).sort((a, b) => Number(a.kind === 'entity') - Number(b.kind === 'entity'));
+  for (const old of gone) {
+    if (!(await trx.schema.hasTable(old.name))) continue;
+    const rows = dropsAllowed.has(old.name) ? 0 : await countRows(trx, old.name);
     if (rows > 0) problems.push(`${old.name}: the model no longer has this table, which holds ${rows} rows`);
     else steps.push({ kind: 'drop-table', table: old.name });
   }

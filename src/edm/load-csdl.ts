@@ -217,5 +217,6 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
     operationImports.set(name, { name, kind: typeof s.$Function === 'string' ? 'function' : 'action', operation: target, includeInServiceDocument: s.$IncludeInServiceDocument === true });
   }
   const version = createHash('sha256').update(JSON.stringify(csdl)).update(JSON.stringify(storage)).digest('hex').slice(0, 16);
-  return { version, namespace, containerName, entitySets, singletons, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl, storageMapping: storage };
+  return { version, namespace, containerName, entitySets, singletons, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl, storageMapping: storage,
+    ...(mapping.linkTables.size > 0 ? { linkTableNames: mapping.linkTables } : {}) };
 }

@@ -173,6 +173,8 @@ export interface EdmModel {
   readonly csdl: Readonly<Record<string, unknown>>;
   /** The storage mapping the model was loaded with (never in $metadata; src/edm/storage-mapping.ts). */
   readonly storageMapping?: Readonly<Record<string, unknown>>;
+  /** Link tables not named by convention (storage mapping `linkTables`): conventional name → table. */
+  readonly linkTableNames?: ReadonlyMap<string, string>;
 }
 
 export function typeRefName(ref: EdmTypeRef): string {

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { loadModel } from './load-csdl';
 import type { EdmModel } from './model';
+import { applyAddTable, applyDropTable, isMainEntity, type AddTableChange, type DropTableChange, type TableChangeTarget } from './custom-tables';
 
 type Json = Record<string, unknown>;
 
@@ -24,7 +25,9 @@ export type CsdlPropertyDefinition = {
 
 export type SchemaChange =
   | { readonly kind: 'add-property'; readonly entityType: string; readonly property: string; readonly definition: CsdlPropertyDefinition }
-  | { readonly kind: 'drop-property'; readonly entityType: string; readonly property: string };
+  | { readonly kind: 'drop-property'; readonly entityType: string; readonly property: string }
+  | AddTableChange
+  | DropTableChange;
 
 /** The change names something that does not exist, or clashes with what does. */
 export class SchemaChangeError extends Error {
@@ -38,13 +41,22 @@ export class SchemaChangeError extends Error {
 const CUSTOM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const SCHEMA_VERSION = '@Org.OData.Core.V1.SchemaVersion';
 
-/** The built-in CSDL with `changes` applied, in order; throws SchemaChangeError on the first that does not fit. */
-export function applySchemaChanges(builtIn: Readonly<Json>, changes: readonly SchemaChange[]): Json {
-  const csdl = structuredClone(builtIn) as Json;
+/**
+ * The built-in model with `changes` applied, in order (CSDL and storage mapping: a custom table's
+ * tables are named there); throws SchemaChangeError on the first that does not fit.
+ */
+export function applySchemaChanges(builtIn: BuiltInModel, changes: readonly SchemaChange[]): { csdl: Json; storage: Json } {
+  const csdl = structuredClone(builtIn.csdl) as Json;
+  const storage = structuredClone(builtIn.storage) as Json;
+  const container = String(csdl.$EntityContainer ?? '');
+  const namespace = container.slice(0, container.lastIndexOf('.'));
   const schema = schemaOf(csdl);
-  const added = new Set<string>();
-  for (const change of changes) applyOne(schema, change, added);
-  return csdl;
+  const target: TableChangeTarget = {
+    namespace, schema, container: schema[container.slice(namespace.length + 1)] as Json, storage,
+    addedSets: new Set(), addedProperties: new Set(),
+  };
+  for (const change of changes) applyOne(target, change);
+  return { csdl, storage };
 }
 
 function schemaOf(csdl: Json): Json {
@@ -54,8 +66,20 @@ function schemaOf(csdl: Json): Json {
   return schema as Json;
 }
 
+const failure = (message: string, target: string) => new SchemaChangeError(message, target);
+
+function applyOne(target: TableChangeTarget, change: SchemaChange): void {
+  switch (change.kind) {
+    case 'add-property': case 'drop-property': return applyPropertyChange(target.schema, change, target.addedProperties);
+    case 'add-table': return applyAddTable(target, change, failure);
+    case 'drop-table': return applyDropTable(target, change, failure);
+  }
+}
+
+type PropertyChange = Extract<SchemaChange, { kind: 'add-property' | 'drop-property' }>;
+
 /** `added`: `Type.Property` of the properties added by earlier changes (only those may be dropped). */
-function applyOne(schema: Json, change: SchemaChange, added: Set<string>): void {
+function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<string>): void {
   const type = schema[change.entityType] as Json | undefined;
   if (!type || type.$Kind !== 'EntityType') throw new SchemaChangeError(`no entity type ${change.entityType}`, 'EntityType');
   const existing = Object.keys(type).find((k) => !k.startsWith('$') && !k.startsWith('@') && k.toLowerCase() === change.property.toLowerCase());
@@ -88,10 +112,10 @@ export interface BuiltInModel {
  * same model alike).
  */
 export function buildServedModel(builtIn: BuiltInModel, changes: readonly SchemaChange[]): EdmModel {
-  const csdl = applySchemaChanges(builtIn.csdl, changes);
-  const digest = createHash('sha256').update(JSON.stringify(csdl)).update(JSON.stringify(builtIn.storage)).digest('hex').slice(0, 16);
+  const { csdl, storage } = applySchemaChanges(builtIn, changes);
+  const digest = createHash('sha256').update(JSON.stringify(csdl)).update(JSON.stringify(storage)).digest('hex').slice(0, 16);
   schemaOf(csdl)[SCHEMA_VERSION] = digest;
-  return loadModel(csdl, structuredClone(builtIn.storage) as Json);
+  return loadModel(csdl, storage);
 }
 
 /** Core.SchemaVersion of a served model (undefined for a model built without it, e.g. in tests). */
@@ -104,17 +128,28 @@ export function schemaVersionOf(model: EdmModel): string | undefined {
 /** Parses a stored change (definition row); throws on anything that is not one. */
 export function parseSchemaChange(text: string): SchemaChange {
   const raw = JSON.parse(text) as Json;
-  const entityType = raw.entityType;
-  const property = raw.property;
-  if (typeof entityType !== 'string' || typeof property !== 'string') throw new Error(`not a schema change: ${text}`);
+  const invalid = () => new Error(`not a schema change: ${text}`);
+  const str = (key: string): string => {
+    const value = raw[key];
+    if (typeof value !== 'string') throw invalid();
+    return value;
+  };
   switch (raw.kind) {
     case 'add-property': {
       const definition = raw.definition;
-      if (!definition || typeof definition !== 'object') throw new Error(`not a schema change: ${text}`);
-      return { kind: 'add-property', entityType, property, definition: definition as CsdlPropertyDefinition };
+      if (!definition || typeof definition !== 'object') throw invalid();
+      return { kind: 'add-property', entityType: str('entityType'), property: str('property'), definition: definition as CsdlPropertyDefinition };
     }
-    case 'drop-property': return { kind: 'drop-property', entityType, property };
-    default: throw new Error(`not a schema change: ${text}`);
+    case 'drop-property': return { kind: 'drop-property', entityType: str('entityType'), property: str('property') };
+    case 'add-table': {
+      const properties = raw.properties;
+      if (!properties || typeof properties !== 'object' || Array.isArray(properties)) throw invalid();
+      if (raw.mainEntity !== undefined && !isMainEntity(raw.mainEntity)) throw invalid();
+      const mainEntity = isMainEntity(raw.mainEntity) ? { mainEntity: raw.mainEntity } : {};
+      return { kind: 'add-table', entitySet: str('entitySet'), entityType: str('entityType'), ...mainEntity, properties: properties as Record<string, CsdlPropertyDefinition> };
+    }
+    case 'drop-table': return { kind: 'drop-table', entitySet: str('entitySet') };
+    default: throw invalid();
   }
 }
 

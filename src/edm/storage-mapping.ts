@@ -6,8 +6,11 @@
  *
  * ```json
  * { "entitySets":  { "<Set>":  { "table": "…", "indexes": [["ColumnA", "ColumnB"], …] } },
- *   "entityTypes": { "<Ns.Type>": { "derived": [ <DerivedValueRule>, … ] } } }
+ *   "entityTypes": { "<Ns.Type>": { "derived": [ <DerivedValueRule>, … ] } },
+ *   "linkTables":  { "<TypeA>_<TypeB>": { "table": "…" } } }
  * ```
+ * (`linkTables`: the table of a many-to-many pair whose conventional name, the two type names in
+ * alphabetical order, is not the table's; custom tables use it: src/edm/custom-tables.ts.)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { DerivedValueRule } from './model';
@@ -22,6 +25,8 @@ export interface SetMapping {
 export interface StorageMapping {
   readonly sets: ReadonlyMap<string, SetMapping>;
   readonly derived: ReadonlyMap<string, readonly DerivedValueRule[]>;
+  /** conventional link table name → the table that holds the pair */
+  readonly linkTables: ReadonlyMap<string, string>;
 }
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -51,7 +56,13 @@ export function parseStorageMapping(raw: Readonly<Json>): StorageMapping {
     if (!Array.isArray(rules)) throw new Error(`storage mapping: entityTypes.${typeName}.derived must be a list`);
     derived.set(typeName, rules.map((r, i) => derivedRule(r as Json, `entityTypes.${typeName}.derived[${i}]`)));
   }
-  return { sets, derived };
+  const linkTables = new Map<string, string>();
+  for (const [name, value] of Object.entries(objectAt(raw, 'linkTables'))) {
+    const table = (value as Json).table;
+    if (typeof table !== 'string' || !TABLE_NAME.test(table)) throw new Error(`storage mapping: linkTables.${name}.table is not a table name`);
+    linkTables.set(name, table);
+  }
+  return { sets, derived, linkTables };
 }
 
 function objectAt(raw: Readonly<Json>, key: string): Json {

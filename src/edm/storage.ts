@@ -7,7 +7,8 @@
  * - a single-valued navigation with a referential constraint is its foreign-key column; its
  *   collection partner reads that column from the other side;
  * - two collection navigations that are each other's partner share a link table named after both
- *   types in alphabetical order (`Contact_Group`) with one `<Type>Id` column per side;
+ *   types in alphabetical order (`Contact_Group`; the storage mapping may name another) with one
+ *   `<Type>Id` column per side;
  * - a group's contacts are its links plus the contacts its Criteria matches (DYNAMIC_MEMBERSHIP).
  */
 import { memoizedByObject } from '../memo';
@@ -78,7 +79,8 @@ export function navigationStorage(model: EdmModel, source: EdmEntityType, nav: E
   }
   const target = model.entityTypes.get(nav.targetTypeName)!;
   if (target === source) throw new Error(`${source.name}/${nav.name}: self many-to-many needs explicit storage`);
-  const table = linkTableName(source, target);
+  const conventional = linkTableName(source, target);
+  const table = model.linkTableNames?.get(conventional) ?? conventional;
   const readTable = table === DYNAMIC_MEMBERSHIP.linkTable && hasDynamicMembership(model) ? DYNAMIC_MEMBERSHIP.readView : table;
   return { kind: 'link-table', table, readTable, sourceColumn: `${source.name}Id`, targetColumn: `${target.name}Id` };
 }

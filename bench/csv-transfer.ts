@@ -1,7 +1,8 @@
 /**
  * csv_transfer: `npm run bench:csv -- [--rows 1000000] [--database file-or-postgres-url] [--batch-size 500]`
  * writes a CSV of N contacts, imports it with `npm run import` into an empty database, exports it
- * again with `npm run export` (csv), and reports rows/s and each command's peak RSS (GNU time's
+ * again with `npm run export` (csv), and reports rows/s, each command's CPU seconds (user + system of
+ * the node process: unlike rows/s, not skewed by other load on the machine) and peak RSS (GNU time's
  * "Maximum resident set size" of the one node process). Run it at two sizes to see RSS stay flat.
  */
 import fs from 'node:fs';
@@ -15,7 +16,7 @@ import { readFlags } from '../src/cli-flags';
 const USAGE = 'usage: npm run bench:csv -- [--rows N] [--database file-or-postgres-url] [--batch-size N]';
 const ROOT = path.resolve(__dirname, '..');
 
-interface Measured { seconds: number; peakRssMiB: number; stdout: string; code: number | null }
+interface Measured { seconds: number; cpuSeconds: number; peakRssMiB: number; stdout: string; code: number | null }
 
 function timed(args: readonly string[]): Promise<Measured> {
   return new Promise((resolve, reject) => {
@@ -29,8 +30,9 @@ function timed(args: readonly string[]): Promise<Measured> {
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const kib = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      const cpu = ['User', 'System'].reduce((sum, kind) => sum + Number(new RegExp(`${kind} time \\(seconds\\): ([\\d.]+)`).exec(stderr)?.[1] ?? NaN), 0);
       if (code !== 0) process.stderr.write(stderr.split('\n').filter((l) => !l.startsWith('\t')).join('\n'));
-      resolve({ seconds, peakRssMiB: kib ? Math.round(Number(kib[1]) / 1024) : NaN, stdout, code });
+      resolve({ seconds, cpuSeconds: +cpu.toFixed(1), peakRssMiB: kib ? Math.round(Number(kib[1]) / 1024) : NaN, stdout, code });
     });
   });
 }
@@ -74,8 +76,8 @@ async function main(): Promise<void> {
     const engine = /^postgres(ql)?:/i.test(database) ? 'postgres' : 'sqlite';
     console.log(JSON.stringify({
       engine, rows, batchSize,
-      import: { inserted: summary.inserted, seconds: +imported.seconds.toFixed(1), rowsPerSecond: Math.round(rows / imported.seconds), loadRowsPerSecond: summary.rowsPerSecond, peakRssMiB: imported.peakRssMiB },
-      export: { rows: exportedRows, seconds: +exported.seconds.toFixed(1), rowsPerSecond: Math.round(exportedRows / exported.seconds), peakRssMiB: exported.peakRssMiB },
+      import: { inserted: summary.inserted, seconds: +imported.seconds.toFixed(1), rowsPerSecond: Math.round(rows / imported.seconds), loadRowsPerSecond: summary.rowsPerSecond, cpuSeconds: imported.cpuSeconds, peakRssMiB: imported.peakRssMiB },
+      export: { rows: exportedRows, seconds: +exported.seconds.toFixed(1), rowsPerSecond: Math.round(exportedRows / exported.seconds), cpuSeconds: exported.cpuSeconds, peakRssMiB: exported.peakRssMiB },
       loadAverage: os.loadavg().map((l) => +l.toFixed(1)),
     }));
   } finally {

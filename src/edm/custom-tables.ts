@@ -141,7 +141,7 @@ export function applyAddTable(target: TableChangeTarget, change: AddTableChange,
     objectIn(target.storage, 'linkTables')[link] = { table: customTableName(link) };
   }
 
-  bindOperationsForEveryType(target, `${namespace}.${change.entityType}`);
+  bindMainEntityOperations(target, `${namespace}.${change.entityType}`);
   schema[change.entityType] = type;
   container[change.entitySet] = {
     $Collection: true, $Type: `${namespace}.${change.entityType}`, $NavigationPropertyBinding: bindings,
@@ -183,12 +183,12 @@ const bindingTypeOf = (overload: Overload): string | undefined =>
   overload.$IsBound === true && overload.$Parameter?.[0]?.$Collection === true ? String(overload.$Parameter[0].$Type) : undefined;
 
 /**
- * An action or function bound to the collection of every entity set's type (Crm.MassUpdate,
- * Crm.MassDelete: one overload per type) gets an overload for the new type too: a copy of one
- * overload with its binding type, wherever it appears (parameters, return type), replaced.
+ * An action or function bound to the collection of every main entity type (Crm.MassUpdate,
+ * Crm.MassDelete: one overload per type) is bound to a custom table too: a copy of one overload
+ * with its binding type, wherever it appears (parameters, return type), replaced.
  */
-function bindOperationsForEveryType(target: TableChangeTarget, qualifiedType: string): void {
-  const setTypes = new Set(memberNames(target.container).map((k) => target.container[k] as Json).filter((x) => x.$Collection === true).map((x) => String(x.$Type)));
+function bindMainEntityOperations(target: TableChangeTarget, qualifiedType: string): void {
+  const mainTypes = MAIN_ENTITIES.map((name) => `${target.namespace}.${name}`);
   for (const name of memberNames(target.schema)) {
     const overloads = target.schema[name];
     if (!Array.isArray(overloads)) continue;
@@ -197,10 +197,9 @@ function bindOperationsForEveryType(target: TableChangeTarget, qualifiedType: st
       const binding = bindingTypeOf(o);
       if (binding !== undefined) bound.set(binding, o);
     }
-    const template = bound.values().next().value;
-    if (template === undefined || ![...setTypes].every((t) => bound.has(t))) continue;
-    const from = bindingTypeOf(template)!;
-    const retype = (x: Json): Json => (x.$Type === from ? { ...x, $Type: qualifiedType } : { ...x });
+    const template = bound.get(mainTypes[0]);
+    if (template === undefined || !mainTypes.every((t) => bound.has(t))) continue;
+    const retype = (x: Json): Json => (x.$Type === mainTypes[0] ? { ...x, $Type: qualifiedType } : { ...x });
     const copy: Overload = { ...structuredClone(template), $Parameter: template.$Parameter!.map(retype) };
     if (template.$ReturnType) copy.$ReturnType = retype(template.$ReturnType);
     (overloads as Overload[]).push(copy);

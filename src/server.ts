@@ -104,6 +104,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const ops = observeService({ db, replica, model: () => lifecycle.model, rateLimiter });
   const services: Services = {
     model: () => lifecycle.model,
+    schema: lifecycle,
     knex: db.knex,
     reads: db.reads,
     dialect,

@@ -16,6 +16,7 @@ import { latestModelRecord, latestModelVersion, lockSchema, pollModelVersion, re
 import { describeExpectedSchema } from './schema';
 import { createAlternateKeyIndexes } from './alternate-key-indexes';
 import { loadReferenceData } from './reference-data';
+import { syncDeclaredFields } from '../schema/field-rows';
 import { listenForModelChanges, notifyModelChange, type ModelListener } from './model-notify';
 import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
@@ -30,7 +31,8 @@ export interface ServedModel {
 export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInModel): Promise<ServedModel> {
   return knex.transaction(async (trx) => {
     await lockSchema(trx);
-    const model = buildServedModel(builtIn, await schemaChanges(trx));
+    const changes = await schemaChanges(trx);
+    const model = buildServedModel(builtIn, changes);
     const record = await latestModelRecord(trx);
     if (record?.digest === model.version) return { model, version: record.version };
     const expected = describeExpectedSchema(model);
@@ -40,6 +42,7 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
     // however a table came into being (knex migration or the steps above), it gets its alternate-key indexes and reference rows
     await createAlternateKeyIndexes(trx, model);
     await loadReferenceData(trx, model);
+    await syncDeclaredFields(trx, model, changes);
     const version = (record?.version ?? 0) + 1;
     await recordModel(trx, version, model, expected);
     return { model, version };
@@ -50,6 +53,11 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
 export interface SchemaChangeHooks {
   /** runs after the DDL, before the definition rows are written; a throw rolls everything back */
   readonly afterDdl?: () => void | Promise<void>;
+  /**
+   * Writes the change's definition rows (FieldDefinitions, …) in its transaction, after the DDL, with
+   * the model the change leads to; a throw rolls everything back.
+   */
+  readonly inTransaction?: (trx: Knex.Transaction, next: EdmModel) => Promise<void>;
 }
 
 export interface ModelLifecycleOptions {
@@ -127,6 +135,7 @@ export class ModelLifecycle {
       if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
       await applyMigration(trx, this.engine, plan.steps);
       await hooks.afterDdl?.();
+      await hooks.inTransaction?.(trx, model);
       const version = record.version + 1;
       await recordSchemaChange(trx, version, change);
       await recordModel(trx, version, model, expected);

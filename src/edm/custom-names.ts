@@ -31,6 +31,10 @@ export function checkCustomName(model: EdmModel, kind: CustomNameKind, name: str
 /** The element the lower-cased name clashes with, described for the client; undefined when free. */
 function clashOf(model: EdmModel, kind: CustomNameKind, lower: string, targetType: EdmEntityType | undefined): string | undefined {
   const same = (candidate: string) => candidate.toLowerCase() === lower;
+  if (kind === 'property' && targetType) {
+    for (const p of targetType.properties) if (same(p.name)) return `the property ${targetType.name}.${p.name}`;
+    for (const n of targetType.navigations) if (same(n.name)) return `the navigation property ${targetType.name}.${n.name}`;
+  }
   const reserved = RESERVED_NAMES.find(same);
   if (reserved) return `the reserved name ${reserved}`;
   for (const name of model.entitySets.keys()) if (same(name)) return `the entity set ${name}`;
@@ -43,10 +47,6 @@ function clashOf(model: EdmModel, kind: CustomNameKind, lower: string, targetTyp
   for (const overloads of model.operations.values()) {
     const op = overloads[0];
     if (op && same(op.name)) return `the ${op.kind} ${op.qualifiedName}`;
-  }
-  if (kind === 'property' && targetType) {
-    for (const p of targetType.properties) if (same(p.name)) return `the property ${targetType.name}.${p.name}`;
-    for (const n of targetType.navigations) if (same(n.name)) return `the navigation property ${targetType.name}.${n.name}`;
   }
   return undefined;
 }

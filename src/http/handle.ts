@@ -35,6 +35,9 @@ import { acceptAsync, monitorIdOf, statusMonitor, withoutRespondAsync } from './
 import type { BatchLimits } from '../batch/batch-types';
 import { handleBatch } from './batch-endpoint';
 import { handleTransfer, transferRouteOf } from './transfer-endpoint';
+import { handleDefinitionWrite } from './definition-endpoint';
+import { definitionTarget, type SchemaChanger } from '../schema/definition-sets';
+import { DEFINITION_SETS } from '../schema/registry';
 import { executeOperation } from '../operations/execute-operation';
 import { isOperationCall, planOperation } from '../operations/plan-operation';
 import { respondOperation } from './respond-operation';
@@ -75,6 +78,8 @@ export interface Services {
   readonly readReplica?: Knex;
   /** metrics and readiness (absent: nothing counted) */
   readonly ops?: OpsServices;
+  /** applies schema changes (writes to definition sets such as FieldDefinitions; absent: they answer 501) */
+  readonly schema?: SchemaChanger;
 }
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -169,6 +174,8 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   const executor = (): Executor => ({ knex: svc.knex, dialect: svc.dialect, access: recordAccess(model, user) });
   const { uri, body } = await withCanonicalKeys(model, parsed, method, () => readRequestBody(req, svc.limits.maxBodyDepth), executor, req.serviceRoot);
   req.timing?.end('parse');
+  const definition = WRITE_METHODS.has(method) ? definitionTarget(DEFINITION_SETS, uri) : undefined;
+  if (definition) return handleDefinitionWrite({ ...definition, method, body }, req, user, svc, svc.schema, handle);
   const prefer = parsePrefer(req.headers.prefer);
   const context: RequestContext = {
     user, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,

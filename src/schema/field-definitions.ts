@@ -1,0 +1,141 @@
+/**
+ * FieldDefinitions (issue 17, item 4) as a definition set: POST adds a property and its column, PATCH
+ * and PUT change a custom field's facets (or any field's DisplayName), DELETE drops a custom field's
+ * property, column and index. Built-in fields' rows (IsCustom false) change their DisplayName only.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { checkCustomName } from '../edm/custom-names';
+import type { EdmEntityType, EdmModel } from '../edm/model';
+import { dynamicMembershipSets, tableOf } from '../edm/storage';
+import { ODataError } from '../errors/odata-error';
+import { planCriteria } from '../plan/criteria';
+import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
+import { optional, readFieldInput, required, type FieldInput, type FieldMember } from './field-input';
+import { FIELD_DEFINITIONS_SET, fieldTable, fieldTypeNumber, fieldTypeOfNumber, type FieldRow } from './field-rows';
+import { propertyDefinition, withDefaults, type FieldShape } from './field-types';
+
+export const fieldDefinitions: DefinitionSet = {
+  setName: FIELD_DEFINITIONS_SET,
+  async write(w: DefinitionWrite): Promise<DefinitionOutcome> {
+    requireAdministrator(w.user, FIELD_DEFINITIONS_SET);
+    switch (w.method) {
+      case 'POST': return createField(w);
+      case 'PATCH': case 'PUT': return updateField(w, w.method === 'PUT' ? 'replace' : 'merge');
+      case 'DELETE': return deleteField(w);
+    }
+  },
+};
+
+function entityTypeNamed(model: EdmModel, name: string): EdmEntityType {
+  const type = model.entityTypes.get(`${model.namespace}.${name}`);
+  const hasSet = type !== undefined && [...model.entitySets.values()].some((s) => s.entityType === type);
+  if (!type || !hasSet) throw new ODataError('VALIDATION_FAILED', `EntityType ${name} is not an entity type of an entity set (give the unqualified name, e.g. Contact)`, { target: 'EntityType' });
+  return type;
+}
+
+function tableIn(model: EdmModel): string {
+  const table = fieldTable(model);
+  if (!table) throw new Error(`the model has no ${FIELD_DEFINITIONS_SET} set`);
+  return table;
+}
+
+function shapeOf(input: FieldInput): FieldShape {
+  return withDefaults({
+    fieldType: required(input, 'FieldType'), length: optional(input, 'Length'), precision: optional(input, 'Precision'), scale: optional(input, 'Scale'),
+    isNullable: input.IsNullable ?? true, defaultValue: optional(input, 'DefaultValue'), picklistId: optional(input, 'PicklistId'),
+  });
+}
+
+async function createField(w: DefinitionWrite): Promise<DefinitionOutcome> {
+  const input = readFieldInput(w.body ?? {});
+  const entityType = required(input, 'EntityType');
+  const name = required(input, 'Name');
+  const type = entityTypeNamed(w.model, entityType);
+  checkCustomName(w.model, 'property', name, type);
+  const shape = shapeOf(input);
+  if (input.IsIndexed === true) throw new ODataError('NOT_IMPLEMENTED', 'IsIndexed true is not supported yet (custom field indexes)', { target: 'IsIndexed' });
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  const row: FieldRow = {
+    Id: id, Created: now, Edited: now, CreatedById: w.user.id, EditedById: w.user.id, EntityType: type.name, Name: name,
+    DisplayName: input.DisplayName ?? null, FieldType: fieldTypeNumber(shape.fieldType), Length: shape.length ?? null,
+    Precision: shape.precision ?? null, Scale: shape.scale ?? null, IsNullable: shape.isNullable, IsIndexed: false,
+    DefaultValue: shape.defaultValue ?? null, IsCustom: true, PicklistId: shape.picklistId ?? null, TableDefinitionId: null,
+  };
+  await applyChange(w.schema, { kind: 'add-property', entityType: type.name, property: name, definition: propertyDefinition(shape) }, {
+    inTransaction: async (trx, next) => { await trx(tableIn(next)).insert(row); },
+  });
+  return { kind: 'created', key: id };
+}
+
+async function storedRow(knex: Knex, model: EdmModel, key: string | undefined): Promise<FieldRow> {
+  if (key === undefined) throw new ODataError('METHOD_NOT_ALLOWED', `Address one field: ${FIELD_DEFINITIONS_SET}(<Id>) or ${FIELD_DEFINITIONS_SET}(EntityType='…',Name='…')`);
+  const [row] = await knex(tableIn(model)).where('Id', key) as FieldRow[];
+  if (!row) throw new ODataError('NOT_FOUND', `No field definition has the Id ${key}`);
+  return normalized(row);
+}
+
+/** Booleans and numbers as the drivers return them (SQLite: 0/1; PostgreSQL: numeric text for big integers). */
+function normalized(row: FieldRow): FieldRow {
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    ...row, Id: String(row.Id).toLowerCase(), IsNullable: Boolean(row.IsNullable), IsIndexed: Boolean(row.IsIndexed), IsCustom: Boolean(row.IsCustom),
+    FieldType: num(row.FieldType), Length: num(row.Length), Precision: num(row.Precision), Scale: num(row.Scale),
+  };
+}
+
+/** The members an update may name without changing them: what identifies the field. */
+const IDENTITY: readonly FieldMember[] = ['EntityType', 'Name', 'FieldType'];
+
+/** The row's value of a member, as a request would give it. */
+function storedValue(row: FieldRow, member: FieldMember): unknown {
+  return member === 'FieldType' ? fieldTypeOfNumber(row.FieldType) ?? null : row[member];
+}
+
+async function updateField(w: DefinitionWrite, mode: 'merge' | 'replace'): Promise<DefinitionOutcome> {
+  const row = await storedRow(w.knex, w.model, w.key);
+  const input = readFieldInput(w.body ?? {});
+  for (const member of IDENTITY) {
+    if (input[member] !== undefined && input[member] !== storedValue(row, member)) {
+      throw new ODataError('VALIDATION_FAILED', `${member} of a field cannot change (drop the field and add another)`, { target: member });
+    }
+  }
+  const changed = (Object.keys(input) as FieldMember[]).filter((m) => !IDENTITY.includes(m) && m !== 'DisplayName' && input[m] !== storedValue(row, m));
+  if (!row.IsCustom) {
+    if (changed.length > 0) throw new ODataError('FORBIDDEN', `${row.EntityType}.${row.Name} is built in: only its DisplayName may change (not ${changed.join(', ')})`, { target: changed[0] });
+    return renameOnly(w, row, mode === 'replace' ? input.DisplayName ?? null : input.DisplayName);
+  }
+  if (changed.length === 0) return renameOnly(w, row, mode === 'replace' ? input.DisplayName ?? null : input.DisplayName);
+  throw new ODataError('NOT_IMPLEMENTED', `Changing ${changed.join(', ')} of a custom field is not supported yet`, { target: changed[0] });
+}
+
+async function renameOnly(w: DefinitionWrite, row: FieldRow, displayName: string | null | undefined): Promise<DefinitionOutcome> {
+  const change: Partial<FieldRow> = { Edited: new Date().toISOString(), EditedById: w.user.id, ...(displayName === undefined ? {} : { DisplayName: displayName }) };
+  await w.knex(tableIn(w.model)).where('Id', row.Id).update(change);
+  return { kind: 'updated', key: row.Id };
+}
+
+async function deleteField(w: DefinitionWrite): Promise<DefinitionOutcome> {
+  const row = await storedRow(w.knex, w.model, w.key);
+  if (!row.IsCustom) throw new ODataError('FORBIDDEN', `${row.EntityType}.${row.Name} is built in and cannot be deleted`, { target: FIELD_DEFINITIONS_SET });
+  await applyChange(w.schema, { kind: 'drop-property', entityType: row.EntityType, property: row.Name }, {
+    inTransaction: async (trx, next) => {
+      const users = await groupsUsing(trx, w.model, next);
+      if (users.length > 0) {
+        throw new ODataError('CONFLICT', `${row.EntityType}.${row.Name} is used by the Criteria of the groups ${users.map((g) => `'${g}'`).join(', ')}; change their Criteria first`, { target: 'Criteria' });
+      }
+      await trx(tableIn(next)).where('Id', row.Id).delete();
+    },
+  });
+  return { kind: 'deleted' };
+}
+
+/** Names of the groups whose Criteria plans on the model served now but not on the next one: those that use what the change removes. */
+async function groupsUsing(trx: Knex.Transaction, current: EdmModel, next: EdmModel): Promise<string[]> {
+  const before = dynamicMembershipSets(current);
+  const after = dynamicMembershipSets(next);
+  if (!before || !after) return [];
+  const rows = await trx(tableOf(before.groups)).whereNotNull('Criteria').select('Name', 'Criteria') as { Name: string; Criteria: string }[];
+  return rows.filter((g) => g.Criteria.trim() !== '' && 'ok' in planCriteria(current, before.contacts, g.Criteria) && 'problem' in planCriteria(next, after.contacts, g.Criteria)).map((g) => g.Name);
+}

@@ -1,0 +1,5 @@
+/** The definition sets (src/schema/definition-sets.ts) by entity set name. */
+import type { DefinitionSet } from './definition-sets';
+import { fieldDefinitions } from './field-definitions';
+
+export const DEFINITION_SETS: ReadonlyMap<string, DefinitionSet> = new Map([fieldDefinitions].map((s) => [s.setName, s]));

@@ -12,6 +12,7 @@ import * as auditFields from '../../migrations/20261204000005_audit_fields';
 import * as rateLimit from '../../migrations/20261204000006_rate_limit';
 import * as tagsCountries from '../../migrations/20261204000020_tags_countries';
 import * as modelRecord from '../../migrations/20261204190000_model_record';
+import * as indexNullsFirst from '../../migrations/20261204220000_index_nulls_first';
 
 /** A migration module; the ones that read the model take the built-in model being served (default: metadata/crm.csdl.json). */
 interface ModelMigration {
@@ -39,6 +40,7 @@ const MIGRATIONS: readonly NamedMigration[] = [
   { name: '20261204000006_rate_limit', migration: rateLimit },
   { name: '20261204000020_tags_countries', migration: tagsCountries },
   { name: '20261204190000_model_record', migration: modelRecord },
+  { name: '20261204220000_index_nulls_first', migration: indexNullsFirst },
 ];
 
 /** The migrations with `model` bound: the initial one builds the tables of the model to serve. */

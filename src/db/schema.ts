@@ -1,5 +1,5 @@
 /** Derives the relational schema (tables, columns, keys, foreign keys, indexes) from the EDM by the storage conventions and creates or drops it with Knex. */
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmProperty, OnDeleteAction, PrimitiveTypeName } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, linkTables, tableOf } from '../edm/storage';
@@ -29,6 +29,8 @@ export interface ForeignKeySpec {
 export interface IndexSpec {
   readonly name: string;
   readonly columns: readonly string[];
+  /** those of `columns` that can hold null (see indexColumns) */
+  readonly nullable?: readonly string[];
 }
 
 export interface TableSpec {
@@ -104,14 +106,16 @@ function entityTableSpec(model: EdmModel, set: EdmEntitySet): TableSpec {
     });
   }
   const table = tableOf(set);
-  const indexes: IndexSpec[] = foreignKeys.map((fk) => ({ name: indexName(table, [fk.column]), columns: [fk.column] }));
+  const nullableColumns = new Set(columns.filter((c) => c.nullable).map((c) => c.name));
+  const index = (on: readonly string[]): IndexSpec => ({ name: indexName(table, on), columns: on, nullable: on.filter((c) => nullableColumns.has(c)) });
+  const indexes: IndexSpec[] = foreignKeys.map((fk) => index([fk.column]));
   const names = new Set(columns.map((c) => c.name));
   // indexes for common sorts and filters come from the storage mapping (metadata/crm.storage.json)
   for (const extra of set.indexes ?? []) {
     const missing = extra.find((c) => !names.has(c));
     if (missing) throw new Error(`storage mapping: index on ${set.name} names ${missing}, not a column of ${table}`);
     if (indexes.some((i) => i.columns.join() === extra.join())) continue;
-    indexes.push({ name: indexName(table, extra), columns: extra });
+    indexes.push(index(extra));
   }
   return { name: table, kind: 'entity', columns, primaryKey: type.key, foreignKeys, indexes };
 }
@@ -196,7 +200,22 @@ export function defineTable(t: Knex.CreateTableBuilder, spec: TableSpec, engine:
   }
   t.primary([...spec.primaryKey], `pk_${spec.name}`);
   if (withForeignKeys) addForeignKeys(t, spec);
-  for (const ix of spec.indexes) t.index([...ix.columns], ix.name);
+  for (const ix of spec.indexes) t.index(indexColumns(ix, engine), ix.name);
+}
+
+/** Builds PostgreSQL's column terms only (never connects). */
+const postgresTerms = knexFactory({ client: 'pg' });
+
+/**
+ * An index's columns as the engine creates them. OData sorts null lowest, so the compiler orders a
+ * nullable column `ASC NULLS FIRST` (`DESC NULLS LAST` descending: the same order read backwards,
+ * sql/compile-read.ts). On PostgreSQL a nullable column is therefore indexed NULLS FIRST: with the
+ * default (NULLS LAST) an ordered page sorts the whole table instead of walking the index. SQLite
+ * puts nulls first in ascending order anyway (and has no NULLS FIRST in an index).
+ */
+export function indexColumns(ix: IndexSpec, engine: Engine): (string | Knex.Raw)[] {
+  if (engine !== 'postgres' || !ix.nullable?.length) return [...ix.columns];
+  return ix.columns.map((c) => (ix.nullable?.includes(c) ? postgresTerms.raw('?? NULLS FIRST', [c]) : c));
 }
 
 export function addForeignKeys(t: Knex.TableBuilder, spec: Pick<TableSpec, 'name' | 'foreignKeys'>): void {

@@ -4,11 +4,15 @@
  * roughly halves the throughput of a small read (bench/README.md); a statement whose work its shape
  * bounds costs less than that trip and cannot stall the event loop for long, so it runs inline:
  *
- * - a key lookup: `Contacts(<key>)` or one of its properties, nothing expanded (one index probe);
+ * - a key lookup: `Contacts(<key>)` or one of its properties (one index probe);
  * - a page in key order with nothing but the key to filter on (`Contacts?$top=50`, and its next pages
  *   through `$skiptoken`): it reads the page's rows and stops; at most INLINE_PAGE_ROWS rows, no
- *   `$skip`, `$expand` or `$count`, and no record-access predicate on the table (rows the caller may
- *   not see would be read and skipped, without bound);
+ *   `$skip` or `$count`, and no record-access predicate on the table (rows the caller may not see
+ *   would be read and skipped, without bound);
+ * - either of them with single-valued expansions through a foreign key of the row
+ *   (`Opportunities?$top=20&$expand=Stage($expand=Process)`): each level is one probe of the target's
+ *   key per row of the level above, so the work stays bounded by the page (no `$filter` inside, no
+ *   record-access predicate on the target: a hidden target is then simply absent, not searched for);
  * - `/$count` without `$filter`, `$search` or a record-access predicate, on a table whose last such
  *   count was at most INLINE_COUNT_ROWS rows (SQLite counts through its smallest index: ~0.5 ms per
  *   100 000 rows). The first count of a table, and every count of a larger one, goes to a read process.
@@ -17,7 +21,7 @@
  * where a statement past its time budget can be killed.
  */
 import type { RecordAccess } from '../auth/access';
-import type { Plan, PlanExpr, ReadPlan } from '../plan/plan';
+import type { ExpandPlan, Plan, PlanExpr, ReadPlan } from '../plan/plan';
 
 type ReadRequestPlan = Plan & { kind: 'read' };
 
@@ -29,7 +33,7 @@ const countedRows = new WeakMap<object, Map<string, number>>();
 
 export function runsInline(plan: ReadRequestPlan, access: RecordAccess, pool: object): boolean {
   switch (plan.shape.kind) {
-    case 'entity': case 'property': return isKeyLookup(plan);
+    case 'entity': case 'property': return isKeyLookup(plan, access);
     case 'collection': return isKeyOrderPage(plan.read, access);
     case 'count': {
       if (!isWholeTable(plan.read, access)) return false;
@@ -48,18 +52,28 @@ export function noteCount(plan: ReadRequestPlan, access: RecordAccess, pool: obj
   tables.set(plan.read.table, rows);
 }
 
-/** `Contacts(<key>)` or one of its properties, nothing expanded: one row found through the primary key. */
-function isKeyLookup(plan: ReadRequestPlan): boolean {
+/** `Contacts(<key>)` or one of its properties: one row found through the primary key. */
+function isKeyLookup(plan: ReadRequestPlan, access: RecordAccess): boolean {
   const { where, expand } = plan.read;
-  if (expand.length > 0 || where.length !== 1 || plain(plan.read) === false) return false;
+  if (where.length !== 1 || !plain(plan.read) || !expand.every((e) => isKeyProbe(e, access))) return false;
   const only = where[0];
   return only.kind === 'compare' && only.op === 'eq' && only.right.kind === 'literal' && isKeyColumn(only.left, plan.read);
 }
 
 function isKeyOrderPage(read: ReadPlan, access: RecordAccess): boolean {
   const limit = Math.min(read.top ?? Infinity, read.pageSize ?? Infinity);
-  return isWholeTable(read, access) && limit <= INLINE_PAGE_ROWS && read.skip === undefined && !read.count && read.expand.length === 0
-    && read.orderby.length === 1 && isKeyColumn(read.orderby[0].expr, read);
+  return isWholeTable(read, access) && limit <= INLINE_PAGE_ROWS && read.skip === undefined && !read.count
+    && read.orderby.length === 1 && isKeyColumn(read.orderby[0].expr, read) && read.expand.every((e) => isKeyProbe(e, access));
+}
+
+/**
+ * A single-valued expansion whose statement finds at most one target row per parent through the
+ * target's primary key (`WHERE "Id" IN (<the parents' foreign keys>)`), and whose own expansions do too.
+ */
+function isKeyProbe(e: ExpandPlan, access: RecordAccess): boolean {
+  const { read } = e;
+  return !e.collection && e.storage.kind === 'foreign-key' && !e.countOnly && !read.count && read.where.length === 0
+    && plain(read) && !access.has(read.table) && read.entityType.key.length === 1 && read.expand.every((child) => isKeyProbe(child, access));
 }
 
 /** no filter, no aggregation, no access predicate on the table: what is read is bounded by the table alone */

@@ -3,27 +3,13 @@
  * budget (ODATA_STATEMENT_TIMEOUT_MS) is cancelled and answered QUERY_TIMEOUT (504) naming the
  * limit; while a heavy read runs, by-key reads and other reads are still answered.
  */
-import { ENGINES, type EngineTarget } from '../helpers/engines';
+import { ENGINES } from '../helpers/engines';
 import { startTestService, type TestResponse, type TestService } from '../helpers/service';
-import { enc } from './support';
+import { heavyRead } from './heavy-read';
 
 const BUDGET_MS = 1500;
 /** Cancelling is not instantaneous (the HTTP round trip, a killed read process, PostgreSQL's cancel). */
 const CANCEL_SLACK_MS = 2500;
-
-/**
- * Contacts sharing groups with contacts sharing groups with… four times over, the innermost condition
- * tying four of the range variables together. PostgreSQL decorrelates it into hash joins and is quick
- * for one contact, but runs for hours over all of them; SQLite walks nested loops and takes about
- * 30 s for a single contact (bounded, so a service that blocked on it would fail here, not hang).
- */
-const SHARED_GROUPS = 'Groups/any(g:g/Contacts/any(a:a/Groups/any(h:h/Contacts/any(b:b/Groups/any(k:k/Contacts/any(c:c/Groups/any(m:m/Contacts/any('
-  + 'd:d/FirstName eq $it/LastName and d/LastName eq c/FirstName and a/FirstName ne d/FirstName and b/LastName ne c/LastName))))))))';
-
-function heavyRead(engine: EngineTarget, contactId: string): string {
-  const filter = engine.name === 'sqlite' ? `Id eq ${contactId} and ${SHARED_GROUPS}` : SHARED_GROUPS;
-  return `/Contacts?$select=Id&$filter=${enc(filter)}`;
-}
 
 interface Timed {
   readonly res: TestResponse;

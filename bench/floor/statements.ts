@@ -22,20 +22,22 @@ const GROUP_MEMBERS = `SELECT cg."ContactId" FROM "Contact_Group" cg JOIN "Group
 /**
  * Engine-neutral text. Each `#` is an integer the floor computed (LIMIT, OFFSET, per-parent top), written into the
  * text as the service writes them: a bound LIMIT makes SQLite (STAT4) plan the statement again on every run.
+ * Nullable sort columns say NULLS FIRST: OData sorts null lowest, and PostgreSQL's indexes hold them that way
+ * (src/db/schema.ts indexColumns), so the plain form (NULLS LAST there) would sort the table.
  */
 export const STATEMENTS: Readonly<Record<StatementName, string>> = {
   contactByKey: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" = ?`,
   contactsTop: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "Id" LIMIT #`,
   contactsTopSelect: `SELECT "Edited", "Id", "FullName" FROM "Contacts" ORDER BY "Id" LIMIT #`,
   contactsAfterId: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" > ? ORDER BY "Id" LIMIT #`,
-  contactsByLastName: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName", "Id" LIMIT #`,
+  contactsByLastName: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
   contactsByLastNameAfter: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" > ? OR ("LastName" = ? AND "Id" > ?)
-    ORDER BY "LastName", "Id" LIMIT #`,
+    ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
   contactsByLastNameAfterNull: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" IS NOT NULL OR "Id" > ?
-    ORDER BY "LastName", "Id" LIMIT #`,
-  contactsByLastNameOffset: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName", "Id" LIMIT # OFFSET #`,
+    ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
+  contactsByLastNameOffset: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName" NULLS FIRST, "Id" LIMIT # OFFSET #`,
   filterOrder: `SELECT "Edited", "Id", "FullName", "EmailAddress" FROM "Contacts"
-    WHERE "LastName" >= ? AND "LastName" < ? AND "BusinessAddress_State" = ? ORDER BY "LastName", "FirstName", "Id" LIMIT #`,
+    WHERE "LastName" >= ? AND "LastName" < ? AND "BusinessAddress_State" = ? ORDER BY "LastName" NULLS FIRST, "FirstName" NULLS FIRST, "Id" LIMIT #`,
   inGroup: `SELECT "Edited", "Id", "FullName" FROM "Contacts" WHERE "Id" IN (${GROUP_MEMBERS}) ORDER BY "Id" LIMIT #`,
   inGroupAll: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" IN (${GROUP_MEMBERS}) ORDER BY "Id" LIMIT #`,
   count: 'SELECT COUNT(*) AS "n" FROM "Contacts"',

@@ -51,6 +51,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     ]);
     expect(fields.find((f) => f.Name === 'Plate')).toMatchObject({ FieldType: 'Text', Length: 20, IsNullable: false, DisplayName: 'Licence plate', TableDefinitionId: tableId });
     expect(fields.find((f) => f.Name === 'Price')).toMatchObject({ FieldType: 'Currency', Precision: 18, Scale: 2 });
+    expect((await svc.get("/TableDefinitions(Name='Vehicles')?$select=Id")).json<Json>().Id).toBe(tableId);
     const byAlternateKey = await svc.get("/FieldDefinitions?$filter=EntityType eq 'Vehicle' and Name eq 'Year'&$expand=TableDefinition($select=Name)");
     expect(byAlternateKey.json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ FieldType: 'Integer', TableDefinition: expect.objectContaining({ Name: 'Vehicles' }) })]);
   });

@@ -13,7 +13,9 @@ import type { Preconditions } from '../write/write-plan';
 export type OperationArgument =
   | { readonly kind: 'value'; readonly value: StoredValue }
   | { readonly kind: 'values'; readonly values: readonly StoredValue[] }
-  | { readonly kind: 'entity'; readonly input: EntityInput };
+  | { readonly kind: 'entity'; readonly input: EntityInput }
+  /** values of a complex type (members → values converted as properties are), one or a collection */
+  | { readonly kind: 'records'; readonly records: readonly ReadonlyMap<string, StoredValue>[] };
 
 export interface OperationPlan {
   readonly operation: EdmOperation;

@@ -4,14 +4,15 @@
  * action, GET a function), and every parameter read like an entity property, all errors at once.
  */
 import { entitySetOfType, resolveName } from '../edm/lookup';
-import type { EdmModel, EdmOperation, EdmParameter } from '../edm/model';
+import type { EdmComplexType, EdmModel, EdmOperation, EdmParameter } from '../edm/model';
+import { isJsonObject } from '../json';
 import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import type { RequestContext } from '../plan/request-context';
 import { resolvePath, type EntityPosition } from '../plan/resolve-path';
 import { checkOptions } from '../plan/plan-request';
 import type { KeyPredicate, Literal, UriRequest } from '../uri/ast';
 import { readEntity, type InputContext } from '../write/entity-input';
-import { convertEnum, convertPrimitive, convertValue, type Conversion } from '../write/json-values';
+import { convertEnum, convertPrimitive, convertValue, type Conversion, type StoredValue } from '../write/json-values';
 import { failOnDetails } from '../write/plan-write';
 import type { Preconditions, RequestBody } from '../write/write-plan';
 import type { OperationArgument, OperationPlan } from './operation-plan';
@@ -165,7 +166,13 @@ function jsonArgument(cx: InputContext, p: EdmParameter, raw: unknown): Operatio
     if (p.collection || typeof raw !== 'object' || Array.isArray(raw)) return fail('TYPE_MISMATCH', `expected an object of ${p.type.type.qualifiedName}`);
     return { kind: 'entity', input: readEntity(cx, entitySetOfType(cx.model, p.type.type), raw as Record<string, unknown>, 'merge', `${p.name}/`) };
   }
-  if (p.type.kind === 'complex') return fail('TYPE_MISMATCH', 'complex parameters are not supported');
+  if (p.type.kind === 'complex') {
+    const complex = p.type.type;
+    const items = p.collection ? raw : [raw];
+    if (!Array.isArray(items)) return fail('TYPE_MISMATCH', 'expected an array');
+    const records = items.map((item, i) => complexRecord(cx, complex, item, p.collection ? `${p.name}/${i}` : p.name));
+    return { kind: 'records', records };
+  }
   const property = { name: p.name, type: p.type, collection: false, nullable: p.nullable, computed: false };
   if (!p.collection) {
     const converted = convertValue(property, raw);
@@ -182,6 +189,36 @@ function jsonArgument(cx: InputContext, p: EdmParameter, raw: unknown): Operatio
     values.push(converted.value);
   }
   return { kind: 'values', values };
+}
+
+/** One value of a flat complex type: each member converted like a property; nested complex members are not supported. */
+function complexRecord(cx: InputContext, complex: EdmComplexType, raw: unknown, at: string): Map<string, StoredValue> {
+  const record = new Map<string, StoredValue>();
+  const fail = (code: string, target: string, message: string) => cx.errors.push({ code, target, message: `${target}: ${message}` });
+  if (!isJsonObject(raw)) {
+    fail('TYPE_MISMATCH', at, `expected an object of ${complex.qualifiedName}`);
+    return record;
+  }
+  for (const name of Object.keys(raw)) {
+    if (!name.includes('@') && !complex.properties.some((m) => m.name === name)) fail('UNKNOWN_PROPERTY', `${at}/${name}`, `${complex.qualifiedName} has no property '${name}'`);
+  }
+  for (const member of complex.properties) {
+    const target = `${at}/${member.name}`;
+    const value = raw[member.name];
+    if (member.type.kind === 'complex') {
+      fail('NOT_IMPLEMENTED', target, 'complex members of complex parameters are not supported');
+      continue;
+    }
+    if (value === undefined || value === null) {
+      if (member.nullable || member.defaultValue !== undefined) record.set(member.name, member.defaultValue ?? null);
+      else fail('NULL_NOT_ALLOWED', target, `${member.name} is required`);
+      continue;
+    }
+    const converted = convertValue(member, value);
+    if (converted.ok) record.set(member.name, converted.value);
+    else fail(converted.code, target, converted.message);
+  }
+  return record;
 }
 
 function requireAll(parameters: readonly EdmParameter[], args: ReadonlyMap<string, OperationArgument>, errors: ErrorDetail[]): void {

@@ -6,6 +6,7 @@ import type { OperationHandler } from './handler';
 import { clearActivity } from './handlers/activity';
 import { massDelete, massUpdate } from './handlers/mass';
 import { totalAmount } from './handlers/opportunity';
+import { addPicklistItems } from './handlers/picklist';
 import { systemInfo } from './handlers/service-info';
 import { changePassword } from './handlers/user';
 
@@ -16,4 +17,5 @@ export const OPERATION_HANDLERS: ReadonlyMap<string, OperationHandler> = new Map
   ['Crm.TotalAmount', totalAmount],
   ['Crm.SystemInfo', systemInfo],
   ['Crm.ChangePassword', changePassword],
+  ['Crm.AddItems', addPicklistItems],
 ]);

@@ -23,6 +23,7 @@ import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
 import { checkRowWrite, forbidden, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
 import { checkSetRestrictions } from './set-restrictions';
+import { checkPicklistValues } from './picklist-values';
 import { isPersonalTokenSet, issuePersonalToken } from '../auth/personal-tokens';
 
 export interface CurrentRow {
@@ -175,6 +176,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   }
   checkSetRestrictions(s.model, set, 'insert', undefined, row);
   checkRowWrite(s.actor.user, set, 'insert', undefined, row);
+  await checkPicklistValues(s, set, undefined, row, values, input.given);
   await protectSecrets(set, values, s.actor.minPasswordLength, row);
   await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
   s.rows.set(rowKey(set, key), row);
@@ -225,6 +227,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
   }
   checkSetRestrictions(s.model, set, 'update', current.values, merged);
   checkRowWrite(s.actor.user, set, 'update', current.values, merged, grant);
+  await checkPicklistValues(s, set, current.values, merged, writes);
   await protectSecrets(set, writes, s.actor.minPasswordLength, merged);
   if (writes.size > 0) {
     await s.write(compileUpdate(s.ex.dialect, tableOf(set), keyBinding(set), current.key, [...writes.values()]), { table: tableOf(set), statement: 'update' });

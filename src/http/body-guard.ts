@@ -9,14 +9,20 @@ import { ODataError } from '../errors/odata-error';
 const QUOTE = 0x22;
 const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;
-const CLOSE_OBJECT = 0x7d;
-const CLOSE_ARRAY = 0x5d;
+
+/** `"`, `{`, `[`, `}`, `]`: the characters the depth check stops at outside strings */
+const STRUCTURE = /["{}[\]]/g;
 
 export function checkJsonText(text: string, maxDepth: number, where: string): void {
   let depth = 0;
   // A raw U+0000 is no valid JSON (JSON.parse refuses it); inside strings only `\u0000` is looked for.
   let nextEscape = text.indexOf('\\');
-  for (let i = 0; i < text.length; i++) {
+  // Jumps from one structural character to the next with a regular expression: a charCodeAt loop over
+  // every character was as fast standalone, but in the running service V8's optimized code for it
+  // took ~60 ms on a 160 KB JSON batch (0.3 ms before optimization), a third of a 1000-part change set.
+  const structure = new RegExp(STRUCTURE);
+  for (let found = structure.exec(text); found !== null; found = structure.exec(text)) {
+    let i = found.index;
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       // jump through the string: to its closing quote, handling the escapes on the way
@@ -32,11 +38,12 @@ export function checkJsonText(text: string, maxDepth: number, where: string): vo
         i = nextEscape + 1; // the escaped character (a quote, a backslash) is skipped
         nextEscape = text.indexOf('\\', i + 1);
       }
+      structure.lastIndex = i + 1;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (++depth > maxDepth) {
         throw new ODataError('LIMIT_EXCEEDED', `The ${where} is nested deeper than ${maxDepth} levels (ODATA_MAX_BODY_DEPTH) at position ${i}`, { target: where, position: i });
       }
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
+    } else depth--;
   }
 }
 

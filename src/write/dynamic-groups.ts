@@ -52,7 +52,17 @@ function membershipOf(model: EdmModel): Membership | undefined {
   return { model, groups: sets.groups, contacts: sets.contacts, groupKeyType: keyTypeOf(sets.groups), target };
 }
 
-async function dynamicGroups(m: Membership, st: Statements): Promise<DynamicGroup[]> {
+/**
+ * The dynamic groups as this transaction sees them, read once per transaction: a change set of 1 000
+ * inserts would otherwise read and plan every group's criteria 1 000 times. A session that wrote the
+ * groups' table reads them again (and keeps that for the rest of the transaction).
+ */
+const groupsOfTransaction = new WeakMap<object, DynamicGroup[]>();
+
+async function dynamicGroups(m: Membership, st: Statements, groupsWritten: boolean): Promise<DynamicGroup[]> {
+  const transaction = st.ex.knex.isTransaction ? st.ex.knex : undefined;
+  const known = transaction && !groupsWritten ? groupsOfTransaction.get(transaction) : undefined;
+  if (known) return known;
   const hasName = m.groups.entityType.properties.some((p) => p.name === 'Name');
   const rows = await st.read(compileDynamicGroups(tableOf(m.groups), m.groups.entityType.key[0], DYNAMIC_MEMBERSHIP.criteria, hasName ? 'Name' : undefined));
   const out: DynamicGroup[] = [];
@@ -62,6 +72,7 @@ async function dynamicGroups(m: Membership, st: Statements): Promise<DynamicGrou
     const key = row.key as string | number;
     out.push({ key, name: String(row.name ?? key), outcome: planCriteria(m.model, m.contacts, text) });
   }
+  if (transaction) groupsOfTransaction.set(transaction, out);
   return out;
 }
 
@@ -103,7 +114,7 @@ export async function flushDynamicGroups(s: WriteSession): Promise<void> {
   if (criteriaWritten.length === 0 && !writtenContacts && otherTables.length === 0) return;
 
   const st = sessionStatements(s);
-  const groups = await dynamicGroups(m, st);
+  const groups = await dynamicGroups(m, st, s.writtenTables.has(tableOf(m.groups)));
   const recomputed = new Set<KeyValue>(criteriaWritten);
   for (const group of groups) {
     if (recomputed.has(group.key) && 'problem' in group.outcome) throw invalidCriteriaError(group.outcome.problem);
@@ -144,7 +155,7 @@ export async function recomputeAllDynamicGroups(ex: Executor, model: EdmModel): 
   if (!m) return { groups: 0, problems: [] };
   const st: Statements = { ex, read: (f) => run(ex, f), write: (f) => runWrite(ex, f) };
   await st.write(raw(`DELETE FROM ${id(DYNAMIC_MEMBERSHIP.matchTable).sql}`));
-  const groups = await dynamicGroups(m, st);
+  const groups = await dynamicGroups(m, st, true);
   const problems: RecomputeReport['problems'][number][] = [];
   for (const group of groups) {
     if ('problem' in group.outcome) problems.push({ group: group.key, name: group.name, problem: group.outcome.problem });

@@ -153,6 +153,25 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(await members(seeded)).toEqual(before);
       expect(await members(seeded)).toEqual(await expected(seeded, SEEDED_CRITERIA));
     });
+
+    it('in a change set that writes a group after other parts: later parts follow its new criteria', async () => {
+      const group = newId();
+      const contact = newId();
+      const surname = `Cached ${newId().slice(0, 8)}`;
+      const json = { 'content-type': 'application/json' };
+      const res = await post(svc, '/$batch', { requests: [
+        { id: '1', atomicityGroup: 'g', method: 'POST', url: 'Notes', headers: json, body: { Text: 'before the group' } },
+        { id: '2', atomicityGroup: 'g', method: 'POST', url: 'Groups', headers: json, body: { Id: group, Name: `Group ${surname}`, Criteria: `LastName eq '${surname}'` } },
+        { id: '3', atomicityGroup: 'g', method: 'POST', url: 'Contacts', headers: json, body: { Id: contact, LastName: surname } },
+        { id: '4', atomicityGroup: 'g', method: 'PATCH', url: `Groups(${group})`, headers: json, body: { Criteria: `FirstName eq '${surname}'` } },
+        { id: '5', atomicityGroup: 'g', method: 'POST', url: 'Contacts', headers: json, body: { LastName: 'Other', FirstName: surname } },
+      ] });
+      expectStatus(res, 200);
+      expect((res.json().responses as Row[]).map((r) => r.status)).toEqual([201, 201, 201, 204, 201]);
+      expect(await members(group)).toEqual(await expected(group, `FirstName eq '${surname}'`));
+      expect(await members(group)).toHaveLength(1);
+      expect(await members(group)).not.toContain(contact);
+    });
   });
 
   describe('Criteria writes', () => {

@@ -6,7 +6,7 @@
  * asked to continue on error.
  */
 import type { Knex } from 'knex';
-import { wholeBody, type ApiRequest, type ApiResponse } from '../http/api-request';
+import { gatherBody, type ApiRequest, type ApiResponse } from '../http/api-request';
 import type { BatchItem, BatchPart, PartResponse, ResponseItem } from './batch-types';
 
 export interface BatchServices {
@@ -97,7 +97,7 @@ async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S
     const url = response.headers.Location ?? response.headers['OData-EntityId'] ?? `${run.serviceRoot}${target.path}`;
     entityUrls.set(part.id, url);
   }
-  return { id: part.id, status: response.status, headers: response.headers, body: wholeBody(response.body) };
+  return { id: part.id, status: response.status, headers: response.headers, body: await gatherBody(response.body) };
 }
 
 function inheritedHeaders(own: Readonly<Record<string, string>>, inherited: Readonly<Record<string, string>>): Readonly<Record<string, string>> {

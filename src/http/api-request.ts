@@ -40,7 +40,7 @@ export interface ApiRequest {
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body?: string | Buffer | ChunkedBody;
+  readonly body?: string | Buffer | ChunkedBody | StreamedBody;
 }
 
 /**
@@ -51,10 +51,31 @@ export interface ChunkedBody {
   readonly chunks: Iterable<string>;
 }
 
-/** The whole body, for answers that are kept or embedded ($batch parts, async results). */
+/**
+ * A body whose pieces take time to come (an export reading page after page from the database): the
+ * writer asks for the next piece only once the client has taken the last one, so a slow client
+ * slows the reading down instead of the pieces piling up in memory.
+ */
+export interface StreamedBody {
+  readonly stream: AsyncIterable<string>;
+}
+
+/**
+ * The whole body of an answer made in memory (errors, and answers the caller built itself). A
+ * streamed body can only be gathered asynchronously: `gatherBody`.
+ */
 export function wholeBody(body: ApiResponse['body']): string | Buffer | undefined {
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  if ('stream' in body) throw new Error('a streamed body is gathered with gatherBody');
   let text = '';
   for (const chunk of body.chunks) text += chunk;
+  return text;
+}
+
+/** The whole body of any answer, for answers that are kept or embedded ($batch parts, async results). */
+export async function gatherBody(body: ApiResponse['body']): Promise<string | Buffer | undefined> {
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body) || !('stream' in body)) return wholeBody(body);
+  let text = '';
+  for await (const chunk of body.stream) text += chunk;
   return text;
 }

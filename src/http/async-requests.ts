@@ -7,7 +7,7 @@
 import { writeHttpMessage } from '../batch/multipart-writer';
 import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
 import { ODataError, toODataError } from '../errors/odata-error';
-import { wholeBody, type ApiRequest, type ApiResponse } from './api-request';
+import { gatherBody, wholeBody, type ApiRequest, type ApiResponse } from './api-request';
 import type { AsyncJobs, FinishedResponse, RequestSummary } from './async-jobs';
 
 /** Status monitors of asynchronous requests other than batches live below this segment. */
@@ -42,7 +42,10 @@ export async function acceptAsync(
   options: { segment?: string; applied?: readonly string[] } = {},
 ): Promise<ApiResponse> {
   const summary: RequestSummary = { method: req.method.toUpperCase(), url: req.path + (req.query ? `?${req.query}` : ''), requestedBy: req.caller?.id ?? null };
-  const finished = async (): Promise<FinishedResponse> => keepable(await run());
+  const finished = async (): Promise<FinishedResponse> => {
+    const response = await run();
+    return keepable({ ...response, body: await gatherBody(response.body) });
+  };
   const id = await jobs.start(summary, finished, (err) => keepable(errorResponse(toODataError(err))));
   return {
     status: 202,

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ApiResponse } from './api-request';
+import { BodyPieces } from './body-pieces';
 
 export type ContentCoding = 'gzip' | 'deflate';
 
@@ -18,7 +19,7 @@ export type ContentCoding = 'gzip' | 'deflate';
 export const COMPRESSION_MIN_BYTES = 1024;
 
 /** Media types whose bodies are compressed (already-compressed or binary media are not). */
-const COMPRESSIBLE = /^(?:application\/(?:json|xml|[\w.+-]*\+(?:json|xml))|text\/[\w.+-]+|multipart\/mixed)\s*(?:;|$)/i;
+const COMPRESSIBLE = /^(?:application\/(?:json|xml|x-ndjson|[\w.+-]*\+(?:json|xml))|text\/[\w.+-]+|multipart\/mixed)\s*(?:;|$)/i;
 
 const OPTIONS: zlib.ZlibOptions = { level: 6 };
 
@@ -91,8 +92,8 @@ export function compressionFor(req: IncomingMessage | undefined, response: ApiRe
 
 /**
  * Writes an answer compressed: a whole body in one write with its head (Content-Length of the
- * compressed bytes; a body in one small piece goes out as it is); a body in pieces through one
- * compression stream, each piece as it is made, waiting for the socket between pieces. An error
+ * compressed bytes; a body in one small piece goes out as it is); a body in pieces (made or streamed)
+ * through one compression stream, each piece as it comes, waiting for the socket between pieces. An error
  * before the head is thrown (the caller answers it); after the head it is thrown with
  * `res.headersSent` true (the caller cuts the answer off).
  */
@@ -100,10 +101,8 @@ export async function writeCompressed(res: ServerResponse, headers: Record<strin
   const { body } = response;
   const head = Object.assign(headers, response.headers);
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWholeCompressed(res, response.status, head, body, coding);
-  const pieces = body.chunks[Symbol.iterator]();
-  let piece = pieces.next();
-  let following = piece.done ? piece : pieces.next();
-  if (following.done) return writeWholeCompressed(res, response.status, head, piece.done ? undefined : piece.value, coding);
+  const { pieces, first } = await BodyPieces.open(body);
+  if (pieces.atLastPiece) return writeWholeCompressed(res, response.status, head, first.done ? undefined : first.value, coding);
   const stream = compressionStream(coding);
   head['Content-Encoding'] = coding;
   res.writeHead(response.status, head);
@@ -115,11 +114,12 @@ export async function writeCompressed(res: ServerResponse, headers: Record<strin
   finished.catch(() => undefined); // awaited below; a failure before that is not unhandled
   stream.pipe(res);
   try {
-    while (!piece.done) {
-      if (res.destroyed) break;
+    for (let piece = first; !piece.done; piece = await pieces.next()) {
+      if (res.destroyed) {
+        await pieces.stop();
+        break;
+      }
       if (!stream.write(piece.value)) await drained(stream, res);
-      piece = following;
-      following = piece.done ? piece : pieces.next();
     }
   } catch (err) {
     stream.unpipe(res);

@@ -5,9 +5,11 @@
  *   with a `text/csv` body or a `multipart/form-data` one (its first file) → a JSON summary with
  *   the rejected rows' lines and reasons;
  * - `GET /Contacts?$format=text/csv` (or `application/x-ndjson`), with `$filter` and `$select`:
- *   the set in that format, every page of it (the answer is built in memory: the CLI streams).
+ *   the set in that format, every page of it, streamed: the next page is read once the client has
+ *   taken the last one (inside a `$batch` or an asynchronous request the answer is gathered whole).
  */
 import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import busboy from 'busboy';
 import { parse } from 'csv-parse';
 import { ODataError } from '../errors/odata-error';
@@ -117,14 +119,29 @@ async function exportOverHttp(route: TransferRoute & { kind: 'export' }, req: Ap
   const unknown = [...params.keys()].filter((k) => k.startsWith('$') && !['$format', '$filter', '$select'].includes(k));
   if (unknown.length > 0) throw new ODataError('NOT_IMPLEMENTED', `A ${route.format} export takes $filter and $select, not ${unknown.join(', ')}`, { target: unknown[0] });
   const select = params.get('$select')?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  let text = '';
+  const pieces = exportText(target, { set: route.set, format: route.format, filter: params.get('$filter'), select });
+  let first: IteratorResult<string>;
   try {
-    for await (const piece of exportText(target, { set: route.set, format: route.format, filter: params.get('$filter'), select })) text += piece;
+    // the first page is read here, so a bad $filter or $select is answered with an error status
+    first = await pieces.next();
   } catch (err) {
     // the service's own answer to the page request ($filter syntax, unknown property, …)
     if (err instanceof ServiceError) return { status: err.status, headers: { 'Content-Type': 'application/json' }, body: err.body };
     if (err instanceof UnknownColumnError) throw new ODataError('UNKNOWN_PROPERTY', err.message, { target: '$select' });
     throw err;
   }
-  return { status: 200, headers: { 'Content-Type': CONTENT_TYPES[route.format], 'OData-Version': '4.0' }, body: text };
+  return { status: 200, headers: { 'Content-Type': CONTENT_TYPES[route.format], 'OData-Version': '4.0' }, body: { stream: andTheRest(first, pieces) } };
+}
+
+/**
+ * The export's pieces from the first one already read on. Between pages it lets the event loop turn:
+ * a SQLite page is read synchronously, and a long export must not keep other requests waiting.
+ */
+async function* andTheRest(first: IteratorResult<string>, rest: AsyncGenerator<string>): AsyncGenerator<string> {
+  if (first.done) return;
+  yield first.value;
+  for await (const piece of rest) {
+    await setImmediate();
+    yield piece;
+  }
 }

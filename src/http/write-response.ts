@@ -8,13 +8,15 @@ import { toODataError, type ODataError } from '../errors/odata-error';
 import { wholeBody, type ApiResponse } from './api-request';
 import { errorResponse } from './handle';
 import { compressionFor, drained, writeCompressed } from './compression';
+import { BodyPieces } from './body-pieces';
 import type { StageTiming } from '../observe/stage-timing';
 
 export type Headers = Record<string, string>;
 
 /**
- * Writes an answer. A body in pieces is sent as it is made, waiting for the socket to drain between
- * pieces; one that fits in a single piece goes out whole, with a Content-Length like any other.
+ * Writes an answer. A body in pieces is sent as it is made (or, streamed, as it comes), waiting for
+ * the socket to drain before the next piece is asked for; one that fits in a single piece goes out
+ * whole, with a Content-Length like any other.
  */
 export async function writeResponse(res: ServerResponse, common: Headers, response: ApiResponse, failed: (err: ODataError) => ODataError, timing?: StageTiming): Promise<void> {
   const { body } = response;
@@ -26,18 +28,14 @@ export async function writeResponse(res: ServerResponse, common: Headers, respon
       return await writeCompressed(res, {}, { status: response.status, headers: answerHeaders(common, response.headers), body }, coding);
     }
     if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) return writeWhole(res, common, response, body, timing);
-    const pieces = body.chunks[Symbol.iterator]();
-    let piece = pieces.next();
-    let following = piece.done ? piece : pieces.next();
-    if (following.done) return writeWhole(res, common, response, piece.done ? undefined : piece.value, timing);
+    const { pieces, first } = await BodyPieces.open(body);
+    if (pieces.atLastPiece) return writeWhole(res, common, response, first.done ? undefined : first.value, timing);
     // the first two pieces are made: Server-Timing's serialize covers them, the rest follows the head
     if (timing) common['Server-Timing'] = timing.header();
     res.writeHead(response.status, answerHeaders(common, response.headers));
-    while (!piece.done) {
-      if (res.destroyed) return;
+    for (let piece = first; !piece.done; piece = await pieces.next()) {
+      if (res.destroyed) return await pieces.stop();
       if (!res.write(piece.value)) await drained(res, res);
-      piece = following;
-      following = piece.done ? piece : pieces.next();
     }
     res.end();
   } catch (err) {

@@ -2,7 +2,7 @@
  * Requests the importer and exporter make to the service's own handler (as their caller), and the
  * small pieces of OData URL syntax they need: literals, key paths, error reasons.
  */
-import { wholeBody, type ApiRequest, type ApiResponse } from '../http/api-request';
+import { gatherBody, type ApiRequest, type ApiResponse } from '../http/api-request';
 import type { Services } from '../http/handle';
 import type { EdmEntitySet, EdmProperty } from '../edm/model';
 import type { RequestUser } from '../plan/request-context';
@@ -31,7 +31,7 @@ export async function getJson(target: ServiceCaller, path: string, query: string
   const headers: Record<string, string> = { accept: 'application/json;odata.metadata=minimal' };
   if (prefer) headers.prefer = prefer;
   const response = await target.handle({ method: 'GET', path: `/${path}`, query, headers, serviceRoot: target.serviceRoot, caller: target.caller }, target.services);
-  const body = wholeBody(response.body);
+  const body = await gatherBody(response.body);
   if (response.status >= 400) throw new ServiceError(response.status, reasonOf(response.status, body), String(body ?? ''));
   const json = JSON.parse(String(body ?? '{}')) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string };
   return { value: json.value ?? [], nextLink: json['@odata.nextLink'] };

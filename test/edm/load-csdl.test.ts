@@ -10,7 +10,8 @@ const CORE_SETS: readonly (readonly [string, string])[] = [
   ['Processes', 'Process'], ['Stages', 'Stage'], ['Products', 'Product'], ['OpportunityProducts', 'OpportunityProduct'],
   ['Activities', 'Activity'], ['ActivityTypes', 'ActivityType'], ['Histories', 'History'], ['HistoryTypes', 'HistoryType'],
   ['Notes', 'Note'], ['Users', 'User'], ['Teams', 'Team'], ['AccessTokens', 'AccessToken'],
-  ['Tags', 'Tag'], ['Countries', 'Country'],
+  ['Tags', 'Tag'], ['Countries', 'Country'], ['Picklists', 'Picklist'], ['PicklistItems', 'PicklistItem'],
+  ['FieldDefinitions', 'FieldDefinition'], ['TableDefinitions', 'TableDefinition'],
 ];
 
 const model = loadModelFromFile();

@@ -14,6 +14,7 @@ import type { CsdlPropertyDefinition } from '../edm/schema-change';
 import { tableOf } from '../edm/storage';
 import { ODataError } from '../errors/odata-error';
 import { isJsonObject, type JsonObject } from '../json';
+import { refuseIfCriteriaUse } from './criteria-users';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
 import { optional, readFieldInput, required, type FieldInput } from './field-input';
 import { declaredFieldRow, fieldTable, fieldTypeNumber, type FieldRow } from './field-rows';
@@ -215,6 +216,7 @@ async function deleteTable(w: DefinitionWrite): Promise<DefinitionOutcome> {
   const row = await storedRow(w.knex, w.model, w.key);
   await applyChange(w.schema, { kind: 'drop-table', entitySet: row.Name }, {
     inTransaction: async (trx, next) => {
+      await refuseIfCriteriaUse(trx, w.model, next, `The table ${row.Name}`);
       await trx(fieldsTableIn(next)).where('TableDefinitionId', row.Id).orWhere('EntityType', row.EntityTypeName).delete();
       await trx(tableIn(next)).where('Id', row.Id).delete();
     },

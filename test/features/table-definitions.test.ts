@@ -147,6 +147,14 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
       await again.close();
     }
     expect(Number((await svc.get('/Vehicles/$count')).text)).toBeGreaterThan(0);
+    // a group whose Criteria uses the table's navigation keeps it (409 naming the group) until the Criteria changes
+    const group = await send('POST', '/Groups', { Name: 'Drivers', Criteria: 'Vehicles/any()' });
+    expect(group.status).toBe(201);
+    const refused = await send('DELETE', `/TableDefinitions(${tableId})`);
+    expect([refused.status, refused.json<{ error: Json }>().error]).toEqual([409, expect.objectContaining({ target: 'Criteria', message: expect.stringContaining("'Drivers'") })]);
+    expect(await svc.knex.schema.hasTable('ct_Vehicles')).toBe(true);
+    expect((await svc.get('/Vehicles/$count')).status).toBe(200);
+    expect((await send('PATCH', `/Groups(${String(group.json<Json>().Id)})`, { Criteria: null })).status).toBe(204);
     expect((await send('DELETE', `/TableDefinitions(${tableId})`)).status).toBe(204);
     expect((await svc.get(`/TableDefinitions(${tableId})`)).status).toBe(404);
     expect((await svc.get('/Vehicles')).status).toBe(404);

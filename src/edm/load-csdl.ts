@@ -127,9 +127,12 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
     if (el.$Kind !== 'EntityType') continue;
     const { props, navs } = structural(el, name);
     const key = (el.$Key as string[] | undefined) ?? [];
-    // planning, SQL and writes address a row by one key property; refused here rather than served wrongly
-    if (key.length !== 1) throw new Error(`${name}: a key of ${key.length} properties is not supported (one key property, of any name and primitive type)`);
-    for (const k of key) if (!props.some((p) => p.name === k)) throw new Error(`${name}: key ${k} is not a property`);
+    if (key.length === 0) throw new Error(`${name}: an entity type needs a key`);
+    for (const k of key) {
+      const keyProp = props.find((p) => p.name === k);
+      if (!keyProp) throw new Error(`${name}: key ${k} is not a property`);
+      if (keyProp.type.kind === 'complex' || keyProp.collection) throw new Error(`${name}: key ${k} must be a primitive or enum property`);
+    }
     for (const n of navs) if (n.foreignKey && !props.some((p) => p.name === n.foreignKey)) throw new Error(`${name}/${n.name}: no property ${n.foreignKey}`);
     const annotations = Object.fromEntries(Object.entries(el).filter(([k]) => k.startsWith('@')));
     const qualifiedName = `${namespace}.${name}`;
@@ -152,6 +155,7 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
   for (const t of entityTypes.values()) {
     for (const n of t.navigations) if (!entityTypes.has(n.targetTypeName)) throw new Error(`${t.name}/${n.name}: unknown target ${n.targetTypeName}`);
   }
+  for (const t of entityTypes.values()) checkCompositeKeyNavigations(entityTypes, t);
 
   const container = schema[containerName] as Json;
   const entitySets = new Map<string, EdmEntitySet>();
@@ -219,4 +223,24 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
   const version = createHash('sha256').update(JSON.stringify(csdl)).update(JSON.stringify(storage)).digest('hex').slice(0, 16);
   return { version, namespace, containerName, entitySets, singletons, entityTypes, complexTypes, enumTypes, operations, operationImports, csdl, storageMapping: storage,
     ...(mapping.linkTables.size > 0 ? { linkTableNames: mapping.linkTables } : {}) };
+}
+
+/**
+ * A composite key is served wherever rows are addressed by key; foreign keys and link tables hold one
+ * column per side, so a navigation is refused when its storage would have to hold a composite key: a
+ * foreign key (or link table) pointing at a composite-key type. Navigations from such a type through
+ * its own foreign key to a single-key type, and their collection partners, are served.
+ */
+function checkCompositeKeyNavigations(types: ReadonlyMap<string, EdmEntityType>, source: EdmEntityType): void {
+  for (const nav of source.navigations) {
+    const target = types.get(nav.targetTypeName)!;
+    if (source.key.length === 1 && target.key.length === 1) continue;
+    const partner = nav.partner !== undefined ? target.navigations.find((n) => n.name === nav.partner)
+      : target.navigations.find((n) => n.partner === nav.name && n.targetTypeName === source.qualifiedName);
+    const holdsForeignKeyToSingleKey = nav.foreignKey !== undefined && target.key.length === 1;
+    const partnerHoldsForeignKeyHere = !nav.foreignKey && partner?.foreignKey !== undefined && source.key.length === 1;
+    if (!holdsForeignKeyToSingleKey && !partnerHoldsForeignKeyHere) {
+      throw new Error(`${source.name}/${nav.name}: a foreign key or link table referring to the composite key of ${target.key.length > 1 ? target.name : source.name} is not supported (navigate through a foreign key the composite-key type holds)`);
+    }
+  }
 }

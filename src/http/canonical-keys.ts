@@ -11,7 +11,7 @@ import { isJsonObject, type JsonObject } from '../json';
 import { keyPropertyOf, resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { restrictionsOf } from '../edm/restrictions';
-import { ODataError, type ErrorDetail } from '../errors/odata-error';
+import { NotImplementedError, ODataError, type ErrorDetail } from '../errors/odata-error';
 import { matchKeyPredicate, type AlternateKeyValue } from '../plan/alternate-key-match';
 import { formatKey } from '../plan/keys';
 import { compileAlternateKeyLookup } from '../sql/compile-alternate-key';
@@ -117,6 +117,7 @@ function canUpsert(model: EdmModel, set: EdmEntitySet): boolean {
 }
 
 async function findByAlternateKey(ex: Executor, set: EdmEntitySet, values: readonly AlternateKeyValue[]): Promise<Found | undefined> {
+  if (set.entityType.key.length > 1) throw new NotImplementedError(`alternate keys of ${set.name}, whose key is composite`, { target: 'path' });
   const rows = await run(ex, compileAlternateKeyLookup(ex, set, values));
   if (rows.length > 1) throw new ODataError('CONFLICT', `${set.name}: ${describe(values)} matches more than one entity`, { target: 'path' });
   if (rows.length === 0) return undefined;

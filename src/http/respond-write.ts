@@ -10,6 +10,7 @@ import { jsonText } from '../serialize/json-text';
 import type { WriteOutcome } from '../write/execute-write';
 import type { ApiResponse } from './api-request';
 import { TOKEN_PROPERTY } from '../auth/personal-tokens';
+import { keyRow } from '../plan/keys';
 
 export function respondWrite(outcome: WriteOutcome, ctx: WriterContext, version: string): ApiResponse {
   const { serviceRoot, format } = ctx;
@@ -17,7 +18,7 @@ export function respondWrite(outcome: WriteOutcome, ctx: WriterContext, version:
   if (outcome.etag) headers.ETag = outcome.etag;
   if (outcome.kind === 'done') return { status: 204, headers };
   const { address } = outcome;
-  const url = `${serviceRoot}/${entityId(address.set, { [address.set.entityType.key[0]]: address.key })}`;
+  const url = `${serviceRoot}/${entityId(address.set, keyRow(address.set.entityType, address.key))}`;
   if (outcome.created) headers.Location = url;
   if (!outcome.read) {
     if (outcome.created) {

@@ -12,7 +12,7 @@ import { planExpression, typeOf, type ExprContext, type QueryBudget, type Scope 
 import { columnsOfSelection, planSelect } from './plan-select';
 import type { RequestContext } from './request-context';
 import { decodeSkiptoken, keysetCondition } from './paging';
-import { keyTypeOf } from './resolve-path';
+import { keyPartsOf } from './keys';
 import type { PathStep } from '../uri/ast';
 import type { ApplyLevel, ValueType } from './plan';
 import { contextOrder, planComputed, selectComputed } from './plan-compute';
@@ -64,16 +64,16 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   }
   if (options.search) where.push(planSearch(options.search, scope, set, ctx.request.limits.maxFilterNodes));
 
-  const keyName = type.key[0];
-  // a table's key cannot be null: its order then needs no null ordering and matches the primary key's
-  // index (PostgreSQL sorted the whole table for ASC NULLS FIRST); an $apply relation's may be null
-  const keyExpr: PlanExpr = { kind: 'column', scope, joins: [], column: keyName, type: { kind: 'primitive', name: keyTypeOf(set) }, notNull: read.source === undefined };
   // one context for all keys: the node limit bounds the whole $orderby, not each key
   const orderCtx = exprCtx('$orderby');
   const orderby: OrderPlan[] = options.orderby === undefined && read.defaultOrder ? [...read.defaultOrder]
     : (options.orderby ?? []).map((item) => ({ expr: planExpression(item.expr, orderCtx), descending: item.descending }));
-  if (!orderby.some((o) => o.expr.kind === 'column' && o.expr.joins.length === 0 && o.expr.column === keyName && o.expr.scope === scope)) {
-    orderby.push({ expr: keyExpr, descending: false });
+  // every key part last, so the order is total and a page boundary (keyset, $skiptoken) is exact
+  for (const part of keyPartsOf(type)) {
+    if (orderby.some((o) => o.expr.kind === 'column' && o.expr.joins.length === 0 && o.expr.column === part.column && o.expr.scope === scope)) continue;
+    // a table's key cannot be null: its order then needs no null ordering and matches the primary key's
+    // index (PostgreSQL sorted the whole table for ASC NULLS FIRST); an $apply relation's may be null
+    orderby.push({ expr: { kind: 'column', scope, joins: [], column: part.column, type: { kind: 'primitive', name: part.type }, notNull: read.source === undefined }, descending: false });
   }
 
   const limits = ctx.request.limits;

@@ -6,10 +6,12 @@ import { NotImplementedError, ODataError, PlanError } from '../errors/odata-erro
 import type { EdmEntitySet, EdmModel, EdmProperty } from '../edm/model';
 import type { QueryOptions, UriRequest } from '../uri/ast';
 import { ALLOWED_OPTIONS, type ResourceKind } from '../uri/allowed-options';
-import type { PathSource, Plan, PlanExpr, ResultShape, ValueType } from './plan';
+import type { PathSource, Plan, PlanExpr, ResultShape } from './plan';
 import { planRead } from './plan-read';
 import type { RequestContext } from './request-context';
-import { keyTypeOf, resolvePath, type EntityPosition } from './resolve-path';
+import { keyEquals, keysRestriction } from './key-predicates';
+import type { KeyValue } from './keys';
+import { compositeKeyOnPath, resolvePath, type EntityPosition } from './resolve-path';
 
 export type ReadOnlyPlan = Plan & { kind: 'read' };
 
@@ -79,13 +81,10 @@ const wholeEntityShapes = new WeakMap<EdmEntitySet, { readonly read: ReadOnlyPla
  * entities it changed), shaped by `$select`/`$expand`.
  */
 export function entitiesByKeyPlan(
-  model: EdmModel, context: RequestContext, set: EdmEntitySet, keys: readonly (string | number | boolean)[], options: QueryOptions = {},
+  model: EdmModel, context: RequestContext, set: EdmEntitySet, keys: readonly KeyValue[], options: QueryOptions = {},
   within: EntityPosition = { set, single: false, canonical: set.name },
 ): ReadOnlyPlan {
-  const key = set.entityType.key[0];
-  const type: ValueType = { kind: 'primitive', name: keyTypeOf(set) };
-  const column: PlanExpr = { kind: 'column', scope: 0, joins: [], column: key, type };
-  const restriction: PlanExpr = { kind: 'in', left: column, list: keys.map((value) => ({ kind: 'literal', value, type })) };
+  const restriction = keysRestriction(set, 0, keys);
   const plan = readPlan(model, context, within, options, { kind: 'collection' }, '', [restriction]);
   return Object.assign({}, plan, { read: Object.assign({}, plan.read, { pageSize: undefined }) });
 }
@@ -105,12 +104,10 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
   const nextScope = () => scopeCounter++;
   const scope = nextScope();
   const where: PlanExpr[] = [...extra];
-  const keyColumn = pos.set.entityType.key[0];
-  const keyType = { kind: 'primitive' as const, name: keyTypeOf(pos.set) };
-  if (pos.source) where.push({ kind: 'path-restriction', scope, column: keyColumn, path: pos.source });
-  else if (pos.key !== undefined) {
-    where.push({ kind: 'compare', op: 'eq', left: { kind: 'column', scope, joins: [], column: keyColumn, type: keyType }, right: { kind: 'literal', value: pos.key, type: keyType } });
-  }
+  const onPath = compositeKeyOnPath(pos);
+  if (onPath) throw new NotImplementedError(`a navigation path into or out of ${onPath.name}, whose key is composite (use $expand or $filter)`, { target: 'path' });
+  if (pos.source) where.push({ kind: 'path-restriction', scope, column: pos.set.entityType.key[0], path: pos.source });
+  else if (pos.key !== undefined) where.push(...keyEquals(pos.set, scope, pos.key));
   const read = planRead({ model, request: context, nextScope }, pos.set, options, { where, scope, nested: false, depth: 0 });
   let url = contextUrl;
   if (shape.kind === 'collection' || shape.kind === 'entity') {

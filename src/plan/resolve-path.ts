@@ -7,9 +7,9 @@ import { NotImplementedError, ODataError, PlanError } from '../errors/odata-erro
 import { keyPropertyOf, resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel, EdmNavigation, EdmProperty, PrimitiveTypeName } from '../edm/model';
 import { navigationStorage, tableOf, type NavigationStorage } from '../edm/storage';
-import type { KeyPredicate, Literal, PathSegment } from '../uri/ast';
+import type { KeyPredicate, PathSegment } from '../uri/ast';
 import type { PathSource, PathStepPlan } from './plan';
-import { formatKey, keyValue } from './keys';
+import { formatEntityKey, isCompositeKey, keyFromPredicate, keyPartsOf, keyScalars, type KeyValue } from './keys';
 import { matchKeyPredicate } from './alternate-key-match';
 import type { RequestUser } from './request-context';
 
@@ -21,7 +21,7 @@ export interface EntityPosition {
   /** how the current rows are reached: a key on the first set plus navigation steps */
   readonly source?: PathSource;
   /** key filter on the current set */
-  readonly key?: string | number | boolean;
+  readonly key?: KeyValue;
   readonly single: boolean;
   /** the canonical URL of the path so far, for @odata.context of property reads */
   readonly canonical: string;
@@ -119,29 +119,35 @@ function notFound(message: string): ODataError {
 
 function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
   const type = pos.set.entityType;
-  let literal: Literal;
-  if (key.kind === 'single') literal = key.value;
-  else {
-    // alternate keys were made canonical before planning (http/canonical-keys.ts); one here is misplaced
-    if (matchKeyPredicate(pos.set, key).kind === 'alternate' || key.pairs.length !== 1) {
-      throw new PlanError('INVALID_KEY', `${pos.set.name}: address the entity by its key (${type.key.join(',')}) here`, { target: 'path' });
-    }
-    literal = key.pairs[0].value;
+  // alternate keys were made canonical before planning (http/canonical-keys.ts); one here is misplaced
+  if (key.kind === 'named' && matchKeyPredicate(pos.set, key).kind === 'alternate') {
+    throw new PlanError('INVALID_KEY', `${pos.set.name}: address the entity by its key (${type.key.join(',')}) here`, { target: 'path' });
   }
-  const keyProp = keyPropertyOf(pos.set);
-  const value = keyValue(keyProp, literal);
-  const canonical = `${pos.canonical}(${formatKey(keyProp, value)})`;
+  const value = keyFromPredicate(pos.set.name, type, key);
+  const canonical = `${pos.canonical}(${formatEntityKey(type, value)})`;
   if (pos.source) {
     const steps = [...pos.source.steps];
-    steps[steps.length - 1] = Object.assign({}, steps[steps.length - 1], { keyValue: value });
+    // a composite key on a path is refused when the path is read (compositeKeyOnPath)
+    if (typeof value !== 'object') steps[steps.length - 1] = Object.assign({}, steps[steps.length - 1], { keyValue: value });
     return Object.assign({}, pos, { source: Object.assign({}, pos.source, { steps }), key: value, single: true, canonical });
   }
   return Object.assign({}, pos, { key: value, single: true, canonical });
 }
 
+/**
+ * The composite-key set a navigation path goes into or out of, if any: path restrictions select one key
+ * column per hop, so such paths are not compiled to SQL (501); `$expand` and `$filter` reach the same rows.
+ */
+export function compositeKeyOnPath(pos: EntityPosition): EdmEntitySet | undefined {
+  if (!pos.source) return undefined;
+  for (let p: EntityPosition | undefined = pos; p; p = p.via?.parent) if (isCompositeKey(p.set.entityType)) return p.set;
+  return undefined;
+}
+
 function extendSource(pos: EntityPosition, step: PathStepPlan): PathSource {
   if (pos.source) return Object.assign({}, pos.source, { steps: [...pos.source.steps, step] });
-  return { table: tableOf(pos.set), key: [{ column: pos.set.entityType.key[0], value: pos.key!, type: keyTypeOf(pos.set) }], steps: [step] };
+  const values = keyScalars(pos.key!);
+  return { table: tableOf(pos.set), key: keyPartsOf(pos.set.entityType).map((part, i) => ({ column: part.column, value: values[i], type: part.type })), steps: [step] };
 }
 
 function propertyTail(property: EdmProperty, rest: readonly PathSegment[]): PathTail {
@@ -164,12 +170,13 @@ function propertyTail(property: EdmProperty, rest: readonly PathSegment[]): Path
   return { kind: 'property', path, raw };
 }
 
+/** The type of a single-property key (the first part of a composite one). */
 export function keyTypeOf(set: EdmEntitySet): PrimitiveTypeName {
   const keyProp = keyPropertyOf(set);
   return keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String';
 }
 
 /** The position of one entity addressed by key in its entity set, e.g. to read it back after a write. */
-export function entityPosition(set: EdmEntitySet, key: string | number | boolean): EntityPosition {
-  return { set, key, single: true, canonical: `${set.name}(${formatKey(keyPropertyOf(set), key)})` };
+export function entityPosition(set: EdmEntitySet, key: KeyValue): EntityPosition {
+  return { set, key, single: true, canonical: `${set.name}(${formatEntityKey(set.entityType, key)})` };
 }

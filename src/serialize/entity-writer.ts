@@ -3,7 +3,8 @@
  * (SelectedProperty list × expands × format) and then applied to every row.
  */
 import { keyPropertyOf } from '../edm/lookup';
-import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
+import type { EdmEntitySet, EdmProperty, PrimitiveTypeName } from '../edm/model';
+import { keyPartsOf } from '../plan/keys';
 import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
 import type { RowNode } from '../sql/execute';
@@ -84,10 +85,15 @@ function isNullComplex(p: SelectedProperty & { kind: 'complex' }, row: Record<st
 }
 
 export function entityId(set: EdmEntitySet, row: Record<string, unknown>): string {
-  const key = keyPropertyOf(set);
-  const v = row[key.name];
+  const type = set.entityType;
+  if (type.key.length > 1) return `${set.name}(${keyPartsOf(type).map((part) => `${part.property.name}=${keyText(part.property, row[part.column])}`).join(',')})`;
+  return `${set.name}(${keyText(keyPropertyOf(set), row[type.key[0]])})`;
+}
+
+/** A key value as URL text: strings quoted, then percent-encoded except `,` and `'`. */
+function keyText(key: EdmProperty, v: unknown): string {
   const text = key.type.kind === 'primitive' && key.type.name === 'Edm.String' ? `'${String(v).replace(/'/g, "''")}'` : String(v);
-  return `${set.name}(${encodeURIComponent(text).replace(/%2C/g, ',').replace(/%27/g, "'")})`;
+  return encodeURIComponent(text).replace(/%2C/g, ',').replace(/%27/g, "'");
 }
 
 export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {

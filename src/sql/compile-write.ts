@@ -21,6 +21,12 @@ export interface KeyBinding {
   readonly type: PrimitiveTypeName;
 }
 
+/** A table's key: one column, or the columns of a composite key in key order. */
+export type RowKeyBinding = KeyBinding | readonly KeyBinding[];
+
+/** One row's key: a value, or one value per column of a composite key. */
+export type RowKeyValue = BindableValue | readonly BindableValue[];
+
 export function bindValue(dialect: Dialect, value: BindableValue, type: PrimitiveTypeName | 'enum'): Fragment {
   if (value === null) return raw('NULL');
   if (Buffer.isBuffer(value)) return param(value);
@@ -29,6 +35,20 @@ export function bindValue(dialect: Dialect, value: BindableValue, type: Primitiv
 
 function keyList(dialect: Dialect, key: KeyBinding, values: readonly BindableValue[]): Fragment {
   return join(values.map((v) => bindValue(dialect, v, key.type)), ', ');
+}
+
+/** The rows with these keys: `k IN (…)`, or `((k1 = … AND k2 = …) OR …)` for a composite key. */
+function rowsWithKeys(dialect: Dialect, key: RowKeyBinding, keys: readonly RowKeyValue[]): Fragment {
+  if (!isComposite(key)) return sql`${id(key.column)} IN (${keyList(dialect, key, keys as readonly BindableValue[])})`;
+  const one = (values: RowKeyValue) => {
+    const parts = values as readonly BindableValue[];
+    return join(key.map((k, i) => sql`${id(k.column)} = ${bindValue(dialect, parts[i], k.type)}`), ' AND ');
+  };
+  return keys.length === 1 ? one(keys[0]) : sql`(${join(keys.map((k) => sql`(${one(k)})`), ' OR ')})`;
+}
+
+function isComposite(key: RowKeyBinding): key is readonly KeyBinding[] {
+  return Array.isArray(key);
 }
 
 /** The caller's access predicate on an unaliased table, as ` AND …`, when `target` restricts it. */
@@ -41,8 +61,8 @@ function andVisible(target: SqlTarget | undefined, table: string): Fragment {
  * Whole rows by key; locked against concurrent writers until the transaction ends where the engine supports it.
  * With `visibleTo`, only rows that caller may see.
  */
-export function compileSelectRows(dialect: Dialect, table: string, key: KeyBinding, keys: readonly BindableValue[], lock: boolean, visibleTo?: SqlTarget): Fragment {
-  const query = sql`SELECT * FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})${andVisible(visibleTo, table)}`;
+export function compileSelectRows(dialect: Dialect, table: string, key: RowKeyBinding, keys: readonly RowKeyValue[], lock: boolean, visibleTo?: SqlTarget): Fragment {
+  const query = sql`SELECT * FROM ${id(table)} WHERE ${rowsWithKeys(dialect, key, keys)}${andVisible(visibleTo, table)}`;
   return lock ? sql`${query}${raw(dialect.lockForUpdate)}` : query;
 }
 
@@ -61,20 +81,24 @@ export function compileInsert(dialect: Dialect, table: string, values: readonly 
   return { sql: `INSERT INTO ${id(table).sql} (${columns}) VALUES (${placeholders})`, bindings };
 }
 
-export function compileUpdate(dialect: Dialect, table: string, key: KeyBinding, keyValue: BindableValue, values: readonly ColumnBinding[]): Fragment {
+export function compileUpdate(dialect: Dialect, table: string, key: RowKeyBinding, keyValue: RowKeyValue, values: readonly ColumnBinding[]): Fragment {
   const assignments = join(values.map((v) => sql`${id(v.column)} = ${bindValue(dialect, v.value, v.type)}`), ', ');
-  return sql`UPDATE ${id(table)} SET ${assignments} WHERE ${id(key.column)} = ${bindValue(dialect, keyValue, key.type)}`;
+  if (isComposite(key)) return sql`UPDATE ${id(table)} SET ${assignments} WHERE ${rowsWithKeys(dialect, key, [keyValue])}`;
+  return sql`UPDATE ${id(table)} SET ${assignments} WHERE ${id(key.column)} = ${bindValue(dialect, keyValue as BindableValue, key.type)}`;
 }
 
-export function compileDelete(dialect: Dialect, table: string, key: KeyBinding, keys: readonly BindableValue[]): Fragment {
-  return sql`DELETE FROM ${id(table)} WHERE ${id(key.column)} IN (${keyList(dialect, key, keys)})`;
+export function compileDelete(dialect: Dialect, table: string, key: RowKeyBinding, keys: readonly RowKeyValue[]): Fragment {
+  return sql`DELETE FROM ${id(table)} WHERE ${rowsWithKeys(dialect, key, keys)}`;
 }
 
 /** Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows); with `visibleTo`, those that caller may see. */
 export function compileKeysWhere(
-  dialect: Dialect, table: string, key: KeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number, visibleTo?: SqlTarget,
+  dialect: Dialect, table: string, key: RowKeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number, visibleTo?: SqlTarget,
 ): Fragment {
-  const query = sql`SELECT ${id(key.column)} AS "key" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)})${andVisible(visibleTo, table)} ORDER BY ${id(key.column)}`;
+  // a single key comes back as "key", a composite one as its columns
+  const keys = isComposite(key) ? join(key.map((k) => id(k.column)), ', ') : sql`${id(key.column)} AS "key"`;
+  const order = isComposite(key) ? join(key.map((k) => id(k.column)), ', ') : id(key.column);
+  const query = sql`SELECT ${keys} FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)})${andVisible(visibleTo, table)} ORDER BY ${order}`;
   return limit === undefined ? query : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 

@@ -15,7 +15,8 @@ import { compileKeysWhere } from '../sql/compile-write';
 import { keyTypeOf } from '../plan/resolve-path';
 import type { KeyValue } from './entity-reference';
 import type { NestedInput } from './entity-input';
-import { addLink, deleteEntity, insertEntity, keyBinding, loadRow, removeLink, updateEntity, type CurrentRow } from './entity-store';
+import { addLink, deleteEntity, insertEntity, keyBinding, loadRow, removeLink, selectedKey, updateEntity, type CurrentRow } from './entity-store';
+import { singleKey } from '../plan/keys';
 import type { WriteSession } from './session';
 
 export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, nested: NestedInput): Promise<void> {
@@ -30,7 +31,7 @@ export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, neste
     const at = `${nav.name}${update.kind === 'delta' ? '@delta' : ''}/${update.positions[i]}`;
     if (child.key === undefined) {
       const key = storage.kind === 'reverse-foreign-key'
-        ? await insertEntity(s, child, [{ column: storage.targetColumn, value: parent.key, type: keyTypeOf(parent.set) }])
+        ? await insertEntity(s, child, [{ column: storage.targetColumn, value: singleKey(parent.key), type: keyTypeOf(parent.set) }])
         : await insertEntity(s, child);
       if (storage.kind === 'link-table') await addLink(s, parent, nav, key);
       kept.add(normal(key));
@@ -64,15 +65,15 @@ async function relatedKeys(s: WriteSession, parent: CurrentRow, storage: Navigat
   let rows;
   switch (storage.kind) {
     case 'reverse-foreign-key':
-      rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(childSet), keyBinding(childSet), { column: storage.targetColumn, type: parentType }, [parent.key]));
+      rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(childSet), keyBinding(childSet), { column: storage.targetColumn, type: parentType }, [singleKey(parent.key)]));
       break;
     case 'link-table':
-      rows = await s.read(compileKeysWhere(s.ex.dialect, storage.table, { column: storage.targetColumn, type: keyTypeOf(childSet) }, { column: storage.sourceColumn, type: parentType }, [parent.key]));
+      rows = await s.read(compileKeysWhere(s.ex.dialect, storage.table, { column: storage.targetColumn, type: keyTypeOf(childSet) }, { column: storage.sourceColumn, type: parentType }, [singleKey(parent.key)]));
       break;
     case 'foreign-key':
       throw new Error('deep update of a single-valued navigation is refused when the body is read');
   }
-  return new Map(rows.map((r) => [normal(r.key as KeyValue), r.key as KeyValue]));
+  return new Map(rows.map((r) => [normal(selectedKey(childSet, r)), selectedKey(childSet, r)]));
 }
 
 /** GUIDs compare ignoring case (PostgreSQL answers lower case, a client may send upper case). */

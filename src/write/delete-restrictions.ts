@@ -9,11 +9,10 @@ import type { ErrorDetail } from '../errors/odata-error';
 import { keyTypeOf } from '../plan/resolve-path';
 import { compileKeysWhere, compileReferrerCounts, type KeyBinding } from '../sql/compile-write';
 import type { KeyValue } from './entity-reference';
+import { keyLabel, keyText, singleKey } from '../plan/keys';
+import { keyBinding, selectedKey } from './entity-store';
 import type { WriteSession } from './session';
 
-function keyOf(set: EdmEntitySet): KeyBinding {
-  return { column: set.entityType.key[0], type: keyTypeOf(set) };
-}
 
 /** Entity sets whose rows point at `set` through a single-valued navigation with a foreign key. */
 function referrersOf(s: WriteSession, set: EdmEntitySet): { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] {
@@ -36,11 +35,11 @@ const SHOWN_REFERRERS = 5;
 async function blockingReferrers(s: WriteSession, referrer: EdmEntitySet, column: KeyBinding, keys: readonly KeyValue[], seen: Set<string>): Promise<{ named: string[]; more: boolean; hidden: number }> {
   const table = tableOf(referrer);
   const restricted = s.ex.access.has(table);
-  const rows = await s.read(compileKeysWhere(s.ex.dialect, table, keyOf(referrer), column, keys, SHOWN_REFERRERS + 1, restricted ? s.ex : undefined));
-  const named = rows.map((r) => r.key as KeyValue).filter((k) => !seen.has(`${referrer.name}/${String(k)}`)).map((k) => `${referrer.name}(${String(k)})`);
+  const rows = await s.read(compileKeysWhere(s.ex.dialect, table, keyBinding(referrer), column, keys.map(singleKey), SHOWN_REFERRERS + 1, restricted ? s.ex : undefined));
+  const named = rows.map((r) => selectedKey(referrer, r)).filter((k) => !seen.has(`${referrer.name}/${keyText(k)}`)).map((k) => `${referrer.name}(${keyLabel(referrer.entityType, k)})`);
   let hidden = 0;
   if (restricted) {
-    const [counts] = await s.read(compileReferrerCounts(s.ex.dialect, table, column, keys, s.ex));
+    const [counts] = await s.read(compileReferrerCounts(s.ex.dialect, table, column, keys.map(singleKey), s.ex));
     hidden = Number(counts.total) - Number(counts.visible);
   }
   return { named: named.slice(0, SHOWN_REFERRERS), more: named.length > SHOWN_REFERRERS, hidden };
@@ -69,11 +68,11 @@ async function restrictionsOf(s: WriteSession, set: EdmEntitySet, keys: readonly
       out.push({ code: 'REFERENCED', target: referrer.set.name, message: `${referrersMessage(referrer.set, blocking)} refer to ${deleting} through ${referrer.navigation.name}` });
       continue;
     }
-    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(referrer.set), keyOf(referrer.set), column, keys));
-    const found = rows.map((r) => r.key as KeyValue).filter((k) => !seen.has(`${referrer.set.name}/${String(k)}`));
+    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(referrer.set), keyBinding(referrer.set), column, keys.map(singleKey)));
+    const found = rows.map((r) => selectedKey(referrer.set, r)).filter((k) => !seen.has(`${referrer.set.name}/${keyText(k)}`));
     if (found.length === 0) continue;
-    for (const k of found) seen.add(`${referrer.set.name}/${String(k)}`);
-    const cascaded = s.ex.access.has(tableOf(referrer.set)) ? `${referrer.set.name} records deleted with it` : `${referrer.set.name}(${found.map(String).join(', ')})`;
+    for (const k of found) seen.add(`${referrer.set.name}/${keyText(k)}`);
+    const cascaded = s.ex.access.has(tableOf(referrer.set)) ? `${referrer.set.name} records deleted with it` : `${referrer.set.name}(${found.map((k) => keyLabel(referrer.set.entityType, k)).join(', ')})`;
     await restrictionsOf(s, referrer.set, found, cascaded, seen, out);
   }
 }
@@ -81,6 +80,6 @@ async function restrictionsOf(s: WriteSession, set: EdmEntitySet, keys: readonly
 /** Why deleting `key` of `set` is refused (empty when it may go). */
 export async function deleteRestrictions(s: WriteSession, set: EdmEntitySet, key: KeyValue): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
-  await restrictionsOf(s, set, [key], `${set.name}(${String(key)})`, new Set([`${set.name}/${String(key)}`]), problems);
+  await restrictionsOf(s, set, [key], `${set.name}(${keyLabel(set.entityType, key)})`, new Set([`${set.name}/${keyText(key)}`]), problems);
   return problems;
 }

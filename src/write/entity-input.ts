@@ -9,6 +9,7 @@ import type { EdmComplexType, EdmEntitySet, EdmModel, EdmNavigation, EdmProperty
 import { columnOf, navigationStorage } from '../edm/storage';
 import { NotImplementedError, type ErrorDetail } from '../errors/odata-error';
 import { parseEntityReference, type KeyValue } from './entity-reference';
+import type { KeyScalar } from '../plan/keys';
 import { convertEnum, convertValue, type StoredValue } from './json-values';
 
 export interface ColumnValue {
@@ -91,7 +92,7 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
   const binds: BindInput[] = [];
   const nested: NestedInput[] = [];
   const given = new Set<string>();
-  let key: KeyValue | undefined;
+  const keyParts = new Map<string, KeyScalar>();
   const childSupplied = new Set<string>();
 
   for (const name in body) {
@@ -150,7 +151,7 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
     if (type.key.includes(property.name)) {
       const converted = value === null ? undefined : convertValue(property, value);
       if (!converted || !converted.ok) detail(cx.errors, 'TYPE_MISMATCH', `${where}${property.name}`, converted ? converted.message : 'a key cannot be null');
-      else key = converted.value as KeyValue;
+      else keyParts.set(property.name, converted.value as KeyScalar);
       continue;
     }
     readProperty(cx, property, value, [property.name], mode, values, where);
@@ -162,7 +163,17 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       fillOmitted(cx, property, [property.name], values, where, filledElsewhere, mode);
     }
   }
-  return { set, values, key, binds, nested, given };
+  return { set, values, key: keyOfParts(cx, set, keyParts, where), binds, nested, given };
+}
+
+/** The key a body gives: none, or every part of a composite key (a part alone is an error). */
+function keyOfParts(cx: InputContext, set: EdmEntitySet, parts: ReadonlyMap<string, KeyScalar>, where: string): KeyValue | undefined {
+  const names = set.entityType.key;
+  if (names.length === 1) return parts.get(names[0]);
+  if (parts.size === 0) return undefined;
+  const missing = names.filter((n) => !parts.has(n));
+  for (const name of missing) detail(cx.errors, 'NULL_NOT_ALLOWED', `${where}${name}`, `${name} is part of the key (${names.join(',')}); give every part`);
+  return missing.length ? undefined : names.map((n) => parts.get(n)!);
 }
 
 /**

@@ -2,13 +2,13 @@
  * An entity reference in a request body or query (`@odata.id`, `@odata.bind`, `$id`): a URL,
  * absolute or relative to the service root, of exactly one entity in an expected entity set.
  */
-import { keyPropertyOf, resolveEntitySet } from '../edm/lookup';
+import { resolveEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { ODataError } from '../errors/odata-error';
-import { keyValue } from '../plan/keys';
+import { keyFromPredicate, type KeyValue } from '../plan/keys';
 import { parseResourcePath } from '../uri/parse-uri';
 
-export type KeyValue = string | number | boolean;
+export type { KeyValue } from '../plan/keys';
 
 export type ReferenceResult = { readonly ok: true; readonly key: KeyValue } | { readonly ok: false; readonly message: string };
 
@@ -31,11 +31,9 @@ export function parseEntityReference(model: EdmModel, serviceRoot: string, url: 
   const found = resolveEntitySet(model, first.name);
   if (!('found' in found) || found.found !== expected) return { ok: false, message: `'${url}' must be an entity of ${expected.name}` };
   const type = expected.entityType;
-  const keyProp = keyPropertyOf(expected);
-  const literal = first.key.kind === 'single' ? first.key.value : first.key.pairs.length === 1 ? first.key.pairs[0].value : undefined;
-  if (!literal) return { ok: false, message: `'${url}': the key of ${type.qualifiedName} is (${type.key.join(',')})` };
+  if (first.key.kind === 'named' && first.key.pairs.length !== type.key.length) return { ok: false, message: `'${url}': the key of ${type.qualifiedName} is (${type.key.join(',')})` };
   try {
-    return { ok: true, key: keyValue(keyProp, literal) };
+    return { ok: true, key: keyFromPredicate(expected.name, type, first.key) };
   } catch (err) {
     return { ok: false, message: `'${url}': ${err instanceof ODataError ? err.message : String(err)}` };
   }

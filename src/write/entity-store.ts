@@ -11,8 +11,9 @@ import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { keyTypeOf } from '../plan/resolve-path';
 import { etagOf } from '../serialize/etag';
 import {
-  compileDelete, compileInsert, compileKeysWhere, compileLinkDelete, compileLinkInsert, compileSelectRows, compileUpdate, type KeyBinding,
+  compileDelete, compileInsert, compileKeysWhere, compileLinkDelete, compileLinkInsert, compileSelectRows, compileUpdate, type RowKeyBinding,
 } from '../sql/compile-write';
+import { keyLabel, keyOfRow, keyPartsOf, keyScalars, keyText, singleKey } from '../plan/keys';
 import { formatUtc } from '../uri/temporal';
 import { completeComplexValues } from './complex-values';
 import { deleteRestrictions } from './delete-restrictions';
@@ -50,15 +51,18 @@ export function rowObject(row: ReadonlyMap<string, StoredValue>): Record<string,
 
 /** How a session names an entity it wrote. */
 export function rowKey(set: EdmEntitySet, key: KeyValue): string {
-  return `${set.name}(${String(key)})`;
+  return `${set.name}(${keyText(key)})`;
 }
 
-export function keyBinding(set: EdmEntitySet): KeyBinding {
-  return { column: set.entityType.key[0], type: keyTypeOf(set) };
+/** The key columns of a set's table (a list for a composite key). */
+export function keyBinding(set: EdmEntitySet): RowKeyBinding {
+  const parts = keyPartsOf(set.entityType);
+  return parts.length === 1 ? { column: parts[0].column, type: parts[0].type } : parts.map((p) => ({ column: p.column, type: p.type }));
 }
 
+/** A column that refers to a row of `set` by its (single-property) key: a foreign key or a link-table side. */
 function keyColumnValue(set: EdmEntitySet, column: string, key: KeyValue): ColumnValue {
-  return { column, value: key, type: keyTypeOf(set) };
+  return { column, value: singleKey(key), type: keyTypeOf(set) };
 }
 
 /** Which rows a lookup finds: those the caller may see (the default), or every row (existence checks). */
@@ -91,9 +95,10 @@ function nextEdited(previous: StoredValue | undefined, now: string): string {
 }
 
 function generateKey(set: EdmEntitySet): KeyValue {
-  if (keyTypeOf(set) === 'Edm.Guid') return randomUUID();
-  throw new ODataError('VALIDATION_FAILED', `${set.entityType.key[0]} is required`, {
-    details: [{ code: 'NULL_NOT_ALLOWED', target: set.entityType.key[0], message: `${set.entityType.key[0]} is required` }],
+  const names = set.entityType.key;
+  if (names.length === 1 && keyTypeOf(set) === 'Edm.Guid') return randomUUID();
+  throw new ODataError('VALIDATION_FAILED', `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} required`, {
+    details: names.map((name) => ({ code: 'NULL_NOT_ALLOWED', target: name, message: `${name} is required` })),
   });
 }
 
@@ -132,11 +137,11 @@ export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: 
  * whatever exists; the service assigns one). Upserts are refused to them before this (404).
  */
 async function checkClientKey(s: WriteSession, set: EdmEntitySet, key: KeyValue): Promise<void> {
-  const keyName = set.entityType.key[0];
+  const keyName = set.entityType.key.join(',');
   if (s.ex.access.has(tableOf(set))) {
     throw forbidden(`${set.name}: your role sees only some ${set.name}, so it cannot choose the key of a new one; leave ${keyName} out and the service assigns it`, keyName);
   }
-  if (await loadRow(s, set, key, false, 'any')) throw new ODataError('ALREADY_EXISTS', `${set.name}(${String(key)}) already exists`, { target: keyName });
+  if (await loadRow(s, set, key, false, 'any')) throw new ODataError('ALREADY_EXISTS', `${set.name}(${keyLabel(set.entityType, key)}) already exists`, { target: keyName });
 }
 
 /** Inserts an entity with its nested entities and links; returns its key. `supplied` are columns a parent fills in. */
@@ -157,7 +162,8 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   const key = input.key ?? generateKey(set);
   // A generated GUID cannot collide; a key from the client can.
   if (input.key !== undefined) await checkClientKey(s, set, key);
-  values.set(type.key[0], keyColumnValue(set, type.key[0], key));
+  const keyValues = keyScalars(key);
+  keyPartsOf(type).forEach((part, i) => values.set(part.column, { column: part.column, value: keyValues[i], type: part.type }));
   if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
   if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
   const author = s.actor.user.id;
@@ -207,7 +213,7 @@ export async function updateEntity(s: WriteSession, current: CurrentRow, changes
   const { set } = current;
   const type = set.entityType;
   const writes = new Map(changes);
-  writes.delete(type.key[0]);
+  for (const name of type.key) writes.delete(name);
   const merged = new Map(current.values);
   for (const c of writes.values()) merged.set(c.column, c.value);
   completeComplexValues(type, current.values, merged, writes);
@@ -247,7 +253,7 @@ export async function deleteEntity(s: WriteSession, current: CurrentRow): Promis
   checkRowWrite(s.actor.user, set, 'delete', current.values, undefined);
   const problems = await deleteRestrictions(s, set, current.key);
   if (problems.length > 0) {
-    throw new ODataError('DELETE_RESTRICTED', `${set.name}(${String(current.key)}) cannot be deleted: other records refer to it`, { details: problems });
+    throw new ODataError('DELETE_RESTRICTED', `${set.name}(${keyLabel(set.entityType, current.key)}) cannot be deleted: other records refer to it`, { details: problems });
   }
   for (const rule of sumRulesOverChildren(set.entityType)) s.touchSum(rule, current.values.get(rule.foreignKey));
   await s.write(compileDelete(s.ex.dialect, tableOf(set), keyBinding(set), [current.key]), { table: tableOf(set), statement: 'delete' });
@@ -280,7 +286,7 @@ export async function addLink(s: WriteSession, parent: EntityAddress, navigation
 export async function removeLink(s: WriteSession, parent: EntityAddress, navigation: EdmNavigation, target: KeyValue | undefined): Promise<void> {
   const storage = navigationStorage(s.model, parent.set.entityType, navigation);
   const targetSet = targetEntitySet(s.model, parent.set, navigation);
-  const missing = () => new ODataError('NOT_FOUND', `${parent.set.name}(${String(parent.key)})/${navigation.name} has no link to ${targetSet.name}(${String(target)})`);
+  const missing = () => new ODataError('NOT_FOUND', `${parent.set.name}(${keyLabel(parent.set.entityType, parent.key)})/${navigation.name} has no link to ${targetSet.name}(${target === undefined ? '' : keyLabel(targetSet.entityType, target)})`);
   const clear = async (row: CurrentRow, column: string) => {
     if (!propertyOf(row.set.entityType, column).nullable) {
       throw new ODataError('VALIDATION_FAILED', `${row.set.name}.${column} is required, so this link cannot be removed; delete or re-link the ${row.set.name} entity instead`, {
@@ -349,13 +355,28 @@ export async function checkReferences(s: WriteSession, inputs: readonly EntityIn
   inputs.forEach(visit);
   const details: ErrorDetail[] = [];
   for (const [set, refs] of bySet) {
-    const keys = [...new Set(refs.map((r) => r.key))];
     // a record the caller may not see cannot be bound: it reads as not existing
-    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), keyBinding(set), keyBinding(set), keys, undefined, s.ex));
-    const found = new Set(rows.map((r) => String(r.key)));
+    const found = await existingKeys(s, set, refs.map((r) => r.key));
     for (const r of refs) {
-      if (!found.has(String(r.key))) details.push({ code: 'BIND_NOT_FOUND', target: r.target, message: `${r.target}: ${set.name}(${String(r.key)}) does not exist` });
+      if (!found.has(keyText(r.key))) details.push({ code: 'BIND_NOT_FOUND', target: r.target, message: `${r.target}: ${set.name}(${keyLabel(set.entityType, r.key)}) does not exist` });
     }
   }
   if (details.length > 0) throw new ODataError('VALIDATION_FAILED', `${details.length} referenced ${details.length === 1 ? 'entity does' : 'entities do'} not exist`, { details });
+}
+
+/** Which of `keys` name rows of `set` the caller may see, as keyText. */
+async function existingKeys(s: WriteSession, set: EdmEntitySet, keys: readonly KeyValue[]): Promise<Set<string>> {
+  const parts = keyPartsOf(set.entityType);
+  if (parts.length > 1) {
+    const rows = await s.read(compileSelectRows(s.ex.dialect, tableOf(set), keyBinding(set), keys, false, s.ex));
+    return new Set(rows.map((r) => keyText(keyOfRow(set.entityType, r))));
+  }
+  const single = { column: parts[0].column, type: parts[0].type };
+  const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), single, single, [...new Set(keys.map(singleKey))], undefined, s.ex));
+  return new Set(rows.map((r) => String(r.key)));
+}
+
+/** The key of a row compileKeysWhere returned for `set`. */
+export function selectedKey(set: EdmEntitySet, row: Readonly<Record<string, unknown>>): KeyValue {
+  return set.entityType.key.length > 1 ? keyOfRow(set.entityType, row) : row.key as KeyValue;
 }

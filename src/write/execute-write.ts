@@ -9,12 +9,12 @@ import { tableOf } from '../edm/storage';
 import { ODataError } from '../errors/odata-error';
 import { entityReadPlan, wholeEntityPlan, type ReadOnlyPlan } from '../plan/plan-request';
 import { entityPosition, keyTypeOf, type EntityPosition } from '../plan/resolve-path';
+import { keyOfRow, singleKey } from '../plan/keys';
 import type { RequestContext } from '../plan/request-context';
 import { etagMatches, etagOf } from '../serialize/etag';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeRead, type ReadResult } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
-import type { KeyValue } from './entity-reference';
 import {
   addLink, checkReferences, hasReferences, rowObject, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
 } from './entity-store';
@@ -87,7 +87,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
       if (hasReferences(s.model, plan.input)) await checkReferences(s, [plan.input]);
       const supplied: ColumnValue[] = [];
       if (via && parent && via.storage.kind === 'reverse-foreign-key') {
-        supplied.push({ column: via.storage.targetColumn, value: parent.key, type: keyTypeOf(parent.set) });
+        supplied.push({ column: via.storage.targetColumn, value: singleKey(parent.key), type: keyTypeOf(parent.set) });
       }
       const key = await insertEntity(s, plan.input, supplied);
       if (via && parent && via.storage.kind === 'link-table') await addLink(s, parent, via.navigation, key);
@@ -150,7 +150,7 @@ export async function locate(s: WriteSession, context: RequestContext, pos: Enti
   const result = await executeRead(s.ex, plan.read, false);
   const row = result.nodes[0]?.row;
   if (!row) return undefined;
-  return loadRow(s, pos.set, row[pos.set.entityType.key[0]] as KeyValue);
+  return loadRow(s, pos.set, keyOfRow(pos.set.entityType, row));
 }
 
 export async function locateOrFail(s: WriteSession, context: RequestContext, pos: EntityPosition): Promise<CurrentRow> {

@@ -8,6 +8,7 @@ import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { checkOptions } from '../plan/plan-request';
 import type { RequestContext } from '../plan/request-context';
 import { resolvePath, type EntityPosition, type PathTail } from '../plan/resolve-path';
+import { keyLabel, sameKey } from '../plan/keys';
 import { forbidden, OWN_PROFILE } from '../auth/write-rules';
 import type { UriRequest } from '../uri/ast';
 import { parseEntityReference } from './entity-reference';
@@ -55,9 +56,10 @@ function planByTail(model: EdmModel, uri: UriRequest, request: WriteRequest, pos
       const input = readEntity(cx, pos.set, body, method === 'PUT' ? 'replace' : 'merge');
       const upsertErrors: ErrorDetail[] = [];
       const upsertInput = readEntity(Object.assign({}, cx, { errors: upsertErrors }), pos.set, body, 'create');
-      if (input.key !== undefined && pos.key !== undefined && String(input.key) !== String(pos.key)) {
-        const keyName = pos.set.entityType.key[0];
-        cx.errors.push({ code: 'KEY_MISMATCH', target: keyName, message: `${keyName}: the body says ${String(input.key)}, the URL ${String(pos.key)}; a key cannot change` });
+      if (input.key !== undefined && pos.key !== undefined && !sameKey(input.key, pos.key)) {
+        const keyName = pos.set.entityType.key.join(',');
+        const type = pos.set.entityType;
+        cx.errors.push({ code: 'KEY_MISMATCH', target: keyName, message: `${keyName}: the body says ${keyLabel(type, input.key)}, the URL ${keyLabel(type, pos.key)}; a key cannot change` });
       }
       return withCommon(common, { kind: 'update', target: pos, input, mode: method === 'PUT' ? 'replace' : 'merge', upsert: { input: upsertInput, errors: upsertErrors } });
     }

@@ -9,6 +9,7 @@ import { tableOf } from '../edm/storage';
 import { canonicalDecimal } from '../decimal';
 import { compileSum } from '../sql/compile-write';
 import { keyTypeOf } from '../plan/resolve-path';
+import { singleKey } from '../plan/keys';
 import type { KeyValue } from './entity-reference';
 import { loadRow, updateEntity } from './entity-store';
 import type { WriteSession } from './session';
@@ -38,7 +39,7 @@ async function recompute(s: WriteSession, parentSet: EdmEntitySet, childSet: Edm
   // server-maintained: the sum is the parent's whoever may see it
   const parent = await loadRow(s, parentSet, key, true, 'any');
   if (!parent) return;
-  const [row] = await s.read(compileSum(s.ex.dialect, tableOf(childSet), childColumn, { column: foreignKey, type: keyTypeOf(parentSet) }, key));
+  const [row] = await s.read(compileSum(s.ex.dialect, tableOf(childSet), childColumn, { column: foreignKey, type: keyTypeOf(parentSet) }, singleKey(key)));
   const total = canonicalDecimal(row.total) ?? '0';
   if (canonicalDecimal(parent.values.get(column)) === total) return;
   await updateEntity(s, parent, new Map([[column, { column, value: total, type: 'Edm.Decimal' }]]));

@@ -1,4 +1,5 @@
 /** Derives the relational schema (tables, columns, keys, foreign keys, indexes) from the EDM by the storage conventions and creates or drops it with Knex. */
+import { createHash } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmProperty, OnDeleteAction, PrimitiveTypeName } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
@@ -198,7 +199,7 @@ export function defineTable(t: Knex.CreateTableBuilder, spec: TableSpec, engine:
     if (c.nullable) col.nullable(); else col.notNullable();
     if (c.defaultValue !== undefined) col.defaultTo(c.defaultValue);
   }
-  t.primary([...spec.primaryKey], `pk_${spec.name}`);
+  t.primary([...spec.primaryKey], constraintName(`pk_${spec.name}`));
   if (withForeignKeys) addForeignKeys(t, spec);
   for (const ix of spec.indexes) t.index(indexColumns(ix, engine), ix.name);
 }
@@ -218,9 +219,18 @@ export function indexColumns(ix: IndexSpec, engine: Engine): (string | Knex.Raw)
   return ix.columns.map((c) => (ix.nullable?.includes(c) ? postgresTerms.raw('?? NULLS FIRST', [c]) : c));
 }
 
+/**
+ * A constraint name within PostgreSQL's 63 bytes: it would truncate a longer one silently, and two
+ * truncated names of one table (custom tables' names may be 64 characters) would collide.
+ */
+function constraintName(name: string): string {
+  if (name.length <= 63) return name;
+  return `${name.slice(0, 52)}_${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+}
+
 export function addForeignKeys(t: Knex.TableBuilder, spec: Pick<TableSpec, 'name' | 'foreignKeys'>): void {
   for (const fk of spec.foreignKeys) {
-    t.foreign(fk.column, `fk_${spec.name}_${fk.column}`).references(fk.referencedColumn).inTable(fk.referencedTable).onDelete(fk.onDelete);
+    t.foreign(fk.column, constraintName(`fk_${spec.name}_${fk.column}`)).references(fk.referencedColumn).inTable(fk.referencedTable).onDelete(fk.onDelete);
   }
 }
 

@@ -203,6 +203,23 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('custom tables on %s', (
     }
   });
 
+  it('names of 64 characters fit PostgreSQL identifiers (prefixed table names shortened with a digest)', async () => {
+    const setName = `L${'x'.repeat(62)}s`;
+    const typeName = `L${'x'.repeat(62)}t`;
+    await svc.running.lifecycle.applySchemaChange({ kind: 'add-table', entitySet: setName, entityType: typeName, mainEntity: 'Company', properties: { Note: { $Nullable: true } } });
+    const company = String((await svc.get('/Companies?$top=1&$select=Id')).json<{ value: { Id: string }[] }>().value[0].Id);
+    const row = await send('POST', `/${setName}`, { Note: 'long', 'Companies@odata.bind': [`Companies(${company})`] });
+    expect(row.status).toBe(201);
+    expect((await svc.get(`/Companies(${company})/${setName}?$select=Note`)).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ Note: 'long' })]);
+    const tables = (svc.running.lifecycle.model.storageMapping as { entitySets: Record<string, { table: string }>; linkTables: Record<string, { table: string }> });
+    const table = tables.entitySets[setName].table;
+    expect(table.length).toBeLessThanOrEqual(63);
+    expect(table.startsWith('ct_Lxxx')).toBe(true);
+    expect(await svc.knex.schema.hasTable(table)).toBe(true);
+    await svc.running.lifecycle.applySchemaChange({ kind: 'drop-table', entitySet: setName });
+    expect(await svc.knex.schema.hasTable(table)).toBe(false);
+  });
+
   it('a drop removes tables, link table, set and navigations, data included', async () => {
     expect(Number((await svc.get('/Vehicles/$count')).text)).toBeGreaterThan(0);
     await svc.running.lifecycle.applySchemaChange({ kind: 'drop-table', entitySet: 'Vehicles' });

@@ -181,10 +181,19 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     });
   });
 
-  it('deleting a picklist a field uses is 409 naming the fields; an unused one goes with its items', async () => {
+  it('custom SingleSelect/MultiSelect fields are checked against their picklist; deleting a picklist a field uses is 409 naming the fields; an unused one goes with its items', async () => {
     const used = await createPicklist({ Name: 'UsedByAField' });
     const created = await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Flavor', DisplayName: 'Flavor', FieldType: 'SingleSelect', PicklistId: used });
     expect(created.status).toBe(201);
+    // a SingleSelect or MultiSelect custom field carries the annotation, so its values are checked
+    expect((await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Flavors', FieldType: 'MultiSelect', PicklistId: used })).status).toBe(201);
+    const wrong = await send('POST', '/Contacts', { LastName: 'Taster', Flavor: 'Vanilla', Flavors: ['Mint'] });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json<ErrorBody>().error.details?.map((d) => d.target)).toEqual(['Flavor', 'Flavors']);
+    await send('POST', `/Picklists(${used})/Crm.AddItems`, { Items: [{ Value: 'Vanilla' }, { Value: 'Mint' }] });
+    const right = await send('POST', '/Contacts', { LastName: 'Taster', Flavor: 'vanilla', Flavors: ['MINT', 'Vanilla'] });
+    expect(right.status).toBe(201);
+    expect(right.json<Row>()).toMatchObject({ Flavor: 'Vanilla', Flavors: ['Mint', 'Vanilla'] });
     const refused = await svc.request('DELETE', `/Picklists(${used})`);
     expect(refused.status).toBe(409);
     expect(refused.json<ErrorBody>().error.details?.[0]).toMatchObject({ target: 'FieldDefinitions', message: expect.stringContaining(`FieldDefinitions(${String(created.json<Row>().Id)})`) });

@@ -17,6 +17,7 @@ import { describeExpectedSchema } from './schema';
 import { createAlternateKeyIndexes } from './alternate-key-indexes';
 import { loadReferenceData } from './reference-data';
 import { syncDeclaredFields } from '../schema/field-rows';
+import { setStatementEpoch } from './prepared-statements';
 import { listenForModelChanges, notifyModelChange, type ModelListener } from './model-notify';
 import { entitySetOfType } from '../edm/lookup';
 import { columnsOf, navigationStorage, tableOf } from '../edm/storage';
@@ -53,6 +54,8 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
 export interface SchemaChangeHooks {
   /** runs after the DDL, before the definition rows are written; a throw rolls everything back */
   readonly afterDdl?: () => void | Promise<void>;
+  /** runs in the change's transaction before its DDL is planned (e.g. fills nulls a now required column cannot hold) */
+  readonly beforeDdl?: (trx: Knex.Transaction) => Promise<void>;
   /**
    * Writes the change's definition rows (FieldDefinitions, …) in its transaction, after the DDL, with
    * the model the change leads to; a throw rolls everything back.
@@ -71,7 +74,7 @@ export interface ModelLifecycleOptions {
 /** The columns (`Table.Column`) and tables (`Table`) a change removes on purpose, values included. */
 function droppedStorage(model: EdmModel, change: SchemaChange): ReadonlySet<string> {
   switch (change.kind) {
-    case 'add-property': case 'add-table': return new Set();
+    case 'add-property': case 'alter-property': case 'add-table': return new Set();
     case 'drop-property': {
       const type = model.entityTypes.get(`${model.namespace}.${change.entityType}`);
       if (!type) return new Set();
@@ -98,6 +101,7 @@ export class ModelLifecycle {
 
   constructor(private readonly knex: Knex, private readonly engine: Engine, private readonly builtIn: BuiltInModel, initial: ServedModel, private readonly options: ModelLifecycleOptions) {
     this.served = initial;
+    setStatementEpoch(initial.version);
   }
 
   get model(): EdmModel {
@@ -131,6 +135,7 @@ export class ModelLifecycle {
       if (!record) throw new Error('the database holds no model record; start the service on it first');
       const model = buildServedModel(this.builtIn, [...await schemaChanges(trx), change]);
       const expected = describeExpectedSchema(model);
+      await hooks.beforeDdl?.(trx);
       const plan = await planMigration(trx, this.engine, expected, record.storage, droppedStorage(this.served.model, change));
       if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
       await applyMigration(trx, this.engine, plan.steps);
@@ -186,6 +191,7 @@ export class ModelLifecycle {
   /** Newer versions only: a slow poll must not put back a model a schema change just replaced. */
   private swap(next: ServedModel): boolean {
     if (next.version <= this.served.version) return false;
+    setStatementEpoch(next.version);
     this.served = next;
     return true;
   }

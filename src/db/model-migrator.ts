@@ -5,8 +5,9 @@
  * types, facets, nullability, what used to belong to the model), from the storage description the
  * database recorded when it last migrated (src/db/model-store.ts).
  *
- * Safe differences become DDL (new tables, link tables, columns, indexes; a longer MaxLength; empty
- * columns and tables the model dropped). Anything else (a type change, a shorter MaxLength, a
+ * Safe differences become DDL (new tables, link tables, columns, indexes; a new MaxLength or a higher
+ * decimal Precision that the stored values fit; empty columns and tables the model dropped). Anything
+ * else (a type change, a MaxLength shorter than stored values, a
  * dropped column or table that holds data, a new required column without a default on a table with
  * rows) is a problem: the caller stops and nothing is applied.
  */
@@ -17,7 +18,8 @@ import { addColumn, addForeignKeys, defineTable, type ColumnSpec, type ForeignKe
 export type MigrationStep =
   | { readonly kind: 'create-table'; readonly spec: TableSpec }
   | { readonly kind: 'add-column'; readonly table: string; readonly column: ColumnSpec; readonly foreignKey?: ForeignKeySpec }
-  | { readonly kind: 'widen-column'; readonly table: string; readonly column: ColumnSpec }
+  /** a new MaxLength or Precision that every stored value fits */
+  | { readonly kind: 'resize-column'; readonly table: string; readonly column: ColumnSpec }
   | { readonly kind: 'drop-not-null'; readonly table: string; readonly column: string }
   | { readonly kind: 'set-not-null'; readonly table: string; readonly column: string }
   | { readonly kind: 'create-index'; readonly table: string; readonly index: IndexSpec }
@@ -117,14 +119,19 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
 
 async function planColumnChange(trx: Knex.Transaction, engine: Engine, table: string, before: ColumnSpec, after: ColumnSpec, steps: MigrationStep[], problems: string[]): Promise<void> {
   const where = `${table}.${after.name}`;
-  if (before.kind !== after.kind || before.precision !== after.precision || before.scale !== after.scale) {
+  // a decimal with more digits before the point holds every value it held: the one type change applied
+  const morePrecision = before.kind === 'Edm.Decimal' && after.kind === 'Edm.Decimal' && before.scale === after.scale
+    && before.precision !== undefined && (after.precision === undefined || after.precision > before.precision);
+  if (before.kind !== after.kind || (before.precision !== after.precision && !morePrecision) || before.scale !== after.scale) {
     problems.push(`${where}: ${describeType(before)} → ${describeType(after)} (a type change is not applied automatically)`);
     return;
   }
-  if (before.maxLength !== after.maxLength) {
+  // a collection's MaxLength is its elements' and its column JSON text: nothing to resize
+  if ((before.maxLength !== after.maxLength && after.kind !== 'JsonCollection') || morePrecision) {
     const narrower = after.maxLength !== undefined && (before.maxLength === undefined || after.maxLength < before.maxLength);
-    if (narrower) problems.push(`${where}: MaxLength ${before.maxLength ?? 'unbounded'} → ${after.maxLength} (a shorter MaxLength is not applied automatically)`);
-    else steps.push({ kind: 'widen-column', table, column: after });
+    const tooLong = narrower ? await countLongerThan(trx, table, after.name, after.maxLength ?? 0) : 0;
+    if (tooLong > 0) problems.push(`${where}: MaxLength ${before.maxLength ?? 'unbounded'} → ${after.maxLength}: ${tooLong} rows hold longer values`);
+    else steps.push({ kind: 'resize-column', table, column: after });
   }
   if (before.nullable && !after.nullable) {
     const nulls = await countNulls(trx, table, after.name);
@@ -152,8 +159,8 @@ export async function applyMigration(trx: Knex.Transaction, engine: Engine, step
         created.push(step.spec);
         break;
       case 'add-column': await addColumnStep(trx, engine, step.table, step.column, step.foreignKey); break;
-      case 'widen-column':
-        // SQLite stores text without a length; only PostgreSQL's varchar carries it.
+      case 'resize-column':
+        // SQLite stores text without a length and decimals as text; only PostgreSQL's types carry the facets.
         if (engine === 'postgres') await trx.schema.alterTable(step.table, (t) => { addColumn(t, step.column, engine).alter({ alterNullable: false }); });
         break;
       case 'set-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); t.dropNullable(step.column); }); break;
@@ -194,6 +201,11 @@ async function countRows(trx: Knex.Transaction, table: string): Promise<number> 
 
 async function countNonNull(trx: Knex.Transaction, table: string, column: string): Promise<number> {
   const [row] = await trx(table).whereNotNull(column).count({ n: '*' }) as { n: number | string }[];
+  return Number(row.n);
+}
+
+async function countLongerThan(trx: Knex.Transaction, table: string, column: string, maxLength: number): Promise<number> {
+  const [row] = await trx(table).whereRaw('length(??) > ?', [column, maxLength]).count({ n: '*' }) as { n: number | string }[];
   return Number(row.n);
 }
 

@@ -89,6 +89,17 @@ export function numberedPlaceholders(text: string): string {
 
 const pgRegistries = new WeakMap<object, StatementRegistry<PgStatement>>();
 
+/**
+ * The model version statements are prepared for. A schema change may change a column's type, and a
+ * PostgreSQL plan prepared before it fails afterwards ("cached plan must not change result type"),
+ * so statements are named and registered per version: the old ones are never run again and age out.
+ */
+let statementEpoch = 0;
+
+export function setStatementEpoch(modelVersion: number): void {
+  statementEpoch = modelVersion;
+}
+
 /** Gives a new pg connection its registry (called from the pool's afterCreate). */
 export function registerPgConnection(connection: PgConnection, limit: number, counts: StatementCounts): void {
   const registry = new StatementRegistry<PgStatement>(limit, counts, (evicted) => {
@@ -111,10 +122,11 @@ export function registerPgConnection(connection: PgConnection, limit: number, co
 export function runPg(connection: PgConnection, text: string, values: readonly unknown[]): Promise<unknown> {
   const registry = pgRegistries.get(connection);
   if (registry === undefined) return connection.query({ text: numberedPlaceholders(text), values });
-  const statement = registry.lookup(text, () => ({ name: statementName(text), text: numberedPlaceholders(text) }));
+  const key = `${statementEpoch}:${text}`;
+  const statement = registry.lookup(key, () => ({ name: statementName(key), text: numberedPlaceholders(text) }));
   return connection.query({ name: statement.name, text: statement.text, values }).catch((err: unknown) => {
     // a statement that failed to parse was never prepared: it must not count as held
-    if (connection.connection?.parsedStatements?.[statement.name] === undefined) registry.forget(text);
+    if (connection.connection?.parsedStatements?.[statement.name] === undefined) registry.forget(key);
     throw err;
   });
 }

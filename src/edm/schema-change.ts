@@ -23,8 +23,11 @@ export type CsdlPropertyDefinition = {
   readonly $DefaultValue?: string | number | boolean;
 } & { readonly [annotation: `@${string}`]: unknown };
 
+/** `indexed`: the property's column gets an index of its own (storage mapping `entitySets.<Set>.indexes`). */
 export type SchemaChange =
-  | { readonly kind: 'add-property'; readonly entityType: string; readonly property: string; readonly definition: CsdlPropertyDefinition }
+  | { readonly kind: 'add-property'; readonly entityType: string; readonly property: string; readonly definition: CsdlPropertyDefinition; readonly indexed?: boolean }
+  /** a new definition (and index) for a property an earlier change added */
+  | { readonly kind: 'alter-property'; readonly entityType: string; readonly property: string; readonly definition: CsdlPropertyDefinition; readonly indexed?: boolean }
   | { readonly kind: 'drop-property'; readonly entityType: string; readonly property: string }
   | AddTableChange
   | DropTableChange;
@@ -70,13 +73,15 @@ const failure = (message: string, target: string) => new SchemaChangeError(messa
 
 function applyOne(target: TableChangeTarget, change: SchemaChange): void {
   switch (change.kind) {
-    case 'add-property': case 'drop-property': return applyPropertyChange(target.schema, change, target.addedProperties);
+    case 'add-property': case 'alter-property': case 'drop-property':
+      applyPropertyChange(target.schema, change, target.addedProperties);
+      return indexProperty(target, change.entityType, change.property, change.kind !== 'drop-property' && change.indexed === true);
     case 'add-table': return applyAddTable(target, change, failure);
     case 'drop-table': return applyDropTable(target, change, failure);
   }
 }
 
-type PropertyChange = Extract<SchemaChange, { kind: 'add-property' | 'drop-property' }>;
+type PropertyChange = Extract<SchemaChange, { kind: 'add-property' | 'alter-property' | 'drop-property' }>;
 
 /** `added`: `Type.Property` of the properties added by earlier changes (only those may be dropped). */
 function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<string>): void {
@@ -91,6 +96,12 @@ function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<st
       added.add(`${change.entityType}.${change.property}`);
       return;
     }
+    case 'alter-property': {
+      if (!existing) throw new SchemaChangeError(`${change.entityType} has no property ${change.property}`, 'Name');
+      if (!added.has(`${change.entityType}.${existing}`)) throw new SchemaChangeError(`${change.entityType}.${existing} is built in and cannot be changed`, 'Name');
+      type[existing] = { ...change.definition };
+      return;
+    }
     case 'drop-property': {
       if (!existing) throw new SchemaChangeError(`${change.entityType} has no property ${change.property}`, 'Name');
       if (!added.delete(`${change.entityType}.${existing}`)) throw new SchemaChangeError(`${change.entityType}.${existing} is built in and cannot be dropped`, 'Name');
@@ -98,6 +109,22 @@ function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<st
       return;
     }
   }
+}
+
+/**
+ * Gives a property's column an index of its own, or takes it away (the property is a column of the
+ * same name: src/edm/storage.ts). The index is storage mapping, so `$metadata` does not change with it.
+ */
+function indexProperty(target: TableChangeTarget, entityType: string, property: string, indexed: boolean): void {
+  const qualified = `${target.namespace}.${entityType}`;
+  const set = Object.keys(target.container).find((k) => (target.container[k] as Json | undefined)?.$Type === qualified && (target.container[k] as Json).$Collection === true);
+  if (!set) return;
+  const existing = (target.storage.entitySets as Json | undefined)?.[set] as Json | undefined;
+  if (!indexed && !existing?.indexes) return;
+  const sets = (target.storage.entitySets ??= {}) as Json;
+  const entry = (sets[set] ??= {}) as Json;
+  const others = ((entry.indexes ?? []) as string[][]).filter((ix) => !ix.some((c) => c.toLowerCase() === property.toLowerCase()));
+  entry.indexes = indexed ? [...others, [property]] : others;
 }
 
 /** The model a service is built with: its CSDL and its storage mapping (src/edm/storage-mapping.ts). */
@@ -138,7 +165,14 @@ export function parseSchemaChange(text: string): SchemaChange {
     case 'add-property': {
       const definition = raw.definition;
       if (!definition || typeof definition !== 'object') throw invalid();
-      return { kind: 'add-property', entityType: str('entityType'), property: str('property'), definition: definition as CsdlPropertyDefinition };
+      const indexed = raw.indexed === true ? { indexed: true } : {};
+      return { kind: 'add-property', entityType: str('entityType'), property: str('property'), definition: definition as CsdlPropertyDefinition, ...indexed };
+    }
+    case 'alter-property': {
+      const definition = raw.definition;
+      if (!definition || typeof definition !== 'object') throw invalid();
+      const indexed = raw.indexed === true ? { indexed: true } : {};
+      return { kind: 'alter-property', entityType: str('entityType'), property: str('property'), definition: definition as CsdlPropertyDefinition, ...indexed };
     }
     case 'drop-property': return { kind: 'drop-property', entityType: str('entityType'), property: str('property') };
     case 'add-table': {

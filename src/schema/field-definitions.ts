@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { checkCustomName } from '../edm/custom-names';
 import type { EdmEntityType, EdmModel } from '../edm/model';
+import { entitySetOfType } from '../edm/lookup';
 import { dynamicMembershipSets, tableOf } from '../edm/storage';
+import { engineOfKnex } from '../db/schema';
 import { ODataError } from '../errors/odata-error';
 import { planCriteria } from '../plan/criteria';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
@@ -54,16 +56,15 @@ async function createField(w: DefinitionWrite): Promise<DefinitionOutcome> {
   const type = entityTypeNamed(w.model, entityType);
   checkCustomName(w.model, 'property', name, type);
   const shape = shapeOf(input);
-  if (input.IsIndexed === true) throw new ODataError('NOT_IMPLEMENTED', 'IsIndexed true is not supported yet (custom field indexes)', { target: 'IsIndexed' });
   const id = randomUUID();
   const now = new Date().toISOString();
   const row: FieldRow = {
     Id: id, Created: now, Edited: now, CreatedById: w.user.id, EditedById: w.user.id, EntityType: type.name, Name: name,
     DisplayName: input.DisplayName ?? null, FieldType: fieldTypeNumber(shape.fieldType), Length: shape.length ?? null,
-    Precision: shape.precision ?? null, Scale: shape.scale ?? null, IsNullable: shape.isNullable, IsIndexed: false,
+    Precision: shape.precision ?? null, Scale: shape.scale ?? null, IsNullable: shape.isNullable, IsIndexed: input.IsIndexed === true,
     DefaultValue: shape.defaultValue ?? null, IsCustom: true, PicklistId: shape.picklistId ?? null, TableDefinitionId: null,
   };
-  await applyChange(w.schema, { kind: 'add-property', entityType: type.name, property: name, definition: propertyDefinition(shape) }, {
+  await applyChange(w.schema, { kind: 'add-property', entityType: type.name, property: name, definition: propertyDefinition(shape), ...(input.IsIndexed === true ? { indexed: true } : {}) }, {
     inTransaction: async (trx, next) => { await trx(tableIn(next)).insert(row); },
   });
   return { kind: 'created', key: id };
@@ -107,7 +108,53 @@ async function updateField(w: DefinitionWrite, mode: 'merge' | 'replace'): Promi
     return renameOnly(w, row, mode === 'replace' ? input.DisplayName ?? null : input.DisplayName);
   }
   if (changed.length === 0) return renameOnly(w, row, mode === 'replace' ? input.DisplayName ?? null : input.DisplayName);
-  throw new ODataError('NOT_IMPLEMENTED', `Changing ${changed.join(', ')} of a custom field is not supported yet`, { target: changed[0] });
+  return alterField(w, row, input, mode);
+}
+
+/** The row's shape, with what the request gives laid over it (merge) or instead of it (replace). */
+function nextShape(row: FieldRow, input: FieldInput, mode: 'merge' | 'replace'): FieldShape {
+  const fieldType = fieldTypeOfNumber(row.FieldType);
+  if (!fieldType) throw new Error(`${row.EntityType}.${row.Name}: a custom field without a FieldType`);
+  const pick = <K extends 'Length' | 'Precision' | 'Scale' | 'DefaultValue'>(member: K, stored: FieldRow[K]) =>
+    input[member] !== undefined ? optional(input, member) : mode === 'merge' ? stored ?? undefined : undefined;
+  return withDefaults({
+    fieldType, length: pick('Length', row.Length) as number | undefined, precision: pick('Precision', row.Precision) as number | undefined,
+    scale: pick('Scale', row.Scale) as number | undefined, defaultValue: pick('DefaultValue', row.DefaultValue) as string | undefined,
+    isNullable: input.IsNullable ?? (mode === 'merge' ? row.IsNullable : true), picklistId: row.PicklistId ?? undefined,
+  });
+}
+
+/**
+ * A change of a custom field's facets: its property gets the new definition (and index) in a schema
+ * change whose DDL the migrator derives (a new MaxLength the stored values fit, a higher Precision,
+ * NOT NULL, an index), and its row the new values, in one transaction.
+ */
+async function alterField(w: DefinitionWrite, row: FieldRow, input: FieldInput, mode: 'merge' | 'replace'): Promise<DefinitionOutcome> {
+  if (input.PicklistId !== undefined && input.PicklistId !== row.PicklistId) throw new ODataError('VALIDATION_FAILED', 'PicklistId of a field cannot change', { target: 'PicklistId' });
+  const shape = nextShape(row, input, mode);
+  const refuse = (member: FieldMember, message: string) => new ODataError('VALIDATION_FAILED', message, { target: member });
+  if ((shape.scale ?? null) !== row.Scale) throw refuse('Scale', 'Scale of a field cannot change');
+  if (shape.precision !== undefined && row.Precision !== null && shape.precision < row.Precision) throw refuse('Precision', `Precision may only be raised (from ${row.Precision})`);
+  if (shape.fieldType === 'MultiSelect' && (shape.length ?? null) !== row.Length) throw refuse('Length', 'Length of a MultiSelect field cannot change');
+  if (shape.isNullable !== row.IsNullable && engineOfKnex(w.knex) === 'sqlite') {
+    throw new ODataError('NOT_IMPLEMENTED', 'Changing IsNullable of an existing field is not supported on SQLite (it cannot change a column\'s NOT NULL in place); drop and add the field instead', { target: 'IsNullable' });
+  }
+  const indexed = input.IsIndexed ?? (mode === 'merge' ? row.IsIndexed : false);
+  const table = tableOf(entitySetOfType(w.model, entityTypeNamed(w.model, row.EntityType)));
+  const definition = propertyDefinition(shape);
+  const updated: Partial<FieldRow> = {
+    Edited: new Date().toISOString(), EditedById: w.user.id, Length: shape.length ?? null, Precision: shape.precision ?? null,
+    IsNullable: shape.isNullable, IsIndexed: indexed, DefaultValue: shape.defaultValue ?? null,
+    ...(input.DisplayName !== undefined || mode === 'replace' ? { DisplayName: input.DisplayName ?? null } : {}),
+  };
+  await applyChange(w.schema, { kind: 'alter-property', entityType: row.EntityType, property: row.Name, definition, ...(indexed ? { indexed } : {}) }, {
+    beforeDdl: async (trx) => {
+      // a field becoming required takes its default where it holds null; without one, the migrator refuses (409, counting the nulls)
+      if (!shape.isNullable && row.IsNullable && definition.$DefaultValue !== undefined) await trx(table).whereNull(row.Name).update({ [row.Name]: definition.$DefaultValue });
+    },
+    inTransaction: async (trx, next) => { await trx(tableIn(next)).where('Id', row.Id).update(updated); },
+  });
+  return { kind: 'updated', key: row.Id };
 }
 
 async function renameOnly(w: DefinitionWrite, row: FieldRow, displayName: string | null | undefined): Promise<DefinitionOutcome> {

@@ -136,6 +136,62 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect((await send('PATCH', path, { DisplayName: 'Pastime' })).status).toBe(204);
   });
 
+  const indexesOf = async (table: string): Promise<string[]> => {
+    const rows = engine.name === 'sqlite'
+      ? await svc.knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]) as { name: string }[]
+      : (await svc.knex.raw('SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?', [table]) as { rows: { name: string }[] }).rows;
+    return rows.map((r) => r.name);
+  };
+
+  it('PATCH raises or lowers Length (409 counting the rows too long), raises Precision, sets DefaultValue and IsIndexed', async () => {
+    const path = "/FieldDefinitions(EntityType='Contact',Name='Hobby')";
+    expect((await send('PATCH', path, { Length: 100 })).status).toBe(204);
+    expect((await contactType()).Hobby).toMatchObject({ $MaxLength: 100 });
+    const long = await send('PATCH', `/Contacts(${contactId})`, { Hobby: 'x'.repeat(80) });
+    expect([long.status, long.text]).toEqual([204, '']);
+    const tooShort = await send('PATCH', path, { Length: 50 });
+    expect(tooShort.status).toBe(409);
+    expect(tooShort.json<{ error: Json }>().error.message).toContain('1 rows hold longer values');
+    expect((await contactType()).Hobby).toMatchObject({ $MaxLength: 100 });
+    expect((await send('PATCH', `/Contacts(${contactId})`, { Hobby: 'Chess' })).status).toBe(204);
+    expect((await send('PATCH', path, { Length: 50, DefaultValue: 'none', IsIndexed: true })).status).toBe(204);
+    expect((await contactType()).Hobby).toMatchObject({ $MaxLength: 50, $DefaultValue: 'none' });
+    expect(await indexesOf('Contacts')).toContain('ix_Contacts_Hobby');
+    expect((await svc.get(path)).json<Json>()).toMatchObject({ Length: 50, DefaultValue: 'none', IsIndexed: true });
+    const created = await send('POST', '/Contacts', { FirstName: 'Def', LastName: 'Ault' });
+    expect(created.json<Json>().Hobby).toBe('none');
+    expect((await send('PATCH', path, { IsIndexed: false })).status).toBe(204);
+    expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_Hobby');
+
+    const ratio = "/FieldDefinitions(EntityType='Contact',Name='Ratio')";
+    const ratioWrite = await send('PATCH', `/Contacts(${contactId})`, { Ratio: 12345.6789 });
+    expect([ratioWrite.status, ratioWrite.text]).toEqual([204, '']);
+    expect((await send('PATCH', ratio, { Precision: 12 })).status).toBe(204);
+    expect((await contactType()).Ratio).toMatchObject({ $Precision: 12, $Scale: 4 });
+    expect((await send('PATCH', ratio, { Precision: 10 })).status).toBe(400);
+    expect((await send('PATCH', ratio, { Scale: 2 })).status).toBe(400);
+    expect((await svc.get(`/Contacts(${contactId})?$select=Ratio`)).json<Json>().Ratio).toBe(12345.6789);
+  });
+
+  it('PATCH IsNullable false: fills nulls from DefaultValue (PostgreSQL); 409 without one; 501 on SQLite', async () => {
+    expect((await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Tier', FieldType: 'Text', Length: 10, IsIndexed: true })).status).toBe(201);
+    expect(await indexesOf('Contacts')).toContain('ix_Contacts_Tier');
+    const path = "/FieldDefinitions(EntityType='Contact',Name='Tier')";
+    if (engine.name === 'sqlite') {
+      expect((await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' })).status).toBe(501);
+    } else {
+      const refused = await send('PATCH', path, { IsNullable: false });
+      expect(refused.status).toBe(409);
+      expect(refused.json<{ error: Json }>().error.message).toMatch(/rows hold null/);
+      expect((await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' })).status).toBe(204);
+      expect((await svc.get(`/Contacts(${contactId})?$select=Tier`)).json<Json>().Tier).toBe('Bronze');
+      expect((await contactType()).Tier).toMatchObject({ $Nullable: false, $DefaultValue: 'Bronze' });
+    }
+    // dropping an indexed field drops its index
+    expect((await send('DELETE', path)).status).toBe(204);
+    expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_Tier');
+  });
+
   it('writes are for Administrators only (403)', async () => {
     const manager = await bearerFor(svc.url, 'demo.manager', TEST_DEMO_PASSWORD);
     const res = await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Sneaky', FieldType: 'Text' }, manager);

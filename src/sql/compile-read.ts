@@ -64,12 +64,28 @@ function selectList(plan: ReadPlan, alias: string, c: ExpressionCompiler): Fragm
   return list;
 }
 
+/**
+ * The field of a page row that holds its i-th order value (for the next $skiptoken): the selected column
+ * itself when the order term is one of the read's own selected columns, otherwise `__o<i>`. Repeating a
+ * selected column under another name is not free: PostgreSQL then projects every row it sorts (a page
+ * deep in `$orderby=LastName` took twice as long).
+ */
+export function orderValueField(plan: ReadPlan, i: number): string {
+  const { expr } = plan.orderby[i];
+  const own = expr.kind === 'column' && expr.scope === plan.scope && expr.joins.length === 0 && plan.source === undefined;
+  return own && plan.columns.includes(expr.column) ? expr.column : `${ORDER_PREFIX}${i}`;
+}
+
 /** The page query: selected columns, the order values (for the next $skiptoken), one row beyond the page. */
 export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | undefined, offset: number | undefined): Fragment {
   const joins = new JoinRegistry(target);
   const c = new ExpressionCompiler(target, joins);
   const alias = scopeAlias(plan.scope);
-  const orderValues = plan.orderby.map((o, i) => sql`${c.compile(o.expr)} AS ${id(`${ORDER_PREFIX}${i}`)}`);
+  const orderValues: Fragment[] = [];
+  plan.orderby.forEach((o, i) => {
+    const field = orderValueField(plan, i);
+    if (field.startsWith(ORDER_PREFIX)) orderValues.push(sql`${c.compile(o.expr)} AS ${id(field)}`);
+  });
   const where = whereClause(plan, plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
   const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
   const selected = selectList(plan, alias, c);

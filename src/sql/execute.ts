@@ -12,9 +12,9 @@ import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
-import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, ORDER_PREFIX, PARENT } from './compile-read';
+import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, orderValueField, PARENT } from './compile-read';
 import { pathKeys, visibleRows, type SqlTarget } from './compile-expression';
-import { id, raw, sql, type Fragment } from './fragment';
+import { id, join, raw, sql, type Fragment } from './fragment';
 
 export type Row = Record<string, unknown>;
 
@@ -189,7 +189,7 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   let nextKeyset: ReadResult['nextKeyset'];
   if (hasMore && (remainingTop === undefined || remainingTop > 0)) {
     const last = pageRows[pageRows.length - 1];
-    nextKeyset = plan.orderby.map((_, i) => ex.dialect.keysetValue(last[`${ORDER_PREFIX}${i}`]));
+    nextKeyset = plan.orderby.map((_, i) => ex.dialect.keysetValue(last[orderValueField(plan, i)]));
   }
   const nodes = pageRows.map(toNode);
   await expandAll(ex, plan.expand, nodes);
@@ -216,7 +216,11 @@ export async function parentExists(ex: Executor, source: PathSource): Promise<bo
   const table = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toTable : prefix.table;
   const target: SqlTarget = ex;
   const visible = visibleRows(target, table, 'e');
-  const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${id(`e.${keyCol}`)} IN (${pathKeys(prefix, target)})${visible ? sql` AND ${visible}` : raw('')} LIMIT 1`);
+  // a composite start key (resolve-path.ts refuses one further along a path) is matched part by part
+  const found = prefix.steps.length === 0 && prefix.key.length > 1
+    ? join(prefix.key.map((k) => sql`${id(`e.${k.column}`)} = ${ex.dialect.bind(k.value, k.type)}`), ' AND ')
+    : sql`${id(`e.${keyCol}`)} IN (${pathKeys(prefix, target)})`;
+  const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${found}${visible ? sql` AND ${visible}` : raw('')} LIMIT 1`);
   return rows.length > 0;
 }
 

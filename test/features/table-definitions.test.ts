@@ -133,6 +133,11 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     const batch = await send('POST', '/$batch', { requests: [{ id: '1', atomicityGroup: 'g', method: 'POST', url: 'TableDefinitions', headers: { 'content-type': 'application/json' }, body: { Name: 'Boats', EntityTypeName: 'Boat' } }] });
     expect(batch.json<{ responses: { status: number }[] }>().responses[0].status).toBe(501);
     expect(await svc.knex.schema.hasTable('ct_Boats')).toBe(false);
+    // definition sets have no mass operations: their writes are schema changes
+    const mass = await send('POST', '/TableDefinitions/Crm.MassDelete', { Ids: [tableId] });
+    expect(mass.status).toBeGreaterThanOrEqual(400);
+    expect(mass.status).toBeLessThan(500);
+    expect((await svc.get(`/TableDefinitions(${tableId})`)).status).toBe(200);
   });
 
   it('a restart serves the same model and rows; DELETE drops table, link table, set, navigations and rows, data included', async () => {

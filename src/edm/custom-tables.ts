@@ -29,6 +29,8 @@ export interface AddTableChange {
   readonly mainEntity?: MainEntity;
   /** the custom fields, by property name, in order */
   readonly properties: Readonly<Record<string, CsdlPropertyDefinition>>;
+  /** the fields whose columns get an index of their own (storage mapping `entitySets.<Set>.indexes`) */
+  readonly indexed?: readonly string[];
 }
 
 export interface DropTableChange {
@@ -147,7 +149,9 @@ export function applyAddTable(target: TableChangeTarget, change: AddTableChange,
     $Collection: true, $Type: `${namespace}.${change.entityType}`, $NavigationPropertyBinding: bindings,
     [`@${CORE}.OptimisticConcurrency`]: ['Edited'],
   };
-  objectIn(target.storage, 'entitySets')[change.entitySet] = { table: customTableName(change.entitySet) };
+  const indexed = change.indexed ?? [];
+  for (const name of indexed) if (!Object.hasOwn(change.properties, name)) throw fail(`${name} is not a field of ${change.entityType}`, `Fields/${name}`);
+  objectIn(target.storage, 'entitySets')[change.entitySet] = { table: customTableName(change.entitySet), ...(indexed.length > 0 ? { indexes: indexed.map((name) => [name]) } : {}) };
   target.addedSets.add(change.entitySet);
   for (const name of Object.keys(change.properties)) target.addedProperties.add(`${change.entityType}.${name}`);
 }

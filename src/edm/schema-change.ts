@@ -180,7 +180,9 @@ export function parseSchemaChange(text: string): SchemaChange {
       if (!properties || typeof properties !== 'object' || Array.isArray(properties)) throw invalid();
       if (raw.mainEntity !== undefined && !isMainEntity(raw.mainEntity)) throw invalid();
       const mainEntity = isMainEntity(raw.mainEntity) ? { mainEntity: raw.mainEntity } : {};
-      return { kind: 'add-table', entitySet: str('entitySet'), entityType: str('entityType'), ...mainEntity, properties: properties as Record<string, CsdlPropertyDefinition> };
+      if (raw.indexed !== undefined && !(Array.isArray(raw.indexed) && raw.indexed.every((x) => typeof x === 'string'))) throw invalid();
+      const indexed = Array.isArray(raw.indexed) && raw.indexed.length > 0 ? { indexed: raw.indexed as string[] } : {};
+      return { kind: 'add-table', entitySet: str('entitySet'), entityType: str('entityType'), ...mainEntity, properties: properties as Record<string, CsdlPropertyDefinition>, ...indexed };
     }
     case 'drop-table': return { kind: 'drop-table', entitySet: str('entitySet') };
     default: throw invalid();

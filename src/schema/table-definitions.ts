@@ -133,7 +133,6 @@ function readFields(model: EdmModel, entityTypeName: string, fields: readonly Js
       checkCustomName(model, 'property', name);
       if (seen.has(name.toLowerCase())) throw invalid(`${name} is given twice`, 'Name');
       seen.add(name.toLowerCase());
-      if (input.IsIndexed === true) throw new ODataError('NOT_IMPLEMENTED', 'IsIndexed true is not supported yet for the fields of a custom table', { target: 'IsIndexed' });
       return { input, name, shape: shapeOf(input) };
     } catch (err) {
       if (err instanceof ODataError) throw new ODataError(err.code, err.message, { target: `${where}/${err.target ?? ''}`.replace(/\/$/, '') });
@@ -155,6 +154,7 @@ async function createTable(w: DefinitionWrite): Promise<DefinitionOutcome> {
   const properties: Record<string, CsdlPropertyDefinition> = {};
   for (const f of fields) properties[f.name] = propertyDefinition(f.shape);
   const mainEntity = input.MainEntity ?? undefined;
+  const indexed = fields.filter((f) => f.input.IsIndexed === true).map((f) => f.name);
 
   const id = randomUUID();
   const now = new Date().toISOString();
@@ -162,7 +162,7 @@ async function createTable(w: DefinitionWrite): Promise<DefinitionOutcome> {
     Id: id, Created: now, Edited: now, CreatedById: w.user.id, EditedById: w.user.id, Name: name, EntityTypeName: entityTypeName,
     DisplayName: input.DisplayName ?? null, MainEntity: mainEntityNumber(mainEntity),
   };
-  await applyChange(w.schema, { kind: 'add-table', entitySet: name, entityType: entityTypeName, ...(mainEntity ? { mainEntity } : {}), properties }, {
+  await applyChange(w.schema, { kind: 'add-table', entitySet: name, entityType: entityTypeName, ...(mainEntity ? { mainEntity } : {}), properties, ...(indexed.length > 0 ? { indexed } : {}) }, {
     inTransaction: async (trx, next) => {
       await trx(tableIn(next)).insert(row);
       await insertFieldRows(trx, next, row, fields, now, w.user.id);
@@ -183,7 +183,7 @@ async function insertFieldRows(trx: Knex.Transaction, next: EdmModel, table: Tab
     return {
       Id: randomUUID(), Created: now, Edited: now, CreatedById: userId, EditedById: userId, EntityType: type.name, Name: p.name,
       DisplayName: input.DisplayName ?? null, FieldType: fieldTypeNumber(shape.fieldType), Length: shape.length ?? null,
-      Precision: shape.precision ?? null, Scale: shape.scale ?? null, IsNullable: shape.isNullable, IsIndexed: false,
+      Precision: shape.precision ?? null, Scale: shape.scale ?? null, IsNullable: shape.isNullable, IsIndexed: input.IsIndexed === true,
       DefaultValue: shape.defaultValue ?? null, IsCustom: true, PicklistId: shape.picklistId ?? null, TableDefinitionId: table.Id,
     };
   });

@@ -18,7 +18,7 @@ type Json = Record<string, unknown>;
 const VEHICLES = {
   Name: 'Vehicles', EntityTypeName: 'Vehicle', DisplayName: 'Vehicles', MainEntity: 'Contact',
   Fields: [
-    { Name: 'Plate', FieldType: 'Text', Length: 20, IsNullable: false, DisplayName: 'Licence plate' },
+    { Name: 'Plate', FieldType: 'Text', Length: 20, IsNullable: false, DisplayName: 'Licence plate', IsIndexed: true },
     { Name: 'Model', FieldType: 'Text' },
     { Name: 'Year', FieldType: 'Integer' },
     { Name: 'Price', FieldType: 'Currency' },
@@ -31,6 +31,9 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
   const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> =>
     svc.request(method, path, { headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
   const tableCount = async () => Number((await svc.get('/TableDefinitions/$count')).text);
+  const indexesOf = async (table: string): Promise<string[]> => (engine.name === 'sqlite'
+    ? await svc.knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE 'ix_%'", [table]) as { name: string }[]
+    : (await svc.knex.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = ? AND indexname LIKE 'ix_%'", [table]) as { rows: { name: string }[] }).rows).map((r) => r.name).sort();
 
   beforeAll(async () => { svc = await startTestService(engine, { contacts: 10 }); });
   afterAll(async () => { await svc?.close(); });
@@ -50,6 +53,9 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
       ['Model', true], ['Plate', true], ['Price', true], ['Year', true],
     ]);
     expect(fields.find((f) => f.Name === 'Plate')).toMatchObject({ FieldType: 'Text', Length: 20, IsNullable: false, DisplayName: 'Licence plate', TableDefinitionId: tableId });
+    // IsIndexed: the column gets an index of its own (the link table has its own)
+    expect(await indexesOf('ct_Vehicles')).toEqual(['ix_ct_Vehicles_CreatedById', 'ix_ct_Vehicles_EditedById', 'ix_ct_Vehicles_Plate']);
+    expect((await svc.get("/FieldDefinitions?$filter=EntityType eq 'Vehicle' and Name eq 'Plate'&$select=IsIndexed")).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ IsIndexed: true })]);
     expect(fields.find((f) => f.Name === 'Price')).toMatchObject({ FieldType: 'Currency', Precision: 18, Scale: 2 });
     expect((await svc.get("/TableDefinitions(Name='Vehicles')?$select=Id")).json<Json>().Id).toBe(tableId);
     const byAlternateKey = await svc.get("/FieldDefinitions?$filter=EntityType eq 'Vehicle' and Name eq 'Year'&$expand=TableDefinition($select=Name)");

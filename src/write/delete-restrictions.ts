@@ -3,14 +3,16 @@
  * may not see are counted, never named, so a refused delete does not reveal them.
  */
 import { targetEntitySet } from '../edm/lookup';
-import type { EdmEntitySet, EdmNavigation } from '../edm/model';
+import { alternateKeysOf } from '../edm/alternate-keys';
+import type { EdmEntitySet, EdmNavigation, EdmProperty } from '../edm/model';
 import { tableOf } from '../edm/storage';
 import type { ErrorDetail } from '../errors/odata-error';
 import { keyTypeOf } from '../plan/resolve-path';
 import { compileKeysWhere, compileReferrerCounts, type KeyBinding } from '../sql/compile-write';
 import type { KeyValue } from './entity-reference';
 import { keyLabel, keyText, singleKey } from '../plan/keys';
-import { keyBinding, selectedKey } from './entity-store';
+import { keyBinding, loadRow, selectedKey } from './entity-store';
+import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
 
 
@@ -36,13 +38,33 @@ async function blockingReferrers(s: WriteSession, referrer: EdmEntitySet, column
   const table = tableOf(referrer);
   const restricted = s.ex.access.has(table);
   const rows = await s.read(compileKeysWhere(s.ex.dialect, table, keyBinding(referrer), column, keys.map(singleKey), SHOWN_REFERRERS + 1, restricted ? s.ex : undefined));
-  const named = rows.map((r) => selectedKey(referrer, r)).filter((k) => !seen.has(`${referrer.name}/${keyText(k)}`)).map((k) => `${referrer.name}(${keyLabel(referrer.entityType, k)})`);
+  const shown = rows.map((r) => selectedKey(referrer, r)).filter((k) => !seen.has(`${referrer.name}/${keyText(k)}`));
+  const named: string[] = [];
+  for (const k of shown.slice(0, SHOWN_REFERRERS)) named.push(`${referrer.name}(${await readableKey(s, referrer, k)})`);
   let hidden = 0;
   if (restricted) {
     const [counts] = await s.read(compileReferrerCounts(s.ex.dialect, table, column, keys.map(singleKey), s.ex));
     hidden = Number(counts.total) - Number(counts.visible);
   }
-  return { named: named.slice(0, SHOWN_REFERRERS), more: named.length > SHOWN_REFERRERS, hidden };
+  return { named, more: shown.length > SHOWN_REFERRERS, hidden };
+}
+
+/**
+ * How a message names a row: by its type's first alternate key when it has one
+ * (`FieldDefinitions(EntityType='Contact',Name='Hobby')` says more than a GUID), else by its key.
+ */
+async function readableKey(s: WriteSession, set: EdmEntitySet, key: KeyValue): Promise<string> {
+  const [alternate] = alternateKeysOf(set.entityType);
+  const row = alternate && await loadRow(s, set, key, false);
+  if (!alternate || !row) return keyLabel(set.entityType, key);
+  return alternate.parts.map((part) => `${part.alias}=${literalOf(part.property, row.values.get(part.property.name) ?? null)}`).join(',');
+}
+
+function literalOf(property: EdmProperty, value: StoredValue): string {
+  if (value === null) return 'null';
+  if (property.type.kind === 'enum') return `'${property.type.type.memberByValue.get(Number(value)) ?? String(value)}'`;
+  if (property.type.kind === 'primitive' && property.type.name === 'Edm.String') return `'${String(value).replace(/'/g, "''")}'`;
+  return String(value);
 }
 
 function referrersMessage(referrer: EdmEntitySet, found: { named: string[]; more: boolean; hidden: number }): string {

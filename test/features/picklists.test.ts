@@ -196,7 +196,10 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect(right.json<Row>()).toMatchObject({ Flavor: 'Vanilla', Flavors: ['Mint', 'Vanilla'] });
     const refused = await svc.request('DELETE', `/Picklists(${used})`);
     expect(refused.status).toBe(409);
-    expect(refused.json<ErrorBody>().error.details?.[0]).toMatchObject({ target: 'FieldDefinitions', message: expect.stringContaining(`FieldDefinitions(${String(created.json<Row>().Id)})`) });
+    const detail = refused.json<ErrorBody>().error.details?.[0];
+    expect(detail).toMatchObject({ target: 'FieldDefinitions', message: expect.stringContaining(`refer to Picklists(${used}) through Picklist`) });
+    expect(detail?.message).toContain("FieldDefinitions(EntityType='Contact',Name='Flavor')");
+    expect(detail?.message).toContain("FieldDefinitions(EntityType='Contact',Name='Flavors')");
     const unused = await createPicklist({ Name: 'Unused' });
     await send('POST', `/Picklists(${unused})/Crm.AddItems`, { Items: [{ Value: 'One' }] });
     expect((await svc.request('DELETE', `/Picklists(${unused})`)).status).toBe(204);

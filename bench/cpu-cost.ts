@@ -36,8 +36,10 @@ function treePeaks(pid: number): string[] {
       const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
       const hwm = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024;
       const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024;
+      const rollup = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      const own = (Number(/^Private_Clean:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) + Number(/^Private_Dirty:\s+(\d+)/m.exec(rollup)?.[1] ?? 0)) / 1024;
       const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean).map((a) => a.split('/').pop()).join(' ').slice(0, 60);
-      out.push(`pid ${p} peak ${hwm.toFixed(0)} MB, now ${rss.toFixed(0)} MB: ${cmd}`);
+      out.push(`pid ${p} peak RSS ${hwm.toFixed(0)} MB, now RSS ${rss.toFixed(0)} MB, private ${own.toFixed(0)} MB: ${cmd}`);
       for (const child of fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(child));
     } catch { /* gone */ }
   };
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) await concurrentChangeSets(service, spec, 10);
       console.log('peak RSS through 3 x 10 concurrent 1000-part change sets, per process of the service:');
       for (const line of treePeaks(service.pid)) console.log(`  ${line}`);
-      console.log(`  sum of peaks ${(service.peakRss() / 2 ** 20).toFixed(0)} MB`);
+      console.log(`  sum of peak RSS ${(service.peakRss() / 2 ** 20).toFixed(0)} MB, now with shared pages once ${(service.ownMemory() / 2 ** 20).toFixed(0)} MB`);
     }
   } finally {
     await service.stop();

@@ -18,8 +18,11 @@ export interface LoadResult {
   readonly errors: number;
   readonly timeouts: number;
   readonly statusCodes: Readonly<Record<string, number>>;
-  /** Highest sampled RSS during the run, bytes. */
+  /** Highest sampled RSS during the run, bytes (summed over the server's processes). */
   readonly peakRssBytes: number;
+  /** Highest sampled ownMemory() (top process's RSS + its children's private memory), and RSS of its top process alone, bytes. */
+  readonly peakOwnBytes?: number;
+  readonly peakMainRssBytes?: number;
   /** Length of the timed run (all rounds together for a merged result). */
   readonly seconds: number;
   /** CPU time (user + system) of the server's processes per request, microseconds. */
@@ -61,6 +64,7 @@ function merge(runs: readonly LoadResult[], times: Latencies): LoadResult {
     requests, rps: requests / seconds, meanMs: times.mean(), p50Ms: times.percentile(50), p99Ms: times.percentile(99),
     non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors), timeouts: sum((r) => r.timeouts), statusCodes,
     peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)), seconds,
+    peakOwnBytes: Math.max(...runs.map((r) => r.peakOwnBytes ?? 0)), peakMainRssBytes: Math.max(...runs.map((r) => r.peakMainRssBytes ?? 0)),
     cpuUsPerRequest: sum((r) => r.cpuUsPerRequest * r.requests) / Math.max(1, requests),
   };
 }
@@ -140,6 +144,14 @@ export class Latencies {
   }
 }
 
+/** Peak ownMemory() and peak RSS of the top process, sampled like sampleRss. */
+function sampleShares(server: ChildServer): { stop(): { own: number; mainRss: number } } {
+  const peak = { own: server.ownMemory(), mainRss: server.mainRss() };
+  const sample = () => { peak.own = Math.max(peak.own, server.ownMemory()); peak.mainRss = Math.max(peak.mainRss, server.mainRss()); };
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  return { stop: () => { clearInterval(timer); sample(); return peak; } };
+}
+
 export function sampleRss(server: ChildServer): { stop(): number } {
   let peak = server.rss();
   const timer = setInterval(() => { peak = Math.max(peak, server.rss()); }, RSS_SAMPLE_MS);
@@ -149,6 +161,7 @@ export function sampleRss(server: ChildServer): { stop(): number } {
 /** One autocannon run; every response time is also added to `into` when given (rounds merged). */
 export async function runLoad(server: ChildServer, spec: RequestSpec, settings: LoadSettings, into?: Latencies): Promise<LoadResult> {
   const sampler = sampleRss(server);
+  const shares = sampleShares(server);
   const cpuBefore = server.cpuSeconds();
   const instance = autocannon({
     url: `${server.root}/${spec.path}`, method: spec.method, headers: spec.headers ? { ...spec.headers } : undefined, body: spec.body,
@@ -163,12 +176,13 @@ export async function runLoad(server: ChildServer, spec: RequestSpec, settings: 
   const result = await instance;
   const cpuSeconds = server.cpuSeconds() - cpuBefore;
   const peakRssBytes = sampler.stop();
+  const { own: peakOwnBytes, mainRss: peakMainRssBytes } = shares.stop();
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number(count);
   const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {
     requests, rps: requests / result.duration, meanMs: times.mean(), p50Ms: times.percentile(50), p99Ms: times.percentile(99),
-    non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, statusCodes, peakRssBytes, seconds: result.duration,
+    non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, statusCodes, peakRssBytes, peakOwnBytes, peakMainRssBytes, seconds: result.duration,
     cpuUsPerRequest: requests > 0 ? (cpuSeconds * 1e6) / requests : NaN,
   };
 }

@@ -20,6 +20,15 @@ export interface ChildServer {
   rss(): number;
   /** Peak resident set size (VmHWM) so far, summed likewise. */
   peakRss(): number;
+  /**
+   * The top process's RSS plus the private memory (USS: Private_Clean + Private_Dirty) of its children
+   * now: the pages the children share with it (the node binary and libraries, ~44 MB per read
+   * process) counted once, as they are resident once. (PSS would also split those pages with every
+   * other node process on the machine, and so depend on what else runs.)
+   */
+  ownMemory(): number;
+  /** Resident set size of the top process alone (the service without its read processes). */
+  mainRss(): number;
   /** CPU time (user + system) used so far, in seconds, summed likewise: unlike req/s, it holds when other load shares the cores. */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -59,6 +68,19 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   } catch {
     return 0;
   }
+}
+
+/** Private_Clean + Private_Dirty from /proc/<pid>/smaps_rollup (Linux 4.14+), bytes; the process's RSS where that is missing. */
+function privateBytes(pid: number): number {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const clean = /^Private_Clean:\s+(\d+) kB/m.exec(text);
+    const dirty = /^Private_Dirty:\s+(\d+) kB/m.exec(text);
+    if (clean && dirty) return (Number(clean[1]) + Number(dirty[1])) * 1024;
+  } catch {
+    // no smaps_rollup: fall back to RSS
+  }
+  return statusField(pid, 'VmRSS');
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -121,6 +143,8 @@ async function startChild(name: string, args: readonly string[], port: number, e
     name, pid, root,
     rss: () => sum('VmRSS'),
     peakRss: () => sum('VmHWM'),
+    ownMemory: () => statusField(pid, 'VmRSS') + processTree(pid).slice(1).reduce((n, p) => n + privateBytes(p), 0),
+    mainRss: () => statusField(pid, 'VmRSS'),
     cpuSeconds: () => processTree(pid).reduce((n, p) => n + cpuTicks(p), 0) / CLOCK_TICKS_PER_SECOND,
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();

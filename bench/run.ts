@@ -14,6 +14,7 @@ import { runExport } from './export';
 import { measurePair, measureRounds, type LoadResult } from './load';
 import { buildService, startFloor, startService, type ChildServer, type Engine } from './processes';
 import {
+  memoryLine,
   consoleTable, exportTable, gitCommit, machineFacts, mb, writeReport,
   type BenchReport, type EngineReport, type ExportResult, type MemoryCheck, type PageDeepSummary, type ScenarioRow,
 } from './report';
@@ -111,8 +112,12 @@ function pageDeepSummaries(rows: readonly ScenarioRow[]): PageDeepSummary[] {
   });
 }
 
-function memoryCheck(during: string, service: number, floor: number | undefined): MemoryCheck {
-  return { during, servicePeakRssBytes: service, floorPeakRssBytes: floor, limitBytes: RSS_LIMIT_BYTES, meetsTarget: service < RSS_LIMIT_BYTES };
+function memoryCheck(during: string, service: number, floor: number | undefined, shares?: Pick<LoadResult, 'peakOwnBytes' | 'peakMainRssBytes'>): MemoryCheck {
+  const own = shares?.peakOwnBytes || undefined;
+  return {
+    during, servicePeakRssBytes: service, floorPeakRssBytes: floor, servicePeakOwnBytes: own, serviceMainPeakRssBytes: shares?.peakMainRssBytes,
+    limitBytes: RSS_LIMIT_BYTES, meetsTarget: (own ?? service) < RSS_LIMIT_BYTES,
+  };
 }
 
 async function prepare(engine: Engine, options: BenchOptions): Promise<BenchDatabase | string> {
@@ -164,7 +169,7 @@ async function runEngine(engine: Engine, options: BenchOptions, all: readonly Sc
       }
       const memoryChecks: MemoryCheck[] = [];
       const changeSets = rows.find((r) => r.name === 'batch_write_changeset_1000' && r.service);
-      if (changeSets?.service) memoryChecks.push(memoryCheck(`${options.connections} concurrent 1000-part change sets`, changeSets.service.peakRssBytes, changeSets.floor?.peakRssBytes));
+      if (changeSets?.service) memoryChecks.push(memoryCheck(`${options.connections} concurrent 1000-part change sets`, changeSets.service.peakRssBytes, changeSets.floor?.peakRssBytes, changeSets.service));
       const serviceExport = exports?.find((e) => e.server === 'service');
       if (serviceExport) memoryChecks.push(memoryCheck(`export_1m (${serviceExport.rows} rows)`, serviceExport.peakRssBytes, exports?.find((e) => e.server === 'floor')?.peakRssBytes));
       return {
@@ -202,8 +207,7 @@ function printEngine(r: EngineReport, options: BenchOptions): void {
     log(`${p.scenario}: deep/first p50 latency ${p.deepOverFirstP50.toFixed(2)} (mean ${p.deepOverFirstMean.toFixed(2)}), target <= ${p.target}: ${p.meetsTarget ? 'ok' : 'MISS'}`);
   }
   for (const m of r.memoryChecks) {
-    log(`peak RSS through ${m.during}: service ${mb(m.servicePeakRssBytes)}${m.floorPeakRssBytes ? `, floor ${mb(m.floorPeakRssBytes)}` : ''}, `
-      + `target < ${mb(m.limitBytes)}: ${m.meetsTarget ? 'ok' : 'MISS'}`);
+    log(memoryLine(m));
   }
   if (r.export) log(`export_1m:\n${exportTable(r.export)}`);
   if (r.byKeyUnderLoad) log(`by_key_under_load (heavy read: ${decodeURI(HEAVY_READ.path)}):\n${underLoadTable(r.byKeyUnderLoad)}`);

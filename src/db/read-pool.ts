@@ -20,10 +20,11 @@ export interface ReadRequest {
   readonly bindings: readonly unknown[];
 }
 
-/** read process → main */
+/** read process → main: rows as arrays in `columns` order, as JSON text when that carries every value exactly */
 export type ReadReply =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'rows'; readonly id: number; readonly rows: ReadRow[] }
+  | { readonly kind: 'json'; readonly id: number; readonly columns: readonly string[]; readonly text: string }
+  | { readonly kind: 'arrays'; readonly id: number; readonly columns: readonly string[]; readonly values: readonly unknown[][] }
   | { readonly kind: 'error'; readonly id: number; readonly message: string; readonly code?: string };
 
 /** A read ran past the statement time budget; its process was killed. */
@@ -127,12 +128,12 @@ export class ReadPool {
       case 'ready':
         reader.ready = true;
         break;
-      case 'rows': case 'error': {
+      case 'json': case 'arrays': case 'error': {
         const job = reader.job;
         if (job === undefined || job.request.id !== reply.id) return;
         this.finish(reader);
-        if (reply.kind === 'rows') job.resolve(reply.rows);
-        else job.reject(new ReadProcessError(reply.message, reply.code));
+        if (reply.kind === 'error') job.reject(new ReadProcessError(reply.message, reply.code));
+        else job.resolve(rowObjects(reply.columns, reply.kind === 'json' ? JSON.parse(reply.text) as unknown[][] : reply.values));
         break;
       }
     }
@@ -192,6 +193,18 @@ export class ReadPool {
       reader.child.kill('SIGKILL');
     });
   }
+}
+
+/** Rows as the service reads them: one object per row, its properties in column order (one shape for all). */
+function rowObjects(columns: readonly string[], values: readonly unknown[][]): ReadRow[] {
+  const rows = new Array<ReadRow>(values.length);
+  for (let r = 0; r < values.length; r++) {
+    const row: ReadRow = {};
+    const value = values[r];
+    for (let c = 0; c < columns.length; c++) row[columns[c]] = value[c];
+    rows[r] = row;
+  }
+  return rows;
 }
 
 // From the compiled service: the .js beside this file. From the sources (tests, tsx): the .ts through tsx.

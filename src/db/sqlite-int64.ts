@@ -32,6 +32,27 @@ export function readInt64Exactly<S>(statement: S): S {
   return statement;
 }
 
+/** The same for a statement in raw mode (rows as arrays): Int64 columns found by position. */
+export function readRawInt64Exactly<S>(statement: S): S {
+  const s = statement as unknown as SqliteReadStatement;
+  if (!s.reader) return statement;
+  const exact = new Set<number>();
+  s.columns().forEach((c, i) => { if (c.type !== null && INT64_DECLARATION.test(c.type)) exact.add(i); });
+  if (exact.size === 0) return statement;
+  s.safeIntegers(true);
+  const all = s.all.bind(s);
+  s.all = (...params: unknown[]) => all(...params).map((row) => withNumbersAt(row as unknown[], exact));
+  return statement;
+}
+
+function withNumbersAt(row: unknown[], exact: ReadonlySet<number>): unknown[] {
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i];
+    if (typeof v === 'bigint') row[i] = exact.has(i) ? v.toString() : Number(v);
+  }
+  return row;
+}
+
 function withNumbers(row: Record<string, unknown>, exact: ReadonlySet<string>): Record<string, unknown> {
   for (const key in row) {
     const v = row[key];

@@ -5,6 +5,7 @@
  * once; a collection expansion waits for a read process. On PostgreSQL every read has its own pooled
  * connection: the bounded shapes answer at once there too.
  */
+import { loadModel } from '../../src/edm/load-csdl';
 import { ENGINES } from '../helpers/engines';
 import { startTestService, type TestResponse, type TestService } from '../helpers/service';
 import { heavyRead } from './heavy-read';
@@ -61,6 +62,31 @@ for (const engine of ENGINES) describe(engine.name, () => {
     const viaProcess = await svc.get(`${path}&$filter=${encodeURIComponent('Id ne null')}`);
     expect(inline.status).toBe(200);
     expect(viaProcess.json().value).toEqual(inline.json().value);
+  });
+
+  it('carries Int64 beyond 2^53 and Binary exactly from a read process (rows otherwise cross as JSON text)', async () => {
+    await svc.knex.raw(`ALTER TABLE "Companies" ADD COLUMN "Visits" bigint`);
+    await svc.knex.raw(`ALTER TABLE "Companies" ADD COLUMN "Logo" ${engine.name === 'postgres' ? 'bytea' : 'blob'}`);
+    const [first, second] = await svc.knex('Companies').orderBy('Id').limit(2).select('Id');
+    const big = '9007199254740993'; // 2^53 + 1
+    await svc.knex('Companies').where('Id', first.Id).update({ Visits: svc.knex.raw(big), Logo: Buffer.from([0xfb, 0xff, 0x01]) });
+    await svc.knex('Companies').where('Id', second.Id).update({ Visits: 7 });
+    const original = svc.running.services.model();
+    const csdl = structuredClone(original.csdl) as Record<string, Record<string, Record<string, unknown>>>;
+    csdl.Crm.Company.Visits = { $Type: 'Edm.Int64', $Nullable: true };
+    csdl.Crm.Company.Logo = { $Type: 'Edm.Binary', $Nullable: true };
+    svc.running.replaceModel(loadModel(csdl));
+    try {
+      const ids = `${String(first.Id)},${String(second.Id)}`;
+      const res = await svc.get(`/Companies?$filter=${encodeURIComponent(`Id in (${ids})`)}&$orderby=Id&$select=Visits,Logo`);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain(`"Visits":${big},`);
+      const [withLogo, plain] = res.json().value as { Visits: number | string; Logo: string | null }[];
+      expect(withLogo.Logo).toBe('+/8B');
+      expect([plain.Visits, plain.Logo]).toEqual([7, null]);
+    } finally {
+      svc.running.replaceModel(original);
+    }
   });
 
   if (engine.name === 'sqlite') {

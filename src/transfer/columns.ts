@@ -1,6 +1,7 @@
 /**
- * CSV columns ↔ an entity type's properties. A header names a property (case-insensitive) or a
- * member of a complex property as `BusinessAddress/City`. Cells are only turned from text into the
+ * CSV columns ↔ an entity type's properties. A header names a property (case-insensitive), a
+ * member of a complex property as `BusinessAddress/City`, or a field by its display name
+ * (FieldDefinitions' DisplayName, case-insensitive) when no property has that name. Cells are only turned from text into the
  * JSON shape an OData client would send (numbers, booleans); whether the value fits its property
  * is decided by the write pipeline itself (src/write), never here.
  */
@@ -26,14 +27,18 @@ function findProperty(type: EdmEntityType | EdmComplexType, name: string): EdmPr
   return type.properties.find((p) => p.name === name.trim()) ?? type.properties.find((p) => p.name.toLowerCase() === lower);
 }
 
-/** Maps a CSV header row to properties; an unknown or unusable column is an error for the whole file. */
-export function mapColumns(type: EdmEntityType, headers: readonly string[]): ColumnMapping {
+/**
+ * Maps a CSV header row to properties; an unknown or unusable column is an error for the whole file.
+ * `displayNames`: lower-case display name → property name, for headers that name no property.
+ */
+export function mapColumns(type: EdmEntityType, headers: readonly string[], displayNames: ReadonlyMap<string, string> = new Map()): ColumnMapping {
   const columns: ImportColumn[] = [];
   const ignored: string[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
   headers.forEach((header, index) => {
-    const segments = header.split('/');
+    const displayed = displayNames.get(header.trim().toLowerCase());
+    const segments = findProperty(type, header.split('/')[0]) === undefined && displayed !== undefined ? [displayed] : header.split('/');
     const path: string[] = [];
     let owner: EdmEntityType | EdmComplexType = type;
     let property: EdmProperty | undefined;

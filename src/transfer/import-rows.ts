@@ -13,7 +13,8 @@ import type { Services } from '../http/handle';
 import type { BatchItem, BatchPart } from '../batch/batch-types';
 import { executeBatch } from '../batch/execute-batch';
 import { mapColumns, recordBody, type ColumnMapping } from './columns';
-import { getJson, keyPath, literalOf, reasonOf, type ServiceCaller } from './service-calls';
+import { getJson, keyPath, literalOf, reasonOf, ServiceError, splitLink, type ServiceCaller } from './service-calls';
+import { FIELD_DEFINITIONS_SET } from '../schema/field-rows';
 
 export interface CsvRecord {
   /** 1-based line of the file where the record is (the header is line 1) */
@@ -73,7 +74,7 @@ export async function importRecords(target: ImportTarget, records: AsyncIterable
     let pending: PendingRow[] = [];
     for await (const record of records) {
       if (!mapping) {
-        mapping = mappingOf(set.entityType, record.cells, options.upsertKey);
+        mapping = mappingOf(set.entityType, record.cells, options.upsertKey, await displayNamesOf(sink.target, set.entityType));
         continue;
       }
       counts.rowsRead += 1;
@@ -117,10 +118,10 @@ interface RowMapping extends ColumnMapping {
   readonly upsert?: { readonly property: EdmProperty; readonly name: string };
 }
 
-function mappingOf(type: EdmEntityType, headers: readonly string[], upsertKey: string | undefined): RowMapping {
+function mappingOf(type: EdmEntityType, headers: readonly string[], upsertKey: string | undefined, displayNames: ReadonlyMap<string, string>): RowMapping {
   let mapping: ColumnMapping;
   try {
-    mapping = mapColumns(type, headers);
+    mapping = mapColumns(type, headers, displayNames);
   } catch (err) {
     throw new ImportSetupError((err as Error).message);
   }
@@ -129,6 +130,27 @@ function mappingOf(type: EdmEntityType, headers: readonly string[], upsertKey: s
   if (!column) throw new ImportSetupError(`the upsert key '${upsertKey}' is not a column of the file (or not a writable property of ${type.name})`);
   if (column.property.type.kind !== 'primitive') throw new ImportSetupError(`the upsert key '${upsertKey}' must be a primitive property`);
   return { ...mapping, headerCount: headers.length, upsert: { property: column.property, name: column.path[0] } };
+}
+
+/**
+ * The display names the caller can read for the type's fields (lower case → property name), from
+ * FieldDefinitions through the service; none when the model has no such set or the caller may not read it.
+ */
+async function displayNamesOf(target: ImportTarget, type: EdmEntityType): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (!target.services.model().entitySets.has(FIELD_DEFINITIONS_SET)) return names;
+  const filter = `EntityType eq '${type.name.replace(/'/g, "''")}' and DisplayName ne null`;
+  let link: { path: string; query: string } | undefined = { path: FIELD_DEFINITIONS_SET, query: `$filter=${encodeURIComponent(filter)}&$select=Name,DisplayName` };
+  try {
+    while (link) {
+      const page = await getJson(target, link.path, link.query);
+      for (const row of page.value) if (typeof row.DisplayName === 'string' && typeof row.Name === 'string') names.set(row.DisplayName.trim().toLowerCase(), row.Name);
+      link = page.nextLink ? splitLink(page.nextLink, target.serviceRoot) : undefined;
+    }
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+  }
+  return names;
 }
 
 interface Sink {

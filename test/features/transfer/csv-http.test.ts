@@ -93,4 +93,16 @@ describe.each(ENGINES)('CSV import and export over HTTP ($name)', (engine) => {
       await other.close();
     }
   });
+
+  it('maps a column to a field by its display name (FieldDefinitions), property names first', async () => {
+    const send = (method: string, path: string, body: unknown) => svc.request(method, path, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'ShoeSize', DisplayName: 'Shoe size (EU)', FieldType: 'Integer' })).status).toBe(201);
+    const jobTitle = (await svc.get(`/FieldDefinitions?$filter=${encodeURIComponent("EntityType eq 'Contact' and Name eq 'JobTitle'")}&$select=Id`)).json().value[0].Id as string;
+    expect((await send('PATCH', `/FieldDefinitions(${jobTitle})`, { DisplayName: 'Position' })).status).toBe(204);
+    const res = await postCsv('set=Contacts', 'FirstName,LastName,EmailAddress,SHOE SIZE (eu),position\nDee,Play,dee@display.test,44,Pilot\n');
+    expect(res.status).toBe(200);
+    expect(res.json<Summary>()).toMatchObject({ inserted: 1, rejected: 0 });
+    const got = await svc.get(`/Contacts?$filter=${encodeURIComponent("EmailAddress eq 'dee@display.test'")}&$select=ShoeSize,JobTitle`);
+    expect(got.json().value).toEqual([expect.objectContaining({ ShoeSize: 44, JobTitle: 'Pilot' })]);
+  });
 });

@@ -83,6 +83,8 @@ function customProperties(changes: readonly SchemaChange[]): ReadonlySet<string>
   for (const change of changes) {
     if (change.kind === 'add-property') added.add(`${change.entityType}.${change.property}`.toLowerCase());
     if (change.kind === 'drop-property') added.delete(`${change.entityType}.${change.property}`.toLowerCase());
+    // a custom table's fields: their rows are written with the table (src/schema/table-definitions.ts)
+    if (change.kind === 'add-table') for (const p of Object.keys(change.properties)) added.add(`${change.entityType}.${p}`.toLowerCase());
   }
   return added;
 }

@@ -149,6 +149,9 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
   it('a restart serves the same model and rows; DELETE drops table, link table, set, navigations and rows, data included', async () => {
     const metadata = await svc.get('/$metadata');
     const fieldRows = (await svc.get('/FieldDefinitions/$count')).text;
+    // as if the built-in model had changed (an upgrade): the start migrates again and syncs the declared field rows
+    const [{ version }] = await svc.knex('odata_model').max({ version: 'version' }) as { version: number }[];
+    expect(await svc.knex('odata_model').where('version', version).update({ digest: 'before-an-upgrade' })).toBe(1);
     const again = await startService(withOverrides({ adminPassword: TEST_ADMIN.password, demoPassword: TEST_DEMO_PASSWORD, rateLimit: 'off', auth: 'off', logLevel: 'silent', port: 0, host: '127.0.0.1', seedContacts: 0, sqliteReadProcesses: 0, modelPollMs: 0, database: svc.database! }));
     try {
       const restarted = await fetch(`${again.url}/$metadata`);

@@ -194,6 +194,8 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     const right = await send('POST', '/Contacts', { LastName: 'Taster', Flavor: 'vanilla', Flavors: ['MINT', 'Vanilla'] });
     expect(right.status).toBe(201);
     expect(right.json<Row>()).toMatchObject({ Flavor: 'Vanilla', Flavors: ['Mint', 'Vanilla'] });
+    expect((await svc.get(`/Picklists(${used})/Fields?$select=Name&$orderby=Name`)).json<{ value: Row[] }>().value.map((f) => f.Name)).toEqual(['Flavor', 'Flavors']);
+    expect((await svc.get("/FieldDefinitions?$filter=Name eq 'Flavor'&$expand=Picklist($select=Name)")).json<{ value: { Picklist: Row }[] }>().value[0].Picklist.Name).toBe('UsedByAField');
     const refused = await svc.request('DELETE', `/Picklists(${used})`);
     expect(refused.status).toBe(409);
     const detail = refused.json<ErrorBody>().error.details?.[0];

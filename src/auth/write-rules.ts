@@ -13,6 +13,7 @@ import type { RequestUser } from '../plan/request-context';
 import type { ColumnValue } from '../write/entity-input';
 import type { StoredValue } from '../write/json-values';
 import { hashPassword } from './passwords';
+import { DEFINITION_SETS } from '../schema/registry';
 
 export type RowStatement = 'insert' | 'update' | 'delete';
 type Row = ReadonlyMap<string, StoredValue>;
@@ -59,6 +60,10 @@ function isOwnUserChange(user: RequestUser, before: Row | undefined, after: Row 
 export function checkRowWrite(user: RequestUser, set: EdmEntitySet, statement: RowStatement, before: Row | undefined, after: Row | undefined, grant?: OwnUserGrant): void {
   const role = user.role;
   if (role === null) throw forbidden('Signing in is needed to write');
+  if (DEFINITION_SETS.has(set.name)) {
+    // a definition row changes with its schema change only (src/schema/definition-sets.ts), never as a plain row
+    throw new ODataError('METHOD_NOT_ALLOWED', `${set.name} change only through POST, PATCH, PUT or DELETE on ${set.name} or one of its entities`, { target: set.name });
+  }
   if (grant && set.name === USERS_SET && statement === 'update' && isOwnUserChange(user, before, after, grant)) return;
   if (set.name === PERSONAL_TOKEN_SET) {
     const own = (row: Row | undefined) => row === undefined || row.get('UserId') === user.id;

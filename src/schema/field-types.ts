@@ -17,10 +17,10 @@ export const DEFAULT_PRECISION = 18;
 export const DEFAULT_SCALE = 2;
 const MAX_PRECISION = 38;
 
-/** Vocabulary terms the write path checks values against (src/write: annotated-values). */
+/** Vocabulary terms the write path checks values against (src/edm/text-formats.ts). */
 export const IS_URL = '@Org.OData.Core.V1.IsURL';
-export const IS_EMAIL_ADDRESS = '@com.sap.vocabularies.Communication.v1.IsEmailAddress';
-export const IS_PHONE_NUMBER = '@com.sap.vocabularies.Communication.v1.IsPhoneNumber';
+export const IS_EMAIL_ADDRESS = '@Crm.IsEmailAddress';
+export const IS_PHONE_NUMBER = '@Crm.IsPhoneNumber';
 /** The picklist a SingleSelect or MultiSelect property takes its values from (term declared in the Crm schema). */
 export const PICKLIST_ID = '@Crm.PicklistId';
 

@@ -3,6 +3,7 @@
  * value its column stores, `@odata.bind` references, nested entities of a deep insert, and every
  * problem found collected as an error detail (target = property path) rather than thrown one by one.
  */
+import { textFormatOf, textFormatProblem } from '../edm/text-formats';
 import { isJsonObject, type JsonObject } from '../json';
 import { resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmComplexType, EdmEntitySet, EdmModel, EdmNavigation, EdmProperty, PrimitiveTypeName } from '../edm/model';
@@ -225,8 +226,19 @@ function readProperty(cx: InputContext, property: EdmProperty, value: unknown, p
     return;
   }
   const converted = convertValue(property, value);
-  if (!converted.ok) detail(cx.errors, converted.code, target(), converted.message);
+  if (!converted.ok) {
+    detail(cx.errors, converted.code, target(), converted.message);
+    return;
+  }
+  const problem = typeof converted.value === 'string' ? formatProblem(cx.model, property, converted.value) : undefined;
+  if (problem !== undefined) detail(cx.errors, 'INVALID_FORMAT', target(), problem);
   else out.set(column, { column, value: converted.value, type: storedType(property) });
+}
+
+/** Why a text value does not have the form its property's annotation declares (src/edm/text-formats.ts). */
+function formatProblem(model: EdmModel, property: EdmProperty, value: string): string | undefined {
+  const format = textFormatOf(model, property);
+  return format === undefined ? undefined : textFormatProblem(format, value);
 }
 
 /** A complex value: given members converted; in create/replace, omitted members take their default. */

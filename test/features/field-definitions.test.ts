@@ -192,6 +192,36 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_Tier');
   });
 
+  it('checks Email, Url and Phone values on write (400 with the field as target), custom and built-in', async () => {
+    for (const [name, type] of [['Mail2', 'Email'], ['Homepage', 'Url'], ['Fax', 'Phone']]) {
+      expect((await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: name, FieldType: type })).status).toBe(201);
+    }
+    const contact = await contactType();
+    expect(contact.Mail2).toMatchObject({ '@Crm.IsEmailAddress': true });
+    expect(contact.Homepage).toMatchObject({ '@Org.OData.Core.V1.IsURL': true });
+    expect(contact.Fax).toMatchObject({ '@Crm.IsPhoneNumber': true });
+    const bad: [string, string][] = [['Mail2', 'not-an-address'], ['Mail2', 'a@b'], ['Homepage', 'example.com'], ['Homepage', 'javascript:alert(1)'], ['Fax', 'call me'], ['Fax', '+'],
+      ['EmailAddress', 'nobody'], ['BusinessPhone', 'n/a']];
+    for (const [member, value] of bad) {
+      const res = await send('PATCH', `/Contacts(${contactId})`, { [member]: value });
+      expect([member, value, res.status]).toEqual([member, value, 400]);
+      expect(res.json<{ error: Json }>().error.target).toBe(member);
+    }
+    const good = { Mail2: 'kim@example.com', Homepage: 'https://example.com/kim', Fax: '+49 (30) 123-4567 x12', EmailAddress: 'kim.b@example.org', BusinessPhone: '' };
+    expect((await send('PATCH', `/Contacts(${contactId})`, good)).status).toBe(204);
+    expect((await svc.get(`/Contacts(${contactId})?$select=Mail2,Homepage,Fax`)).json<Json>()).toMatchObject({ Mail2: 'kim@example.com', Homepage: 'https://example.com/kim' });
+    const company = await send('POST', '/Companies', { Name: 'Bad Site Inc', Website: 'www.bad' });
+    expect(company.status).toBe(400);
+    expect(company.json<{ error: Json }>().error.target).toBe('Website');
+  });
+
+  it('a definition row is never written as a plain row (property URL, other paths): 405', async () => {
+    const path = "/FieldDefinitions(EntityType='Contact',Name='Hobby')";
+    const id = String((await svc.get(path)).json<Json>().Id);
+    expect((await send('PUT', `/FieldDefinitions(${id})/DisplayName`, { value: 'Sneaky' })).status).toBe(405);
+    expect((await svc.get(path)).json<Json>().DisplayName).not.toBe('Sneaky');
+  });
+
   it('writes are for Administrators only (403)', async () => {
     const manager = await bearerFor(svc.url, 'demo.manager', TEST_DEMO_PASSWORD);
     const res = await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Sneaky', FieldType: 'Text' }, manager);

@@ -74,11 +74,15 @@ function aliasMap(docs: Iterable<Json>): Map<string, string> {
  * that vocabulary, applies to the annotated element's kind, and its value has the term's shape.
  * Returns one message per problem (empty when all is well).
  */
-export function checkAnnotations(doc: Json, vocabularies: Map<string, Json>): string[] {
+export function checkAnnotations(doc: Json, referencedVocabularies: Map<string, Json>): string[] {
   const errors: string[] = [];
+  // terms the document declares itself (Crm.PicklistId, Crm.IsEmailAddress) are checked like referenced ones
+  const ownNamespaces = Object.keys(doc).filter((k) => !k.startsWith('$') && isObject(doc[k]));
+  const vocabularies = new Map(referencedVocabularies);
+  for (const ns of ownNamespaces) vocabularies.set(ns, doc);
   const docAliases = aliasMap([doc]);
   const vocabAliases = aliasMap(vocabularies.values());
-  const referenced = new Set(docAliases.values());
+  const referenced = new Set([...docAliases.values(), ...ownNamespaces]);
   const qualify = (aliases: Map<string, string>, name: string): string => {
     const dot = name.lastIndexOf('.');
     return dot > 0 && aliases.has(name.slice(0, dot)) ? `${aliases.get(name.slice(0, dot))}${name.slice(dot)}` : name;

@@ -179,6 +179,23 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect((await send('PATCH', `/PicklistItems(${String(xl.Id)})`, { RemovedDate: null })).status).toBe(204);
       expect((await send('PATCH', contactPath(), { ShirtSize: 'xl' })).status).toBe(204);
     });
+
+    it('in one $batch change set a later write accepts an item added before it; a refused write takes the added item back', async () => {
+      const batch = (requests: Row[]) => send('POST', '/$batch', { requests }, { accept: 'application/json' });
+      const added = await batch([
+        { id: '1', method: 'POST', url: `Picklists(${sizes})/Crm.AddItems`, headers: JSON_HEADERS, body: { Items: [{ Value: 'XXL' }] }, atomicityGroup: 'g' },
+        { id: '2', method: 'PATCH', url: `Contacts(${contact})`, headers: JSON_HEADERS, body: { ShirtSize: 'xxl' }, atomicityGroup: 'g', dependsOn: ['1'] },
+      ]);
+      expect(added.json<{ responses: Row[] }>().responses.map((r) => r.status)).toEqual([200, 204]);
+      expect((await svc.get(`${contactPath()}?$select=ShirtSize`)).json<Row>().ShirtSize).toBe('XXL');
+      const refused = await batch([
+        { id: '1', method: 'POST', url: `Picklists(${sizes})/Crm.AddItems`, headers: JSON_HEADERS, body: { Items: [{ Value: 'XXXL' }] }, atomicityGroup: 'g' },
+        { id: '2', method: 'PATCH', url: `Contacts(${contact})`, headers: JSON_HEADERS, body: { ShirtSize: 'Huge' }, atomicityGroup: 'g', dependsOn: ['1'] },
+      ]);
+      expect(refused.json<{ responses: Row[] }>().responses.map((r) => r.status)).toContain(400);
+      expect((await items(sizes)).map((i) => i.Value)).not.toContain('XXXL');
+      expect((await svc.get(`${contactPath()}?$select=ShirtSize`)).json<Row>().ShirtSize).toBe('XXL');
+    });
   });
 
   it('custom SingleSelect/MultiSelect fields are checked against their picklist; deleting a picklist a field uses is 409 naming the fields; an unused one goes with its items', async () => {

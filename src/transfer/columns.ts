@@ -123,11 +123,16 @@ export function exportHeaders(type: EdmEntityType, select: readonly string[] | u
   return headers;
 }
 
+/** The property path of each export header (`BusinessAddress/City` → `['BusinessAddress', 'City']`), split once per export. */
+export function headerPaths(headers: readonly string[]): string[][] {
+  return headers.map((header) => header.split('/'));
+}
+
 /** An entity from a JSON answer → its CSV cells in header order (null and absent: empty). */
-export function entityCells(headers: readonly string[], entity: Readonly<Record<string, unknown>>): string[] {
-  return headers.map((header) => {
+export function entityCells(paths: readonly (readonly string[])[], entity: Readonly<Record<string, unknown>>): string[] {
+  return paths.map((path) => {
     let value: unknown = entity;
-    for (const name of header.split('/')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+    for (const name of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
     if (value === null || value === undefined) return '';
     return typeof value === 'object' ? JSON.stringify(value) : String(value);
   });

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { EdmEntitySet } from '../edm/model';
-import { entityCells, exportHeaders } from './columns';
+import { entityCells, exportHeaders, headerPaths } from './columns';
 import { getJson, splitLink, type ServiceCaller } from './service-calls';
 
 export type ExportFormat = 'csv' | 'json' | 'ndjson';
@@ -38,7 +38,8 @@ export async function* exportText(target: ServiceCaller, options: ExportOptions)
   const set = findEntitySet(target, options.set);
   if (!set) throw new Error(`'${options.set}' is no entity set of this service`);
   const headers = exportHeaders(set.entityType, options.select);
-  const topLevel = [...new Set(headers.map((h) => h.split('/')[0]))];
+  const paths = headerPaths(headers);
+  const topLevel = [...new Set(paths.map((p) => p[0]))];
   const query = [`$select=${topLevel.join(',')}`];
   if (options.filter !== undefined && options.filter !== '') query.push(`$filter=${encodeURIComponent(options.filter)}`);
   const prefer = `odata.maxpagesize=${options.pageSize ?? 2000}`;
@@ -48,7 +49,7 @@ export async function* exportText(target: ServiceCaller, options: ExportOptions)
   if (options.format === 'json') yield '[';
   for (;;) {
     if (options.format === 'csv') {
-      if (page.value.length > 0) yield stringify(page.value.map((e) => entityCells(headers, e)));
+      if (page.value.length > 0) yield stringify(page.value.map((e) => entityCells(paths, e)));
     } else {
       const lines = page.value.map((e) => JSON.stringify(withoutAnnotations(e)));
       if (options.format === 'ndjson') {

@@ -8,6 +8,7 @@ import { ITEM_COLUMNS, picklistStorageOf } from '../../edm/picklists';
 import type { EdmEntitySet } from '../../edm/model';
 import { tableOf } from '../../edm/storage';
 import { ODataError, type ErrorDetail } from '../../errors/odata-error';
+import { singleKey } from '../../plan/keys';
 import { keyTypeOf } from '../../plan/resolve-path';
 import { compileSelectRows } from '../../sql/compile-write';
 import type { ColumnValue } from '../../write/entity-input';
@@ -29,7 +30,7 @@ export const addPicklistItems: OperationHandler = async (call) => {
   const arg = args.get(ITEMS);
   const records = arg?.kind === 'records' ? arg.records : [];
   const existing = await call.session.read(compileSelectRows(call.session.ex.dialect, tableOf(storage.items),
-    { column: ITEM_COLUMNS.picklist, type: keyTypeOf(storage.picklists) }, [String(picklist.key)], false));
+    { column: ITEM_COLUMNS.picklist, type: keyTypeOf(storage.picklists) }, [singleKey(picklist.key)], false));
   const taken = new Map(existing.map((row) => [String(row[ITEM_COLUMNS.value]).toLowerCase(), `the picklist has '${String(row[ITEM_COLUMNS.value])}'`]));
   const problems: ErrorDetail[] = [];
   for (const [i, record] of records.entries()) {
@@ -56,7 +57,7 @@ export const addPicklistItems: OperationHandler = async (call) => {
 function itemValues(picklists: EdmEntitySet, picklistKey: KeyValue, record: ReadonlyMap<string, StoredValue>, sequence: number): Map<string, ColumnValue> {
   const column = (name: string, value: StoredValue, type: ColumnValue['type']): [string, ColumnValue] => [name, { column: name, value, type }];
   return new Map([
-    column(ITEM_COLUMNS.picklist, String(picklistKey), keyTypeOf(picklists)),
+    column(ITEM_COLUMNS.picklist, singleKey(picklistKey), keyTypeOf(picklists)),
     column(ITEM_COLUMNS.value, record.get(ITEM_COLUMNS.value) ?? null, 'Edm.String'),
     column(ITEM_COLUMNS.description, record.get(ITEM_COLUMNS.description) ?? null, 'Edm.String'),
     column(ITEM_COLUMNS.sequence, sequence, 'Edm.Int32'),

@@ -105,8 +105,8 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
   const scope = nextScope();
   const where: PlanExpr[] = [...extra];
   const onPath = compositeKeyOnPath(pos);
-  if (onPath) throw new NotImplementedError(`a navigation path into or out of ${onPath.name}, whose key is composite (use $expand or $filter)`, { target: 'path' });
-  if (pos.source) where.push({ kind: 'path-restriction', scope, column: pos.set.entityType.key[0], path: pos.source });
+  if (onPath) throw new NotImplementedError(`a navigation path through ${onPath.name}, whose key is composite (start or end the path there, or use $expand)`, { target: 'path' });
+  if (pos.source) where.push(...pathRestriction(pos, pos.source, scope));
   else if (pos.key !== undefined) where.push(...keyEquals(pos.set, scope, pos.key));
   const read = planRead({ model, request: context, nextScope }, pos.set, options, { where, scope, nested: false, depth: 0 });
   let url = contextUrl;
@@ -115,7 +115,21 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
     // a singleton's context URL is its name (JSON Format §10.4), below it the entity set's
     url = pos.singleton !== undefined && shape.kind === 'entity' ? `$metadata#${pos.singleton}${select}` : `$metadata#${pos.set.name}${select}${shape.kind === 'entity' ? '/$entity' : ''}`;
   }
-  return { kind: 'read', read, shape, context, contextUrl: url, parentSource: parentToCheck(pos.source) };
+  return { kind: 'read', read, shape, context, contextUrl: url, parentSource: pos.key === undefined ? parentToCheck(pos.source) : undefined };
+}
+
+/**
+ * The rows a resource path reaches. A composite-key set is reached through its own foreign key (the
+ * only navigation into one: edm/load-csdl.ts), so its rows are those whose foreign key holds a key the
+ * path reaches before the last hop, and the key predicate after the navigation (if any) part by part.
+ */
+function pathRestriction(pos: EntityPosition, source: PathSource, scope: number): PlanExpr[] {
+  const type = pos.set.entityType;
+  if (type.key.length === 1) return [{ kind: 'path-restriction', scope, column: type.key[0], path: source }];
+  const last = source.steps[source.steps.length - 1];
+  if (last.storage.kind !== 'reverse-foreign-key') throw new NotImplementedError(`reaching ${pos.set.name}, whose key is composite, other than through its foreign key`, { target: 'path' });
+  const restriction: PlanExpr = { kind: 'path-restriction', scope, column: last.storage.targetColumn, path: source, holder: true };
+  return pos.key === undefined ? [restriction] : [restriction, ...keyEquals(pos.set, scope, pos.key)];
 }
 
 /**

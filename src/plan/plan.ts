@@ -27,6 +27,8 @@ export interface JoinStep {
   /** `this.column = target.key` */
   readonly storage: NavigationStorage;
   readonly targetKey: string;
+  /** this row's key, which a reverse foreign key holds (`target.column = this.key`) */
+  readonly sourceKey: string;
 }
 
 /** A set of key values produced by a subquery (used for resource paths and any/all). */
@@ -57,8 +59,12 @@ export type PlanExpr =
   | { readonly kind: 'count'; readonly correlation: Correlation }
   /** a search over text columns: every term matched case-insensitively as a substring */
   | { readonly kind: 'search-term'; readonly scope: number; readonly columns: readonly string[]; readonly text: string }
-  /** restricts a scope's key to a set reached through a resource path */
-  | { readonly kind: 'path-restriction'; readonly scope: number; readonly column: string; readonly path: PathSource }
+  /**
+   * restricts a scope's key to a set reached through a resource path; with `holder`, `column` is instead
+   * the scope's foreign key that the path's last (reverse-foreign-key) hop follows, restricted to the keys
+   * before that hop (a composite-key target, whose key one column cannot hold)
+   */
+  | { readonly kind: 'path-restriction'; readonly scope: number; readonly column: string; readonly path: PathSource; readonly holder?: true }
   /**
    * any()/all() over a collection of primitives (`Categories/any(c: c eq 'VIP')`): its elements, read from
    * the stored JSON array, open scope `scope`; `all` is negated like `exists`

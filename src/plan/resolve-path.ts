@@ -135,12 +135,11 @@ function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
 }
 
 /**
- * The composite-key set a navigation path goes into or out of, if any: path restrictions select one key
- * column per hop, so such paths are not compiled to SQL (501); `$expand` and `$filter` reach the same rows.
+ * A composite-key set a navigation path passes through (neither where it starts nor where it ends), if
+ * any: path restrictions carry one key column from hop to hop, so such paths are not compiled to SQL (501).
  */
 export function compositeKeyOnPath(pos: EntityPosition): EdmEntitySet | undefined {
-  if (!pos.source) return undefined;
-  for (let p: EntityPosition | undefined = pos; p; p = p.via?.parent) if (isCompositeKey(p.set.entityType)) return p.set;
+  for (let p = pos.via?.parent; p?.via; p = p.via.parent) if (isCompositeKey(p.set.entityType)) return p.set;
   return undefined;
 }
 

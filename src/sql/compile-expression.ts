@@ -69,15 +69,15 @@ export class JoinRegistry {
 }
 
 function joinClause(target: SqlTarget, step: JoinStep, parent: string, alias: string): Fragment {
-  const on = joinCondition(step.storage, parent, alias, step.targetKey);
+  const on = joinCondition(step.storage, parent, alias, step);
   // in the ON clause: a target the caller may not see joins as no row, so its columns read as null
   return sql`LEFT JOIN ${id(step.table)} AS ${id(alias)} ON ${on}${andVisible(target, step.table, alias)}`;
 }
 
-function joinCondition(storage: NavigationStorage, parent: string, alias: string, targetKey: string): Fragment {
+function joinCondition(storage: NavigationStorage, parent: string, alias: string, keys: Pick<JoinStep, 'targetKey' | 'sourceKey'>): Fragment {
   switch (storage.kind) {
-    case 'foreign-key': return sql`${id(`${alias}.${targetKey}`)} = ${id(`${parent}.${storage.column}`)}`;
-    case 'reverse-foreign-key': return sql`${id(`${alias}.${storage.targetColumn}`)} = ${id(`${parent}.Id`)}`;
+    case 'foreign-key': return sql`${id(`${alias}.${keys.targetKey}`)} = ${id(`${parent}.${storage.column}`)}`;
+    case 'reverse-foreign-key': return sql`${id(`${alias}.${storage.targetColumn}`)} = ${id(`${parent}.${keys.sourceKey}`)}`;
     case 'link-table': throw new Error('a link table cannot back a single-valued navigation');
   }
 }
@@ -118,7 +118,7 @@ export class ExpressionCompiler {
         const pattern = `%${escapeLike(e.text)}%`;
         return sql`(${join(e.columns.map((c) => this.dialect.likeInsensitive(id(`${scopeAlias(e.scope)}.${c}`), pattern)), ' OR ')})`;
       }
-      case 'path-restriction': return sql`(${id(`${scopeAlias(e.scope)}.${e.column}`)} IN (${pathKeys(e.path, this.target)}))`;
+      case 'path-restriction': return sql`(${id(`${scopeAlias(e.scope)}.${e.column}`)} IN (${pathKeys(e.path, this.target, e.holder === true)}))`;
       case 'element': return id(`${scopeAlias(e.scope)}.value`);
       case 'element-count': return sql`(SELECT COUNT(*) FROM ${this.dialect.arrayElements(this.compile(e.collection), id(elementsAlias(e.collection)))})`;
       case 'element-exists': return this.elementExists(e);
@@ -298,10 +298,13 @@ function argType(t: ValueType): PrimitiveTypeName | 'null' | 'enum' {
 /**
  * The keys a resource path reaches: `Contacts(1)/Groups` → SELECT link.GroupId FROM link WHERE link.ContactId IN (…).
  * Each hop starts only from rows the caller may see (the last hop's rows are the reading scope's, restricted there).
+ * `beforeLastHop`: the keys the last hop starts from (those its rows refer to), e.g. of a composite-key target.
+ * A path that starts at a composite key leaves it through a foreign key (edm/load-csdl.ts), matched part by part.
  */
-export function pathKeys(path: PathSource, target: SqlTarget): Fragment {
+export function pathKeys(path: PathSource, target: SqlTarget, beforeLastHop = false): Fragment {
   const { dialect } = target;
   let keys: Fragment = join(path.key.map((k) => dialect.bind(k.value, k.type)), ', ');
+  const compositeStart = path.key.length > 1;
   path.steps.forEach((step, i) => {
     const a = `p${i}`;
     let select: Fragment;
@@ -310,10 +313,14 @@ export function pathKeys(path: PathSource, target: SqlTarget): Fragment {
       const from = `${a}_from`;
       keys = sql`SELECT ${id(`${from}.${step.fromKey}`)} FROM ${id(step.fromTable)} AS ${id(from)} WHERE ${id(`${from}.${step.fromKey}`)} IN (${keys}) AND ${visibleFrom}`;
     }
+    if (beforeLastHop && i === path.steps.length - 1) return;
     switch (step.storage.kind) {
       case 'foreign-key': {
         const col = id(`${a}.${step.storage.column}`);
-        select = sql`SELECT ${col} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${id(`${a}.${step.fromKey}`)} IN (${keys}) AND ${col} IS NOT NULL${andVisible(target, step.fromTable, a)}`;
+        const from = i === 0 && compositeStart
+          ? join(path.key.map((k) => sql`${id(`${a}.${k.column}`)} = ${dialect.bind(k.value, k.type)}`), ' AND ')
+          : sql`${id(`${a}.${step.fromKey}`)} IN (${keys})`;
+        select = sql`SELECT ${col} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${from} AND ${col} IS NOT NULL${andVisible(target, step.fromTable, a)}`;
         if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
         break;
       }

@@ -153,10 +153,16 @@ describe('storage mapping (metadata/crm.storage.json)', () => {
     expect(model.entitySets.get('Notes')!.indexes).toBeUndefined();
   });
 
-  it('refuses a composite key with a clear message (one key property, of any name)', () => {
+  it('accepts a composite key, and refuses a foreign key or link table that would have to hold one', () => {
     const doc = csdl();
-    (crm(doc).Note as Json).$Key = ['Id', 'Text'];
-    expect(() => loadModel(doc, storage())).toThrow('Note: a key of 2 properties is not supported');
+    (crm(doc).Country as Json).$Key = ['IsoCode', 'Name'];
+    expect(loadModel(doc, storage()).entityTypes.get('Crm.Country')!.key).toEqual(['IsoCode', 'Name']);
+    const linked = csdl();
+    (crm(linked).Note as Json).$Key = ['Id', 'Text'];
+    expect(() => loadModel(linked, storage())).toThrow(/a foreign key or link table referring to the composite key of Note is not supported/);
+    const missing = csdl();
+    (crm(missing).Note as Json).$Key = ['Id', 'Nope'];
+    expect(() => loadModel(missing, storage())).toThrow('Note: key Nope is not a property');
   });
 
   it('refuses entries that name what the model does not have, or kinds it does not know', () => {

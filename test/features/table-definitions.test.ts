@@ -96,6 +96,11 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     expect((await send('PATCH', `/TableDefinitions(${tableId})`, { DisplayName: 'Cars' })).status).toBe(204);
     expect((await svc.get(`/TableDefinitions(${tableId})?$select=DisplayName`)).json<Json>().DisplayName).toBe('Cars');
     expect((await send('PATCH', `/TableDefinitions(${tableId})`, { DisplayName: 'Cars', Name: 'Vehicles' })).status).toBe(204);
+    // the alternate key addresses the definition for writes too
+    expect((await send('PATCH', "/TableDefinitions(Name='Vehicles')", { DisplayName: 'Autos' })).status).toBe(204);
+    expect((await svc.get("/TableDefinitions(Name='Vehicles')?$select=DisplayName")).json<Json>().DisplayName).toBe('Autos');
+    expect((await send('PATCH', "/TableDefinitions(Name='Nothing')", { DisplayName: 'x' })).status).toBe(404);
+    expect((await send('PATCH', `/TableDefinitions(${tableId})`, { DisplayName: 'Cars' })).status).toBe(204);
     for (const [member, value] of [['Name', 'Cars'], ['EntityTypeName', 'Car'], ['MainEntity', 'Company'], ['Fields', []]] as const) {
       const res = await send('PATCH', `/TableDefinitions(${tableId})`, { [member]: value });
       expect([member, res.status, res.json<{ error: Json }>().error.target]).toEqual([member, 400, member]);

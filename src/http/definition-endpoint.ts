@@ -4,6 +4,7 @@
  * `Location`, 204 with `Prefer: return=minimal`, or 200 for an update asked to return it).
  */
 import { ODataError } from '../errors/odata-error';
+import { etagMatches } from '../serialize/etag';
 import type { RequestUser } from '../plan/request-context';
 import type { DefinitionMethod, DefinitionSet, SchemaChanger } from '../schema/definition-sets';
 import { objectBody } from '../schema/definition-sets';
@@ -13,6 +14,16 @@ import type { Services } from './handle';
 import { parsePrefer } from './prefer';
 
 type Handler = (req: ApiRequest, svc: Services) => Promise<ApiResponse>;
+
+/**
+ * `If-Match` against the entity's ETag as the read engine serves it (412 when it differs or the entity
+ * is gone). Checked before the schema change takes its lock: a change between the two is not seen.
+ */
+async function checkIfMatch(target: DefinitionRequest, ifMatch: string, req: ApiRequest, user: RequestUser, svc: Services, handle: Handler): Promise<void> {
+  const current = await handle({ ...req, method: 'GET', path: `/${target.set.setName}(${target.key ?? ''})`, query: '', body: undefined, caller: user, headers: { ...req.headers, 'if-match': undefined, 'if-none-match': undefined } }, svc);
+  const etag = current.status === 200 ? current.headers.ETag : undefined;
+  if (!etagMatches(ifMatch, etag)) throw new ODataError('PRECONDITION_FAILED', `${target.set.setName}(${target.key ?? ''}) has changed or does not exist (If-Match)`);
+}
 
 export interface DefinitionRequest {
   readonly set: DefinitionSet;
@@ -33,6 +44,8 @@ export async function handleDefinitionWrite(target: DefinitionRequest, req: ApiR
     throw new ODataError('NOT_IMPLEMENTED', `${target.set.setName} cannot be written inside a $batch change set (a schema change commits on its own); send it as a request of its own or as a $batch part outside change sets`);
   }
   const body = method === 'DELETE' ? undefined : objectBody(target.body());
+  const ifMatch = req.headers['if-match'];
+  if (ifMatch !== undefined && target.key !== undefined) await checkIfMatch(target, ifMatch, req, user, svc, handle);
   const outcome = await target.set.write({ method, key: target.key, body, user, model: svc.model(), knex: svc.knex, schema });
   const headers: Record<string, string> = { 'OData-Version': '4.0' };
   if (outcome.kind === 'deleted') return { status: 204, headers };

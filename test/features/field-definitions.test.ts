@@ -127,6 +127,16 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect(await svc.knex.schema.hasColumn('Contacts', 'Shoe')).toBe(false);
   });
 
+  it('If-Match: a stale ETag is 412, the current one passes', async () => {
+    const path = "/FieldDefinitions(EntityType='Contact',Name='Hobby')";
+    const etag = (await svc.get(path)).headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/"/);
+    expect((await send('PATCH', path, { DisplayName: 'Pastime' }, { 'If-Match': etag })).status).toBe(204);
+    expect((await send('PATCH', path, { DisplayName: 'Again' }, { 'If-Match': etag })).status).toBe(412);
+    expect((await send('DELETE', path, undefined, { 'If-Match': etag })).status).toBe(412);
+    expect((await svc.get(path)).json<Json>().DisplayName).toBe('Pastime');
+  });
+
   it('PATCH cannot change Name, EntityType or FieldType (400)', async () => {
     const path = "/FieldDefinitions(EntityType='Contact',Name='Hobby')";
     for (const [member, value] of [['Name', 'Pastime'], ['EntityType', 'Company'], ['FieldType', 'TextArea']] as const) {

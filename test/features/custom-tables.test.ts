@@ -203,6 +203,42 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('custom tables on %s', (
     }
   });
 
+  it('a failure between the DDL and the definition rows leaves no table; another process serves a new table within a second', async () => {
+    const boats: SchemaChange = { kind: 'add-table', entitySet: 'Boats', entityType: 'Boat', mainEntity: 'Company', properties: { Hull: { $MaxLength: 20, $Nullable: true } } };
+    const etag = (await svc.get('/$metadata')).headers.get('etag');
+    await expect(svc.running.lifecycle.applySchemaChange(boats, { afterDdl: () => { throw new Error('injected failure after the DDL'); } }))
+      .rejects.toMatchObject({ message: 'injected failure after the DDL' });
+    expect(await svc.knex.schema.hasTable('ct_Boats')).toBe(false);
+    expect(await svc.knex.schema.hasTable('ct_Boat_Company')).toBe(false);
+    expect((await svc.get('/$metadata')).headers.get('etag')).toBe(etag);
+    expect((await svc.get('/Boats')).status).toBe(404);
+    const other = await startService(withOverrides({ adminPassword: 'admin-password-for-tests', demoPassword: TEST_DEMO_PASSWORD, rateLimit: 'off', auth: 'off', logLevel: 'silent', port: 0, host: '127.0.0.1', seedContacts: 0, sqliteReadProcesses: 0, modelPollMs: engine.name === 'postgres' ? 0 : 250, database: svc.database! }));
+    try {
+      expect((await fetch(`${other.url}/Boats`)).status).toBe(404);
+      await svc.running.lifecycle.applySchemaChange(boats);
+      const changedAt = Date.now();
+      let status = 404;
+      while (status !== 200 && Date.now() - changedAt < 3000) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status = (await fetch(`${other.url}/Boats`)).status;
+      }
+      expect(status).toBe(200);
+      expect(Date.now() - changedAt).toBeLessThan(1000);
+      const created = await fetch(`${other.url}/Boats`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Hull: 'steel' }) });
+      expect(created.status).toBe(201);
+      expect((await svc.get("/Boats?$filter=Hull eq 'steel'&$select=Hull")).json<{ value: Json[] }>().value).toHaveLength(1);
+      await svc.running.lifecycle.applySchemaChange({ kind: 'drop-table', entitySet: 'Boats' });
+      const droppedAt = Date.now();
+      while (status !== 404 && Date.now() - droppedAt < 3000) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status = (await fetch(`${other.url}/Boats`)).status;
+      }
+      expect(status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('names of 64 characters fit PostgreSQL identifiers (prefixed table names shortened with a digest)', async () => {
     const setName = `L${'x'.repeat(62)}s`;
     const typeName = `L${'x'.repeat(62)}t`;

@@ -90,6 +90,10 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     expect(field.status).toBe(201);
     expect((await send('PATCH', `/Vehicles(${String(v.json<Json>().Id)})`, { Colour: 'red' })).status).toBe(204);
     expect((await svc.get("/Vehicles?$filter=Colour eq 'red'&$select=Plate")).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ Plate: 'HD-1' })]);
+    // a table's field is dropped through FieldDefinitions like any custom field (column and values)
+    expect((await send('DELETE', "/FieldDefinitions(EntityType='Vehicle',Name='Colour')")).status).toBe(204);
+    expect((await svc.get('/Vehicles?$select=Colour')).status).toBe(400);
+    expect(Object.keys(await svc.knex('ct_Vehicles').columnInfo())).not.toContain('Colour');
   });
 
   it('PATCH changes DisplayName only (400 otherwise)', async () => {

@@ -9,7 +9,7 @@ import type { PathStep } from '../uri/ast';
 import type { ApplyLevel, OrderPlan, PlanExpr, ValueType } from './plan';
 import type { ExprContext, QueryBudget, Scope } from './plan-expression';
 import type { ReadContext } from './plan-read';
-import { keyTypeOf } from './resolve-path';
+import { keyPartsOf } from './keys';
 
 export const WHERE = '$apply';
 
@@ -91,7 +91,6 @@ export function withCondition(state: State, stage: Stage, condition: (ctx: ExprC
 /** The columns that make each row's order total: the entity key, or the group keys. */
 export function tiebreak(state: State, stage: Stage, scope: number): OrderPlan[] {
   if (stage.kind === 'groups') return stage.keys.map((k) => ({ expr: col(scope, k.column, k.type), descending: false }));
-  const key = state.set.entityType.key[0];
-  return [{ expr: col(scope, key, { kind: 'primitive', name: keyTypeOf(state.set) }), descending: false }];
+  return keyPartsOf(state.set.entityType).map((part) => ({ expr: col(scope, part.column, { kind: 'primitive', name: part.type }), descending: false }));
 }
 

@@ -26,8 +26,6 @@ import { planRead, planSearch, type ReadContext, type ReadOptions } from './plan
 
 export function planApply(ctx: ReadContext, set: EdmEntitySet, options: QueryOptions, read: ReadOptions): ReadPlan {
   if (read.nested) throw new NotImplementedError('$apply inside $expand', { target: '$expand' });
-  // the relation carries one key column per entity (apply-stage.ts); composite keys are not threaded through it yet
-  if (set.entityType.key.length > 1) throw new NotImplementedError(`$apply on ${set.name}, whose key is composite`, { target: '$apply' });
   const state: State = {
     ctx, set, columns: 0,
     budget: { maxJoins: ctx.request.limits.maxJoins, joins: new Set(), maxInItems: ctx.request.limits.maxInItems, inItems: 0 },

@@ -61,17 +61,19 @@ const CUSTOM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** The members every custom type has before its fields (the shape of e.g. Crm.Tag's). */
 const SYSTEM_MEMBERS = ['Id', 'Created', 'Edited', 'CreatedById', 'EditedById', 'CreatedBy', 'EditedBy'] as const;
 
-function systemMembers(namespace: string): Json {
+function systemMembers(namespace: string): { readonly properties: Json; readonly navigations: Json } {
   const stamp = { $Type: 'Edm.DateTimeOffset', $Precision: 3, [`@${CORE}.Computed`]: true };
   const user = { $Type: 'Edm.Guid', $Nullable: true, [`@${CORE}.Computed`]: true };
   const userNavigation = (column: string) => ({
     $Kind: 'NavigationProperty', $Type: `${namespace}.User`, $Nullable: true, $ReferentialConstraint: { [column]: 'Id' }, $OnDelete: 'SetNull',
   });
   return {
-    Id: { $Type: 'Edm.Guid' }, Created: { ...stamp }, Edited: { ...stamp },
-    CreatedById: { ...user, [`@${CORE}.Description`]: 'The user whose request created the record' },
-    EditedById: { ...user, [`@${CORE}.Description`]: 'The user whose request last changed the record' },
-    CreatedBy: userNavigation('CreatedById'), EditedBy: userNavigation('EditedById'),
+    properties: {
+      Id: { $Type: 'Edm.Guid' }, Created: { ...stamp }, Edited: { ...stamp },
+      CreatedById: { ...user, [`@${CORE}.Description`]: 'The user whose request created the record' },
+      EditedById: { ...user, [`@${CORE}.Description`]: 'The user whose request last changed the record' },
+    },
+    navigations: { CreatedBy: userNavigation('CreatedById'), EditedBy: userNavigation('EditedById') },
   };
 }
 
@@ -116,13 +118,15 @@ export function applyAddTable(target: TableChangeTarget, change: AddTableChange,
   const clashingElement = memberNames(schema).find((k) => sameName(k, change.entityType));
   if (clashingElement) throw fail(`the schema already has ${namespace}.${clashingElement}`, 'EntityTypeName');
 
-  const type: Json = { $Kind: 'EntityType', $Key: ['Id'], ...systemMembers(namespace) };
+  const system = systemMembers(namespace);
+  const type: Json = { $Kind: 'EntityType', $Key: ['Id'], ...system.properties };
   for (const [name, definition] of Object.entries(change.properties)) {
     if (!CUSTOM_NAME.test(name)) throw fail(`${name} is not a valid name ([A-Za-z][A-Za-z0-9_]{0,63})`, `Fields/${name}`);
-    const clash = memberNames(type).find((k) => sameName(k, name));
+    const clash = [...memberNames(type), ...Object.keys(system.navigations)].find((k) => sameName(k, name));
     if (clash) throw fail(`${change.entityType} already has a member ${clash}`, `Fields/${name}`);
     type[name] = { ...definition };
   }
+  Object.assign(type, system.navigations);
   const bindings: Json = { CreatedBy: entitySetOf(target, 'User') ?? 'Users', EditedBy: entitySetOf(target, 'User') ?? 'Users' };
 
   if (change.mainEntity !== undefined) {

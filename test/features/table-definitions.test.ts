@@ -86,6 +86,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     expect(v.status).toBe(201);
     expect((await svc.get(`/Contacts(${contact})?$expand=Vehicles($select=Plate)&$select=Id`)).json<{ Vehicles: Json[] }>().Vehicles).toEqual([expect.objectContaining({ Plate: 'HD-1' })]);
     expect((await send('POST', '/Vehicles', { Year: 2020 })).status).toBe(400);
+    expect((await svc.get('/Vehicles?$search=HD&$select=Plate')).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ Plate: 'HD-1' })]);
     const field = await send('POST', '/FieldDefinitions', { EntityType: 'Vehicle', Name: 'Colour', FieldType: 'Text', Length: 30 });
     expect(field.status).toBe(201);
     expect((await send('PATCH', `/Vehicles(${String(v.json<Json>().Id)})`, { Colour: 'red' })).status).toBe(204);

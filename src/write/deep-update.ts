@@ -16,7 +16,7 @@ import { keyTypeOf } from '../plan/resolve-path';
 import type { KeyValue } from './entity-reference';
 import type { NestedInput } from './entity-input';
 import { addLink, deleteEntity, insertEntity, keyBinding, loadRow, removeLink, selectedKey, updateEntity, type CurrentRow } from './entity-store';
-import { singleKey } from '../plan/keys';
+import { keyLabel, keyText, singleKey } from '../plan/keys';
 import type { WriteSession } from './session';
 
 export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, nested: NestedInput): Promise<void> {
@@ -38,7 +38,7 @@ export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, neste
       continue;
     }
     const row = await loadRow(s, childSet, child.key);
-    if (!row) throw nestedError('BIND_NOT_FOUND', at, `${childSet.name}(${String(child.key)}) does not exist`);
+    if (!row) throw nestedError('BIND_NOT_FOUND', at, `${childSet.name}(${keyLabel(childSet.entityType, child.key)}) does not exist`);
     const updated = child.values.size > 0 ? await updateEntity(s, row, child.values) : row;
     if (!related.has(normal(child.key))) await addLink(s, parent, nav, row.key);
     for (const deeper of child.nested) await applyDeepUpdate(s, updated, deeper);
@@ -49,7 +49,7 @@ export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, neste
     : update.removed;
   const dependent = storage.kind === 'reverse-foreign-key' && !childSet.entityType.properties.find((p) => p.name === storage.targetColumn)?.nullable;
   for (const removal of removals) {
-    if (!related.has(normal(removal.key))) throw nestedError('NOT_FOUND', removal.target, `${childSet.name}(${String(removal.key)}) is not related to ${parent.set.name}(${String(parent.key)})`);
+    if (!related.has(normal(removal.key))) throw nestedError('NOT_FOUND', removal.target, `${childSet.name}(${keyLabel(childSet.entityType, removal.key)}) is not related to ${parent.set.name}(${keyLabel(parent.set.entityType, parent.key)})`);
     if (removal.deleted || dependent) {
       const row = await loadRow(s, childSet, removal.key);
       if (row) await deleteEntity(s, row);
@@ -78,7 +78,7 @@ async function relatedKeys(s: WriteSession, parent: CurrentRow, storage: Navigat
 
 /** GUIDs compare ignoring case (PostgreSQL answers lower case, a client may send upper case). */
 function normal(key: KeyValue): string {
-  return String(key).toLowerCase();
+  return keyText(key).toLowerCase();
 }
 
 function nestedError(code: string, target: string, message: string): ODataError {

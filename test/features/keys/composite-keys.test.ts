@@ -193,6 +193,25 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect((await call(svc, 'DELETE', "/Editions(Code='BIND',Year=2027)")).status).toBe(204);
   });
 
+  it('deep-inserts and deep-updates entities with a composite key under their parent', async () => {
+    const created = await call(svc, 'POST', '/Contacts', { FirstName: 'Deep', LastName: 'Host', Editions: [{ Code: 'DEEP', Year: 2040, Title: 'first' }, { Code: 'DEEP', Year: 2041 }] });
+    expect(`${created.status} ${JSON.stringify(created.json.error ?? '')}`).toBe('201 ""');
+    const host = String(created.json.Id);
+    const editionsOf = async () => keysOf((await call(svc, 'GET', `/Contacts(${host})?$select=Id&$expand=Editions($select=Code,Year;$orderby=Year)`)).json.Editions as Json[]);
+    expect(await editionsOf()).toEqual(['DEEP/2040', 'DEEP/2041']);
+    // the relation becomes exactly the entities given: 2040 changed, 2041 left out (unlinked: its foreign key is nullable)
+    const unknown = await call(svc, 'PATCH', `/Contacts(${host})`, { Editions: [{ Code: 'DEEP', Year: 2042 }] });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json.error)).toContain("Editions(Code='DEEP',Year=2042) does not exist");
+    const updated = await call(svc, 'PATCH', `/Contacts(${host})`, { Editions: [{ Code: 'DEEP', Year: 2040, Title: 'changed' }] });
+    expect(`${updated.status} ${JSON.stringify(updated.json.error ?? '')}`).toBe('204 ""');
+    expect(await editionsOf()).toEqual(['DEEP/2040']);
+    expect((await call(svc, 'GET', "/Editions(Code='DEEP',Year=2040)?$select=Title")).json.Title).toBe('changed');
+    expect((await call(svc, 'GET', "/Editions(Code='DEEP',Year=2041)?$select=HostId")).json.HostId).toBeNull();
+    for (const year of [2040, 2041]) expect((await call(svc, 'DELETE', `/Editions(Code='DEEP',Year=${year})`)).status).toBe(204);
+    expect((await call(svc, 'DELETE', `/Contacts(${host})`)).status).toBe(204);
+  });
+
   it('runs a $batch change set that creates and then changes an entity through its Location', async () => {
     const res = await fetch(`${svc.url}/$batch`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' },

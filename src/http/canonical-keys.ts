@@ -9,18 +9,17 @@
 import { randomUUID } from 'node:crypto';
 import { isJsonObject, type JsonObject } from '../json';
 import { keyPropertyOf, resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
-import type { EdmEntitySet, EdmModel } from '../edm/model';
+import type { EdmEntitySet, EdmModel, PrimitiveTypeName } from '../edm/model';
 import { restrictionsOf } from '../edm/restrictions';
-import { NotImplementedError, ODataError, type ErrorDetail } from '../errors/odata-error';
+import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { matchKeyPredicate, type AlternateKeyValue } from '../plan/alternate-key-match';
-import { formatKey } from '../plan/keys';
+import { formatEntityKey, keyOfRow, keyPartsOf, keyScalars, type KeyScalar, type KeyValue } from '../plan/keys';
 import { compileAlternateKeyLookup } from '../sql/compile-alternate-key';
 import { run, type Executor } from '../sql/execute';
 import type { KeyPredicate, Literal, PathSegment, UriRequest } from '../uri/ast';
 import { parseResourcePath } from '../uri/parse-uri';
 import type { RequestBody } from '../write/write-plan';
 
-type KeyValue = string | number | boolean;
 
 export interface KeyedRequest {
   readonly uri: UriRequest;
@@ -117,13 +116,12 @@ function canUpsert(model: EdmModel, set: EdmEntitySet): boolean {
 }
 
 async function findByAlternateKey(ex: Executor, set: EdmEntitySet, values: readonly AlternateKeyValue[]): Promise<Found | undefined> {
-  if (set.entityType.key.length > 1) throw new NotImplementedError(`alternate keys of ${set.name}, whose key is composite`, { target: 'path' });
   const rows = await run(ex, compileAlternateKeyLookup(ex, set, values));
   if (rows.length > 1) throw new ODataError('CONFLICT', `${set.name}: ${describe(values)} matches more than one entity`, { target: 'path' });
   if (rows.length === 0) return undefined;
   const stored = new Map<string, unknown>();
   for (const { part } of values) stored.set(part.property.name, displayValue(part, storedValue(ex, part, rows[0][part.property.name])));
-  return { key: rows[0].key as KeyValue, stored };
+  return { key: set.entityType.key.length > 1 ? keyOfRow(set.entityType, rows[0]) : rows[0].key as KeyValue, stored };
 }
 
 function storedValue(ex: Executor, part: AlternateKeyValue['part'], value: unknown): unknown {
@@ -133,15 +131,18 @@ function storedValue(ex: Executor, part: AlternateKeyValue['part'], value: unkno
 }
 
 function canonicalPredicate(set: EdmEntitySet, key: KeyValue): KeyPredicate {
-  const keyType = keyPropertyOf(set).type;
-  const name = keyType.kind === 'primitive' ? keyType.name : 'Edm.String';
-  let value: Literal;
-  switch (name) {
-    case 'Edm.Guid': value = { type: 'Edm.Guid', value: String(key).toLowerCase() }; break;
-    case 'Edm.Int32': case 'Edm.Int64': value = { type: name, value: String(key) }; break;
-    default: value = { type: 'Edm.String', value: String(key) };
+  const parts = keyPartsOf(set.entityType);
+  if (parts.length === 1) return { kind: 'single', value: keyLiteral(parts[0].type, keyScalars(key)[0]), position: 0 };
+  const values = keyScalars(key);
+  return { kind: 'named', pairs: parts.map((part, i) => ({ name: part.property.name, value: keyLiteral(part.type, values[i]), position: 0 })) };
+}
+
+function keyLiteral(type: PrimitiveTypeName, key: KeyScalar): Literal {
+  switch (type) {
+    case 'Edm.Guid': return { type: 'Edm.Guid', value: String(key).toLowerCase() };
+    case 'Edm.Int32': case 'Edm.Int64': return { type, value: String(key) };
+    default: return { type: 'Edm.String', value: String(key) };
   }
-  return { kind: 'single', value, position: 0 };
 }
 
 function describe(values: readonly AlternateKeyValue[]): string {
@@ -186,7 +187,7 @@ async function canonicalReference(model: EdmModel, serviceRoot: string, url: str
     const message = `${target}: no entity of ${set.name} has ${describe(match.values)}`;
     throw new ODataError('VALIDATION_FAILED', message, { target, details: [{ code: 'BIND_NOT_FOUND', target, message }] });
   }
-  return `${set.name}(${formatKey(keyPropertyOf(set), entity.key)})`;
+  return `${set.name}(${formatEntityKey(set.entityType, entity.key)})`;
 }
 
 /** The body with every `…@odata.bind`, `@odata.id` and `@id` (delta entries) reference made canonical (nested entities included). */

@@ -15,7 +15,7 @@ const ALIAS = 's0';
 
 export function compileAlternateKeyLookup(target: SqlTarget, set: EdmEntitySet, values: readonly AlternateKeyValue[]): Fragment {
   const { dialect } = target;
-  const key = set.entityType.key[0];
+  const keys = set.entityType.key;
   const conditions = values.map(({ part, value }) => {
     const column = id(`${ALIAS}.${part.property.name}`);
     const type: PrimitiveTypeName | 'enum' = part.property.type.kind === 'primitive' ? part.property.type.name : 'enum';
@@ -26,5 +26,7 @@ export function compileAlternateKeyLookup(target: SqlTarget, set: EdmEntitySet, 
   const where = join(visible ? [...conditions, visible] : conditions, ' AND ');
   // two rows would mean the key is not unique (a model declaring one without its index): refused, not guessed
   const parts = values.map(({ part }) => id(`${ALIAS}.${part.property.name}`));
-  return sql`SELECT ${id(`${ALIAS}.${key}`)} AS ${id('key')}, ${join(parts, ', ')} FROM ${id(tableOf(set))} AS ${id(ALIAS)} WHERE ${where} LIMIT 2`;
+  // a single key as "key"; a composite key's parts under their own names (keys.ts keyOfRow)
+  const key = keys.length === 1 ? sql`${id(`${ALIAS}.${keys[0]}`)} AS ${id('key')}` : join(keys.map((k) => id(`${ALIAS}.${k}`)), ', ');
+  return sql`SELECT ${key}, ${join(parts, ', ')} FROM ${id(tableOf(set))} AS ${id(ALIAS)} WHERE ${where} LIMIT 2`;
 }

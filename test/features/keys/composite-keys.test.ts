@@ -285,6 +285,21 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect(keysOf(seen)).toEqual(['EXPO/2025', 'EXPO/2026', 'FEST/2024', 'FEST/2025', 'FEST/2026']);
   });
 
+  it('finds an entity with a composite key by its alternate key; @odata.id and binds stay canonical', async () => {
+    expect((await call(svc, 'PATCH', "/Editions(Code='FEST',Year=2025)", { Slug: 'fest-25' })).status).toBe(204);
+    const found = await call(svc, 'GET', "/Editions(Slug='fest-25')?$select=Code,Year", undefined, { Accept: 'application/json;odata.metadata=full' });
+    expect(`${found.status} ${JSON.stringify(found.json.error ?? '')}`).toBe('200 ""');
+    expect(found.json).toMatchObject({ Code: 'FEST', Year: 2025, '@odata.id': `${svc.url}/Editions(Code='FEST',Year=2025)` });
+    expect((await call(svc, 'GET', "/Editions(Slug='nope')")).status).toBe(404);
+    expect((await call(svc, 'PATCH', "/Editions(Slug='fest-25')", { Title: 'by slug' })).status).toBe(204);
+    expect((await call(svc, 'GET', "/Editions(Code='FEST',Year=2025)/Title")).json.value).toBe('by slug');
+    const bound = await call(svc, 'POST', `/Contacts(${contactId})/Editions/$ref`, { '@odata.id': "Editions(Slug='fest-25')" });
+    expect(bound.status).toBe(204);
+    expect((await call(svc, 'GET', "/Editions(Code='FEST',Year=2025)?$select=HostId")).json.HostId).toBe(contactId);
+    expect((await call(svc, 'DELETE', `/Contacts(${contactId})/Editions/$ref?$id=Editions(Slug='fest-25')`)).status).toBe(204);
+    expect((await call(svc, 'PATCH', "/Editions(Code='FEST',Year=2025)", { Slug: null, Title: 'FEST 2025' })).status).toBe(204);
+  });
+
   it('answers 501 naming what does not take a composite key yet', async () => {
     for (const url of ["/Venues('PARK')/Editions(Code='FEST',Year=2024)/Host"]) {
       const answer = await call(svc, 'GET', url);

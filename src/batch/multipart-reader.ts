@@ -23,8 +23,12 @@ const clip = (text: string): string => (text.length > 80 ? `${text.slice(0, 80)}
 
 /** Text of one line without its line break (CRLF or LF). */
 function lineText(bytes: Buffer): string {
-  const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
-  return bytes.toString('utf8', 0, end);
+  return textBetween(bytes, 0, bytes.length);
+}
+
+/** Text of bytes [start, end) of buf, a CR before `end` left out (decoded in place: no Buffer view is made). */
+function textBetween(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end > start && buf[end - 1] === CR ? end - 1 : end);
 }
 
 /** `type/subtype; name=value; name="quoted value"`: lower-case type and parameter names. */
@@ -170,13 +174,13 @@ class HeaderReader {
   push(chunk: Buffer): Buffer | undefined {
     let start = 0;
     for (let lf = chunk.indexOf(LF); lf >= 0; lf = chunk.indexOf(LF, start)) {
-      const line = lineText(Buffer.concat([...this.pending, chunk.subarray(start, lf)]));
+      const line = this.pending.length === 0 ? textBetween(chunk, start, lf) : lineText(Buffer.concat([...this.pending, chunk.subarray(start, lf)]));
       this.pending = [];
       start = lf + 1;
       if (line === '') return chunk.subarray(start);
       this.fields.add(line);
     }
-    this.pending.push(chunk.subarray(start));
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
     return undefined;
   }
 
@@ -193,7 +197,7 @@ class HeaderReader {
 function lineAt(buf: Buffer, pos: number): [string, number] | undefined {
   if (pos >= buf.length) return undefined;
   const lf = buf.indexOf(LF, pos);
-  return lf < 0 ? [lineText(buf.subarray(pos)), buf.length] : [lineText(buf.subarray(pos, lf)), lf + 1];
+  return lf < 0 ? [textBetween(buf, pos, buf.length), buf.length] : [textBetween(buf, pos, lf), lf + 1];
 }
 
 /** The HTTP request of an application/http part: request line, headers, blank line, body. */
@@ -211,13 +215,12 @@ function parseRequest(message: Buffer, where: string, id: string | undefined): B
     }
     headers.add(line[0]);
   }
-  return {
-    ...(id !== undefined ? { id } : {}),
-    method: m[1].toUpperCase(),
-    url: m[2],
-    headers: Object.fromEntries(headers.map),
-    ...(body !== undefined && body.length > 0 ? { body } : {}),
-  };
+  const fields: Record<string, string> = {};
+  for (const [name, value] of headers.map) fields[name] = value;
+  const part: { id?: string; method: string; url: string; headers: Record<string, string>; body?: Buffer } = { method: m[1].toUpperCase(), url: m[2], headers: fields };
+  if (id !== undefined) part.id = id;
+  if (body !== undefined && body.length > 0) part.body = body;
+  return part;
 }
 
 /** State shared by all levels of one batch: the limits and the requests seen so far. */
@@ -255,7 +258,7 @@ class PartReader {
 
   finish(): BatchItem {
     if (!this.opened) return this.head.fail();
-    if (!this.changeSet) return { kind: 'request', part: parseRequest(Buffer.concat(this.request), this.where, this.id) };
+    if (!this.changeSet) return { kind: 'request', part: parseRequest(this.request.length === 1 ? this.request[0] : Buffer.concat(this.request), this.where, this.id) };
     const { boundary, level, splitter } = this.changeSet;
     splitter.end();
     const parts = level.items.flatMap((item) => (item.kind === 'request' ? [item.part] : []));

@@ -128,7 +128,7 @@ export class Router {
     if (!lastValues) rows = q(byLastName ? 'contactsByLastName' : 'contactsTop', [], limit);
     else if (!byLastName) rows = q('contactsAfterId', [lastValues[0]], limit);
     else if (lastValues[0] === null) rows = q('contactsByLastNameAfterNull', [lastValues[1]], limit);
-    else rows = q('contactsByLastNameAfter', [lastValues[0], lastValues[0], lastValues[1]], limit);
+    else rows = q('contactsByLastNameAfter', [lastValues[0], lastValues[0], lastValues[0], lastValues[1]], limit);
     return after(rows, (all) => {
       const more = all.length > PAGE_SIZE;
       const page = more ? all.slice(0, PAGE_SIZE) : all;

@@ -31,7 +31,7 @@ export const STATEMENTS: Readonly<Record<StatementName, string>> = {
   contactsTopSelect: `SELECT "Edited", "Id", "FullName" FROM "Contacts" ORDER BY "Id" LIMIT #`,
   contactsAfterId: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" > ? ORDER BY "Id" LIMIT #`,
   contactsByLastName: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
-  contactsByLastNameAfter: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" > ? OR ("LastName" = ? AND "Id" > ?)
+  contactsByLastNameAfter: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" >= ? AND ("LastName" > ? OR ("LastName" = ? AND "Id" > ?))
     ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
   contactsByLastNameAfterNull: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" IS NOT NULL OR "Id" > ?
     ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,

@@ -85,6 +85,19 @@ for (const engine of ENGINES) describe(engine.name, () => {
     expect(types.some((t) => t.startsWith('Index'))).toBe(true);
   });
 
+  it('starts a following page inside the index (the keyset bounds the first order column)', async () => {
+    const first = (await svc.get('/Contacts?$orderby=LastName,FirstName&$select=Id', { Prefer: 'odata.maxpagesize=10' })).json();
+    const next = String(first['@odata.nextLink']).replace(svc.url, '');
+    const statement = await pageStatement(next);
+    const plan = await svc.knex.transaction(async (trx) => {
+      await trx.raw('SET LOCAL enable_sort = off');
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      const result = await trx.raw(`EXPLAIN (FORMAT JSON) ${statement.sql}`, [...statement.bindings] as readonly Knex.Value[]) as { rows: { 'QUERY PLAN': unknown[] }[] };
+      return JSON.stringify(result.rows[0]['QUERY PLAN']);
+    });
+    expect(plan).toContain('"Index Cond"');
+  });
+
   it('indexes nullable columns NULLS FIRST, and the migration rebuilds an older index that way', async () => {
     const definition = async () => ((await svc.knex.raw('SELECT indexdef FROM pg_indexes WHERE indexname = ?', [NAME_INDEX])) as { rows: { indexdef: string }[] }).rows[0]?.indexdef;
     expect(await definition()).toContain('"LastName" NULLS FIRST, "FirstName" NULLS FIRST, "Id")');

@@ -25,8 +25,12 @@ import { openBucketStore } from './limits/bucket-store';
 import { RateLimiter, type RateLimitSettings } from './limits/rate-limiter';
 import { corsPolicyOf } from './http/browser-headers';
 import { proxySettingsOf } from './http/public-root';
+import { closeIdleConnections } from './http/idle-connections';
 import { observeService } from './observe/observe-service';
 import { openReadReplica, readReplicaUrlOf } from './db/read-replica';
+
+/** Node's default keep-alive idle time, kept (http/idle-connections.ts explains why it is not Node's timer). */
+const KEEP_ALIVE_IDLE_MS = 5000;
 
 export interface RunningService {
   readonly url: string;
@@ -128,6 +132,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   // Node's own Host check answers without a body; http/protocol-errors.ts makes the same check with one.
   const server = createServer({ requireHostHeader: false, maxHeaderSize: config.maxHeaderBytes }, listener);
   attachProtocolErrorHandlers(server, log);
+  const stopIdleSweep = closeIdleConnections(server, KEEP_ALIVE_IDLE_MS);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -136,6 +141,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
     url: `http://${host}:${port}${config.basePath}`, db, services, server, lifecycle,
     replaceModel(next) { lifecycle.replaceInMemory(next); },
     async close() {
+      stopIdleSweep();
       await lifecycle.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.asyncJobs.drain();

@@ -53,6 +53,8 @@ import type { OpsServices } from '../observe/ops-endpoints';
 import type { Logger } from 'pino';
 import { bucketKeyOf, type RateLimiter } from '../limits/rate-limiter';
 import { checkQueryWidth, checkUrlLength, type RequestLimits } from '../limits/request-limits';
+import { isVanishedColumn } from '../sql/vanished-column';
+import { newerModelServed } from './newer-model';
 
 export interface Services {
   /** the current model; replaced at run time when custom fields or tables change */
@@ -156,7 +158,10 @@ function withHeaders(response: ApiResponse, extra: Readonly<Record<string, strin
   return { status: response.status, headers: Object.assign({}, response.headers, extra), body: response.body };
 }
 
-async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise<ApiResponse> {
+/** How long a read that met a vanished column waits for the next model (a schema change's commit, or another process's change seen by the lifecycle's poll). */
+const REPLAN_WAIT_MS = 2000;
+
+async function route(req: ApiRequest, user: RequestUser, svc: Services, replanned = false): Promise<ApiResponse> {
   if (req.path === '/$batch' || req.path === '/$batch/') return handleBatch(req, svc, handle, errorResponse);
   const monitorId = monitorIdOf(req.path);
   if (monitorId !== undefined) return statusMonitor(req, svc.asyncJobs, monitorId, errorResponse);
@@ -209,7 +214,14 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services): Promise
   const plan = planRequest(model, uri, context);
   req.timing?.end('plan');
   if (method !== 'GET' && method !== 'HEAD') throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
-  const response = await respond(plan, req, svc, model, uri.options.format);
+  let response: ApiResponse;
+  try {
+    response = await respond(plan, req, svc, model, uri.options.format);
+  } catch (err) {
+    // planned on a model a schema change replaces (a dropped column): once more on the next one
+    if (replanned || !isVanishedColumn(err) || !(await newerModelServed(svc.model, model, REPLAN_WAIT_MS))) throw err;
+    return route(req, user, svc, true);
+  }
   if (method === 'HEAD') return withoutBody(response);
   return response;
 }

@@ -13,7 +13,7 @@
  */
 import type { Knex } from 'knex';
 import type { Engine } from './connect';
-import { addColumn, addForeignKeys, defineTable, type ColumnSpec, type ForeignKeySpec, type IndexSpec, type TableSpec } from './schema';
+import { addColumn, addForeignKeys, defineTable, indexColumns, type ColumnSpec, type ForeignKeySpec, type IndexSpec, type TableSpec } from './schema';
 
 export type MigrationStep =
   | { readonly kind: 'create-table'; readonly spec: TableSpec }
@@ -165,7 +165,7 @@ export async function applyMigration(trx: Knex.Transaction, engine: Engine, step
         break;
       case 'set-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); t.dropNullable(step.column); }); break;
       case 'drop-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); }); break;
-      case 'create-index': await trx.schema.alterTable(step.table, (t) => { t.index([...step.index.columns], step.index.name); }); break;
+      case 'create-index': await trx.schema.alterTable(step.table, (t) => { t.index(indexColumns(step.index, engine), step.index.name); }); break;
       case 'drop-index': await trx.raw('DROP INDEX ??', [step.index.name]); break;
       case 'drop-column': await trx.raw('ALTER TABLE ?? DROP COLUMN ??', [step.table, step.column]); break;
       case 'drop-table': await trx.raw('DROP TABLE ??', [step.table]); break;

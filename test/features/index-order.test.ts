@@ -98,6 +98,13 @@ for (const engine of ENGINES) describe(engine.name, () => {
     expect(plan).toContain('"Index Cond"');
   });
 
+  it('indexes a custom field made at run time NULLS FIRST too (the model migrator creates its index)', async () => {
+    const created = await svc.request('POST', '/FieldDefinitions', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ EntityType: 'Contact', Name: 'Tier', FieldType: 'Text', Length: 10, IsIndexed: true }) });
+    expect(created.status).toBe(201);
+    const { rows } = await svc.knex.raw("SELECT indexdef FROM pg_indexes WHERE tablename = 'Contacts' AND indexdef LIKE '%\"Tier\"%'") as { rows: { indexdef: string }[] };
+    expect(rows.map((r) => r.indexdef)).toEqual([expect.stringContaining('("Tier" NULLS FIRST)')]);
+  });
+
   it('indexes nullable columns NULLS FIRST, and the migration rebuilds an older index that way', async () => {
     const definition = async () => ((await svc.knex.raw('SELECT indexdef FROM pg_indexes WHERE indexname = ?', [NAME_INDEX])) as { rows: { indexdef: string }[] }).rows[0]?.indexdef;
     expect(await definition()).toContain('"LastName" NULLS FIRST, "FirstName" NULLS FIRST, "Id")');

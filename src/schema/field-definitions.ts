@@ -8,10 +8,10 @@ import type { Knex } from 'knex';
 import { checkCustomName } from '../edm/custom-names';
 import type { EdmEntityType, EdmModel } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
-import { dynamicMembershipSets, tableOf } from '../edm/storage';
+import { tableOf } from '../edm/storage';
 import { engineOfKnex } from '../db/schema';
 import { ODataError } from '../errors/odata-error';
-import { planCriteria } from '../plan/criteria';
+import { refuseIfCriteriaUse } from './criteria-users';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
 import { optional, readFieldInput, required, type FieldInput, type FieldMember } from './field-input';
 import { FIELD_DEFINITIONS_SET, fieldTable, fieldTypeNumber, fieldTypeOfNumber, type FieldRow } from './field-rows';
@@ -168,21 +168,10 @@ async function deleteField(w: DefinitionWrite): Promise<DefinitionOutcome> {
   if (!row.IsCustom) throw new ODataError('FORBIDDEN', `${row.EntityType}.${row.Name} is built in and cannot be deleted`, { target: FIELD_DEFINITIONS_SET });
   await applyChange(w.schema, { kind: 'drop-property', entityType: row.EntityType, property: row.Name }, {
     inTransaction: async (trx, next) => {
-      const users = await groupsUsing(trx, w.model, next);
-      if (users.length > 0) {
-        throw new ODataError('CONFLICT', `${row.EntityType}.${row.Name} is used by the Criteria of the groups ${users.map((g) => `'${g}'`).join(', ')}; change their Criteria first`, { target: 'Criteria' });
-      }
+      await refuseIfCriteriaUse(trx, w.model, next, `${row.EntityType}.${row.Name}`);
       await trx(tableIn(next)).where('Id', row.Id).delete();
     },
   });
   return { kind: 'deleted' };
 }
 
-/** Names of the groups whose Criteria plans on the model served now but not on the next one: those that use what the change removes. */
-async function groupsUsing(trx: Knex.Transaction, current: EdmModel, next: EdmModel): Promise<string[]> {
-  const before = dynamicMembershipSets(current);
-  const after = dynamicMembershipSets(next);
-  if (!before || !after) return [];
-  const rows = await trx(tableOf(before.groups)).whereNotNull('Criteria').select('Name', 'Criteria') as { Name: string; Criteria: string }[];
-  return rows.filter((g) => g.Criteria.trim() !== '' && 'ok' in planCriteria(current, before.contacts, g.Criteria) && 'problem' in planCriteria(next, after.contacts, g.Criteria)).map((g) => g.Name);
-}

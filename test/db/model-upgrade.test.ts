@@ -8,24 +8,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { withOverrides, type Config } from '../../src/config';
-import { startService, type RunningService } from '../../src/server';
+import { OLD_MODEL, call, startOn } from '../helpers/upgrade-service';
 import { DEFAULT_CSDL_PATH, readBuiltInModel } from '../../src/edm/load-csdl';
 import { ENGINES } from '../helpers/engines';
-
-const OLD_MODEL = path.join(__dirname, '..', 'fixtures', 'crm-2026-12-04-before-audit.csdl.json');
-
-function start(database: string, settings: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningService> {
-  return startService(withOverrides({
-    auth: 'off', rateLimit: 'off', adminPassword: 'admin-password-for-tests', demoPassword: 'demo-password-for-tests', seedContacts: 0, logLevel: 'silent', port: 0, host: '127.0.0.1', sqliteReadProcesses: 0, ...settings, database,
-  }));
-}
-
-async function call(service: RunningService, method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(service.url + url, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
-}
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +30,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   afterEach(() => engine.dispose(database));
 
   it('opens a database made by the previous model file and adds the new columns, data intact', async () => {
-    const old = await start(database, { modelFile: OLD_MODEL, seedContacts: 30 });
+    const old = await startOn(database, { modelFile: OLD_MODEL, seedContacts: 30 });
     let contactId: string;
     let opportunityId: string;
     try {
@@ -61,7 +46,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       await old.close();
     }
 
-    const current = await start(database);
+    const current = await startOn(database);
     try {
       for (const table of ['Contacts', 'Companies', 'Opportunities', 'Notes', 'Users']) {
         expect(await current.db.knex.schema.hasColumn(table, 'CreatedById')).toBe(true);
@@ -97,7 +82,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       await current.close();
     }
     // started again: nothing to do, same model version
-    const again = await start(database);
+    const again = await startOn(database);
     try {
       expect(again.lifecycle.version).toBe(current.lifecycle.version);
     } finally {
@@ -106,7 +91,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   });
 
   it('stops the start naming a type change and a dropped column that holds data, and changes nothing', async () => {
-    const first = await start(database, { seedContacts: 20 });
+    const first = await startOn(database, { seedContacts: 20 });
     const versionBefore = first.lifecycle.version;
     await first.close();
     const csdl = JSON.parse(fs.readFileSync(DEFAULT_CSDL_PATH, 'utf8')) as Record<string, Record<string, Record<string, unknown>>>;
@@ -118,7 +103,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     fs.writeFileSync(changed, JSON.stringify(csdl));
     try {
       let error: Error | undefined;
-      await start(database, { modelFile: changed }).then((s) => s.close(), (err: Error) => { error = err; });
+      await startOn(database, { modelFile: changed }).then((s) => s.close(), (err: Error) => { error = err; });
       expect(error?.name).toBe('ModelMigrationError');
       expect(error?.message).toContain('Contacts.FirstName: Edm.String → Edm.Int32');
       expect(error?.message).toMatch(/Contacts\.JobTitle: the model no longer has this column, which holds \d+ values/);
@@ -127,7 +112,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       fs.rmSync(dir, { recursive: true, force: true });
     }
     // nothing applied: not even the safe part (Hobby); the built-in model still opens as it was
-    const after = await start(database);
+    const after = await startOn(database);
     try {
       expect(await after.db.knex.schema.hasColumn('Contacts', 'Hobby')).toBe(false);
       expect(after.lifecycle.version).toBe(versionBefore);
@@ -148,10 +133,10 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
         const sets = storage.entitySets as Record<string, Json>;
         sets.Contacts = { ...sets.Contacts, indexes: [...(sets.Contacts.indexes as string[][]), ['JobTitle']] };
       });
-      const first = await start(database, { modelFile: before, seedContacts: 20 });
+      const first = await startOn(database, { modelFile: before, seedContacts: 20 });
       expect(await first.db.knex.schema.hasColumn('Contacts', 'Spare')).toBe(true);
       await first.close();
-      const second = await start(database, { modelFile: after });
+      const second = await startOn(database, { modelFile: after });
       try {
         expect(await second.db.knex.schema.hasColumn('Contacts', 'Spare')).toBe(false);
         const indexes = engine.name === 'sqlite'

@@ -4,26 +4,11 @@
  * model). Either way the 249 countries are there exactly once and every alternate key has its
  * case-insensitive unique index.
  */
-import path from 'node:path';
-import { withOverrides, type Config } from '../../src/config';
-import { startService, type RunningService } from '../../src/server';
+import type { RunningService } from '../../src/server';
+import { OLD_MODEL, call, startOn } from '../helpers/upgrade-service';
 import { alternateKeyIndexes } from '../../src/db/alternate-key-indexes';
 import { readCountries } from '../../src/db/reference-data';
 import { ENGINES, type EngineTarget } from '../helpers/engines';
-
-const OLD_MODEL = path.join(__dirname, '..', 'fixtures', 'crm-2026-12-04-before-audit.csdl.json');
-
-function start(database: string, settings: Partial<Record<keyof Config, string | number>> = {}): Promise<RunningService> {
-  return startService(withOverrides({
-    auth: 'off', rateLimit: 'off', adminPassword: 'admin-password-for-tests', demoPassword: 'demo-password-for-tests', seedContacts: 0, logLevel: 'silent', port: 0, host: '127.0.0.1', sqliteReadProcesses: 0, ...settings, database,
-  }));
-}
-
-async function call(service: RunningService, method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(service.url + url, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) as Record<string, unknown> : {} };
-}
 
 async function indexNames(service: RunningService, engine: EngineTarget): Promise<string[]> {
   return engine.name === 'sqlite'
@@ -66,20 +51,20 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   afterEach(() => engine.dispose(database));
 
   it('a database made by the previous model gains Tags and Countries with the 249 countries and the alternate-key indexes, once', async () => {
-    const old = await start(database, { modelFile: OLD_MODEL, seedContacts: 5 });
+    const old = await startOn(database, { modelFile: OLD_MODEL, seedContacts: 5 });
     try {
       expect(await old.db.knex.schema.hasTable('Countries')).toBe(false);
       expect(await old.db.knex.schema.hasTable('Tags')).toBe(false);
     } finally {
       await old.close();
     }
-    const current = await start(database);
+    const current = await startOn(database);
     try {
       await expectReferenceDataAndAlternateKeys(current, engine);
     } finally {
       await current.close();
     }
-    const again = await start(database);
+    const again = await startOn(database);
     try {
       expect(again.lifecycle.version).toBe(current.lifecycle.version);
       expect((await call(again, 'GET', '/Countries/$count')).json).toBe(249);
@@ -90,13 +75,13 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   });
 
   it('a fresh database has the same: 249 countries once and the alternate-key indexes, also after a second start', async () => {
-    const first = await start(database);
+    const first = await startOn(database);
     try {
       await expectReferenceDataAndAlternateKeys(first, engine);
     } finally {
       await first.close();
     }
-    const again = await start(database);
+    const again = await startOn(database);
     try {
       expect((await call(again, 'GET', '/Countries/$count')).json).toBe(249);
     } finally {

@@ -13,7 +13,7 @@ import { engineOfKnex } from '../db/schema';
 import { ODataError } from '../errors/odata-error';
 import { refuseIfCriteriaUse } from './criteria-users';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
-import { optional, readFieldInput, required, type FieldInput, type FieldMember } from './field-input';
+import { fieldShapeOf, optional, readFieldInput, required, type FieldInput, type FieldMember } from './field-input';
 import { FIELD_DEFINITIONS_SET, fieldTable, fieldTypeNumber, fieldTypeOfNumber, type FieldRow } from './field-rows';
 import { propertyDefinition, withDefaults, type FieldShape } from './field-types';
 
@@ -42,20 +42,13 @@ function tableIn(model: EdmModel): string {
   return table;
 }
 
-function shapeOf(input: FieldInput): FieldShape {
-  return withDefaults({
-    fieldType: required(input, 'FieldType'), length: optional(input, 'Length'), precision: optional(input, 'Precision'), scale: optional(input, 'Scale'),
-    isNullable: input.IsNullable ?? true, defaultValue: optional(input, 'DefaultValue'), picklistId: optional(input, 'PicklistId'),
-  });
-}
-
 async function createField(w: DefinitionWrite): Promise<DefinitionOutcome> {
   const input = readFieldInput(w.body ?? {});
   const entityType = required(input, 'EntityType');
   const name = required(input, 'Name');
   const type = entityTypeNamed(w.model, entityType);
   checkCustomName(w.model, 'property', name, type);
-  const shape = shapeOf(input);
+  const shape = fieldShapeOf(input);
   const id = randomUUID();
   const now = new Date().toISOString();
   const row: FieldRow = {

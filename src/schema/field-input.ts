@@ -5,7 +5,7 @@
  */
 import { ODataError } from '../errors/odata-error';
 import type { JsonObject } from '../json';
-import { FIELD_TYPES, type FieldType } from './field-types';
+import { FIELD_TYPES, withDefaults, type FieldShape, type FieldType } from './field-types';
 
 export interface FieldInput {
   readonly EntityType?: string;
@@ -84,4 +84,12 @@ export function required<K extends FieldMember>(input: FieldInput, member: K): N
 export function optional<K extends FieldMember>(input: FieldInput, member: K): NonNullable<FieldInput[K]> | undefined {
   const value = input[member];
   return value === null || value === undefined ? undefined : value as NonNullable<FieldInput[K]>;
+}
+
+/** The field a POSTed definition describes, facets defaulted (a FieldDefinition, or one deep-inserted with a TableDefinition). */
+export function fieldShapeOf(input: FieldInput): FieldShape {
+  return withDefaults({
+    fieldType: required(input, 'FieldType'), length: optional(input, 'Length'), precision: optional(input, 'Precision'), scale: optional(input, 'Scale'),
+    isNullable: input.IsNullable ?? true, defaultValue: optional(input, 'DefaultValue'), picklistId: optional(input, 'PicklistId'),
+  });
 }

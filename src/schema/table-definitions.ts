@@ -16,9 +16,9 @@ import { ODataError } from '../errors/odata-error';
 import { isJsonObject, type JsonObject } from '../json';
 import { refuseIfCriteriaUse } from './criteria-users';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
-import { optional, readFieldInput, required, type FieldInput } from './field-input';
+import { fieldShapeOf, readFieldInput, required, type FieldInput } from './field-input';
 import { declaredFieldRow, fieldTable, fieldTypeNumber, type FieldRow } from './field-rows';
-import { propertyDefinition, withDefaults, type FieldShape } from './field-types';
+import { propertyDefinition, type FieldShape } from './field-types';
 
 export const TABLE_DEFINITIONS_SET = 'TableDefinitions';
 
@@ -107,13 +107,6 @@ function fieldsTableIn(model: EdmModel): string {
 const mainEntityNumber = (main: MainEntity | null | undefined): number | null => (main ? MAIN_ENTITIES.indexOf(main) : null);
 const mainEntityOf = (value: number | null): MainEntity | null => (value === null ? null : MAIN_ENTITIES[value] ?? null);
 
-function shapeOf(input: FieldInput): FieldShape {
-  return withDefaults({
-    fieldType: required(input, 'FieldType'), length: optional(input, 'Length'), precision: optional(input, 'Precision'), scale: optional(input, 'Scale'),
-    isNullable: input.IsNullable ?? true, defaultValue: optional(input, 'DefaultValue'), picklistId: optional(input, 'PicklistId'),
-  });
-}
-
 interface NewField {
   readonly input: FieldInput;
   readonly name: string;
@@ -133,7 +126,7 @@ function readFields(model: EdmModel, entityTypeName: string, fields: readonly Js
       checkCustomName(model, 'property', name);
       if (seen.has(name.toLowerCase())) throw invalid(`${name} is given twice`, 'Name');
       seen.add(name.toLowerCase());
-      return { input, name, shape: shapeOf(input) };
+      return { input, name, shape: fieldShapeOf(input) };
     } catch (err) {
       if (err instanceof ODataError) throw new ODataError(err.code, err.message, { target: `${where}/${err.target ?? ''}`.replace(/\/$/, '') });
       throw err;

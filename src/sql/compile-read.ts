@@ -14,6 +14,7 @@ import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 import { memoizedByObject } from '../memo';
 import { compileLevel } from './compile-apply';
+import { compileDeepSkipPage, skipsByKey } from './compile-deep-skip';
 
 export const PARENT = '__parent';
 export const ORDER_PREFIX = '__o';
@@ -95,6 +96,12 @@ export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | u
     // only the entities an action returns are read unbounded, and they are never skipped
     if (offset) throw new Error('an unbounded read cannot skip rows');
     return query;
+  }
+  if (skipsByKey(plan, target.dialect, offset)) {
+    // a deep $skip: the page's keys first, from what an index covers, then its rows (compile-deep-skip.ts)
+    const keyFrom = sql`${sourceOf(plan, target)} AS ${id(alias)} ${joins.for(plan.scope)}`;
+    const select = join([...selected, ...orderValues], ', ');
+    return compileDeepSkipPage(plan, { select, from, keyFrom, where, order, alias }, limit, offset);
   }
   return offset ? sql`${query} LIMIT ${rowCount(limit)} OFFSET ${rowCount(offset)}` : sql`${query} LIMIT ${rowCount(limit)}`;
 }

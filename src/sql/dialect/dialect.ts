@@ -29,6 +29,11 @@ export interface Dialect {
   divisor(right: Fragment): Fragment;
   /** a row's keyset value as stored in a $skiptoken */
   keysetValue(value: unknown): string | number | boolean | null;
+  /**
+   * a deep `$skip` finds the page's keys in a subquery first (compile-deep-skip.ts): the engine's OFFSET
+   * reads each skipped row whole, and an index that serves the order covers the subquery
+   */
+  readonly deepSkipByKey: boolean;
   /** appended to a SELECT that reads rows about to be written (empty where transactions already serialize writers) */
   readonly lockForUpdate: string;
   /** case-insensitive substring match, `pattern` already LIKE-escaped with `\` */

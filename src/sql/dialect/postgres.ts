@@ -63,6 +63,8 @@ export const postgresDialect: Dialect = {
   // PostgreSQL refuses a zero divisor itself (22012)
   divisor: (r) => r,
   lockForUpdate: ' FOR UPDATE',
+  // an index-only scan depends on the visibility map; the plain OFFSET page already costs < 2x the first
+  deepSkipByKey: false,
   keysetValue: (v) => (v === null || v === undefined ? null : v instanceof Date ? formatUtc(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(lower(${column}) LIKE lower(CAST(${pattern} AS text)) ESCAPE '\\')`,
   arrayElements: (array, alias) => sql`jsonb_array_elements_text(CAST(${array} AS jsonb)) AS ${alias}("value")`,

@@ -72,6 +72,8 @@ export const sqliteDialect: Dialect = {
   divisor: (r) => nonzero(r),
   // One connection, and a transaction holds it: writers never interleave.
   lockForUpdate: '',
+  // OFFSET 5000 on the LastName order: 20 ms whole rows, 4 ms keys from the covering index then 101 rows
+  deepSkipByKey: true,
   keysetValue: (v) => (v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean)),
   likeInsensitive: (column, pattern) => sql`(${raw(SQLITE_UNICODE_LOWER)}(${column}) LIKE ${raw(SQLITE_UNICODE_LOWER)}(${pattern}) ESCAPE '\\')`,
   arrayElements: (array, alias) => sql`json_each(${array}) AS ${alias}`,

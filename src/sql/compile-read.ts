@@ -1,6 +1,7 @@
 /**
  * Compiles a ReadPlan into SQL: the page query, the count query, and one query per expanded
- * navigation level (never one per row). Per-parent $top/$skip inside $expand use ROW_NUMBER().
+ * navigation level (never one per row); single-valued expansions through a foreign key are LEFT JOINs
+ * of the page query instead (joined-expands.ts). Per-parent $top/$skip inside $expand use ROW_NUMBER().
  *
  *   Companies?$expand=Contacts($top=5)
  *   → SELECT … FROM "Companies" AS "s0" ORDER BY "s0"."Id" LIMIT 101
@@ -15,6 +16,7 @@ import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 import { memoizedByObject } from '../memo';
 import { compileLevel } from './compile-apply';
 import { compileDeepSkipPage, skipsByKey } from './compile-deep-skip';
+import { expandShapeOf, joinedParts } from './joined-expands';
 
 export const PARENT = '__parent';
 export const ORDER_PREFIX = '__o';
@@ -90,8 +92,12 @@ export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | u
   const where = whereClause(plan, plan.keyset ? [...plan.where, plan.keyset] : plan.where, c);
   const order = join(plan.orderby.map((o) => orderTerm(o, c)), ', ');
   const selected = selectList(plan, alias, c);
-  const from = sql`${sourceOf(plan, target)} AS ${id(alias)} ${joins.for(plan.scope)}`;
-  const query = sql`SELECT ${join([...selected, ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
+  // single-valued expansions joined into this statement (joined-expands.ts)
+  const expanded = joinedParts(expandShapeOf(plan), alias, target);
+  const from = expanded.joins.length
+    ? sql`${sourceOf(plan, target)} AS ${id(alias)} ${joins.for(plan.scope)} ${join(expanded.joins, ' ')}`
+    : sql`${sourceOf(plan, target)} AS ${id(alias)} ${joins.for(plan.scope)}`;
+  const query = sql`SELECT ${join([...selected, ...expanded.columns, ...orderValues], ', ')} FROM ${from}${where} ORDER BY ${order}`;
   if (limit === undefined) {
     // only the entities an action returns are read unbounded, and they are never skipped
     if (offset) throw new Error('an unbounded read cannot skip rows');
@@ -100,7 +106,7 @@ export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | u
   if (skipsByKey(plan, target.dialect, offset)) {
     // a deep $skip: the page's keys first, from what an index covers, then its rows (compile-deep-skip.ts)
     const keyFrom = sql`${sourceOf(plan, target)} AS ${id(alias)} ${joins.for(plan.scope)}`;
-    const select = join([...selected, ...orderValues], ', ');
+    const select = join([...selected, ...expanded.columns, ...orderValues], ', ');
     return compileDeepSkipPage(plan, { select, from, keyFrom, where, order, alias }, limit, offset);
   }
   return offset ? sql`${query} LIMIT ${rowCount(limit)} OFFSET ${rowCount(offset)}` : sql`${query} LIMIT ${rowCount(limit)}`;

@@ -14,6 +14,7 @@ import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
 import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, orderValueField, PARENT } from './compile-read';
 import { pathKeys, visibleRows, type SqlTarget } from './compile-expression';
+import { expandShapeOf, type ExpandShape } from './joined-expands';
 import { id, join, raw, sql, type Fragment } from './fragment';
 
 export type Row = Record<string, unknown>;
@@ -191,8 +192,9 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
     const last = pageRows[pageRows.length - 1];
     nextKeyset = plan.orderby.map((_, i) => ex.dialect.keysetValue(last[orderValueField(plan, i)]));
   }
-  const nodes = pageRows.map(toNode);
-  await expandAll(ex, plan.expand, nodes);
+  const shape = expandShapeOf(plan);
+  const nodes = shape.joined.length === 0 ? pageRows.map(toNode) : pageRows.map((row) => joinedNode(row, row, shape));
+  await expandShaped(ex, shape, nodes);
   let count: number | undefined;
   if (wantCount) count = await executeCount(ex, plan);
   return { nodes, count, nextKeyset, remainingTop };
@@ -226,6 +228,40 @@ export async function parentExists(ex: Executor, source: PathSource): Promise<bo
 
 function toNode(row: Row): RowNode {
   return { row, children: new Map(), counts: new Map() };
+}
+
+/**
+ * A row of a statement that joined single-valued expansions (joined-expands.ts): `own` holds the
+ * entity's columns; each joined target's are taken out of the statement's `flat` row into a row of
+ * its own, or the navigation is null when the joined key is (no target, or one the caller may not read).
+ */
+function joinedNode(flat: Row, own: Row, shape: ExpandShape): RowNode {
+  const node = toNode(own);
+  for (const j of shape.joined) {
+    const key = flat[j.keyField];
+    if (key === null || key === undefined) {
+      node.children.set(j.expand.navigation, null);
+      continue;
+    }
+    const row: Row = {};
+    for (const f of j.fields) row[f.column] = flat[f.field];
+    node.children.set(j.expand.navigation, joinedNode(flat, row, j.shape));
+  }
+  return node;
+}
+
+/** The expansions of `parents` that their statement did not join, at every joined level. */
+async function expandShaped(ex: Executor, shape: ExpandShape, parents: readonly RowNode[]): Promise<void> {
+  for (const e of shape.separate) await expandOne(ex, e, parents);
+  for (const j of shape.joined) {
+    if (j.shape.separate.length === 0 && j.shape.joined.length === 0) continue;
+    const targets: RowNode[] = [];
+    for (const p of parents) {
+      const child = p.children.get(j.expand.navigation);
+      if (child !== null && child !== undefined && !Array.isArray(child)) targets.push(child);
+    }
+    await expandShaped(ex, j.shape, targets);
+  }
 }
 
 async function expandAll(ex: Executor, expands: readonly ExpandPlan[], parents: readonly RowNode[]): Promise<void> {

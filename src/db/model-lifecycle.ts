@@ -14,6 +14,7 @@ import type { Engine } from './connect';
 import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
 import { latestModelRecord, latestModelVersion, lockSchema, pollModelVersion, recordModel, recordSchemaChange, schemaChanges } from './model-store';
 import { describeExpectedSchema } from './schema';
+import { schemaTransaction } from './sqlite-table-change';
 import { createAlternateKeyIndexes } from './alternate-key-indexes';
 import { loadReferenceData } from './reference-data';
 import { syncDeclaredFields } from '../schema/field-rows';
@@ -30,7 +31,7 @@ export interface ServedModel {
 
 /** Applies the difference between the database and the model to serve; throws ModelMigrationError (nothing changed) when unsafe. */
 export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInModel): Promise<ServedModel> {
-  return knex.transaction(async (trx) => {
+  return schemaTransaction(knex, async (trx) => {
     await lockSchema(trx);
     const changes = await schemaChanges(trx);
     const model = buildServedModel(builtIn, changes);
@@ -129,7 +130,7 @@ export class ModelLifecycle {
   }
 
   private async runChange(change: SchemaChange, hooks: SchemaChangeHooks): Promise<ServedModel> {
-    const next = await this.knex.transaction(async (trx) => {
+    const next = await schemaTransaction(this.knex, async (trx) => {
       await lockSchema(trx);
       const record = await latestModelRecord(trx);
       if (!record) throw new Error('the database holds no model record; start the service on it first');

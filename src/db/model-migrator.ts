@@ -7,12 +7,13 @@
  *
  * Safe differences become DDL (new tables, link tables, columns, indexes; a new MaxLength or a higher
  * decimal Precision that the stored values fit; empty columns and tables the model dropped). Anything
- * else (a type change, a MaxLength shorter than stored values, a
- * dropped column or table that holds data, a new required column without a default on a table with
+ * else (a type change, a MaxLength shorter than stored values, a column becoming required while rows
+ * hold null in it, a dropped column or table that holds data, a new required column without a default on a table with
  * rows) is a problem: the caller stops and nothing is applied.
  */
 import type { Knex } from 'knex';
 import type { Engine } from './connect';
+import { setSqliteNullability } from './sqlite-table-change';
 import { addColumn, addForeignKeys, defineTable, indexColumns, type ColumnSpec, type ForeignKeySpec, type IndexSpec, type TableSpec } from './schema';
 
 export type MigrationStep =
@@ -20,8 +21,8 @@ export type MigrationStep =
   | { readonly kind: 'add-column'; readonly table: string; readonly column: ColumnSpec; readonly foreignKey?: ForeignKeySpec }
   /** a new MaxLength or Precision that every stored value fits */
   | { readonly kind: 'resize-column'; readonly table: string; readonly column: ColumnSpec }
-  | { readonly kind: 'drop-not-null'; readonly table: string; readonly column: string }
-  | { readonly kind: 'set-not-null'; readonly table: string; readonly column: string }
+  /** NOT NULL set (no row holds null: the planner counted) or dropped; SQLite: src/db/sqlite-table-change.ts */
+  | { readonly kind: 'set-nullability'; readonly table: string; readonly column: string; readonly nullable: boolean }
   | { readonly kind: 'create-index'; readonly table: string; readonly index: IndexSpec }
   | { readonly kind: 'drop-index'; readonly table: string; readonly index: IndexSpec }
   | { readonly kind: 'drop-column'; readonly table: string; readonly column: string }
@@ -94,7 +95,7 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
       continue;
     }
     const before = old?.columns.find((c) => c.name === column.name);
-    if (before) await planColumnChange(trx, engine, table, before, column, steps, problems);
+    if (before) await planColumnChange(trx, table, before, column, steps, problems);
   }
   for (const before of old?.columns ?? []) {
     if (spec.columns.some((c) => c.name === before.name) || !actual.has(before.name)) continue;
@@ -117,7 +118,7 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
   }
 }
 
-async function planColumnChange(trx: Knex.Transaction, engine: Engine, table: string, before: ColumnSpec, after: ColumnSpec, steps: MigrationStep[], problems: string[]): Promise<void> {
+async function planColumnChange(trx: Knex.Transaction, table: string, before: ColumnSpec, after: ColumnSpec, steps: MigrationStep[], problems: string[]): Promise<void> {
   const where = `${table}.${after.name}`;
   // a decimal with more digits before the point holds every value it held: the one type change applied
   const morePrecision = before.kind === 'Edm.Decimal' && after.kind === 'Edm.Decimal' && before.scale === after.scale
@@ -133,14 +134,10 @@ async function planColumnChange(trx: Knex.Transaction, engine: Engine, table: st
     if (tooLong > 0) problems.push(`${where}: MaxLength ${before.maxLength ?? 'unbounded'} → ${after.maxLength}: ${tooLong} rows hold longer values`);
     else steps.push({ kind: 'resize-column', table, column: after });
   }
-  if (before.nullable && !after.nullable) {
-    const nulls = await countNulls(trx, table, after.name);
-    if (nulls > 0) problems.push(`${where}: becomes required but ${nulls} rows hold null`);
-    else if (engine === 'sqlite') problems.push(`${where}: SQLite cannot make a column required in place`);
-    else steps.push({ kind: 'set-not-null', table, column: after.name });
-  } else if (!before.nullable && after.nullable) {
-    if (engine === 'sqlite') problems.push(`${where}: SQLite cannot make a required column nullable in place`);
-    else steps.push({ kind: 'drop-not-null', table, column: after.name });
+  if (before.nullable !== after.nullable) {
+    const nulls = after.nullable ? 0 : await countNulls(trx, table, after.name);
+    if (nulls > 0) problems.push(`${where}: becomes required but ${nulls} rows hold null (a default value would fill them)`);
+    else steps.push({ kind: 'set-nullability', table, column: after.name, nullable: after.nullable });
   }
 }
 
@@ -160,11 +157,14 @@ export async function applyMigration(trx: Knex.Transaction, engine: Engine, step
         break;
       case 'add-column': await addColumnStep(trx, engine, step.table, step.column, step.foreignKey); break;
       case 'resize-column':
-        // SQLite stores text without a length and decimals as text; only PostgreSQL's types carry the facets.
+        // SQLite ignores declared lengths (text columns are declared `text`) and keeps decimals as text
+        // (`decimal_text(p,s)`, whose facets it ignores too): only PostgreSQL's types carry the facets.
         if (engine === 'postgres') await trx.schema.alterTable(step.table, (t) => { addColumn(t, step.column, engine).alter({ alterNullable: false }); });
         break;
-      case 'set-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); t.dropNullable(step.column); }); break;
-      case 'drop-not-null': await trx.schema.alterTable(step.table, (t) => { t.setNullable(step.column); }); break;
+      case 'set-nullability':
+        if (engine === 'sqlite') await setSqliteNullability(trx, step.table, step.column, step.nullable);
+        else await trx.schema.alterTable(step.table, (t) => { if (step.nullable) t.setNullable(step.column); else t.dropNullable(step.column); });
+        break;
       case 'create-index': await trx.schema.alterTable(step.table, (t) => { t.index(indexColumns(step.index, engine), step.index.name); }); break;
       case 'drop-index': await trx.raw('DROP INDEX ??', [step.index.name]); break;
       case 'drop-column': await trx.raw('ALTER TABLE ?? DROP COLUMN ??', [step.table, step.column]); break;

@@ -9,7 +9,6 @@ import { checkCustomName } from '../edm/custom-names';
 import type { EdmEntityType, EdmModel } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
 import { tableOf } from '../edm/storage';
-import { engineOfKnex } from '../db/schema';
 import { ODataError } from '../errors/odata-error';
 import { refuseIfCriteriaUse } from './criteria-users';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
@@ -129,9 +128,6 @@ async function alterField(w: DefinitionWrite, row: FieldRow, input: FieldInput, 
   if ((shape.scale ?? null) !== row.Scale) throw refuse('Scale', 'Scale of a field cannot change');
   if (shape.precision !== undefined && row.Precision !== null && shape.precision < row.Precision) throw refuse('Precision', `Precision may only be raised (from ${row.Precision})`);
   if (shape.fieldType === 'MultiSelect' && (shape.length ?? null) !== row.Length) throw refuse('Length', 'Length of a MultiSelect field cannot change');
-  if (shape.isNullable !== row.IsNullable && engineOfKnex(w.knex) === 'sqlite') {
-    throw new ODataError('NOT_IMPLEMENTED', 'Changing IsNullable of an existing field is not supported on SQLite (it cannot change a column\'s NOT NULL in place); drop and add the field instead', { target: 'IsNullable' });
-  }
   const indexed = input.IsIndexed ?? (mode === 'merge' ? row.IsIndexed : false);
   const table = tableOf(entitySetOfType(w.model, entityTypeNamed(w.model, row.EntityType)));
   const definition = propertyDefinition(shape);

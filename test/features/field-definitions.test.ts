@@ -183,20 +183,17 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect((await svc.get(`/Contacts(${contactId})?$select=Ratio`)).json<Json>().Ratio).toBe(12345.6789);
   });
 
-  it('PATCH IsNullable false: fills nulls from DefaultValue (PostgreSQL); 409 without one; 501 on SQLite', async () => {
+  it('PATCH IsNullable false: fills nulls from DefaultValue; 409 without one (more in field-definitions-nullability.test.ts)', async () => {
     expect((await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Tier', FieldType: 'Text', Length: 10, IsIndexed: true })).status).toBe(201);
     expect(await indexesOf('Contacts')).toContain('ix_Contacts_Tier');
     const path = "/FieldDefinitions(EntityType='Contact',Name='Tier')";
-    if (engine.name === 'sqlite') {
-      expect((await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' })).status).toBe(501);
-    } else {
-      const refused = await send('PATCH', path, { IsNullable: false });
-      expect(refused.status).toBe(409);
-      expect(refused.json<{ error: Json }>().error.message).toMatch(/rows hold null/);
-      expect((await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' })).status).toBe(204);
-      expect((await svc.get(`/Contacts(${contactId})?$select=Tier`)).json<Json>().Tier).toBe('Bronze');
-      expect((await contactType()).Tier).toMatchObject({ $Nullable: false, $DefaultValue: 'Bronze' });
-    }
+    const refused = await send('PATCH', path, { IsNullable: false });
+    expect(refused.status).toBe(409);
+    expect(refused.json<{ error: Json }>().error.message).toMatch(/rows hold null/);
+    expect((await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' })).status).toBe(204);
+    expect((await svc.get(`/Contacts(${contactId})?$select=Tier`)).json<Json>().Tier).toBe('Bronze');
+    expect((await contactType()).Tier).toMatchObject({ $Nullable: false, $DefaultValue: 'Bronze' });
+    expect(await indexesOf('Contacts')).toContain('ix_Contacts_Tier');
     // dropping an indexed field drops its index
     expect((await send('DELETE', path)).status).toBe(204);
     expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_Tier');

@@ -8,7 +8,7 @@
  *     WHERE "s0_Company"."Name" = ?
  */
 import type { PrimitiveTypeName } from '../edm/model';
-import type { NavigationStorage } from '../edm/storage';
+import { DYNAMIC_MEMBERSHIP, type NavigationStorage } from '../edm/storage';
 import type { Correlation, JoinStep, PathSource, PlanExpr, ValueType } from '../plan/plan';
 import { typeOf } from '../plan/plan-expression';
 import { readsOuterScopes } from '../plan/scopes';
@@ -80,6 +80,18 @@ function joinCondition(storage: NavigationStorage, parent: string, alias: string
     case 'reverse-foreign-key': return sql`${id(`${alias}.${storage.targetColumn}`)} = ${id(`${parent}.${keys.sourceKey}`)}`;
     case 'link-table': throw new Error('a link table cannot back a single-valued navigation');
   }
+}
+
+/**
+ * The tables a semi-join (any/all) reads a navigation's links from: its read table, except for the
+ * dynamic-members view, whose two tables are read one branch each. The view removes the matches that
+ * are also static links, an anti-join PostgreSQL runs over every dynamic row before it can filter on
+ * the group (all 5 946 dynamic rows of the 20 000-contact bench data for a 9-member group); a semi-join does not
+ * mind a pair found twice, and each branch uses its table's index.
+ */
+function semiJoinReads(storage: NavigationStorage): readonly (string | undefined)[] {
+  if (storage.kind !== 'link-table' || storage.readTable !== DYNAMIC_MEMBERSHIP.readView || storage.readTable === storage.table) return [undefined];
+  return [storage.table, DYNAMIC_MEMBERSHIP.matchTable];
 }
 
 export function scopeAlias(scope: number): string {
@@ -210,7 +222,7 @@ export class ExpressionCompiler {
    * The rows of a correlation's target and the column that holds the outer row's key.
    * The caller compiles any predicate first, so the scope's joins are registered.
    */
-  private related(c: Correlation): { from: Fragment; holder: Fragment; outer: Fragment; visible: Fragment } {
+  private related(c: Correlation, linkRead?: string): { from: Fragment; holder: Fragment; outer: Fragment; visible: Fragment } {
     const alias = scopeAlias(c.scope);
     const outer = id(`${scopeAlias(c.outerScope)}.${c.outerKey}`);
     const joins = this.joins.for(c.scope);
@@ -221,7 +233,7 @@ export class ExpressionCompiler {
       case 'link-table': {
         const link = `${alias}_link`;
         return {
-          from: sql`${id(c.storage.readTable)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
+          from: sql`${id(linkRead ?? c.storage.readTable)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
           holder: id(`${link}.${c.storage.sourceColumn}`), outer, visible,
         };
       }
@@ -237,14 +249,17 @@ export class ExpressionCompiler {
   private exists(e: PlanExpr & { kind: 'exists' }): Fragment {
     // all(): a member whose predicate is null (unknown) is a counterexample too, so test `IS NOT TRUE`.
     const pred = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
-    const { from, holder, outer, visible } = this.related(e.correlation);
+    // one branch per table the link rows are read from (a semi-join needs no de-duplication between them)
+    const branches = semiJoinReads(e.correlation.storage).map((read) => this.related(e.correlation, read));
+    const { outer } = branches[0];
     // A predicate reading an outer lambda variable or $it makes the subquery correlated: as `outer IN (…)`
     // the engine would rebuild the whole related set for every outer row, so probe the holder's index instead.
     if (e.predicate && readsOuterScopes(e.predicate, e.correlation.scope)) {
-      return sql`(${raw(e.negated ? 'NOT EXISTS' : 'EXISTS')} (SELECT 1 FROM ${from} WHERE ${holder} = ${outer} AND ${pred}${visible}))`;
+      const selects = branches.map(({ from, holder, visible }) => sql`SELECT 1 FROM ${from} WHERE ${holder} = ${outer} AND ${pred}${visible}`);
+      return sql`(${raw(e.negated ? 'NOT EXISTS' : 'EXISTS')} (${join(selects, ' UNION ALL ')}))`;
     }
-    const where = pred ? sql`${holder} IS NOT NULL AND ${pred}${visible}` : sql`${holder} IS NOT NULL${visible}`;
-    return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (SELECT ${holder} FROM ${from} WHERE ${where}))`;
+    const selects = branches.map(({ from, holder, visible }) => sql`SELECT ${holder} FROM ${from} WHERE ${pred ? sql`${holder} IS NOT NULL AND ${pred}${visible}` : sql`${holder} IS NOT NULL${visible}`}`);
+    return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (${join(selects, ' UNION ALL ')}))`;
   }
 
   /** any()/all() over a stored JSON array: EXISTS over its elements (all: no element where the predicate is not true). */

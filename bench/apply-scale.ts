@@ -8,6 +8,10 @@
  * machine the least disturbed run is the closest to the cost itself).
  *
  *   npx tsx bench/apply-scale.ts --engine sqlite|postgres --contacts 100000 [--runs 15] [--pg-url URL] [--sqlite-read-processes N]
+ *     [--database FILE|URL]   an already seeded database (not seeded, not removed; a SQLite file is used in place)
+ *
+ * Besides wall times it prints CPU per request: the service's process tree (service and read processes,
+ * from /proc, 10 ms ticks summed over the runs) and, on SQLite, the direct statement's (this process).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import http from 'node:http';
@@ -63,18 +67,28 @@ const encode = (query: string) => {
   return `${set}?$apply=${encodeURIComponent(apply)}`;
 };
 
-/** Runs `a` and `b` alternately (after warm-up), so both see the same load from the rest of the machine. */
-async function timedInterleaved(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number[], number[]]> {
+/**
+ * Runs `a` and `b` alternately (after warm-up), so both see the same load from the rest of the machine;
+ * wall ms of each run, and CPU seconds: `a`'s in this process, `b`'s as `bCpu` counts it (the service tree).
+ */
+async function timedInterleaved(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>, bCpu: () => number): Promise<{ times: [number[], number[]]; cpu: [number, number] }> {
   for (let i = 0; i < WARMUP; i++) { await a(); await b(); }
   const times: [number[], number[]] = [[], []];
+  const cpu: [number, number] = [0, 0];
   for (let i = 0; i < runs; i++) {
-    for (const [k, once] of [a, b].entries()) {
-      const started = process.hrtime.bigint();
-      await once();
-      times[k].push(Number(process.hrtime.bigint() - started) / 1e6);
-    }
+    const own = process.cpuUsage();
+    let started = process.hrtime.bigint();
+    await a();
+    times[0].push(Number(process.hrtime.bigint() - started) / 1e6);
+    const used = process.cpuUsage(own);
+    cpu[0] += (used.user + used.system) / 1e6;
+    const before = bCpu();
+    started = process.hrtime.bigint();
+    await b();
+    times[1].push(Number(process.hrtime.bigint() - started) / 1e6);
+    cpu[1] += bCpu() - before;
   }
-  return times;
+  return { times, cpu };
 }
 
 /** The statement reading "Contacts" each query sends, from an in-process service (no read processes, so Knex sees it). */
@@ -138,11 +152,12 @@ function hash(s: string): number {
 }
 
 async function main(): Promise<void> {
-  const usage = 'usage: npx tsx bench/apply-scale.ts --engine sqlite|postgres [--contacts 100000] [--runs 15] [--pg-url URL] [--sqlite-read-processes N]';
+  const usage = 'usage: npx tsx bench/apply-scale.ts --engine sqlite|postgres [--contacts 100000] [--runs 15] [--pg-url URL] [--sqlite-read-processes N] [--database FILE|URL]';
   let engine: Engine = 'sqlite';
   let contacts = 100_000;
   let runs = 15;
   let pgUrl = DEFAULT_PG_URL;
+  let existing: string | undefined;
   /** passed to the service; unset keeps its default (production settings) */
   const serviceFlags: string[] = [];
   for (const flag of readFlags(process.argv.slice(2), usage)) {
@@ -156,13 +171,16 @@ async function main(): Promise<void> {
       case '--contacts': contacts = flag.integer(1); break;
       case '--runs': runs = flag.integer(1); break;
       case '--pg-url': pgUrl = flag.value(); break;
+      case '--database': existing = flag.value(); break;
       case '--sqlite-read-processes': serviceFlags.push(flag.name, String(flag.integer(0))); break;
       default: throw new Error(`unknown option ${flag.name}\n${usage}`);
     }
   }
 
   buildService(log);
-  const database: BenchDatabase = engine === 'sqlite' ? await prepareDatabase(contacts, log) : await preparePostgres(contacts, pgUrl, log);
+  const database: BenchDatabase = existing !== undefined
+    ? { file: existing, floorFile: existing, cached: true, seedSeconds: 0, remove: () => undefined }
+    : engine === 'sqlite' ? await prepareDatabase(contacts, log) : await preparePostgres(contacts, pgUrl, log);
   try {
     const statements = await captureStatements(database.file);
     const service = await startService(database.file, 1, serviceFlags);
@@ -176,12 +194,13 @@ async function main(): Promise<void> {
         let sqlRows = 0;
         const direct = await directRunner(engine, database.file, statement);
         let times: [number[], number[]];
+        let cpu: [number, number];
         try {
-          times = await timedInterleaved(runs, async () => { sqlRows = await direct.run(); }, async () => {
+          ({ times, cpu } = await timedInterleaved(runs, async () => { sqlRows = await direct.run(); }, async () => {
             const { status, body } = await getJson(agent, `${service.root}/${encode(query)}`);
             if (status !== 200) throw new Error(`${query}: ${status}`);
             groups = body.value?.length ?? 0;
-          });
+          }, () => service.cpuSeconds()));
         } finally {
           await direct.close();
         }
@@ -189,14 +208,15 @@ async function main(): Promise<void> {
         const overhead = (sql: number, answer: number) => `${(((answer - sql) / sql) * 100).toFixed(1)} %`;
         const [sqlMs, httpMs] = times.map(median);
         const [sqlMin, httpMin] = times.map(minimum);
-        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${overhead(sqlMs, httpMs)} | ${sqlMin.toFixed(1)} | ${httpMin.toFixed(1)} | ${overhead(sqlMin, httpMin)} |`);
+        const [sqlCpu, serviceCpu] = cpu.map((seconds) => ((seconds * 1000) / runs).toFixed(1));
+        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${overhead(sqlMs, httpMs)} | ${sqlMin.toFixed(1)} | ${httpMin.toFixed(1)} | ${overhead(sqlMin, httpMin)} | ${engine === 'sqlite' ? sqlCpu : '-'} | ${serviceCpu} |`);
       }
     } finally {
       agent.destroy();
       await service.stop();
     }
     process.stdout.write(`${contacts} contacts, ${runs} sequential runs each, SQL and HTTP alternating (after ${WARMUP} warm-up runs); median, and minimum (the run least disturbed by the machine's other work)\n`);
-    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) |\n|---|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) | SQL CPU ms/run | service CPU ms/req |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await database.remove();

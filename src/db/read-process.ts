@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import { configureSqliteConnection } from './sqlite-connection';
 import { readRawInt64Exactly } from './sqlite-int64';
-import type { ReadReply, ReadRequest } from './read-pool';
+import { cpuMsSince, type ReadReply, type ReadRequest } from './read-pool';
 
 const STATEMENT_CACHE_SIZE = 500;
 
@@ -40,10 +40,13 @@ function main(file: string): void {
   process.on('message', (request: ReadRequest) => {
     try {
       const statement = prepared(request.sql);
+      const started = process.cpuUsage();
       const values = statement.all(request.bindings);
+      // the CPU the statement itself took here (the pool's measured-inline rule reads it)
+      const cpuMs = cpuMsSince(started);
       const { id } = request;
       const { columns } = statement;
-      reply(!statement.cloneOnly && jsonSafe(values) ? { kind: 'json', id, columns, text: JSON.stringify(values) } : { kind: 'arrays', id, columns, values });
+      reply(!statement.cloneOnly && jsonSafe(values) ? { kind: 'json', id, columns, text: JSON.stringify(values), cpuMs } : { kind: 'arrays', id, columns, values, cpuMs });
     } catch (err) {
       const e = err as { message?: string; code?: string };
       reply({ kind: 'error', id: request.id, message: e.message ?? String(err), code: e.code });

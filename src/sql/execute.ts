@@ -42,6 +42,8 @@ export interface Executor {
   readonly reads?: ReadPool;
   /** which rows of each table the caller may see: every statement compiled for this executor applies it */
   readonly access: RecordAccess;
+  /** SQLite: a statement of an aggregated read, run inline once it has shown itself cheap (ReadPool.runMeasured) */
+  readonly inlineWhenCheap?: boolean;
 }
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
@@ -88,7 +90,11 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   // Knex's 'query' event still fires (tests count statements with it; loggers listen to it).
   if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
   if (ex.dialect.name !== 'sqlite') return runOnPg(client as KnexClient<PgConnection>, f);
-  if (ex.reads !== undefined && !ex.knex.isTransaction) return ex.reads.run(f.sql, sqliteBindings(f));
+  if (ex.reads !== undefined && !ex.knex.isTransaction) {
+    if (ex.inlineWhenCheap !== true) return ex.reads.run(f.sql, sqliteBindings(f));
+    const sqlite = client as KnexClient<SqliteConnection>;
+    return ex.reads.runMeasured(f.sql, sqliteBindings(f), () => runOnce(sqlite, f));
+  }
   // A transaction holds one connection for its whole life: after its first statement, the rest run
   // on it straight away (a change set of a thousand inserts saves two promise round trips each).
   const held = ex.knex.isTransaction ? transactionConnections.get(ex.knex) : undefined;
@@ -117,6 +123,16 @@ async function runOnPg(client: KnexClient<PgConnection>, f: Fragment): Promise<u
 }
 
 const transactionConnections = new WeakMap<object, SqliteConnection>();
+
+/** One read statement on a connection of the service's own pool. */
+async function runOnce(client: KnexClient<SqliteConnection>, f: Fragment): Promise<Row[]> {
+  const connection = await client.acquireConnection();
+  try {
+    return runStatement(connection, f) as Row[];
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
 
 /** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
 function runStatement(connection: SqliteConnection, f: Fragment): unknown {
@@ -183,7 +199,9 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   const bounds = [plan.pageSize, plan.top].filter((n): n is number => n !== undefined);
   const limit = bounds.length ? Math.min(...bounds) : undefined;
   // one row beyond the page tells whether another page follows
-  const rows = await run(ex, compilePage(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
+  // an aggregation's statement returns few rows and costs its scan: inline once known cheap (SQLite)
+  const pageEx: Executor = plan.aggregated === true && ex.reads !== undefined ? Object.assign({}, ex, { inlineWhenCheap: true }) : ex;
+  const rows = await run(pageEx, compilePage(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
   const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;

@@ -1,0 +1,69 @@
+/**
+ * Issue 16, performance: on SQLite an aggregating `$apply` runs in a read process until one run has
+ * shown its statement cheap (ReadPool.runMeasured, at most INLINE_MEASURED_MS); then, while no other
+ * read is running or waiting, on the service's own connection, without the trip to a read process.
+ * The answer is the same either way; with the read process busy it waits for it as before (the rule
+ * never adds to a concurrent load's main thread). PostgreSQL has no read processes: the same answers.
+ */
+import { ENGINES } from '../helpers/engines';
+import { startTestService, type TestService } from '../helpers/service';
+import { heavyRead } from './heavy-read';
+import { enc } from './support';
+
+const BUDGET_MS = 1500;
+const BY_STATE = `/Contacts?$apply=${enc('groupby((BusinessAddress/State),aggregate($count as N))')}`;
+const BY_INDUSTRY = `/Contacts?$apply=${enc('filter(LastName ne null)/groupby((Company/Industry),aggregate($count as N))')}&$orderby=N desc`;
+
+describe.each(ENGINES)('aggregations measured inline on $name', (engine) => {
+  let svc: TestService;
+  let contactId: string;
+  const inlineRuns = (): number => svc.running.services.reads?.use().inline ?? 0;
+
+  beforeAll(async () => {
+    svc = await startTestService(engine, { contacts: 60, config: { statementTimeoutMs: BUDGET_MS, sqliteReadProcesses: 1 } });
+    contactId = (await svc.get('/Contacts?$top=1&$select=Id')).json().value[0].Id;
+  }, 120_000);
+  afterAll(async () => svc?.close());
+
+  it('answers the same groups from the read process (first run) and inline (after it)', async () => {
+    for (const path of [BY_STATE, BY_INDUSTRY]) {
+      const before = inlineRuns();
+      const first = await svc.get(path);
+      expect(first.status).toBe(200);
+      expect(inlineRuns()).toBe(before);
+      const second = await svc.get(path);
+      expect(second.status).toBe(200);
+      expect(second.json()).toEqual(first.json());
+      const groups = first.json().value as { N: number }[];
+      expect(groups.length).toBeGreaterThan(1);
+      expect(groups.reduce((n, g) => n + Number(g.N), 0)).toBe(Number((await svc.get('/Contacts/$count')).text));
+      // SQLite: the repeat ran inline; PostgreSQL: no read processes at all
+      expect(inlineRuns()).toBe(engine.name === 'sqlite' ? before + 1 : 0);
+    }
+  });
+
+  it('the same statement with other values is measured on its own', async () => {
+    const path = (state: string) => `/Contacts?$apply=${enc(`filter(BusinessAddress/State ne '${state}')/groupby((BusinessAddress/State),aggregate($count as N))`)}`;
+    await svc.get(path('XX'));
+    const before = inlineRuns();
+    const other = await svc.get(path('YY'));
+    expect(other.status).toBe(200);
+    expect(inlineRuns()).toBe(before);
+  });
+
+  it('waits for the read process while it is busy instead of running beside it', async () => {
+    await svc.get(BY_STATE);
+    const before = inlineRuns();
+    const start = Date.now();
+    const heavy = svc.get(heavyRead(engine, contactId)).then((res) => ({ res, at: Date.now() - start }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const grouped = await svc.get(BY_STATE).then((res) => ({ res, at: Date.now() - start }));
+    const slow = await heavy;
+    expect(grouped.res.status).toBe(200);
+    expect(inlineRuns()).toBe(before);
+    if (engine.name === 'sqlite') {
+      expect(slow.res.status).toBe(504);
+      expect(grouped.at).toBeGreaterThanOrEqual(slow.at);
+    }
+  });
+});

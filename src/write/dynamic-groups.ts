@@ -19,6 +19,7 @@ import { raw, id, type Fragment } from '../sql/fragment';
 import { run, runWrite, type Executor, type Row } from '../sql/execute';
 import type { KeyValue } from './entity-reference';
 import type { WriteSession } from './session';
+import { memoizedByObject } from '../memo';
 
 /** Statements in bound lists stay well under SQLite's limit on bound parameters. */
 const KEYS_PER_STATEMENT = 500;
@@ -43,7 +44,10 @@ interface Membership {
   readonly target: MembershipTarget;
 }
 
-function membershipOf(model: EdmModel): Membership | undefined {
+/** per model (version): computed once, not per write */
+const membershipOf = memoizedByObject(membershipOfModel);
+
+function membershipOfModel(model: EdmModel): Membership | undefined {
   const sets = dynamicMembershipSets(model);
   if (!sets) return undefined;
   const target: MembershipTarget = {
@@ -75,6 +79,13 @@ async function dynamicGroups(m: Membership, st: Statements, groupsWritten: boole
   if (transaction) groupsOfTransaction.set(transaction, out);
   return out;
 }
+
+/** every table some group's criteria reads (per list of groups, so per transaction) */
+const tablesReadBy = memoizedByObject((groups: readonly DynamicGroup[]): ReadonlySet<string> => {
+  const tables = new Set<string>();
+  for (const g of groups) if ('ok' in g.outcome) for (const t of g.outcome.ok.reads) tables.add(t);
+  return tables;
+});
 
 function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
@@ -108,13 +119,16 @@ export async function flushDynamicGroups(s: WriteSession): Promise<void> {
   const m = membershipOf(s.model);
   if (!m) return;
   const writtenGroups = s.written.get(m.groups);
-  const criteriaWritten = [...(writtenGroups ?? [])].filter(([, cols]) => cols === 'inserted' || cols.has(DYNAMIC_MEMBERSHIP.criteria)).map(([k]) => k);
+  const criteriaWritten = writtenGroups === undefined ? [] : [...writtenGroups].filter(([, cols]) => cols === 'inserted' || cols.has(DYNAMIC_MEMBERSHIP.criteria)).map(([k]) => k);
   const writtenContacts = s.written.get(m.contacts);
   const otherTables = [...s.writtenTables].filter((t) => t !== DYNAMIC_MEMBERSHIP.matchTable);
   if (criteriaWritten.length === 0 && !writtenContacts && otherTables.length === 0) return;
 
   const st = sessionStatements(s);
-  const groups = await dynamicGroups(m, st, s.writtenTables.has(tableOf(m.groups)));
+  const groupsWritten = s.writtenTables.has(tableOf(m.groups));
+  const groups = await dynamicGroups(m, st, groupsWritten);
+  // the common write in a change set (a Note): no criteria reads its table, nothing to bring up to date
+  if (criteriaWritten.length === 0 && !writtenContacts && !otherTables.some((t) => tablesReadBy(groups).has(t))) return;
   const recomputed = new Set<KeyValue>(criteriaWritten);
   for (const group of groups) {
     if (recomputed.has(group.key) && 'problem' in group.outcome) throw invalidCriteriaError(group.outcome.problem);

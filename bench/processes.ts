@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../src/runtime-flags';
 
 const ROOT = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -164,7 +165,8 @@ async function startChild(name: string, args: readonly string[], port: number, e
 export async function startService(database: string, workers = 1, settings: readonly string[] = [], env: Readonly<Record<string, string>> = {},
   name = workers > 1 ? `service x${workers}` : 'service', nodeOptions: readonly string[] = []): Promise<ChildServer> {
   const port = await freePort();
-  const args = [...nodeOptions, path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
+  // the V8 settings `npm start` gives the service (src/runtime-flags.ts)
+  const args = [...SERVICE_NODE_FLAGS, ...nodeOptions, path.join(ROOT, 'dist', 'src', 'main.js'), '--database', database, '--port', String(port), '--host', '127.0.0.1',
     '--log-level', 'warn', '--seed-contacts', '0', '--workers', String(workers), '--rate-limit', 'off', '--auth', 'off', ...settings];
   return startChild(name, args, port, env);
 }

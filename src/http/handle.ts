@@ -46,6 +46,7 @@ import type { ApiRequest, ApiResponse } from './api-request';
 import { negotiateJson, negotiateMetadata, negotiateText } from './negotiate';
 import { parsePrefer } from './prefer';
 import { nextLinkFor } from './next-link';
+import { keepPreparedRead, preparedRead, preparedReadKey, type PreparedRead, type ReadRequestPlan } from './prepared-reads';
 import { isQuerySegmentRequest, queryAsGet } from './query-segment';
 import { publicError } from './failures';
 import { stageStart } from '../observe/stage-timing';
@@ -173,6 +174,13 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services, replanne
   if (transfer !== undefined) return handleTransfer(transfer, req, user, svc, handle);
   const method = req.method.toUpperCase();
   const model = svc.model();
+  // a read asked before in the same words, by the same caller, on the same model: planned then
+  const readKey = method === 'GET' || method === 'HEAD' ? preparedReadKey(req, user) : undefined;
+  const kept = readKey === undefined ? undefined : preparedRead(model, readKey);
+  if (kept !== undefined) {
+    req.timing?.end('plan');
+    return answerRead(kept, req, user, svc, model, method, replanned);
+  }
   const parsed = parseUri(req.path, req.query);
   checkQueryWidth(parsed.options, svc.requestLimits);
   authorizeRequest(user, method, parsed);
@@ -214,9 +222,21 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services, replanne
   const plan = planRequest(model, uri, context);
   req.timing?.end('plan');
   if (method !== 'GET' && method !== 'HEAD') throw new ODataError('METHOD_NOT_ALLOWED', `${method} is not allowed on this resource`);
+  if (plan.kind !== 'read') {
+    const response = respond(plan, req, svc, model, uri.options.format);
+    return method === 'HEAD' ? withoutBody(response) : response;
+  }
+  const prepared = prepareRead(plan, req, svc, model, uri.options.format);
+  req.timing?.end('plan');
+  // an alternate key in the path was resolved by a lookup in the data: that read is not kept
+  if (readKey !== undefined && uri === parsed) keepPreparedRead(model, readKey, prepared);
+  return answerRead(prepared, req, user, svc, model, method, replanned);
+}
+
+async function answerRead(prepared: PreparedRead, req: ApiRequest, user: RequestUser, svc: Services, model: EdmModel, method: string, replanned: boolean): Promise<ApiResponse> {
   let response: ApiResponse;
   try {
-    response = await respond(plan, req, svc, model, uri.options.format);
+    response = await respondRead(prepared, req, svc, model);
   } catch (err) {
     // planned on a model a schema change replaces (a dropped column): once more on the next one
     if (replanned || !isVanishedColumn(err) || !(await newerModelServed(svc.model, model, REPLAN_WAIT_MS))) throw err;
@@ -236,7 +256,7 @@ function ok(status: number, type: string, body: ApiResponse['body'], extra: Reco
   return { status, headers, body };
 }
 
-async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
+function respond(plan: Plan & { kind: 'service-document' | 'metadata' }, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): ApiResponse {
   switch (plan.kind) {
     case 'service-document': {
       const f = negotiateJson(format, req.headers.accept);
@@ -248,32 +268,36 @@ async function respond(plan: Plan, req: ApiRequest, svc: Services, model: EdmMod
       const etag = metadataEtagOf(model);
       return ok(200, kind === 'xml' ? 'application/xml' : 'application/json', doc, etag ? { ETag: etag } : {});
     }
-    case 'read': return respondRead(plan, req, svc, model, format);
   }
 }
 
-async function respondRead(plan: Plan & { kind: 'read' }, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): Promise<ApiResponse> {
-  const access = recordAccess(model, plan.context.user);
-  // reads whose shape bounds their work cost less than the trip to a read process: they stay here
-  const reads = svc.reads !== undefined && !runsInline(plan, access, svc.reads) ? svc.reads : undefined;
-  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads, access };
+/** What a read's answer needs besides its rows: negotiated format, writer context, fixed headers (kept with the plan: prepared-reads.ts). */
+function prepareRead(plan: ReadRequestPlan, req: ApiRequest, svc: Services, model: EdmModel, format: string | undefined): PreparedRead {
   const shape = plan.shape;
   const textual = shape.kind === 'count' || (shape.kind === 'property' && shape.raw);
   let f: JsonFormat = { metadata: 'minimal', ieee754: false };
   if (textual) negotiateText(format, req.headers.accept);
   else f = negotiateJson(format, req.headers.accept);
   const omitNulls = !textual && parsePrefer(req.headers.prefer).omitNulls;
-  const ctx: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model), omitNulls };
-  const type = contentType(f);
+  const writer: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model), omitNulls };
   const preferences: string[] = [];
   if (plan.context.preferredPageSize !== undefined && plan.read.pageSize === plan.context.preferredPageSize) {
     preferences.push(`odata.maxpagesize=${plan.context.preferredPageSize}`);
   }
   if (omitNulls) preferences.push('omit-values=nulls');
   const applied: Record<string, string> = preferences.length > 0 ? { 'Preference-Applied': preferences.join(', ') } : {};
+  return { plan, textual, format: f, writer, type: contentType(f), applied: Object.freeze(applied) };
+}
+
+async function respondRead(prepared: PreparedRead, req: ApiRequest, svc: Services, model: EdmModel): Promise<ApiResponse> {
+  const { plan, writer: ctx, type, applied } = prepared;
+  const access = recordAccess(model, plan.context.user);
+  // reads whose shape bounds their work cost less than the trip to a read process: they stay here
+  const reads = svc.reads !== undefined && !runsInline(plan, access, svc.reads) ? svc.reads : undefined;
+  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads, access };
+  const shape = plan.shape;
   const missingParent = async () => plan.parentSource !== undefined && !(await parentExists(ex, plan.parentSource));
 
-  req.timing?.end('plan');
   switch (shape.kind) {
     case 'count': {
       const n = await executeCount(ex, plan.read);

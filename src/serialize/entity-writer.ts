@@ -96,6 +96,21 @@ function keyText(key: EdmProperty, v: unknown): string {
   return encodeURIComponent(text).replace(/%2C/g, ',').replace(/%27/g, "'");
 }
 
+const writers = new WeakMap<WriterContext, WeakMap<ReadPlan, EntityWriter>>();
+
+/**
+ * The writer for a context and a read plan, built once per pair: a read prepared once (http/prepared-reads.ts)
+ * keeps its context and plan objects, so its requests reuse one writer; a context made for one request
+ * takes its writers with it.
+ */
+export function entityWriterFor(ctx: WriterContext, plan: ReadPlan): EntityWriter {
+  let byPlan = writers.get(ctx);
+  if (byPlan === undefined) writers.set(ctx, (byPlan = new WeakMap()));
+  let write = byPlan.get(plan);
+  if (write === undefined) byPlan.set(plan, (write = buildEntityWriter(ctx, plan)));
+  return write;
+}
+
 export function buildEntityWriter(ctx: WriterContext, plan: ReadPlan): EntityWriter {
   const dynamic = plan.dynamic ?? [];
   if (plan.aggregated) {

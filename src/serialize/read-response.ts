@@ -4,7 +4,7 @@
  */
 import type { Plan, ReadPlan } from '../plan/plan';
 import type { ReadResult } from '../sql/execute';
-import { buildEntityWriter, entityId, type WriterContext } from './entity-writer';
+import { buildEntityWriter, entityId, entityWriterFor, type WriterContext } from './entity-writer';
 import { unmarkNumbers } from './json-text';
 
 type ReadPlanOf = Plan & { kind: 'read' };
@@ -17,7 +17,7 @@ const CHUNK_CHARS = 64 * 1024;
  * the array of entity objects nor the whole text is ever held at once.
  */
 export function* collectionJson(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, nextLink: string | undefined): Generator<string> {
-  const write = buildEntityWriter(ctx, plan.read);
+  const write = entityWriterFor(ctx, plan.read);
   let text = '{';
   if (ctx.format.metadata !== 'none') text += `${JSON.stringify(contextHead(ctx, plan)).slice(1, -1)},`;
   if (result.count !== undefined) text += `"@odata.count":${JSON.stringify(ctx.format.ieee754 ? String(result.count) : result.count)},`;
@@ -45,7 +45,7 @@ export function entityBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadRes
   const node = result.nodes[0];
   if (!node) return null;
   const head = ctx.format.metadata !== 'none' ? contextHead(ctx, plan) : undefined;
-  return buildEntityWriter(ctx, plan.read)(node, head);
+  return entityWriterFor(ctx, plan.read)(node, head);
 }
 
 export function referencesBody(ctx: WriterContext, plan: ReadPlanOf, result: ReadResult, single: boolean, nextLink: string | undefined): Record<string, unknown> | null {

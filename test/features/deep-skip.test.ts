@@ -46,6 +46,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (name, engine) => 
     { label: 'a navigation property in $orderby, $expand', query: `$orderby=${enc('Company/Name,LastName')}&$expand=Company($select=Name)`, skip: 600, top: 40 },
     { label: '$filter and $select', query: `$filter=${enc("LastName ge 'C'")}&$orderby=LastName&$select=Id,LastName,FullName`, skip: 500, top: 60 },
     { label: 'record access (Standard) with $filter', query: `$filter=${enc("JobTitle ne 'x'")}&$orderby=${enc('JobTitle,LastName')}&$select=Id,JobTitle,OwnerId,IsPrivate`, skip: 550, top: 70, asStandard: true },
+    { label: '$compute ordered on', query: `$compute=${enc('concat(FirstName,LastName) as Joined')}&$orderby=${enc('Joined desc')}&$select=Id,Joined`, skip: 800, top: 25 },
     { label: 'record access (Standard), key order', query: '$select=Id,IsPrivate,OwnerId', skip: 900, top: 100, asStandard: true },
   ];
 

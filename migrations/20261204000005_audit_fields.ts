@@ -18,17 +18,17 @@ export async function up(knex: Knex, model: EdmModel = loadModelFromFile()): Pro
   for (const spec of describeExpectedSchema(model).values()) {
     if (spec.kind !== 'entity' || !(await knex.schema.hasTable(spec.name))) continue;
     for (const column of AUDIT_COLUMNS) {
-      const fk = spec.foreignKeys.find((f) => f.column === column);
+      const fk = spec.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === column);
       if (!fk || (await knex.schema.hasColumn(spec.name, column))) continue;
       const index = spec.indexes.find((ix) => ix.columns.length === 1 && ix.columns[0] === column);
       if (engine === 'sqlite') {
         // SQLite adds a referencing column in place when its default is null (no table rebuild)
-        await knex.raw(`ALTER TABLE ?? ADD COLUMN ?? text(36) NULL REFERENCES ?? (??) ON DELETE ${fk.onDelete}`, [spec.name, column, fk.referencedTable, fk.referencedColumn]);
+        await knex.raw(`ALTER TABLE ?? ADD COLUMN ?? text(36) NULL REFERENCES ?? (??) ON DELETE ${fk.onDelete}`, [spec.name, column, fk.referencedTable, fk.referencedColumns[0]]);
         if (index) await knex.raw('CREATE INDEX ?? ON ?? (??)', [index.name, spec.name, column]);
       } else {
         await knex.schema.alterTable(spec.name, (t) => {
           t.uuid(column).nullable();
-          t.foreign(column, `fk_${spec.name}_${column}`).references(fk.referencedColumn).inTable(fk.referencedTable).onDelete(fk.onDelete);
+          t.foreign(column, `fk_${spec.name}_${column}`).references(fk.referencedColumns[0]).inTable(fk.referencedTable).onDelete(fk.onDelete);
           if (index) t.index([column], index.name);
         });
       }

@@ -88,9 +88,9 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
         const rows = await countRows(trx, table);
         if (rows > 0) problems.push(`${where}: a required column without a default cannot be added to ${rows} existing rows`);
         else if (engine === 'sqlite') problems.push(`${where}: SQLite cannot add a required column without a default in place`);
-        else steps.push({ kind: 'add-column', table, column, foreignKey: spec.foreignKeys.find((fk) => fk.column === column.name) });
+        else steps.push({ kind: 'add-column', table, column, foreignKey: foreignKeyAddedWith(spec, column.name, engine) });
       } else {
-        steps.push({ kind: 'add-column', table, column, foreignKey: spec.foreignKeys.find((fk) => fk.column === column.name) });
+        steps.push({ kind: 'add-column', table, column, foreignKey: foreignKeyAddedWith(spec, column.name, engine) });
       }
       continue;
     }
@@ -102,7 +102,7 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
     const where = `${table}.${before.name}`;
     const values = dropsAllowed.has(where) ? 0 : await countNonNull(trx, table, before.name);
     if (values > 0) { problems.push(`${where}: the model no longer has this column, which holds ${values} values`); continue; }
-    if (engine === 'sqlite' && old?.foreignKeys.some((fk) => fk.column === before.name)) {
+    if (engine === 'sqlite' && old?.foreignKeys.some((fk) => fk.columns.includes(before.name))) {
       problems.push(`${where}: SQLite cannot drop a referencing column in place`);
       continue;
     }
@@ -191,7 +191,21 @@ async function addColumnStep(trx: Knex.Transaction, engine: Engine, table: strin
   // for a foreign key (outside this transaction's control), so the clause is appended to its ADD COLUMN.
   const statements = trx.schema.alterTable(table, define).toSQL();
   if (statements.length !== 1) throw new Error(`${table}.${column.name}: unexpected DDL for a referencing column`);
-  await trx.raw(`${statements[0].sql} REFERENCES ?? (??) ON DELETE ${foreignKey.onDelete}`, [foreignKey.referencedTable, foreignKey.referencedColumn]);
+  await trx.raw(`${statements[0].sql} REFERENCES ?? (??) ON DELETE ${foreignKey.onDelete}`, [foreignKey.referencedTable, foreignKey.referencedColumns[0]]);
+}
+
+/**
+ * The foreign key to create with an added column: a one-column foreign key on it; a composite one (several
+ * columns referring to a composite key) with the last of its columns the table declares, on PostgreSQL only
+ * (SQLite's ADD COLUMN takes a one-column REFERENCES; there the service's binds check such references).
+ */
+function foreignKeyAddedWith(spec: TableSpec, column: string, engine: Engine): ForeignKeySpec | undefined {
+  return spec.foreignKeys.find((fk) => {
+    if (fk.columns.length === 1) return fk.columns[0] === column;
+    if (engine !== 'postgres') return false;
+    const positions = fk.columns.map((c) => spec.columns.findIndex((x) => x.name === c));
+    return spec.columns[Math.max(...positions)]?.name === column;
+  });
 }
 
 async function countRows(trx: Knex.Transaction, table: string): Promise<number> {

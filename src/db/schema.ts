@@ -20,10 +20,11 @@ export interface ColumnSpec {
   readonly defaultValue?: string | number | boolean;
 }
 
+/** A foreign key of one or more columns (a composite key's parts, in the referenced key's order). */
 export interface ForeignKeySpec {
-  readonly column: string;
+  readonly columns: readonly string[];
   readonly referencedTable: string;
-  readonly referencedColumn: string;
+  readonly referencedColumns: readonly string[];
   readonly onDelete: DeleteRule;
 }
 
@@ -94,22 +95,22 @@ function entityTableSpec(model: EdmModel, set: EdmEntitySet): TableSpec {
   });
   const foreignKeys: ForeignKeySpec[] = [];
   for (const nav of type.navigations) {
-    if (nav.collection || !nav.foreignKey) continue;
+    if (nav.collection || !nav.foreignKeys) continue;
     const target = model.entityTypes.get(nav.targetTypeName);
     if (!target) throw new Error(`${type.name}/${nav.name}: unknown target ${nav.targetTypeName}`);
     const bound = set.navigationBindings.get(nav.name);
     const targetSet = bound ? model.entitySets.get(bound) : entitySetOfType(model, target);
     if (!targetSet) throw new Error(`${set.name}/${nav.name}: binding to unknown set ${String(bound)}`);
-    if (!propertyByName.has(nav.foreignKey)) throw new Error(`${type.name}/${nav.name}: no property ${nav.foreignKey}`);
+    for (const fk of nav.foreignKeys) if (!propertyByName.has(fk)) throw new Error(`${type.name}/${nav.name}: no property ${fk}`);
     foreignKeys.push({
-      column: nav.foreignKey, referencedTable: tableOf(targetSet), referencedColumn: singleKey(target),
+      columns: nav.foreignKeys, referencedTable: tableOf(targetSet), referencedColumns: target.key,
       onDelete: DELETE_RULES[nav.onDelete ?? 'None'],
     });
   }
   const table = tableOf(set);
   const nullableColumns = new Set(columns.filter((c) => c.nullable).map((c) => c.name));
   const index = (on: readonly string[]): IndexSpec => ({ name: indexName(table, on), columns: on, nullable: on.filter((c) => nullableColumns.has(c)) });
-  const indexes: IndexSpec[] = foreignKeys.map((fk) => index([fk.column]));
+  const indexes: IndexSpec[] = foreignKeys.map((fk) => index(fk.columns));
   const names = new Set(columns.map((c) => c.name));
   // indexes for common sorts and filters come from the storage mapping (metadata/crm.storage.json)
   for (const extra of set.indexes ?? []) {
@@ -133,16 +134,12 @@ function pathProperty(type: EdmEntityType, path: readonly string[]): EdmProperty
   return found;
 }
 
-function singleKey(type: EdmEntityType): string {
-  if (type.key.length !== 1) throw new Error(`${type.name}: foreign keys need a single-property key`);
-  return type.key[0];
-}
-
-function keyProperty(type: EdmEntityType): EdmProperty {
-  const name = singleKey(type);
-  const p = type.properties.find((x) => x.name === name);
-  if (!p) throw new Error(`${type.name}: key ${name} is not a property`);
-  return p;
+function keyProperties(type: EdmEntityType): EdmProperty[] {
+  return type.key.map((name) => {
+    const p = type.properties.find((x) => x.name === name);
+    if (!p) throw new Error(`${type.name}: key ${name} is not a property`);
+    return p;
+  });
 }
 
 /** Every table the model implies (entity tables in container order, then link tables), by name. */
@@ -150,17 +147,16 @@ export function describeExpectedSchema(model: EdmModel): ReadonlyMap<string, Tab
   const tables = new Map<string, TableSpec>();
   for (const set of model.entitySets.values()) tables.set(tableOf(set), entityTableSpec(model, set));
   for (const link of linkTables(model)) {
-    const columns: ColumnSpec[] = link.types.map((type, i) => {
-      const key = keyProperty(type);
-      return { name: link.columns[i], nullable: false, kind: columnKind(key), maxLength: key.maxLength };
-    });
+    // one column per key part of each side (`<Type>Id`, or `<Type>_<KeyPart>` for a composite key: edm/storage.ts)
+    const columns: ColumnSpec[] = link.types.flatMap((type, i) => keyProperties(type).map((key, j): ColumnSpec => (
+      { name: link.columns[i][j], nullable: false, kind: columnKind(key), maxLength: key.maxLength, precision: key.precision, scale: key.scale })));
     const foreignKeys: ForeignKeySpec[] = link.types.map((type, i) => ({
-      column: link.columns[i], referencedTable: tableOf(entitySetOfType(model, type)), referencedColumn: singleKey(type),
+      columns: link.columns[i], referencedTable: tableOf(entitySetOfType(model, type)), referencedColumns: type.key,
       onDelete: 'CASCADE',
     }));
-    // The composite primary key serves lookups by the first column; the second needs its own index.
-    const indexes: IndexSpec[] = [{ name: indexName(link.table, [link.columns[1]]), columns: [link.columns[1]] }];
-    tables.set(link.table, { name: link.table, kind: 'link', columns, primaryKey: [...link.columns], foreignKeys, indexes });
+    // The primary key (first side, then second) serves lookups by the first side; the second needs its own index.
+    const indexes: IndexSpec[] = [{ name: indexName(link.table, link.columns[1]), columns: link.columns[1] }];
+    tables.set(link.table, { name: link.table, kind: 'link', columns, primaryKey: [...link.columns[0], ...link.columns[1]], foreignKeys, indexes });
   }
   return tables;
 }
@@ -230,7 +226,7 @@ function constraintName(name: string): string {
 
 export function addForeignKeys(t: Knex.TableBuilder, spec: Pick<TableSpec, 'name' | 'foreignKeys'>): void {
   for (const fk of spec.foreignKeys) {
-    t.foreign(fk.column, constraintName(`fk_${spec.name}_${fk.column}`)).references(fk.referencedColumn).inTable(fk.referencedTable).onDelete(fk.onDelete);
+    t.foreign([...fk.columns], constraintName(`fk_${spec.name}_${fk.columns.join('_')}`)).references([...fk.referencedColumns]).inTable(fk.referencedTable).onDelete(fk.onDelete);
   }
 }
 

@@ -93,6 +93,8 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
     if (c) return { kind: 'complex', type: c };
     throw new Error(`${where}: unknown type ${typeName}`);
   };
+  /** `<Type>/<navigation>` → its referential constraint (dependent → principal property) */
+  const principals = new Map<string, Record<string, string>>();
   const structural = (el: Json, where: string): { props: EdmProperty[]; navs: EdmNavigation[] } => {
     const props: EdmProperty[] = [];
     const navs: EdmNavigation[] = [];
@@ -101,11 +103,12 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
       const p = raw as Json;
       if (p.$Kind === 'NavigationProperty') {
         const constraint = p.$ReferentialConstraint as Record<string, string> | undefined;
+        if (constraint) principals.set(`${where}/${name}`, constraint);
         navs.push({
           name, targetTypeName: String(p.$Type), collection: p.$Collection === true,
           nullable: p.$Collection === true ? false : p.$Nullable !== false,
           partner: p.$Partner as string | undefined,
-          foreignKey: constraint ? Object.keys(constraint)[0] : undefined,
+          ...(constraint ? { foreignKeys: Object.keys(constraint) } : {}),
           onDelete: p.$OnDelete as OnDeleteAction | undefined,
         });
         continue;
@@ -133,7 +136,7 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
       if (!keyProp) throw new Error(`${name}: key ${k} is not a property`);
       if (keyProp.type.kind === 'complex' || keyProp.collection) throw new Error(`${name}: key ${k} must be a primitive or enum property`);
     }
-    for (const n of navs) if (n.foreignKey && !props.some((p) => p.name === n.foreignKey)) throw new Error(`${name}/${n.name}: no property ${n.foreignKey}`);
+    for (const n of navs) for (const fk of n.foreignKeys ?? []) if (!props.some((p) => p.name === fk)) throw new Error(`${name}/${n.name}: no property ${fk}`);
     const annotations = Object.fromEntries(Object.entries(el).filter(([k]) => k.startsWith('@')));
     const qualifiedName = `${namespace}.${name}`;
     const derived = mapping.derived.get(qualifiedName) ?? [];
@@ -155,7 +158,7 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
   for (const t of entityTypes.values()) {
     for (const n of t.navigations) if (!entityTypes.has(n.targetTypeName)) throw new Error(`${t.name}/${n.name}: unknown target ${n.targetTypeName}`);
   }
-  for (const t of entityTypes.values()) checkCompositeKeyNavigations(entityTypes, t);
+  for (const t of entityTypes.values()) orderForeignKeys(entityTypes, t, principals);
 
   const container = schema[containerName] as Json;
   const entitySets = new Map<string, EdmEntitySet>();
@@ -226,21 +229,21 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
 }
 
 /**
- * A composite key is served wherever rows are addressed by key; foreign keys and link tables hold one
- * column per side, so a navigation is refused when its storage would have to hold a composite key: a
- * foreign key (or link table) pointing at a composite-key type. Navigations from such a type through
- * its own foreign key to a single-key type, and their collection partners, are served.
+ * A referential constraint must refer to the whole key of its target (one dependent property per key
+ * part, any key length); its dependent properties are kept in the order of the target's key, so storage
+ * (edm/storage.ts) matches them part by part. Checked once every type is known.
  */
-function checkCompositeKeyNavigations(types: ReadonlyMap<string, EdmEntityType>, source: EdmEntityType): void {
+function orderForeignKeys(types: ReadonlyMap<string, EdmEntityType>, source: EdmEntityType, principals: ReadonlyMap<string, Record<string, string>>): void {
   for (const nav of source.navigations) {
+    const constraint = principals.get(`${source.name}/${nav.name}`);
+    if (!constraint || !nav.foreignKeys) continue;
     const target = types.get(nav.targetTypeName)!;
-    if (source.key.length === 1 && target.key.length === 1) continue;
-    const partner = nav.partner !== undefined ? target.navigations.find((n) => n.name === nav.partner)
-      : target.navigations.find((n) => n.partner === nav.name && n.targetTypeName === source.qualifiedName);
-    const holdsForeignKeyToSingleKey = nav.foreignKey !== undefined && target.key.length === 1;
-    const partnerHoldsForeignKeyHere = !nav.foreignKey && partner?.foreignKey !== undefined && source.key.length === 1;
-    if (!holdsForeignKeyToSingleKey && !partnerHoldsForeignKeyHere) {
-      throw new Error(`${source.name}/${nav.name}: a foreign key or link table referring to the composite key of ${target.key.length > 1 ? target.name : source.name} is not supported (navigate through a foreign key the composite-key type holds)`);
+    const byPrincipal = new Map(Object.entries(constraint).map(([dependent, principal]) => [principal, dependent]));
+    if (nav.collection) throw new Error(`${source.name}/${nav.name}: a referential constraint belongs on the single-valued side`);
+    if (byPrincipal.size !== target.key.length || !target.key.every((k) => byPrincipal.has(k))) {
+      throw new Error(`${source.name}/${nav.name}: the referential constraint must name every key property of ${target.name} (${target.key.join(', ')}), each once`);
     }
+    const ordered = target.key.map((k) => byPrincipal.get(k)!);
+    (nav.foreignKeys as string[]).splice(0, ordered.length, ...ordered);
   }
 }

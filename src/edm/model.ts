@@ -60,8 +60,11 @@ export interface EdmNavigation {
   readonly collection: boolean;
   readonly nullable: boolean;
   readonly partner?: string;
-  /** For a single-valued navigation backed by a foreign key on this type: the dependent property. */
-  readonly foreignKey?: string;
+  /**
+   * For a single-valued navigation backed by a foreign key on this type: the dependent properties, one
+   * per key part of the target, in the order of the target's key (edm/load-csdl.ts orders them).
+   */
+  readonly foreignKeys?: readonly string[];
   readonly onDelete?: OnDeleteAction;
 }
 

@@ -4,26 +4,27 @@
  *   src/edm/storage-mapping.ts); a primitive property is a column of the same name;
  * - a complex property is flattened into columns `Property_Sub` (nested: `A_B_C`); collection-valued
  *   properties are one JSON text column;
- * - a single-valued navigation with a referential constraint is its foreign-key column; its
- *   collection partner reads that column from the other side;
+ * - a single-valued navigation with a referential constraint is its foreign-key columns (one per key
+ *   part of the target, in the target's key order); its collection partner reads them from the other side;
  * - two collection navigations that are each other's partner share a link table named after both
- *   types in alphabetical order (`Contact_Group`; the storage mapping may name another) with one
- *   `<Type>Id` column per side;
+ *   types in alphabetical order (`Contact_Group`; the storage mapping may name another) with, per
+ *   side, one `<Type>Id` column when the type's key has one part, else one `<Type>_<KeyPart>` column per
+ *   key part (`Edition_Code`, `Edition_Year`);
  * - a group's contacts are its links plus the contacts its Criteria matches (DYNAMIC_MEMBERSHIP).
  */
 import { memoizedByObject } from '../memo';
 import type { EdmEntitySet, EdmEntityType, EdmModel, EdmNavigation, EdmProperty } from './model';
 
 export type NavigationStorage =
-  /** this row holds the foreign key: `this.column = target.key` */
-  | { readonly kind: 'foreign-key'; readonly column: string }
-  /** the target row holds the foreign key pointing here: `target.column = this.key` */
-  | { readonly kind: 'reverse-foreign-key'; readonly targetColumn: string }
+  /** this row holds the foreign key: `this.columns[i] = target.key[i]` */
+  | { readonly kind: 'foreign-key'; readonly columns: readonly string[] }
+  /** the target row holds the foreign key pointing here: `target.targetColumns[i] = this.key[i]` */
+  | { readonly kind: 'reverse-foreign-key'; readonly targetColumns: readonly string[] }
   /**
-   * a link table: `link.sourceColumn = this.key and link.targetColumn = target.key`. Writes go to
-   * `table`; reads go to `readTable`, which has the same two columns and may hold more rows.
+   * a link table: `link.sourceColumns[i] = this.key[i] and link.targetColumns[j] = target.key[j]`. Writes go
+   * to `table`; reads go to `readTable`, which has the same columns and may hold more rows.
    */
-  | { readonly kind: 'link-table'; readonly table: string; readonly readTable: string; readonly sourceColumn: string; readonly targetColumn: string };
+  | { readonly kind: 'link-table'; readonly table: string; readonly readTable: string; readonly sourceColumns: readonly string[]; readonly targetColumns: readonly string[] };
 
 export interface ColumnPath {
   /** property names from the entity type down to a primitive or collection property */
@@ -67,23 +68,28 @@ export function linkTableName(a: EdmEntityType, b: EdmEntityType): string {
 
 export function navigationStorage(model: EdmModel, source: EdmEntityType, nav: EdmNavigation): NavigationStorage {
   if (!nav.collection) {
-    if (nav.foreignKey) return { kind: 'foreign-key', column: nav.foreignKey };
+    if (nav.foreignKeys) return { kind: 'foreign-key', columns: nav.foreignKeys };
     const partner = partnerOf(model, source, nav);
-    if (partner?.foreignKey) return { kind: 'reverse-foreign-key', targetColumn: partner.foreignKey };
+    if (partner?.foreignKeys) return { kind: 'reverse-foreign-key', targetColumns: partner.foreignKeys };
     throw new Error(`${source.name}/${nav.name}: single navigation without a foreign key on either side`);
   }
   const partner = partnerOf(model, source, nav);
   if (partner && !partner.collection) {
-    if (!partner.foreignKey) throw new Error(`${source.name}/${nav.name}: partner ${partner.name} has no foreign key`);
-    return { kind: 'reverse-foreign-key', targetColumn: partner.foreignKey };
+    if (!partner.foreignKeys) throw new Error(`${source.name}/${nav.name}: partner ${partner.name} has no foreign key`);
+    return { kind: 'reverse-foreign-key', targetColumns: partner.foreignKeys };
   }
   const target = model.entityTypes.get(nav.targetTypeName)!;
   if (target === source) throw new Error(`${source.name}/${nav.name}: self many-to-many needs explicit storage`);
   const conventional = linkTableName(source, target);
   const table = model.linkTableNames?.get(conventional) ?? conventional;
   const readTable = table === DYNAMIC_MEMBERSHIP.linkTable && hasDynamicMembership(model) ? DYNAMIC_MEMBERSHIP.readView : table;
-  return { kind: 'link-table', table, readTable, sourceColumn: `${source.name}Id`, targetColumn: `${target.name}Id` };
+  return { kind: 'link-table', table, readTable, sourceColumns: linkColumnsOf(source), targetColumns: linkColumnsOf(target) };
 }
+
+/** A type's columns in a link table: `<Type>Id` for a one-part key, else `<Type>_<KeyPart>` per key part. */
+export const linkColumnsOf: (type: EdmEntityType) => readonly string[] = memoizedByObject((type: EdmEntityType) => (
+  type.key.length === 1 ? [`${type.name}Id`] : type.key.map((k) => `${type.name}_${k}`)
+));
 
 /**
  * Dynamic groups: a Group whose `Criteria` (a `$filter` over Contacts) is set has as contacts its
@@ -128,7 +134,8 @@ export function partnerOf(model: EdmModel, source: EdmEntityType, nav: EdmNaviga
 
 export interface LinkTable {
   readonly table: string;
-  readonly columns: readonly [string, string];
+  /** the link columns of each side (`linkColumnsOf`), in the order of `types` */
+  readonly columns: readonly [readonly string[], readonly string[]];
   readonly types: readonly [EdmEntityType, EdmEntityType];
 }
 
@@ -142,7 +149,7 @@ export function linkTables(model: EdmModel): LinkTable[] {
       if (storage.kind !== 'link-table' || seen.has(storage.table)) continue;
       const target = model.entityTypes.get(nav.targetTypeName)!;
       const pair = [type, target].sort((x, y) => x.name.localeCompare(y.name)) as [EdmEntityType, EdmEntityType];
-      seen.set(storage.table, { table: storage.table, types: pair, columns: [`${pair[0].name}Id`, `${pair[1].name}Id`] });
+      seen.set(storage.table, { table: storage.table, types: pair, columns: [linkColumnsOf(pair[0]), linkColumnsOf(pair[1])] });
     }
   }
   return [...seen.values()];

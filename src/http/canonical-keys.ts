@@ -3,12 +3,13 @@
  * (plans, SQL, writes, `@odata.id`) sees only the canonical key: key predicates in the resource path
  * (`Tags(Name='VIP')/Contacts`), `$id`, and entity references in a JSON body (`@odata.bind`,
  * `@odata.id`). Each alternate key is looked up once (compile-alternate-key.ts). A PUT or PATCH to
- * `Set(<alternate key>)` that finds nothing creates the entity (upsert) with a new key and the
- * alternate key's values, when the set allows inserts and its key is a GUID; otherwise 404.
+ * `Set(<alternate key>)` that finds nothing creates the entity (upsert) with the alternate key's values,
+ * when the set allows inserts (otherwise 404): its key parts come from the body, a GUID part the body
+ * leaves out is generated, any other part left out is a 400 naming it.
  */
 import { randomUUID } from 'node:crypto';
 import { isJsonObject, type JsonObject } from '../json';
-import { keyPropertyOf, resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
+import { resolveEntitySet, resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel, PrimitiveTypeName } from '../edm/model';
 import { restrictionsOf } from '../edm/restrictions';
 import { ODataError, type ErrorDetail } from '../errors/odata-error';
@@ -67,8 +68,8 @@ export async function withCanonicalKeys(model: EdmModel, uri: UriRequest, method
       if (found) {
         key = found.key;
         if (uri.segments.length === 1) stored = found.stored;
-      } else if (uri.segments.length === 1 && (method === 'PUT' || method === 'PATCH') && canUpsert(model, set)) {
-        key = randomUUID();
+      } else if (uri.segments.length === 1 && (method === 'PUT' || method === 'PATCH') && restrictionsOf(model, set).insertable) {
+        key = upsertKey(set, bodyOnce(), match.values);
         upsert = { set, values: match.values };
       } else {
         throw new ODataError('NOT_FOUND', `No entity of ${set.name} has ${describe(match.values)}`, { target: 'path' });
@@ -110,9 +111,35 @@ function segmentSet(model: EdmModel, previous: EdmEntitySet | undefined, name: s
   return targetEntitySet(model, previous, member.found.navigation);
 }
 
-function canUpsert(model: EdmModel, set: EdmEntitySet): boolean {
-  const key = keyPropertyOf(set);
-  return restrictionsOf(model, set).insertable && key.type.kind === 'primitive' && key.type.name === 'Edm.Guid';
+/**
+ * The key of an entity an upsert through an alternate key creates: each part from the body (or from
+ * the alternate key when it is one of its parts), a GUID part the body leaves out generated.
+ */
+function upsertKey(set: EdmEntitySet, body: RequestBody, values: readonly AlternateKeyValue[]): KeyValue {
+  const given = body.kind === 'json' && isJsonObject(body.value) ? body.value : {};
+  const missing: string[] = [];
+  const parts = keyPartsOf(set.entityType).map((part): KeyScalar => {
+    const name = part.property.name;
+    const fromKey = values.find((v) => v.part.property === part.property);
+    if (fromKey !== undefined) return fromKey.value;
+    const value = given[name];
+    if (value === undefined || value === null) {
+      if (part.type === 'Edm.Guid') return randomUUID();
+      missing.push(name);
+      return '';
+    }
+    const integral = part.type === 'Edm.Int32' || part.type === 'Edm.Int64' || part.type === 'Edm.Int16' || part.type === 'Edm.Byte' || part.type === 'Edm.SByte';
+    if (integral ? !Number.isSafeInteger(value) : typeof value !== 'string') {
+      throw new ODataError('INVALID_KEY', `${set.name}: ${name} is part of the key and must be ${integral ? 'an integer' : 'a string'}`, { target: name });
+    }
+    return value as KeyScalar;
+  });
+  if (missing.length > 0) {
+    throw new ODataError('VALIDATION_FAILED', `${set.name}: creating an entity through its alternate key needs its key ${set.entityType.key.join(',')} in the body; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`, {
+      target: missing[0], details: missing.map((name) => ({ code: 'NULL_NOT_ALLOWED', target: name, message: `${name} is part of the key (${set.entityType.key.join(',')}); give it in the body` })),
+    });
+  }
+  return parts.length === 1 ? parts[0] : parts;
 }
 
 async function findByAlternateKey(ex: Executor, set: EdmEntitySet, values: readonly AlternateKeyValue[]): Promise<Found | undefined> {
@@ -152,8 +179,13 @@ function describe(values: readonly AlternateKeyValue[]): string {
 /** The value as the client writes it in a body (an enum by its member name). */
 function displayValue(part: AlternateKeyValue['part'], value: unknown): unknown {
   const t = part.property.type;
-  return t.kind === 'enum' && typeof value === 'number' ? t.type.memberByValue.get(value) ?? value : value;
+  if (t.kind === 'enum') return typeof value === 'number' ? t.type.memberByValue.get(value) ?? value : value;
+  // integers keep their URL text (Int64 beyond 2^53); a body carries them as JSON numbers where they fit
+  if (t.kind === 'primitive' && INTEGRAL.has(t.name) && typeof value === 'string' && Number.isSafeInteger(Number(value))) return Number(value);
+  return value;
 }
+
+const INTEGRAL: ReadonlySet<string> = new Set(['Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64']);
 
 type Lookup = (set: EdmEntitySet, values: readonly AlternateKeyValue[]) => Promise<Found | undefined>;
 

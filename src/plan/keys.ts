@@ -104,6 +104,9 @@ export function keyValue(keyProp: EdmProperty, literal: Literal): string | numbe
   const t = keyProp.type.kind === 'primitive' ? keyProp.type.name : 'Edm.String';
   if (literal.type === t) return (literal as { value: string }).value;
   if (t === 'Edm.Int64' && literal.type === 'Edm.Int32') return Number(literal.value);
+  if ((t === 'Edm.Int16' || t === 'Edm.Byte' || t === 'Edm.SByte') && literal.type === 'Edm.Int32') return Number(literal.value);
+  // a decimal key part written as an integer (`Price=5`) or with a fraction the parser typed otherwise
+  if ((t === 'Edm.Decimal' || t === 'Edm.Double') && (literal.type === 'Edm.Int32' || literal.type === 'Edm.Int64' || literal.type === 'Edm.Decimal' || literal.type === 'Edm.Double')) return literal.value;
   throw new PlanError('INVALID_KEY', `The key ${keyProp.name} is of type ${t}; got ${literal.type === 'null' ? 'null' : literal.type}`, { target: 'path' });
 }
 

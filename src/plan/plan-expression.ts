@@ -257,7 +257,7 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
       fail(ctx, 'TYPE_MISMATCH', `'${nav.name}' is a collection; use any(), all() or $count`, step.position);
     }
     const target = targetEntitySet(ctx.model, set, nav);
-    joins.push({ navigation: nav.name, table: tableOf(target), storage: navigationStorage(ctx.model, set.entityType, nav), targetKey: target.entityType.key[0], sourceKey: set.entityType.key[0] });
+    joins.push({ navigation: nav.name, table: tableOf(target), storage: navigationStorage(ctx.model, set.entityType, nav), targetKey: target.entityType.key, sourceKey: set.entityType.key });
     countJoin(ctx, scope.id, joins, step.position);
     if (last) fail(ctx, 'TYPE_MISMATCH', `'${nav.name}' is an entity, not a value`, step.position);
     set = target;
@@ -272,7 +272,7 @@ function correlate(ctx: ExprContext, scope: Scope, navigationName: string, posit
   const target = targetEntitySet(ctx.model, scope.set, nav);
   return {
     table: tableOf(target), scope: ctx.nextScope(), storage: navigationStorage(ctx.model, scope.set.entityType, nav),
-    outerScope: scope.id, outerKey: scope.set.entityType.key[0], targetKey: target.entityType.key[0], target,
+    outerScope: scope.id, outerKey: scope.set.entityType.key, targetKey: target.entityType.key, target,
   };
 }
 

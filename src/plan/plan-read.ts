@@ -94,7 +94,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   const expand = planExpand(ctx, set, options, read);
   // The ETag's properties are always read: every entity in a response carries @odata.etag.
   const needed = new Set<string>([...type.key, ...set.concurrency, ...columnsOfSelection(selection.properties)]);
-  for (const e of expand) needed.add(e.parentColumn);
+  for (const e of expand) for (const c of e.parentColumns) needed.add(c);
   const allColumns = columnNamesOf(type);
   // the shared array when every column is read, so compiled column lists can be reused (sql/compile-read)
   const columns = allColumns.every((c) => needed.has(c)) ? allColumns : allColumns.filter((c) => needed.has(c));
@@ -166,8 +166,8 @@ function planExpandLevel(ctx: ReadContext, set: EdmEntitySet, navName: string, o
     if (again) childOptions = Object.assign({}, childOptions, { expand: [...(options.expand ?? []), { path: [{ name: navName, position: 0 }], options: Object.assign({}, options, { levels: levels - 1 }) }] });
   }
   const child = planRead(ctx, target, suffix === '$ref' ? Object.assign({}, childOptions, { select: [], expand: undefined }) : childOptions, { nested: true, depth });
-  const parentColumn = storage.kind === 'foreign-key' ? storage.column : set.entityType.key[0];
-  return { navigation: nav.name, collection: nav.collection, storage, parentColumn, refOnly: suffix === '$ref', countOnly: suffix === '$count', read: child };
+  const parentColumns = storage.kind === 'foreign-key' ? storage.columns : set.entityType.key;
+  return { navigation: nav.name, collection: nav.collection, storage, parentColumns, refOnly: suffix === '$ref', countOnly: suffix === '$count', read: child };
 }
 
 export function planSearch(search: SearchExpr, scope: number, set: EdmEntitySet, maxNodes: number): PlanExpr {

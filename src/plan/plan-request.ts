@@ -11,7 +11,7 @@ import { planRead } from './plan-read';
 import type { RequestContext } from './request-context';
 import { keyEquals, keysRestriction } from './key-predicates';
 import type { KeyValue } from './keys';
-import { compositeKeyOnPath, resolvePath, type EntityPosition } from './resolve-path';
+import { resolvePath, type EntityPosition } from './resolve-path';
 
 export type ReadOnlyPlan = Plan & { kind: 'read' };
 
@@ -104,8 +104,6 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
   const nextScope = () => scopeCounter++;
   const scope = nextScope();
   const where: PlanExpr[] = [...extra];
-  const onPath = compositeKeyOnPath(pos);
-  if (onPath) throw new NotImplementedError(`a navigation path through ${onPath.name}, whose key is composite (start or end the path there, or use $expand)`, { target: 'path' });
   if (pos.source) where.push(...pathRestriction(pos, pos.source, scope));
   else if (pos.key !== undefined) where.push(...keyEquals(pos.set, scope, pos.key));
   const read = planRead({ model, request: context, nextScope }, pos.set, options, { where, scope, nested: false, depth: 0 });
@@ -119,17 +117,11 @@ function readPlan(model: EdmModel, context: RequestContext, pos: EntityPosition,
 }
 
 /**
- * The rows a resource path reaches. A composite-key set is reached through its own foreign key (the
- * only navigation into one: edm/load-csdl.ts), so its rows are those whose foreign key holds a key the
- * path reaches before the last hop, and the key predicate after the navigation (if any) part by part.
+ * The rows a resource path reaches: those whose key (every part of it) is among the keys the path's
+ * last hop selects; a key predicate after the navigation is part of that hop (PathStepPlan.keyValue).
  */
 function pathRestriction(pos: EntityPosition, source: PathSource, scope: number): PlanExpr[] {
-  const type = pos.set.entityType;
-  if (type.key.length === 1) return [{ kind: 'path-restriction', scope, column: type.key[0], path: source }];
-  const last = source.steps[source.steps.length - 1];
-  if (last.storage.kind !== 'reverse-foreign-key') throw new NotImplementedError(`reaching ${pos.set.name}, whose key is composite, other than through its foreign key`, { target: 'path' });
-  const restriction: PlanExpr = { kind: 'path-restriction', scope, column: last.storage.targetColumn, path: source, holder: true };
-  return pos.key === undefined ? [restriction] : [restriction, ...keyEquals(pos.set, scope, pos.key)];
+  return [{ kind: 'path-restriction', scope, columns: pos.set.entityType.key, path: source }];
 }
 
 /**

@@ -24,11 +24,12 @@ export type CanonicalFunction =
 export interface JoinStep {
   readonly navigation: string;
   readonly table: string;
-  /** `this.column = target.key` */
+  /** `this.columns = target.key` */
   readonly storage: NavigationStorage;
-  readonly targetKey: string;
-  /** this row's key, which a reverse foreign key holds (`target.column = this.key`) */
-  readonly sourceKey: string;
+  /** the target's key columns, in key order */
+  readonly targetKey: readonly string[];
+  /** this row's key columns, which a reverse foreign key holds (`target.columns = this.key`) */
+  readonly sourceKey: readonly string[];
 }
 
 /** A set of key values produced by a subquery (used for resource paths and any/all). */
@@ -38,8 +39,9 @@ export interface Correlation {
   /** how rows of `table` relate to the outer scope's row */
   readonly storage: NavigationStorage;
   readonly outerScope: number;
-  readonly outerKey: string;
-  readonly targetKey: string;
+  /** key columns of the outer row and of the target, in key order */
+  readonly outerKey: readonly string[];
+  readonly targetKey: readonly string[];
 }
 
 export type PlanExpr =
@@ -60,11 +62,9 @@ export type PlanExpr =
   /** a search over text columns: every term matched case-insensitively as a substring */
   | { readonly kind: 'search-term'; readonly scope: number; readonly columns: readonly string[]; readonly text: string }
   /**
-   * restricts a scope's key to a set reached through a resource path; with `holder`, `column` is instead
-   * the scope's foreign key that the path's last (reverse-foreign-key) hop follows, restricted to the keys
-   * before that hop (a composite-key target, whose key one column cannot hold)
+   * restricts a scope's key (`columns`, every part in key order) to the keys a resource path reaches
    */
-  | { readonly kind: 'path-restriction'; readonly scope: number; readonly column: string; readonly path: PathSource; readonly holder?: true }
+  | { readonly kind: 'path-restriction'; readonly scope: number; readonly columns: readonly string[]; readonly path: PathSource }
   /**
    * any()/all() over a collection of primitives (`Categories/any(c: c eq 'VIP')`): its elements, read from
    * the stored JSON array, open scope `scope`; `all` is negated like `exists`
@@ -80,12 +80,13 @@ export type ColumnExpr = PlanExpr & { readonly kind: 'column' };
 export interface PathStepPlan {
   readonly storage: NavigationStorage;
   readonly fromTable: string;
-  readonly fromKey: string;
+  /** key columns (in key order) of the rows the step leaves and of those it reaches, with their types */
+  readonly fromKey: readonly string[];
   readonly toTable: string;
-  readonly toKey: string;
-  readonly toKeyType: PrimitiveTypeName;
-  /** a key predicate after the navigation, e.g. `Contacts(1)/Groups(2)` */
-  readonly keyValue?: string | number | boolean;
+  readonly toKey: readonly string[];
+  readonly toKeyTypes: readonly PrimitiveTypeName[];
+  /** a key predicate after the navigation, e.g. `Contacts(1)/Groups(2)`: every part's value in key order */
+  readonly keyValue?: readonly (string | number | boolean)[];
 }
 
 /** How a resource path reaches rows: the start set restricted by key, then navigation steps. */
@@ -113,8 +114,8 @@ export interface ExpandPlan {
   readonly navigation: string;
   readonly collection: boolean;
   readonly storage: NavigationStorage;
-  /** key column of the parent whose values feed the child query (fk column for single-valued) */
-  readonly parentColumn: string;
+  /** columns of the parent whose values feed the child query (its key; the foreign key for a foreign-key navigation) */
+  readonly parentColumns: readonly string[];
   readonly refOnly: boolean;
   readonly countOnly: boolean;
   readonly read: ReadPlan;

@@ -9,7 +9,7 @@ import type { EdmEntitySet, EdmModel, EdmNavigation, EdmProperty, PrimitiveTypeN
 import { navigationStorage, tableOf, type NavigationStorage } from '../edm/storage';
 import type { KeyPredicate, PathSegment } from '../uri/ast';
 import type { PathSource, PathStepPlan } from './plan';
-import { formatEntityKey, isCompositeKey, keyFromPredicate, keyPartsOf, keyScalars, type KeyValue } from './keys';
+import { formatEntityKey, keyFromPredicate, keyPartsOf, keyScalars, type KeyValue } from './keys';
 import { matchKeyPredicate } from './alternate-key-match';
 import type { RequestUser } from './request-context';
 
@@ -85,8 +85,8 @@ export function resolvePath(model: EdmModel, segs: readonly PathSegment[], calle
         const target = targetEntitySet(model, pos.set, nav);
         const storage = navigationStorage(model, pos.set.entityType, nav);
         const step: PathStepPlan = {
-          storage, fromTable: tableOf(pos.set), fromKey: pos.set.entityType.key[0],
-          toTable: tableOf(target), toKey: target.entityType.key[0], toKeyType: keyTypeOf(target),
+          storage, fromTable: tableOf(pos.set), fromKey: pos.set.entityType.key,
+          toTable: tableOf(target), toKey: target.entityType.key, toKeyTypes: keyPartsOf(target.entityType).map((p) => p.type),
         };
         const source = extendSource(pos, step);
         pos = { set: target, source, single: !nav.collection, canonical: `${pos.canonical}/${nav.name}`, via: { parent: pos, navigation: nav, storage } };
@@ -127,20 +127,10 @@ function applyKey(pos: EntityPosition, key: KeyPredicate): EntityPosition {
   const canonical = `${pos.canonical}(${formatEntityKey(type, value)})`;
   if (pos.source) {
     const steps = [...pos.source.steps];
-    // a composite key on a path is refused when the path is read (compositeKeyOnPath)
-    if (typeof value !== 'object') steps[steps.length - 1] = Object.assign({}, steps[steps.length - 1], { keyValue: value });
+    steps[steps.length - 1] = Object.assign({}, steps[steps.length - 1], { keyValue: keyScalars(value) });
     return Object.assign({}, pos, { source: Object.assign({}, pos.source, { steps }), key: value, single: true, canonical });
   }
   return Object.assign({}, pos, { key: value, single: true, canonical });
-}
-
-/**
- * A composite-key set a navigation path passes through (neither where it starts nor where it ends), if
- * any: path restrictions carry one key column from hop to hop, so such paths are not compiled to SQL (501).
- */
-export function compositeKeyOnPath(pos: EntityPosition): EdmEntitySet | undefined {
-  for (let p = pos.via?.parent; p?.via; p = p.via.parent) if (isCompositeKey(p.set.entityType)) return p.set;
-  return undefined;
 }
 
 function extendSource(pos: EntityPosition, step: PathStepPlan): PathSource {

@@ -16,6 +16,7 @@ import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
 import { escapeLike } from './dialect/dialect';
 import { id, join, raw, sql, type Fragment } from './fragment';
+import { columnsEqual, equalsKey, inSubquery, notNull, selectColumns } from './key-columns';
 
 /** What statements are compiled for: the engine, and the rows of each table the caller may see. */
 export interface SqlTarget {
@@ -76,8 +77,8 @@ function joinClause(target: SqlTarget, step: JoinStep, parent: string, alias: st
 
 function joinCondition(storage: NavigationStorage, parent: string, alias: string, keys: Pick<JoinStep, 'targetKey' | 'sourceKey'>): Fragment {
   switch (storage.kind) {
-    case 'foreign-key': return sql`${id(`${alias}.${keys.targetKey}`)} = ${id(`${parent}.${storage.column}`)}`;
-    case 'reverse-foreign-key': return sql`${id(`${alias}.${storage.targetColumn}`)} = ${id(`${parent}.${keys.sourceKey}`)}`;
+    case 'foreign-key': return columnsEqual(alias, keys.targetKey, parent, storage.columns);
+    case 'reverse-foreign-key': return columnsEqual(alias, storage.targetColumns, parent, keys.sourceKey);
     case 'link-table': throw new Error('a link table cannot back a single-valued navigation');
   }
 }
@@ -130,7 +131,7 @@ export class ExpressionCompiler {
         const pattern = `%${escapeLike(e.text)}%`;
         return sql`(${join(e.columns.map((c) => this.dialect.likeInsensitive(id(`${scopeAlias(e.scope)}.${c}`), pattern)), ' OR ')})`;
       }
-      case 'path-restriction': return sql`(${id(`${scopeAlias(e.scope)}.${e.column}`)} IN (${pathKeys(e.path, this.target, e.holder === true)}))`;
+      case 'path-restriction': return sql`(${inSubquery(scopeAlias(e.scope), e.columns, pathKeys(e.path, this.target))})`;
       case 'element': return id(`${scopeAlias(e.scope)}.value`);
       case 'element-count': return sql`(SELECT COUNT(*) FROM ${this.dialect.arrayElements(this.compile(e.collection), id(elementsAlias(e.collection)))})`;
       case 'element-exists': return this.elementExists(e);
@@ -219,26 +220,27 @@ export class ExpressionCompiler {
   }
 
   /**
-   * The rows of a correlation's target and the column that holds the outer row's key.
+   * The rows of a correlation's target and the columns that hold the outer row's key (`holder` of
+   * `holderAlias`, one per key part, matching the outer key columns `outer` of the outer scope).
    * The caller compiles any predicate first, so the scope's joins are registered.
    */
-  private related(c: Correlation, linkRead?: string): { from: Fragment; holder: Fragment; outer: Fragment; visible: Fragment } {
+  private related(c: Correlation, linkRead?: string): { from: Fragment; holderAlias: string; holder: readonly string[]; outer: readonly string[]; visible: Fragment } {
     const alias = scopeAlias(c.scope);
-    const outer = id(`${scopeAlias(c.outerScope)}.${c.outerKey}`);
+    const outer = c.outerKey;
     const joins = this.joins.for(c.scope);
     const visible = andVisible(this.target, c.table, alias);
     switch (c.storage.kind) {
       case 'reverse-foreign-key':
-        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.storage.targetColumn}`), outer, visible };
+        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holderAlias: alias, holder: c.storage.targetColumns, outer, visible };
       case 'link-table': {
         const link = `${alias}_link`;
         return {
-          from: sql`${id(linkRead ?? c.storage.readTable)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${id(`${alias}.${c.targetKey}`)} = ${id(`${link}.${c.storage.targetColumn}`)} ${joins}`,
-          holder: id(`${link}.${c.storage.sourceColumn}`), outer, visible,
+          from: sql`${id(linkRead ?? c.storage.readTable)} AS ${id(link)} JOIN ${id(c.table)} AS ${id(alias)} ON ${columnsEqual(alias, c.targetKey, link, c.storage.targetColumns)} ${joins}`,
+          holderAlias: link, holder: c.storage.sourceColumns, outer, visible,
         };
       }
       case 'foreign-key':
-        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holder: id(`${alias}.${c.targetKey}`), outer, visible };
+        return { from: sql`${id(c.table)} AS ${id(alias)} ${joins}`, holderAlias: alias, holder: c.targetKey, outer, visible };
     }
   }
 
@@ -251,15 +253,18 @@ export class ExpressionCompiler {
     const pred = e.predicate && (e.negated ? sql`((${this.condition(e.predicate)}) IS NOT TRUE)` : this.condition(e.predicate));
     // one branch per table the link rows are read from (a semi-join needs no de-duplication between them)
     const branches = semiJoinReads(e.correlation.storage).map((read) => this.related(e.correlation, read));
-    const { outer } = branches[0];
+    const outerAlias = scopeAlias(e.correlation.outerScope);
     // A predicate reading an outer lambda variable or $it makes the subquery correlated: as `outer IN (…)`
     // the engine would rebuild the whole related set for every outer row, so probe the holder's index instead.
     if (e.predicate && readsOuterScopes(e.predicate, e.correlation.scope)) {
-      const selects = branches.map(({ from, holder, visible }) => sql`SELECT 1 FROM ${from} WHERE ${holder} = ${outer} AND ${pred}${visible}`);
+      const selects = branches.map(({ from, holderAlias, holder, outer, visible }) => sql`SELECT 1 FROM ${from} WHERE ${columnsEqual(holderAlias, holder, outerAlias, outer)} AND ${pred}${visible}`);
       return sql`(${raw(e.negated ? 'NOT EXISTS' : 'EXISTS')} (${join(selects, ' UNION ALL ')}))`;
     }
-    const selects = branches.map(({ from, holder, visible }) => sql`SELECT ${holder} FROM ${from} WHERE ${pred ? sql`${holder} IS NOT NULL AND ${pred}${visible}` : sql`${holder} IS NOT NULL${visible}`}`);
-    return sql`(${outer} ${raw(e.negated ? 'NOT IN' : 'IN')} (${join(selects, ' UNION ALL ')}))`;
+    const selects = branches.map(({ from, holderAlias, holder, visible }) => {
+      const where = pred ? sql`${notNull(holderAlias, holder)} AND ${pred}${visible}` : sql`${notNull(holderAlias, holder)}${visible}`;
+      return sql`SELECT ${selectColumns(holderAlias, holder)} FROM ${from} WHERE ${where}`;
+    });
+    return sql`(${inSubquery(outerAlias, branches[0].outer, join(selects, ' UNION ALL '), e.negated)})`;
   }
 
   /** any()/all() over a stored JSON array: EXISTS over its elements (all: no element where the predicate is not true). */
@@ -272,8 +277,8 @@ export class ExpressionCompiler {
   }
 
   private count(c: Correlation): Fragment {
-    const { from, holder, outer, visible } = this.related(c);
-    return sql`(SELECT COUNT(*) FROM ${from} WHERE ${holder} = ${outer}${visible})`;
+    const { from, holderAlias, holder, outer, visible } = this.related(c);
+    return sql`(SELECT COUNT(*) FROM ${from} WHERE ${columnsEqual(holderAlias, holder, scopeAlias(c.outerScope), outer)}${visible})`;
   }
 }
 
@@ -312,46 +317,48 @@ function argType(t: ValueType): PrimitiveTypeName | 'null' | 'enum' {
 
 /**
  * The keys a resource path reaches: `Contacts(1)/Groups` → SELECT link.GroupId FROM link WHERE link.ContactId IN (…).
- * Each hop starts only from rows the caller may see (the last hop's rows are the reading scope's, restricted there).
- * `beforeLastHop`: the keys the last hop starts from (those its rows refer to), e.g. of a composite-key target.
- * A path that starts at a composite key leaves it through a foreign key (edm/load-csdl.ts), matched part by part.
+ * Each subquery selects every part of the reached key in key order (a composite key as several columns,
+ * matched as a row value by the next hop: key-columns.ts). Each hop starts only from rows the caller may
+ * see (the last hop's rows are the reading scope's, restricted there).
  */
-export function pathKeys(path: PathSource, target: SqlTarget, beforeLastHop = false): Fragment {
+export function pathKeys(path: PathSource, target: SqlTarget): Fragment {
   const { dialect } = target;
-  let keys: Fragment = join(path.key.map((k) => dialect.bind(k.value, k.type)), ', ');
-  const compositeStart = path.key.length > 1;
+  const startParts = path.key.map((k) => ({ column: k.column, type: k.type }));
+  const startValues = path.key.map((k) => k.value);
+  /** the condition that `columns` of `alias` hold one of the keys reached so far */
+  let last: Fragment | undefined;
+  let reached = (alias: string, columns: readonly string[]): Fragment => equalsKey(dialect, alias, startParts.map((p, i) => ({ column: columns[i], type: p.type })), startValues);
   path.steps.forEach((step, i) => {
     const a = `p${i}`;
-    let select: Fragment;
-    const visibleFrom = visibleRows(target, step.fromTable, `${a}_from`);
+    const from = `${a}_from`;
+    const visibleFrom = visibleRows(target, step.fromTable, from);
     if (visibleFrom && step.storage.kind !== 'foreign-key') {
-      const from = `${a}_from`;
-      keys = sql`SELECT ${id(`${from}.${step.fromKey}`)} FROM ${id(step.fromTable)} AS ${id(from)} WHERE ${id(`${from}.${step.fromKey}`)} IN (${keys}) AND ${visibleFrom}`;
+      const previous = reached;
+      const visibleKeys = sql`SELECT ${selectColumns(from, step.fromKey)} FROM ${id(step.fromTable)} AS ${id(from)} WHERE ${previous(from, step.fromKey)} AND ${visibleFrom}`;
+      reached = (alias, columns) => inSubquery(alias, columns, visibleKeys);
     }
-    if (beforeLastHop && i === path.steps.length - 1) return;
+    const keyValue = (alias: string, columns: readonly string[]): Fragment => (step.keyValue === undefined ? raw('')
+      : sql` AND ${equalsKey(dialect, alias, columns.map((column, j) => ({ column, type: step.toKeyTypes[j] })), step.keyValue)}`);
+    let select: Fragment;
     switch (step.storage.kind) {
       case 'foreign-key': {
-        const col = id(`${a}.${step.storage.column}`);
-        const from = i === 0 && compositeStart
-          ? join(path.key.map((k) => sql`${id(`${a}.${k.column}`)} = ${dialect.bind(k.value, k.type)}`), ' AND ')
-          : sql`${id(`${a}.${step.fromKey}`)} IN (${keys})`;
-        select = sql`SELECT ${col} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${from} AND ${col} IS NOT NULL${andVisible(target, step.fromTable, a)}`;
-        if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
+        const cols = step.storage.columns;
+        select = sql`SELECT ${selectColumns(a, cols)} FROM ${id(step.fromTable)} AS ${id(a)} WHERE ${reached(a, step.fromKey)} AND ${notNull(a, cols)}${andVisible(target, step.fromTable, a)}${keyValue(a, cols)}`;
         break;
       }
-      case 'reverse-foreign-key': {
-        select = sql`SELECT ${id(`${a}.${step.toKey}`)} FROM ${id(step.toTable)} AS ${id(a)} WHERE ${id(`${a}.${step.storage.targetColumn}`)} IN (${keys})`;
-        if (step.keyValue !== undefined) select = sql`${select} AND ${id(`${a}.${step.toKey}`)} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
+      case 'reverse-foreign-key':
+        select = sql`SELECT ${selectColumns(a, step.toKey)} FROM ${id(step.toTable)} AS ${id(a)} WHERE ${reached(a, step.storage.targetColumns)}${keyValue(a, step.toKey)}`;
         break;
-      }
       case 'link-table': {
-        const col = id(`${a}.${step.storage.targetColumn}`);
-        select = sql`SELECT ${col} FROM ${id(step.storage.readTable)} AS ${id(a)} WHERE ${id(`${a}.${step.storage.sourceColumn}`)} IN (${keys})`;
-        if (step.keyValue !== undefined) select = sql`${select} AND ${col} = ${dialect.bind(step.keyValue, step.toKeyType)}`;
+        const cols = step.storage.targetColumns;
+        select = sql`SELECT ${selectColumns(a, cols)} FROM ${id(step.storage.readTable)} AS ${id(a)} WHERE ${reached(a, step.storage.sourceColumns)}${keyValue(a, cols)}`;
         break;
       }
     }
-    keys = select;
+    const keys = select;
+    last = keys;
+    reached = (alias, columns) => inSubquery(alias, columns, keys);
   });
-  return keys;
+  if (last === undefined) throw new Error('a path restriction needs a navigation step');
+  return last;
 }

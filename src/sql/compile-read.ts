@@ -13,6 +13,7 @@ import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
 import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
 import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
+import { columnsEqual, qualified } from './key-columns';
 import { memoizedByObject } from '../memo';
 import { compileLevel } from './compile-apply';
 import { compileDeepSkipPage, skipsByKey } from './compile-deep-skip';
@@ -128,19 +129,24 @@ function compileAggregate(plan: ReadPlan, target: SqlTarget, aggregate: Fragment
   return sql`SELECT ${aggregate} FROM ${sourceOf(plan, target)} AS ${id(scopeAlias(plan.scope))} ${joins.for(plan.scope)}${where}`;
 }
 
-/** How child rows of an expand relate to parent values: the child column (or link column) holding the parent's value. */
-function childSource(e: ExpandPlan, alias: string): { from: Fragment; parent: Fragment } {
+/** The field of an expansion's rows holding part `i` of the parent's value (`__parent`, `__parent1`, …). */
+export function parentField(i: number): string {
+  return i === 0 ? PARENT : `${PARENT}${i}`;
+}
+
+/** How child rows of an expand relate to parent values: the child columns (or link columns) holding the parent's value, one per part. */
+function childSource(e: ExpandPlan, alias: string): { from: Fragment; parentAlias: string; parent: readonly string[] } {
   const child = e.read;
   switch (e.storage.kind) {
     case 'foreign-key':
-      return { from: sql`${id(child.table)} AS ${id(alias)}`, parent: id(`${alias}.${child.entityType.key[0]}`) };
+      return { from: sql`${id(child.table)} AS ${id(alias)}`, parentAlias: alias, parent: child.entityType.key };
     case 'reverse-foreign-key':
-      return { from: sql`${id(child.table)} AS ${id(alias)}`, parent: id(`${alias}.${e.storage.targetColumn}`) };
+      return { from: sql`${id(child.table)} AS ${id(alias)}`, parentAlias: alias, parent: e.storage.targetColumns };
     case 'link-table': {
       const link = `${alias}_link`;
       return {
-        from: sql`${id(e.storage.readTable)} AS ${id(link)} JOIN ${id(child.table)} AS ${id(alias)} ON ${id(`${alias}.${child.entityType.key[0]}`)} = ${id(`${link}.${e.storage.targetColumn}`)}`,
-        parent: id(`${link}.${e.storage.sourceColumn}`),
+        from: sql`${id(e.storage.readTable)} AS ${id(link)} JOIN ${id(child.table)} AS ${id(alias)} ON ${columnsEqual(alias, child.entityType.key, link, e.storage.targetColumns)}`,
+        parentAlias: link, parent: e.storage.sourceColumns,
       };
     }
   }
@@ -151,40 +157,47 @@ interface ExpandScope {
   readonly joins: JoinRegistry;
   readonly alias: string;
   readonly from: Fragment;
-  /** the child-side column holding the parent's value */
-  readonly parent: Fragment;
+  /** the child-side columns holding the parent's value, qualified */
+  readonly parent: readonly Fragment[];
   /** parent IN (…) plus the child's own filters */
   readonly conditions: readonly Fragment[];
 }
 
-function expandScope(e: ExpandPlan, parentValues: readonly unknown[], target: SqlTarget): ExpandScope {
+/** `parentValues`: each parent's value, one entry per part (ExpandPlan.parentColumns). */
+function expandScope(e: ExpandPlan, parentValues: readonly (readonly unknown[])[], target: SqlTarget): ExpandScope {
   const joins = new JoinRegistry(target);
   const c = new ExpressionCompiler(target, joins);
   const alias = scopeAlias(e.read.scope);
-  const { from, parent } = childSource(e, alias);
-  const inList = sql`${parent} IN (${join(parentValues.map((v) => sql`${v}`), ', ')})`;
+  const { from, parentAlias, parent: parentColumns } = childSource(e, alias);
+  const parent = qualified(parentAlias, parentColumns);
+  const inList = parent.length === 1
+    ? sql`${parent[0]} IN (${join(parentValues.map((v) => sql`${v[0]}`), ', ')})`
+    : sql`(${join(parentValues.map((v) => sql`(${join(parent.map((col, i) => sql`${col} = ${v[i]}`), ' AND ')})`), ' OR ')})`;
   const visible = visibleRows(target, e.read.table, alias);
   return { c, joins, alias, from, parent, conditions: [inList, ...e.read.where.map((x) => c.condition(x)), ...(visible ? [visible] : [])] };
 }
 
 /** Children of all given parents in one statement, each row tagged with its parent's value. */
-export function compileExpand(e: ExpandPlan, parentValues: readonly unknown[], target: SqlTarget): Fragment {
+export function compileExpand(e: ExpandPlan, parentValues: readonly (readonly unknown[])[], target: SqlTarget): Fragment {
   const child = e.read;
   const { c, joins, alias, from, parent, conditions } = expandScope(e, parentValues, target);
   const where = sql` WHERE ${join(conditions, ' AND ')}`;
   const order = join(child.orderby.map((o) => orderTerm(o, c)), ', ');
-  const columns = sql`${join(selectList(child, alias, c), ', ')}, ${parent} AS ${id(PARENT)}`;
+  const tagged = join(parent.map((col, i) => sql`${col} AS ${id(parentField(i))}`), ', ');
+  const byParent = join(parent.map((_, i) => id(parentField(i))), ', ');
+  const columns = sql`${join(selectList(child, alias, c), ', ')}, ${tagged}`;
   const fullFrom = sql`${from} ${joins.for(child.scope)}`;
   const paged = (e.collection && (child.top !== undefined || child.skip !== undefined));
-  if (!paged) return sql`SELECT ${columns} FROM ${fullFrom}${where} ORDER BY ${id(PARENT)}, ${order}`;
-  const rn = sql`ROW_NUMBER() OVER (PARTITION BY ${parent} ORDER BY ${order}) AS "__rn"`;
+  if (!paged) return sql`SELECT ${columns} FROM ${fullFrom}${where} ORDER BY ${byParent}, ${order}`;
+  const rn = sql`ROW_NUMBER() OVER (PARTITION BY ${join(parent, ', ')} ORDER BY ${order}) AS "__rn"`;
   const skip = child.skip ?? 0;
   const bounds = child.top !== undefined ? sql`"__rn" > ${skip} AND "__rn" <= ${skip + child.top}` : sql`"__rn" > ${skip}`;
-  return sql`SELECT * FROM (SELECT ${columns}, ${rn} FROM ${fullFrom}${where}) AS "x" WHERE ${bounds} ORDER BY ${id(PARENT)}, "__rn"`;
+  return sql`SELECT * FROM (SELECT ${columns}, ${rn} FROM ${fullFrom}${where}) AS "x" WHERE ${bounds} ORDER BY ${byParent}, "__rn"`;
 }
 
 /** Per-parent counts for `$expand=Nav/$count` or `$expand=Nav($count=true)`. */
-export function compileExpandCount(e: ExpandPlan, parentValues: readonly unknown[], target: SqlTarget): Fragment {
+export function compileExpandCount(e: ExpandPlan, parentValues: readonly (readonly unknown[])[], target: SqlTarget): Fragment {
   const { joins, from, parent, conditions } = expandScope(e, parentValues, target);
-  return sql`SELECT ${parent} AS ${id(PARENT)}, COUNT(*) AS "count" FROM ${from} ${joins.for(e.read.scope)} WHERE ${join(conditions, ' AND ')} GROUP BY ${parent}`;
+  const tagged = join(parent.map((col, i) => sql`${col} AS ${id(parentField(i))}`), ', ');
+  return sql`SELECT ${tagged}, COUNT(*) AS "count" FROM ${from} ${joins.for(e.read.scope)} WHERE ${join(conditions, ' AND ')} GROUP BY ${join(parent, ', ')}`;
 }

@@ -91,14 +91,18 @@ export function compileDelete(dialect: Dialect, table: string, key: RowKeyBindin
   return sql`DELETE FROM ${id(table)} WHERE ${rowsWithKeys(dialect, key, keys)}`;
 }
 
-/** Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows); with `visibleTo`, those that caller may see. */
+/**
+ * Keys of the rows of `table` whose `column` holds one of `values` (who refers to these rows); with
+ * `visibleTo`, those that caller may see. `column` may be several (a foreign key to a composite key).
+ */
 export function compileKeysWhere(
-  dialect: Dialect, table: string, key: RowKeyBinding, column: KeyBinding, values: readonly BindableValue[], limit?: number, visibleTo?: SqlTarget,
+  dialect: Dialect, table: string, key: RowKeyBinding, column: RowKeyBinding, values: readonly RowKeyValue[], limit?: number, visibleTo?: SqlTarget,
 ): Fragment {
   // a single key comes back as "key", a composite one as its columns
   const keys = isComposite(key) ? join(key.map((k) => id(k.column)), ', ') : sql`${id(key.column)} AS "key"`;
   const order = isComposite(key) ? join(key.map((k) => id(k.column)), ', ') : id(key.column);
-  const query = sql`SELECT ${keys} FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)})${andVisible(visibleTo, table)} ORDER BY ${order}`;
+  if (values.length === 0) return sql`SELECT ${keys} FROM ${id(table)} WHERE 1 = 0`;
+  const query = sql`SELECT ${keys} FROM ${id(table)} WHERE ${rowsWithKeys(dialect, column, values)}${andVisible(visibleTo, table)} ORDER BY ${order}`;
   return limit === undefined ? query : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 
@@ -106,20 +110,27 @@ export function compileKeysWhere(
  * How many rows of `table` have `column` in `values`, and how many of those `visibleTo` may see: a refused
  * delete counts the referrers the caller cannot see instead of naming them.
  */
-export function compileReferrerCounts(dialect: Dialect, table: string, column: KeyBinding, values: readonly BindableValue[], visibleTo: SqlTarget): Fragment {
+export function compileReferrerCounts(dialect: Dialect, table: string, column: RowKeyBinding, values: readonly RowKeyValue[], visibleTo: SqlTarget): Fragment {
   const visible = visibleRows(visibleTo, table, table) ?? raw('1 = 1');
-  return sql`SELECT COUNT(*) AS "total", COUNT(CASE WHEN ${visible} THEN 1 END) AS "visible" FROM ${id(table)} WHERE ${id(column.column)} IN (${keyList(dialect, column, values)})`;
+  return sql`SELECT COUNT(*) AS "total", COUNT(CASE WHEN ${visible} THEN 1 END) AS "visible" FROM ${id(table)} WHERE ${rowsWithKeys(dialect, column, values)}`;
+}
+
+/** One side of a link-table row: a column, or one per part of a composite key. */
+export type LinkSide = ColumnBinding | readonly ColumnBinding[];
+
+function sideColumns(side: LinkSide): readonly ColumnBinding[] {
+  return Array.isArray(side) ? side : [side as ColumnBinding];
 }
 
 /** Adds a link-table row; adding a link that exists already changes nothing. */
-export function compileLinkInsert(dialect: Dialect, table: string, from: ColumnBinding, to: ColumnBinding): Fragment {
-  return sql`INSERT INTO ${id(table)} (${id(from.column)}, ${id(to.column)}) VALUES (${bindValue(dialect, from.value, from.type)}, ${bindValue(dialect, to.value, to.type)}) ON CONFLICT DO NOTHING`;
+export function compileLinkInsert(dialect: Dialect, table: string, from: LinkSide, to: LinkSide): Fragment {
+  const all = [...sideColumns(from), ...sideColumns(to)];
+  return sql`INSERT INTO ${id(table)} (${join(all.map((c) => id(c.column)), ', ')}) VALUES (${join(all.map((c) => bindValue(dialect, c.value, c.type)), ', ')}) ON CONFLICT DO NOTHING`;
 }
 
-export function compileLinkDelete(dialect: Dialect, table: string, from: ColumnBinding, to?: ColumnBinding): Fragment {
-  const first = sql`${id(from.column)} = ${bindValue(dialect, from.value, from.type)}`;
-  if (!to) return sql`DELETE FROM ${id(table)} WHERE ${first}`;
-  return sql`DELETE FROM ${id(table)} WHERE ${first} AND ${id(to.column)} = ${bindValue(dialect, to.value, to.type)}`;
+export function compileLinkDelete(dialect: Dialect, table: string, from: LinkSide, to?: LinkSide): Fragment {
+  const all = [...sideColumns(from), ...(to ? sideColumns(to) : [])];
+  return sql`DELETE FROM ${id(table)} WHERE ${join(all.map((c) => sql`${id(c.column)} = ${bindValue(dialect, c.value, c.type)}`), ' AND ')}`;
 }
 
 /** The sum of `sumColumn` over the rows of `table` whose `column` equals `value` (0 when none). */

@@ -12,10 +12,11 @@ import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
-import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, orderValueField, PARENT } from './compile-read';
+import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, orderValueField, parentField, PARENT } from './compile-read';
 import { pathKeys, visibleRows, type SqlTarget } from './compile-expression';
+import { equalsKey, inSubquery } from './key-columns';
 import { expandShapeOf, type ExpandShape } from './joined-expands';
-import { id, join, raw, sql, type Fragment } from './fragment';
+import { id, raw, sql, type Fragment } from './fragment';
 
 export type Row = Record<string, unknown>;
 
@@ -232,14 +233,14 @@ export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number
 /** Whether the entity a navigation path starts from (and its intermediate hops) exists. */
 export async function parentExists(ex: Executor, source: PathSource): Promise<boolean> {
   const prefix: PathSource = Object.assign({}, source, { steps: source.steps.slice(0, -1) });
-  const keyCol = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toKey : prefix.key[0].column;
-  const table = prefix.steps.length ? prefix.steps[prefix.steps.length - 1].toTable : prefix.table;
+  const lastStep = prefix.steps[prefix.steps.length - 1];
+  const table = lastStep ? lastStep.toTable : prefix.table;
   const target: SqlTarget = ex;
   const visible = visibleRows(target, table, 'e');
-  // a composite start key (resolve-path.ts refuses one further along a path) is matched part by part
-  const found = prefix.steps.length === 0 && prefix.key.length > 1
-    ? join(prefix.key.map((k) => sql`${id(`e.${k.column}`)} = ${ex.dialect.bind(k.value, k.type)}`), ' AND ')
-    : sql`${id(`e.${keyCol}`)} IN (${pathKeys(prefix, target)})`;
+  // the start entity by every part of its key, or the keys the path reaches before its last hop (every part too)
+  const found = lastStep === undefined
+    ? equalsKey(ex.dialect, 'e', prefix.key.map((k) => ({ column: k.column, type: k.type })), prefix.key.map((k) => k.value))
+    : inSubquery('e', lastStep.toKey, pathKeys(prefix, target));
   const rows = await run(ex, sql`SELECT 1 AS "found" FROM ${id(table)} AS "e" WHERE ${found}${visible ? sql` AND ${visible}` : raw('')} LIMIT 1`);
   return rows.length > 0;
 }
@@ -287,12 +288,21 @@ async function expandAll(ex: Executor, expands: readonly ExpandPlan[], parents: 
 }
 
 async function expandOne(ex: Executor, e: ExpandPlan, parents: readonly RowNode[]): Promise<void> {
-  const values = [...new Set(parents.map((p) => p.row[e.parentColumn]).filter((v) => v !== null && v !== undefined))];
+  const cols = e.parentColumns;
+  // a parent's value: one column (the common case, kept cheap) or every part of a composite key
+  const valueOf = cols.length === 1 ? (row: Row): unknown => row[cols[0]] : (row: Row): unknown => (cols.some((c) => row[c] == null) ? null : JSON.stringify(cols.map((c) => String(row[c]))));
+  const fieldsOf = cols.length === 1 ? (row: Row): unknown => row[PARENT] : (row: Row): unknown => JSON.stringify(cols.map((_, i) => String(row[parentField(i)])));
   const key = (v: unknown) => String(v);
+  const distinct = new Map<string, readonly unknown[]>();
+  for (const p of parents) {
+    const v = valueOf(p.row);
+    if (v !== null && v !== undefined && !distinct.has(key(v))) distinct.set(key(v), cols.map((c) => p.row[c]));
+  }
+  const values = [...distinct.values()];
   if (e.countOnly || e.read.count) {
     const counts = new Map<string, number>();
-    if (values.length) for (const r of await run(ex, compileExpandCount(e, values, ex))) counts.set(key(r[PARENT]), Number(r.count));
-    for (const p of parents) p.counts.set(e.navigation, counts.get(key(p.row[e.parentColumn])) ?? 0);
+    if (values.length) for (const r of await run(ex, compileExpandCount(e, values, ex))) counts.set(key(fieldsOf(r)), Number(r.count));
+    for (const p of parents) p.counts.set(e.navigation, counts.get(key(valueOf(p.row))) ?? 0);
     if (e.countOnly) return;
   }
   const byParent = new Map<string, RowNode[]>();
@@ -301,14 +311,14 @@ async function expandOne(ex: Executor, e: ExpandPlan, parents: readonly RowNode[
     for (const r of await run(ex, compileExpand(e, values, ex))) {
       const node = toNode(r);
       children.push(node);
-      const k = key(r[PARENT]);
+      const k = key(fieldsOf(r));
       const list = byParent.get(k);
       if (list) list.push(node);
       else byParent.set(k, [node]);
     }
   }
   for (const p of parents) {
-    const list = byParent.get(key(p.row[e.parentColumn])) ?? [];
+    const list = byParent.get(key(valueOf(p.row))) ?? [];
     p.children.set(e.navigation, e.collection ? list : (list[0] ?? null));
   }
   await expandAll(ex, e.read.expand, children);

@@ -18,7 +18,7 @@
 import type { ExpandPlan, ReadPlan } from '../plan/plan';
 import { memoizedByObject } from '../memo';
 import { scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
-import { id, sql, type Fragment } from './fragment';
+import { id, join, sql, type Fragment } from './fragment';
 
 export interface JoinedExpand {
   readonly expand: ExpandPlan;
@@ -77,7 +77,7 @@ export function joinedParts(shape: ExpandShape, parentAlias: string, target: Sql
       if (storage.kind !== 'foreign-key') continue; // joinable() admits only these
       const alias = scopeAlias(read.scope);
       const visible = visibleRows(target, read.table, alias);
-      const on = sql`${id(`${alias}.${read.entityType.key[0]}`)} = ${id(`${from}.${storage.column}`)}`;
+      const on = join(read.entityType.key.map((k, i) => sql`${id(`${alias}.${k}`)} = ${id(`${from}.${storage.columns[i]}`)}`), ' AND ');
       joins.push(visible ? sql`LEFT JOIN ${id(read.table)} AS ${id(alias)} ON ${on} AND ${visible}` : sql`LEFT JOIN ${id(read.table)} AS ${id(alias)} ON ${on}`);
       for (const f of j.fields) columns.push(sql`${id(`${alias}.${f.column}`)} AS ${id(f.field)}`);
       add(j.shape, alias);

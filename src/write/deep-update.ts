@@ -12,11 +12,10 @@ import type { EdmEntitySet } from '../edm/model';
 import { navigationStorage, tableOf, type NavigationStorage } from '../edm/storage';
 import { ODataError } from '../errors/odata-error';
 import { compileKeysWhere } from '../sql/compile-write';
-import { keyTypeOf } from '../plan/resolve-path';
 import type { KeyValue } from './entity-reference';
 import type { NestedInput } from './entity-input';
-import { addLink, deleteEntity, insertEntity, keyBinding, loadRow, removeLink, selectedKey, updateEntity, type CurrentRow } from './entity-store';
-import { keyLabel, keyText, singleKey } from '../plan/keys';
+import { addLink, deleteEntity, insertEntity, keyBinding, keyColumnValues, loadRow, referenceBinding, removeLink, selectedKey, updateEntity, type CurrentRow } from './entity-store';
+import { keyLabel, keyText, type KeyScalar } from '../plan/keys';
 import type { WriteSession } from './session';
 
 export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, nested: NestedInput): Promise<void> {
@@ -31,7 +30,7 @@ export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, neste
     const at = `${nav.name}${update.kind === 'delta' ? '@delta' : ''}/${update.positions[i]}`;
     if (child.key === undefined) {
       const key = storage.kind === 'reverse-foreign-key'
-        ? await insertEntity(s, child, [{ column: storage.targetColumn, value: singleKey(parent.key), type: keyTypeOf(parent.set) }])
+        ? await insertEntity(s, child, keyColumnValues(parent.set, storage.targetColumns, parent.key))
         : await insertEntity(s, child);
       if (storage.kind === 'link-table') await addLink(s, parent, nav, key);
       kept.add(normal(key));
@@ -47,7 +46,7 @@ export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, neste
   const removals = update.kind === 'set'
     ? [...related.values()].filter((key) => !kept.has(normal(key))).map((key) => ({ key, deleted: false, target: nav.name }))
     : update.removed;
-  const dependent = storage.kind === 'reverse-foreign-key' && !childSet.entityType.properties.find((p) => p.name === storage.targetColumn)?.nullable;
+  const dependent = storage.kind === 'reverse-foreign-key' && storage.targetColumns.some((c) => !childSet.entityType.properties.find((p) => p.name === c)?.nullable);
   for (const removal of removals) {
     if (!related.has(normal(removal.key))) throw nestedError('NOT_FOUND', removal.target, `${childSet.name}(${keyLabel(childSet.entityType, removal.key)}) is not related to ${parent.set.name}(${keyLabel(parent.set.entityType, parent.key)})`);
     if (removal.deleted || dependent) {
@@ -61,19 +60,24 @@ export async function applyDeepUpdate(s: WriteSession, parent: CurrentRow, neste
 
 /** The keys of the entities related to `parent` through the navigation now, normalised → as stored. */
 async function relatedKeys(s: WriteSession, parent: CurrentRow, storage: NavigationStorage, childSet: EdmEntitySet): Promise<Map<string, KeyValue>> {
-  const parentType = keyTypeOf(parent.set);
-  let rows;
+  let keys: KeyValue[];
   switch (storage.kind) {
-    case 'reverse-foreign-key':
-      rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(childSet), keyBinding(childSet), { column: storage.targetColumn, type: parentType }, [singleKey(parent.key)]));
+    case 'reverse-foreign-key': {
+      const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(childSet), keyBinding(childSet), referenceBinding(parent.set, storage.targetColumns), [parent.key]));
+      keys = rows.map((r) => selectedKey(childSet, r));
       break;
-    case 'link-table':
-      rows = await s.read(compileKeysWhere(s.ex.dialect, storage.table, { column: storage.targetColumn, type: keyTypeOf(childSet) }, { column: storage.sourceColumn, type: parentType }, [singleKey(parent.key)]));
+    }
+    case 'link-table': {
+      const target = referenceBinding(childSet, storage.targetColumns);
+      const rows = await s.read(compileKeysWhere(s.ex.dialect, storage.table, target, referenceBinding(parent.set, storage.sourceColumns), [parent.key]));
+      // a one-column side comes back as "key", a composite one under the link table's column names
+      keys = rows.map((r) => (storage.targetColumns.length === 1 ? r.key as KeyValue : storage.targetColumns.map((c) => r[c] as KeyScalar)));
       break;
+    }
     case 'foreign-key':
       throw new Error('deep update of a single-valued navigation is refused when the body is read');
   }
-  return new Map(rows.map((r) => [normal(selectedKey(childSet, r)), selectedKey(childSet, r)]));
+  return new Map(keys.map((k) => [normal(k), k]));
 }
 
 /** GUIDs compare ignoring case (PostgreSQL answers lower case, a client may send upper case). */

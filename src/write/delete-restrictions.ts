@@ -7,22 +7,21 @@ import { alternateKeysOf } from '../edm/alternate-keys';
 import type { EdmEntitySet, EdmNavigation, EdmProperty } from '../edm/model';
 import { tableOf } from '../edm/storage';
 import type { ErrorDetail } from '../errors/odata-error';
-import { keyTypeOf } from '../plan/resolve-path';
-import { compileKeysWhere, compileReferrerCounts, type KeyBinding } from '../sql/compile-write';
+import { compileKeysWhere, compileReferrerCounts, type RowKeyBinding } from '../sql/compile-write';
 import type { KeyValue } from './entity-reference';
-import { keyLabel, keyText, singleKey } from '../plan/keys';
-import { keyBinding, loadRow, selectedKey } from './entity-store';
+import { keyLabel, keyText } from '../plan/keys';
+import { keyBinding, loadRow, referenceBinding, selectedKey } from './entity-store';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
 
 
 /** Entity sets whose rows point at `set` through a single-valued navigation with a foreign key. */
-function referrersOf(s: WriteSession, set: EdmEntitySet): { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] {
-  const out: { set: EdmEntitySet; navigation: EdmNavigation; column: string }[] = [];
+function referrersOf(s: WriteSession, set: EdmEntitySet): { set: EdmEntitySet; navigation: EdmNavigation; columns: readonly string[] }[] {
+  const out: { set: EdmEntitySet; navigation: EdmNavigation; columns: readonly string[] }[] = [];
   for (const other of s.model.entitySets.values()) {
     for (const nav of other.entityType.navigations) {
-      if (nav.collection || !nav.foreignKey || targetEntitySet(s.model, other, nav) !== set) continue;
-      out.push({ set: other, navigation: nav, column: nav.foreignKey });
+      if (nav.collection || !nav.foreignKeys || targetEntitySet(s.model, other, nav) !== set) continue;
+      out.push({ set: other, navigation: nav, columns: nav.foreignKeys });
     }
   }
   return out;
@@ -34,16 +33,16 @@ const SHOWN_REFERRERS = 5;
  * The rows of `referrer` that refer to `keys` and forbid the delete: up to SHOWN_REFERRERS named (only
  * rows the caller may see) and a count of those the caller may not see, which are never named.
  */
-async function blockingReferrers(s: WriteSession, referrer: EdmEntitySet, column: KeyBinding, keys: readonly KeyValue[], seen: Set<string>): Promise<{ named: string[]; more: boolean; hidden: number }> {
+async function blockingReferrers(s: WriteSession, referrer: EdmEntitySet, column: RowKeyBinding, keys: readonly KeyValue[], seen: Set<string>): Promise<{ named: string[]; more: boolean; hidden: number }> {
   const table = tableOf(referrer);
   const restricted = s.ex.access.has(table);
-  const rows = await s.read(compileKeysWhere(s.ex.dialect, table, keyBinding(referrer), column, keys.map(singleKey), SHOWN_REFERRERS + 1, restricted ? s.ex : undefined));
+  const rows = await s.read(compileKeysWhere(s.ex.dialect, table, keyBinding(referrer), column, keys, SHOWN_REFERRERS + 1, restricted ? s.ex : undefined));
   const shown = rows.map((r) => selectedKey(referrer, r)).filter((k) => !seen.has(`${referrer.name}/${keyText(k)}`));
   const named: string[] = [];
   for (const k of shown.slice(0, SHOWN_REFERRERS)) named.push(`${referrer.name}(${await readableKey(s, referrer, k)})`);
   let hidden = 0;
   if (restricted) {
-    const [counts] = await s.read(compileReferrerCounts(s.ex.dialect, table, column, keys.map(singleKey), s.ex));
+    const [counts] = await s.read(compileReferrerCounts(s.ex.dialect, table, column, keys, s.ex));
     hidden = Number(counts.total) - Number(counts.visible);
   }
   return { named, more: shown.length > SHOWN_REFERRERS, hidden };
@@ -83,14 +82,14 @@ async function restrictionsOf(s: WriteSession, set: EdmEntitySet, keys: readonly
   for (const referrer of referrersOf(s, set)) {
     const action = referrer.navigation.onDelete ?? 'None';
     if (action === 'SetNull' || action === 'SetDefault') continue;
-    const column: KeyBinding = { column: referrer.column, type: keyTypeOf(set) };
+    const column = referenceBinding(set, referrer.columns);
     if (action === 'None') {
       const blocking = await blockingReferrers(s, referrer.set, column, keys, seen);
       if (blocking.named.length === 0 && blocking.hidden === 0) continue;
       out.push({ code: 'REFERENCED', target: referrer.set.name, message: `${referrersMessage(referrer.set, blocking)} refer to ${deleting} through ${referrer.navigation.name}` });
       continue;
     }
-    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(referrer.set), keyBinding(referrer.set), column, keys.map(singleKey)));
+    const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(referrer.set), keyBinding(referrer.set), column, keys));
     const found = rows.map((r) => selectedKey(referrer.set, r)).filter((k) => !seen.has(`${referrer.set.name}/${keyText(k)}`));
     if (found.length === 0) continue;
     for (const k of found) seen.add(`${referrer.set.name}/${keyText(k)}`);

@@ -3,6 +3,7 @@
  * value its column stores, `@odata.bind` references, nested entities of a deep insert, and every
  * problem found collected as an error detail (target = property path) rather than thrown one by one.
  */
+import { randomUUID } from 'node:crypto';
 import { textFormatOf, textFormatProblem } from '../edm/text-formats';
 import { isJsonObject, type JsonObject } from '../json';
 import { resolveMember, targetEntitySet } from '../edm/lookup';
@@ -10,7 +11,7 @@ import type { EdmComplexType, EdmEntitySet, EdmModel, EdmNavigation, EdmProperty
 import { columnOf, navigationStorage } from '../edm/storage';
 import { NotImplementedError, type ErrorDetail } from '../errors/odata-error';
 import { parseEntityReference, type KeyValue } from './entity-reference';
-import type { KeyScalar } from '../plan/keys';
+import { keyPartsOf, type KeyScalar } from '../plan/keys';
 import { convertEnum, convertValue, type StoredValue } from './json-values';
 
 export interface ColumnValue {
@@ -57,8 +58,9 @@ export interface EntityInput {
   readonly set: EdmEntitySet;
   /** column → value for every column this write sets */
   readonly values: Map<string, ColumnValue>;
-  /** the key as given in the body, if any */
+  /** the key as given in the body, if any (with `keyGenerated`: a composite key whose GUID parts the service chose) */
   readonly key?: KeyValue;
+  readonly keyGenerated?: true;
   readonly binds: readonly BindInput[];
   readonly nested: readonly NestedInput[];
   /** the properties the body named (an owner the body leaves out defaults to the creator) */
@@ -121,7 +123,7 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       if (bind) {
         binds.push(bind);
         const storage = navigationStorage(cx.model, type, bind.navigation);
-        if (storage.kind === 'foreign-key') childSupplied.add(storage.column);
+        if (storage.kind === 'foreign-key') for (const c of storage.columns) childSupplied.add(c);
       }
       continue;
     }
@@ -142,7 +144,7 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       if (result) {
         nested.push(result);
         const storage = navigationStorage(cx.model, type, nav);
-        if (storage.kind === 'foreign-key') childSupplied.add(storage.column);
+        if (storage.kind === 'foreign-key') for (const c of storage.columns) childSupplied.add(c);
       }
       continue;
     }
@@ -164,17 +166,26 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       fillOmitted(cx, property, [property.name], values, where, filledElsewhere, mode);
     }
   }
-  return { set, values, key: keyOfParts(cx, set, keyParts, where), binds, nested, given };
+  return { set, values, ...keyOfParts(cx, set, keyParts, where, mode), binds, nested, given };
 }
 
-/** The key a body gives: none, or every part of a composite key (a part alone is an error). */
-function keyOfParts(cx: InputContext, set: EdmEntitySet, parts: ReadonlyMap<string, KeyScalar>, where: string): KeyValue | undefined {
+/**
+ * The key a body gives: none, or every part of a composite key (a part alone is an error). A new entity
+ * of a composite key may leave out its GUID parts, which the service generates; any other part left
+ * out is named (400): the service cannot choose a number or a text that identifies an entity.
+ */
+function keyOfParts(cx: InputContext, set: EdmEntitySet, parts: ReadonlyMap<string, KeyScalar>, where: string, mode: InputMode): { key?: KeyValue; keyGenerated?: true } {
   const names = set.entityType.key;
-  if (names.length === 1) return parts.get(names[0]);
-  if (parts.size === 0) return undefined;
-  const missing = names.filter((n) => !parts.has(n));
+  if (names.length === 1) return { key: parts.get(names[0]) };
+  if (parts.size === 0 && mode !== 'create') return {};
+  const isGuid = (name: string) => keyPartsOf(set.entityType).find((p) => p.property.name === name)?.type === 'Edm.Guid';
+  const missing = names.filter((n) => !parts.has(n) && !(mode === 'create' && isGuid(n)));
+  if (parts.size === 0 && missing.length === names.length) return {};
   for (const name of missing) detail(cx.errors, 'NULL_NOT_ALLOWED', `${where}${name}`, `${name} is part of the key (${names.join(',')}); give every part`);
-  return missing.length ? undefined : names.map((n) => parts.get(n)!);
+  if (missing.length) return {};
+  const generated = names.some((n) => !parts.has(n));
+  const key = names.map((n) => parts.get(n) ?? randomUUID());
+  return generated ? { key, keyGenerated: true } : { key };
 }
 
 /**
@@ -347,7 +358,7 @@ function deltaNavigation(cx: InputContext, set: EdmEntitySet, navName: string, m
 function readNestedUpdate(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, value: unknown, target: string, kind: 'set' | 'delta'): NestedInput | undefined {
   const targetSet = targetEntitySet(cx.model, set, nav);
   const storage = navigationStorage(cx.model, set.entityType, nav);
-  const supplied = new Set(storage.kind === 'reverse-foreign-key' ? [storage.targetColumn] : []);
+  const supplied = new Set(storage.kind === 'reverse-foreign-key' ? storage.targetColumns : []);
   if (!Array.isArray(value) || value.some((item) => !isJsonObject(item))) {
     detail(cx.errors, 'TYPE_MISMATCH', target, 'expected an array of entities');
     return undefined;
@@ -391,7 +402,7 @@ function readNestedUpdate(cx: InputContext, set: EdmEntitySet, nav: EdmNavigatio
 function readNested(cx: InputContext, set: EdmEntitySet, nav: EdmNavigation, value: unknown, target: string): NestedInput | undefined {
   const targetSet = targetEntitySet(cx.model, set, nav);
   const storage = navigationStorage(cx.model, set.entityType, nav);
-  const supplied = new Set(storage.kind === 'reverse-foreign-key' ? [storage.targetColumn] : []);
+  const supplied = new Set(storage.kind === 'reverse-foreign-key' ? storage.targetColumns : []);
   const items = nav.collection ? value : [value];
   if (!Array.isArray(items) || items.some((item) => !isJsonObject(item))) {
     detail(cx.errors, 'TYPE_MISMATCH', target, nav.collection ? 'expected an array of entities' : 'expected an entity object');

@@ -13,7 +13,7 @@ import { etagOf } from '../serialize/etag';
 import {
   compileDelete, compileInsert, compileKeysWhere, compileLinkDelete, compileLinkInsert, compileSelectRows, compileUpdate, type RowKeyBinding,
 } from '../sql/compile-write';
-import { keyLabel, keyOfRow, keyPartsOf, keyScalars, keyText, singleKey } from '../plan/keys';
+import { keyLabel, keyOfRow, keyPartsOf, keyScalars, keyText, sameKey, type KeyScalar } from '../plan/keys';
 import { formatUtc } from '../uri/temporal';
 import { completeComplexValues } from './complex-values';
 import { deleteRestrictions } from './delete-restrictions';
@@ -60,9 +60,31 @@ export function keyBinding(set: EdmEntitySet): RowKeyBinding {
   return parts.length === 1 ? { column: parts[0].column, type: parts[0].type } : parts.map((p) => ({ column: p.column, type: p.type }));
 }
 
-/** A column that refers to a row of `set` by its (single-property) key: a foreign key or a link-table side. */
-function keyColumnValue(set: EdmEntitySet, column: string, key: KeyValue): ColumnValue {
-  return { column, value: singleKey(key), type: keyTypeOf(set) };
+const INTEGER_PARTS: ReadonlySet<string> = new Set(['Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64']);
+
+/** Columns that refer to rows of `set` by key (a foreign key, a link-table side), as a key binding: one per key part. */
+export function referenceBinding(set: EdmEntitySet, columns: readonly string[]): RowKeyBinding {
+  const parts = keyPartsOf(set.entityType);
+  return columns.length === 1 ? { column: columns[0], type: parts[0].type } : columns.map((column, i) => ({ column, type: parts[i].type }));
+}
+
+/**
+ * The columns that refer to a row of `set` by its key: a foreign key or a link-table side, one column
+ * per key part (`columns` in the key's order), each holding that part's value.
+ */
+export function keyColumnValues(set: EdmEntitySet, columns: readonly string[], key: KeyValue): ColumnValue[] {
+  const values = keyScalars(key);
+  const parts = keyPartsOf(set.entityType);
+  if (columns.length !== parts.length) throw new Error(`${set.name}: ${columns.length} columns refer to a key of ${parts.length} parts`);
+  // an integer part from a URL keeps its text (keys.ts); stored and answered as the number it is
+  return columns.map((column, i) => ({ column, value: INTEGER_PARTS.has(parts[i].type) && typeof values[i] === 'string' && Number.isSafeInteger(Number(values[i])) ? Number(values[i]) : values[i], type: parts[i].type }));
+}
+
+/** The key a row's referring columns hold (undefined when any is null). */
+export function keyInColumns(values: ReadonlyMap<string, StoredValue>, columns: readonly string[]): KeyValue | undefined {
+  const parts = columns.map((c) => values.get(c));
+  if (parts.some((v) => v === null || v === undefined)) return undefined;
+  return columns.length === 1 ? parts[0] as KeyScalar : parts as KeyScalar[];
 }
 
 /** Which rows a lookup finds: those the caller may see (the default), or every row (existence checks). */
@@ -123,7 +145,7 @@ export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: 
     const storage = navigationStorage(s.model, input.set.entityType, bind.navigation);
     if (storage.kind === 'foreign-key') {
       const ref = bind.refs[0];
-      if (ref) foreignKeys.set(storage.column, keyColumnValue(ref.set, storage.column, ref.key));
+      if (ref) for (const c of keyColumnValues(ref.set, storage.columns, ref.key)) foreignKeys.set(c.column, c);
     } else {
       for (const ref of bind.refs) links.push({ navigation: bind.navigation, key: ref.key });
     }
@@ -155,15 +177,14 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     const storage = navigationStorage(s.model, type, nested.navigation);
     if (storage.kind !== 'foreign-key') continue;
     const childKey = await insertEntity(s, nested.entities[0]);
-    values.set(storage.column, keyColumnValue(targetEntitySet(s.model, set, nested.navigation), storage.column, childKey));
+    for (const c of keyColumnValues(targetEntitySet(s.model, set, nested.navigation), storage.columns, childKey)) values.set(c.column, c);
   }
   const binds = splitBinds(s, input);
   for (const [column, value] of binds.foreignKeys) values.set(column, value);
   const key = input.key ?? generateKey(set);
-  // A generated GUID cannot collide; a key from the client can.
-  if (input.key !== undefined) await checkClientKey(s, set, key);
-  const keyValues = keyScalars(key);
-  keyPartsOf(type).forEach((part, i) => values.set(part.column, { column: part.column, value: keyValues[i], type: part.type }));
+  // A generated GUID cannot collide (nor a composite key with a generated GUID part); a key from the client can.
+  if (input.key !== undefined && input.keyGenerated !== true) await checkClientKey(s, set, key);
+  for (const c of keyColumnValues(set, keyPartsOf(type).map((p) => p.column), key)) values.set(c.column, c);
   if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
   if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
   const author = s.actor.user.id;
@@ -194,7 +215,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   for (const nested of input.nested) {
     const storage = navigationStorage(s.model, type, nested.navigation);
     for (const child of storage.kind === 'foreign-key' ? [] : nested.entities) {
-      if (storage.kind === 'reverse-foreign-key') await insertEntity(s, child, [keyColumnValue(set, storage.targetColumn, key)]);
+      if (storage.kind === 'reverse-foreign-key') await insertEntity(s, child, keyColumnValues(set, storage.targetColumns, key));
       else await addLink(s, self, nested.navigation, await insertEntity(s, child));
     }
   }
@@ -266,17 +287,17 @@ export async function addLink(s: WriteSession, parent: EntityAddress, navigation
   const targetSet = targetEntitySet(s.model, parent.set, navigation);
   switch (storage.kind) {
     case 'link-table':
-      await s.write(compileLinkInsert(s.ex.dialect, storage.table, keyColumnValue(parent.set, storage.sourceColumn, parent.key), keyColumnValue(targetSet, storage.targetColumn, target)),
+      await s.write(compileLinkInsert(s.ex.dialect, storage.table, keyColumnValues(parent.set, storage.sourceColumns, parent.key), keyColumnValues(targetSet, storage.targetColumns, target)),
         { table: storage.table, statement: 'insert' });
       return;
     case 'reverse-foreign-key': {
       const row = await requireRow(s, targetSet, target);
-      await updateEntity(s, row, new Map([[storage.targetColumn, keyColumnValue(parent.set, storage.targetColumn, parent.key)]]));
+      await updateEntity(s, row, new Map(keyColumnValues(parent.set, storage.targetColumns, parent.key).map((c) => [c.column, c])));
       return;
     }
     case 'foreign-key': {
       const row = await requireRow(s, parent.set, parent.key);
-      await updateEntity(s, row, new Map([[storage.column, keyColumnValue(targetSet, storage.column, target)]]));
+      await updateEntity(s, row, new Map(keyColumnValues(targetSet, storage.columns, target).map((c) => [c.column, c])));
       return;
     }
   }
@@ -287,20 +308,23 @@ export async function removeLink(s: WriteSession, parent: EntityAddress, navigat
   const storage = navigationStorage(s.model, parent.set.entityType, navigation);
   const targetSet = targetEntitySet(s.model, parent.set, navigation);
   const missing = () => new ODataError('NOT_FOUND', `${parent.set.name}(${keyLabel(parent.set.entityType, parent.key)})/${navigation.name} has no link to ${targetSet.name}(${target === undefined ? '' : keyLabel(targetSet.entityType, target)})`);
-  const clear = async (row: CurrentRow, column: string) => {
-    if (!propertyOf(row.set.entityType, column).nullable) {
-      throw new ODataError('VALIDATION_FAILED', `${row.set.name}.${column} is required, so this link cannot be removed; delete or re-link the ${row.set.name} entity instead`, {
-        details: [{ code: 'NULL_NOT_ALLOWED', target: column, message: `${column} cannot be null` }],
-      });
+  const clear = async (row: CurrentRow, columns: readonly string[], referred: EdmEntitySet) => {
+    const parts = keyPartsOf(referred.entityType);
+    for (const column of columns) {
+      if (!propertyOf(row.set.entityType, column).nullable) {
+        throw new ODataError('VALIDATION_FAILED', `${row.set.name}.${column} is required, so this link cannot be removed; delete or re-link the ${row.set.name} entity instead`, {
+          details: [{ code: 'NULL_NOT_ALLOWED', target: column, message: `${column} cannot be null` }],
+        });
+      }
     }
-    await updateEntity(s, row, new Map([[column, { column, value: null, type: keyTypeOf(targetSet) }]]));
+    await updateEntity(s, row, new Map(columns.map((column, i): [string, ColumnValue] => [column, { column, value: null, type: parts[i].type }])));
   };
   switch (storage.kind) {
     case 'link-table': {
       if (target === undefined) throw new ODataError('INVALID_QUERY_OPTION', 'Name the entity to unlink with $id or a key', { target: '$id' });
       if (!(await loadRow(s, targetSet, target, false))) throw missing();
       const removed = await s.write(
-        compileLinkDelete(s.ex.dialect, storage.table, keyColumnValue(parent.set, storage.sourceColumn, parent.key), keyColumnValue(targetSet, storage.targetColumn, target)),
+        compileLinkDelete(s.ex.dialect, storage.table, keyColumnValues(parent.set, storage.sourceColumns, parent.key), keyColumnValues(targetSet, storage.targetColumns, target)),
         { table: storage.table, statement: 'delete' });
       if (removed === 0) throw missing();
       return;
@@ -308,15 +332,16 @@ export async function removeLink(s: WriteSession, parent: EntityAddress, navigat
     case 'reverse-foreign-key': {
       if (target === undefined) throw new ODataError('INVALID_QUERY_OPTION', 'Name the entity to unlink with $id or a key', { target: '$id' });
       const row = await loadRow(s, targetSet, target);
-      if (!row || row.values.get(storage.targetColumn) !== parent.key) throw missing();
-      await clear(row, storage.targetColumn);
+      const holds = row && keyInColumns(row.values, storage.targetColumns);
+      if (!row || holds === undefined || !sameKey(holds, parent.key)) throw missing();
+      await clear(row, storage.targetColumns, parent.set);
       return;
     }
     case 'foreign-key': {
       const row = await requireRow(s, parent.set, parent.key);
-      const current = row.values.get(storage.column);
-      if (current === null || (target !== undefined && current !== target)) throw missing();
-      await clear(row, storage.column);
+      const current = keyInColumns(row.values, storage.columns);
+      if (current === undefined || (target !== undefined && !sameKey(current, target))) throw missing();
+      await clear(row, storage.columns, targetSet);
       return;
     }
   }
@@ -337,9 +362,10 @@ function foreignKeyRefs(model: EdmModel, input: EntityInput): EntityRefInput[] {
     if (nav.collection) continue;
     const storage = navigationStorage(model, input.set.entityType, nav);
     if (storage.kind !== 'foreign-key') continue;
-    const value = input.values.get(storage.column)?.value;
-    if (value === null || value === undefined) continue;
-    refs.push({ set: targetEntitySet(model, input.set, nav), key: value as KeyValue, target: storage.column });
+    const values = storage.columns.map((c) => input.values.get(c)?.value);
+    if (values.some((v) => v === null || v === undefined)) continue;
+    const key = values.length === 1 ? values[0] as KeyScalar : values as KeyScalar[];
+    refs.push({ set: targetEntitySet(model, input.set, nav), key, target: storage.columns.join(',') });
   }
   return refs;
 }
@@ -372,7 +398,7 @@ async function existingKeys(s: WriteSession, set: EdmEntitySet, keys: readonly K
     return new Set(rows.map((r) => keyText(keyOfRow(set.entityType, r))));
   }
   const single = { column: parts[0].column, type: parts[0].type };
-  const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), single, single, [...new Set(keys.map(singleKey))], undefined, s.ex));
+  const rows = await s.read(compileKeysWhere(s.ex.dialect, tableOf(set), single, single, [...new Set(keys.map((k) => keyScalars(k)[0]))], undefined, s.ex));
   return new Set(rows.map((r) => String(r.key)));
 }
 

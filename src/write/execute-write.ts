@@ -8,15 +8,15 @@ import type { EdmModel } from '../edm/model';
 import { tableOf } from '../edm/storage';
 import { ODataError } from '../errors/odata-error';
 import { entityReadPlan, wholeEntityPlan, type ReadOnlyPlan } from '../plan/plan-request';
-import { entityPosition, keyTypeOf, type EntityPosition } from '../plan/resolve-path';
-import { keyOfRow, singleKey } from '../plan/keys';
+import { entityPosition, type EntityPosition } from '../plan/resolve-path';
+import { keyOfRow } from '../plan/keys';
 import type { RequestContext } from '../plan/request-context';
 import { etagMatches, etagOf } from '../serialize/etag';
 import type { Dialect } from '../sql/dialect/dialect';
 import { executeRead, type ReadResult } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
 import {
-  addLink, checkReferences, hasReferences, rowObject, deleteEntity, insertEntity, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
+  addLink, checkReferences, hasReferences, rowObject, deleteEntity, insertEntity, keyColumnValues, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
 } from './entity-store';
 import type { ColumnValue } from './entity-input';
 import { failOnDetails } from './plan-write';
@@ -87,7 +87,7 @@ async function apply(s: WriteSession, plan: WritePlan): Promise<Step> {
       if (hasReferences(s.model, plan.input)) await checkReferences(s, [plan.input]);
       const supplied: ColumnValue[] = [];
       if (via && parent && via.storage.kind === 'reverse-foreign-key') {
-        supplied.push({ column: via.storage.targetColumn, value: singleKey(parent.key), type: keyTypeOf(parent.set) });
+        supplied.push(...keyColumnValues(parent.set, via.storage.targetColumns, parent.key));
       }
       const key = await insertEntity(s, plan.input, supplied);
       if (via && parent && via.storage.kind === 'link-table') await addLink(s, parent, via.navigation, key);

@@ -43,7 +43,7 @@ function planByTail(model: EdmModel, uri: UriRequest, request: WriteRequest, pos
       if (!pos.single) {
         if (method !== 'POST') throw notAllowed(method, 'a collection (POST creates an entity in it)');
         checkOptions(uri.options, 'entity');
-        const supplied = pos.via?.storage.kind === 'reverse-foreign-key' ? new Set([pos.via.storage.targetColumn]) : undefined;
+        const supplied = pos.via?.storage.kind === 'reverse-foreign-key' ? new Set(pos.via.storage.targetColumns) : undefined;
         return withCommon(common, { kind: 'create', target: pos, input: readEntity(cx, pos.set, jsonObject(request.body), 'create', '', supplied) });
       }
       if (method === 'DELETE') {

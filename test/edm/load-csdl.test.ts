@@ -1,6 +1,7 @@
 /** The CSDL JSON loader: the shipped CRM model's names, keys, navigations, and the model version. */
 import { loadModel, loadModelFromFile } from '../../src/edm/load-csdl';
 import { typeRefName } from '../../src/edm/model';
+import { linkTables } from '../../src/edm/storage';
 
 type Json = Record<string, unknown>;
 
@@ -65,15 +66,16 @@ describe('loadModel on metadata/crm.csdl.json', () => {
     const contact = model.entityTypes.get('Crm.Contact')!;
     expect(contact.navigations.find((n) => n.name === 'Company')).toEqual({
       name: 'Company', targetTypeName: 'Crm.Company', collection: false, nullable: true, partner: 'Contacts',
-      foreignKey: 'CompanyId', onDelete: 'SetNull',
+      foreignKeys: ['CompanyId'], onDelete: 'SetNull',
     });
-    expect(contact.navigations.find((n) => n.name === 'Groups')).toMatchObject({ collection: true, foreignKey: undefined, partner: 'Contacts' });
+    expect(contact.navigations.find((n) => n.name === 'Groups')).toMatchObject({ collection: true, partner: 'Contacts' });
+    expect(contact.navigations.find((n) => n.name === 'Groups')?.foreignKeys).toBeUndefined();
     const line = model.entityTypes.get('Crm.OpportunityProduct')!.navigations.find((n) => n.name === 'Opportunity');
-    expect(line).toMatchObject({ nullable: false, foreignKey: 'OpportunityId', onDelete: 'Cascade' });
+    expect(line).toMatchObject({ nullable: false, foreignKeys: ['OpportunityId'], onDelete: 'Cascade' });
     for (const type of model.entityTypes.values()) {
       for (const nav of type.navigations.filter((n) => !n.collection)) {
-        expect(`${type.name}/${nav.foreignKey}`).toBe(`${type.name}/${nav.name}Id`);
-        expect(typeRefName(type.properties.find((p) => p.name === nav.foreignKey)!.type)).toBe('Edm.Guid');
+        expect(`${type.name}/${nav.foreignKeys?.join()}`).toBe(`${type.name}/${nav.name}Id`);
+        expect(typeRefName(type.properties.find((p) => p.name === nav.foreignKeys?.[0])!.type)).toBe('Edm.Guid');
       }
     }
   });
@@ -153,13 +155,20 @@ describe('storage mapping (metadata/crm.storage.json)', () => {
     expect(model.entitySets.get('Notes')!.indexes).toBeUndefined();
   });
 
-  it('accepts a composite key, and refuses a foreign key or link table that would have to hold one', () => {
+  it('accepts a composite key, and refuses a referential constraint that names only part of the key it refers to', () => {
     const doc = csdl();
     (crm(doc).Country as Json).$Key = ['IsoCode', 'Name'];
     expect(loadModel(doc, storage()).entityTypes.get('Crm.Country')!.key).toEqual(['IsoCode', 'Name']);
     const linked = csdl();
     (crm(linked).Note as Json).$Key = ['Id', 'Text'];
-    expect(() => loadModel(linked, storage())).toThrow(/a foreign key or link table referring to the composite key of Note is not supported/);
+    // link tables to a composite-key type hold one column per key part
+    const withNotes = loadModel(linked, storage());
+    const noteLinks = linkTables(withNotes).filter((l) => l.types.some((t) => t.name === 'Note'));
+    expect(noteLinks.length).toBeGreaterThan(0);
+    for (const link of noteLinks) expect(link.columns[link.types.findIndex((t) => t.name === 'Note')]).toEqual(['Note_Id', 'Note_Text']);
+    const partial = csdl();
+    (crm(partial).Company as Json).$Key = ['Id', 'Name'];
+    expect(() => loadModel(partial, storage())).toThrow(/the referential constraint must name every key property of Company \(Id, Name\)/);
     const missing = csdl();
     (crm(missing).Note as Json).$Key = ['Id', 'Nope'];
     expect(() => loadModel(missing, storage())).toThrow('Note: key Nope is not a property');

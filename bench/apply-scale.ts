@@ -9,6 +9,8 @@
  *
  *   npx tsx bench/apply-scale.ts --engine sqlite|postgres --contacts 100000 [--runs 15] [--pg-url URL] [--sqlite-read-processes N]
  *     [--database FILE|URL]   an already seeded database (not seeded, not removed; a SQLite file is used in place)
+ *     [--warmup PAIRS]        untimed pairs first (default 2; the service's code is still being optimized by V8
+ *                             for a few dozen requests, so a longer warm-up measures the steady state)
  *
  * Besides wall times it prints CPU per request: the service's process tree (service and read processes,
  * from /proc, 10 ms ticks summed over the runs) and, on SQLite, the direct statement's (this process).
@@ -29,6 +31,7 @@ const QUERIES = [
   'Contacts?$apply=groupby((Company/Industry),aggregate($count as N))',
   'Contacts?$apply=groupby((BusinessAddress/State),aggregate($count as N))',
 ] as const;
+/** pairs run before the timed ones, unless --warmup says otherwise */
 const WARMUP = 2;
 
 type Binding = string | number | bigint | boolean | null;
@@ -71,8 +74,8 @@ const encode = (query: string) => {
  * Runs `a` and `b` alternately (after warm-up), so both see the same load from the rest of the machine;
  * wall ms of each run, and CPU seconds: `a`'s in this process, `b`'s as `bCpu` counts it (the service tree).
  */
-async function timedInterleaved(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>, bCpu: () => number): Promise<{ times: [number[], number[]]; cpu: [number, number] }> {
-  for (let i = 0; i < WARMUP; i++) { await a(); await b(); }
+async function timedInterleaved(runs: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>, bCpu: () => number): Promise<{ times: [number[], number[]]; cpu: [number, number] }> {
+  for (let i = 0; i < warmup; i++) { await a(); await b(); }
   const times: [number[], number[]] = [[], []];
   const cpu: [number, number] = [0, 0];
   for (let i = 0; i < runs; i++) {
@@ -152,12 +155,13 @@ function hash(s: string): number {
 }
 
 async function main(): Promise<void> {
-  const usage = 'usage: npx tsx bench/apply-scale.ts --engine sqlite|postgres [--contacts 100000] [--runs 15] [--pg-url URL] [--sqlite-read-processes N] [--database FILE|URL]';
+  const usage = 'usage: npx tsx bench/apply-scale.ts --engine sqlite|postgres [--contacts 100000] [--runs 15] [--pg-url URL] [--sqlite-read-processes N] [--database FILE|URL] [--warmup PAIRS]';
   let engine: Engine = 'sqlite';
   let contacts = 100_000;
   let runs = 15;
   let pgUrl = DEFAULT_PG_URL;
   let existing: string | undefined;
+  let warmup = WARMUP;
   /** passed to the service; unset keeps its default (production settings) */
   const serviceFlags: string[] = [];
   for (const flag of readFlags(process.argv.slice(2), usage)) {
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
       case '--runs': runs = flag.integer(1); break;
       case '--pg-url': pgUrl = flag.value(); break;
       case '--database': existing = flag.value(); break;
+      case '--warmup': warmup = flag.integer(0); break;
       case '--sqlite-read-processes': serviceFlags.push(flag.name, String(flag.integer(0))); break;
       default: throw new Error(`unknown option ${flag.name}\n${usage}`);
     }
@@ -196,7 +201,7 @@ async function main(): Promise<void> {
         let times: [number[], number[]];
         let cpu: [number, number];
         try {
-          ({ times, cpu } = await timedInterleaved(runs, async () => { sqlRows = await direct.run(); }, async () => {
+          ({ times, cpu } = await timedInterleaved(runs, warmup, async () => { sqlRows = await direct.run(); }, async () => {
             const { status, body } = await getJson(agent, `${service.root}/${encode(query)}`);
             if (status !== 200) throw new Error(`${query}: ${status}`);
             groups = body.value?.length ?? 0;
@@ -215,7 +220,7 @@ async function main(): Promise<void> {
       agent.destroy();
       await service.stop();
     }
-    process.stdout.write(`${contacts} contacts, ${runs} sequential runs each, SQL and HTTP alternating (after ${WARMUP} warm-up runs); median, and minimum (the run least disturbed by the machine's other work)\n`);
+    process.stdout.write(`${contacts} contacts, ${runs} sequential runs each, SQL and HTTP alternating (after ${warmup} warm-up runs); median, and minimum (the run least disturbed by the machine's other work)\n`);
     process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) | SQL CPU ms/run | service CPU ms/req |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

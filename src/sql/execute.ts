@@ -12,7 +12,8 @@ import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { RecordAccess } from '../auth/access';
 import type { Dialect } from './dialect/dialect';
-import { compileCount, compileExpand, compileExpandCount, compilePage, compileSum, orderValueField, parentField, PARENT } from './compile-read';
+import { compileExpand, compileExpandCount, compileSum, orderValueField, parentField, PARENT } from './compile-read';
+import { countStatement, pageStatement } from './compiled-reads';
 import { pathKeys, visibleRows, type SqlTarget } from './compile-expression';
 import { equalsKey, inSubquery } from './key-columns';
 import { expandShapeOf, type ExpandShape } from './joined-expands';
@@ -202,7 +203,7 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   // one row beyond the page tells whether another page follows
   // an aggregation's statement returns few rows and costs its scan: inline once known cheap (SQLite)
   const pageEx: Executor = plan.aggregated === true && ex.reads !== undefined ? Object.assign({}, ex, { inlineWhenCheap: true }) : ex;
-  const rows = await run(pageEx, compilePage(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
+  const rows = await run(pageEx, pageStatement(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
   const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;
@@ -226,7 +227,7 @@ export async function executeSum(ex: Executor, plan: ReadPlan, column: string): 
 }
 
 export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number> {
-  const [row] = await run(ex, compileCount(plan, ex));
+  const [row] = await run(ex, countStatement(plan, ex));
   return Number(row.count);
 }
 

@@ -8,6 +8,7 @@
  */
 import type { EdmEntitySet, EdmEntityType, EdmProperty } from '../edm/model';
 import { memoizedByObject } from '../memo';
+import { propertyColumn } from '../edm/storage';
 import { ODataError } from '../errors/odata-error';
 import type { RequestUser } from '../plan/request-context';
 import type { ColumnValue } from '../write/entity-input';
@@ -106,7 +107,7 @@ function ownedBy(set: EdmEntitySet, row: Row, user: RequestUser): boolean {
  */
 export async function protectSecrets(set: EdmEntitySet, values: Map<string, ColumnValue>, minLength: number, row: Map<string, StoredValue>): Promise<void> {
   for (const p of secretPropertiesOf(set.entityType)) {
-    const given = values.get(p.name);
+    const given = values.get(propertyColumn(p));
     if (given === undefined || given.value === null) continue;
     const text = String(given.value);
     if ([...text].length < minLength) {

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { alternateKeysOf, matchesIgnoringCase } from '../edm/alternate-keys';
 import type { EdmModel } from '../edm/model';
-import { tableOf } from '../edm/storage';
+import { propertyColumn, tableOf } from '../edm/storage';
 
 export interface AlternateKeyIndex {
   readonly name: string;
@@ -20,7 +20,7 @@ export function alternateKeyIndexes(model: EdmModel): AlternateKeyIndex[] {
   for (const set of model.entitySets.values()) {
     const table = tableOf(set);
     for (const key of alternateKeysOf(set.entityType)) {
-      const columns = key.parts.map((p) => ({ column: p.property.name, lowered: matchesIgnoringCase(p) }));
+      const columns = key.parts.map((p) => ({ column: propertyColumn(p.property), lowered: matchesIgnoringCase(p) }));
       const name = `ux_${table}_${columns.map((c) => c.column).join('_')}`;
       out.push({ name: name.length <= 63 ? name : name.slice(0, 63), table, columns });
     }

@@ -28,7 +28,7 @@ function memberColumns(type: EdmComplexType, path: readonly string[], withCollec
   for (const p of type.properties) {
     const inner = [...path, p.name];
     if (isSingleComplex(p)) out.push(...memberColumns(p.type.type, inner, withCollections));
-    else if (withCollections || !p.collection) out.push({ column: columnOf(inner), property: p });
+    else if (withCollections || !p.collection) out.push({ column: columnOf(inner, p), property: p });
   }
   return out;
 }

@@ -128,7 +128,8 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
   }
   for (const [name, el] of elements) {
     if (el.$Kind !== 'EntityType') continue;
-    const { props, navs } = structural(el, name);
+    const { props: declared, navs } = structural(el, name);
+    const props = withColumns(declared, mapping.columns.get(`${namespace}.${name}`), name);
     const key = (el.$Key as string[] | undefined) ?? [];
     if (key.length === 0) throw new Error(`${name}: an entity type needs a key`);
     for (const k of key) {
@@ -152,7 +153,7 @@ export function loadModel(csdl: Json, storage: Json = {}): EdmModel {
       ...(derived.length ? { derived } : {}), ...(feedsSums.length ? { feedsSums } : {}),
     });
   }
-  for (const typeName of [...mapping.derived.keys(), ...sumsByChild.keys()]) {
+  for (const typeName of [...mapping.derived.keys(), ...sumsByChild.keys(), ...mapping.columns.keys()]) {
     if (!entityTypes.has(typeName)) throw new Error(`storage mapping: no entity type ${typeName}`);
   }
   for (const t of entityTypes.values()) {
@@ -246,4 +247,27 @@ function orderForeignKeys(types: ReadonlyMap<string, EdmEntityType>, source: Edm
     const ordered = target.key.map((k) => byPrincipal.get(k)!);
     (nav.foreignKeys as string[]).splice(0, ordered.length, ...ordered);
   }
+}
+
+/**
+ * The properties with the columns the storage mapping gives them (`entityTypes.<Type>.columns`); a
+ * mapped property must exist and be primitive, enum or a collection, and no two columns may share a
+ * name (ignoring case, as both engines compare identifiers here).
+ */
+function withColumns(props: EdmProperty[], columns: ReadonlyMap<string, string> | undefined, typeName: string): EdmProperty[] {
+  if (!columns) return props;
+  for (const name of columns.keys()) {
+    const p = props.find((x) => x.name === name);
+    if (!p) throw new Error(`storage mapping: ${typeName} has no property ${name} (columns)`);
+    if (p.type.kind === 'complex' && !p.collection) throw new Error(`storage mapping: ${typeName}.${name} is structured; its members' columns follow its name (columns)`);
+  }
+  const out = props.map((p) => (columns.has(p.name) ? { ...p, column: columns.get(p.name)! } : p));
+  const seen = new Map<string, string>();
+  for (const p of out) {
+    const column = (p.column ?? p.name).toLowerCase();
+    const other = seen.get(column);
+    if (other !== undefined) throw new Error(`storage mapping: ${typeName}.${p.name} and ${typeName}.${other} would share the column ${p.column ?? p.name}`);
+    seen.set(column, p.name);
+  }
+  return out;
 }

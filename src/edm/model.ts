@@ -50,6 +50,12 @@ export interface EdmProperty {
    * (User.Password) is stored as a one-way hash (src/auth/passwords.ts).
    */
   readonly hidden?: true;
+  /**
+   * The column, when it is not the property's name (storage mapping `entityTypes.<Type>.columns`:
+   * custom fields' `cf_<Name>`, src/edm/custom-columns.ts). Top-level primitive, enum and collection
+   * properties of entity types only; read it through src/edm/storage.ts `columnOf`/`propertyColumn`.
+   */
+  readonly column?: string;
 }
 
 export type OnDeleteAction = 'Cascade' | 'None' | 'SetNull' | 'SetDefault';

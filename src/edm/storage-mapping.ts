@@ -6,11 +6,14 @@
  *
  * ```json
  * { "entitySets":  { "<Set>":  { "table": "…", "indexes": [["ColumnA", "ColumnB"], …] } },
- *   "entityTypes": { "<Ns.Type>": { "derived": [ <DerivedValueRule>, … ] } },
+ *   "entityTypes": { "<Ns.Type>": { "derived": [ <DerivedValueRule>, … ], "columns": { "<Property>": "<column>" } } },
  *   "linkTables":  { "<TypeA>_<TypeB>": { "table": "…" } } }
  * ```
  * (`linkTables`: the table of a many-to-many pair whose conventional name, the two type names in
  * alphabetical order, is not the table's; custom tables use it: src/edm/custom-tables.ts.)
+ * (`columns`: the column of a primitive or collection property when it is not the property's name;
+ * every custom field has one, `cf_<Name>`, so no later built-in property's column can take its name:
+ * src/edm/custom-columns.ts. A declared property's column may not start with that prefix.)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { DerivedValueRule } from './model';
@@ -27,6 +30,8 @@ export interface StorageMapping {
   readonly derived: ReadonlyMap<string, readonly DerivedValueRule[]>;
   /** conventional link table name → the table that holds the pair */
   readonly linkTables: ReadonlyMap<string, string>;
+  /** qualified entity type name → property name → its column (when it is not the property's name) */
+  readonly columns: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -51,10 +56,17 @@ export function parseStorageMapping(raw: Readonly<Json>): StorageMapping {
     sets.set(name, { ...(typeof table === 'string' ? { table } : {}), indexes: indexes as string[][] });
   }
   const derived = new Map<string, DerivedValueRule[]>();
+  const columns = new Map<string, Map<string, string>>();
   for (const [typeName, value] of Object.entries(objectAt(raw, 'entityTypes'))) {
     const rules = ((value as Json).derived ?? []) as unknown;
     if (!Array.isArray(rules)) throw new Error(`storage mapping: entityTypes.${typeName}.derived must be a list`);
-    derived.set(typeName, rules.map((r, i) => derivedRule(r as Json, `entityTypes.${typeName}.derived[${i}]`)));
+    if (rules.length > 0) derived.set(typeName, rules.map((r, i) => derivedRule(r as Json, `entityTypes.${typeName}.derived[${i}]`)));
+    const byProperty = new Map<string, string>();
+    for (const [property, column] of Object.entries(objectAt(value as Json, 'columns'))) {
+      if (typeof column !== 'string' || !TABLE_NAME.test(column)) throw new Error(`storage mapping: entityTypes.${typeName}.columns.${property} is not a column name`);
+      byProperty.set(property, column);
+    }
+    if (byProperty.size > 0) columns.set(typeName, byProperty);
   }
   const linkTables = new Map<string, string>();
   for (const [name, value] of Object.entries(objectAt(raw, 'linkTables'))) {
@@ -62,7 +74,7 @@ export function parseStorageMapping(raw: Readonly<Json>): StorageMapping {
     if (typeof table !== 'string' || !TABLE_NAME.test(table)) throw new Error(`storage mapping: linkTables.${name}.table is not a table name`);
     linkTables.set(name, table);
   }
-  return { sets, derived, linkTables };
+  return { sets, derived, linkTables, columns };
 }
 
 function objectAt(raw: Readonly<Json>, key: string): Json {

@@ -1,7 +1,8 @@
 /**
  * How the EDM maps onto tables, by convention, so the model stays the one source of truth:
  * - an entity set is a table of the same name (unless the storage mapping names another:
- *   src/edm/storage-mapping.ts); a primitive property is a column of the same name;
+ *   src/edm/storage-mapping.ts); a primitive property is a column of the same name unless the
+ *   mapping gives it one (`EdmProperty.column`: custom fields' `cf_<Name>`);
  * - a complex property is flattened into columns `Property_Sub` (nested: `A_B_C`); collection-valued
  *   properties are one JSON text column;
  * - a single-valued navigation with a referential constraint is its foreign-key columns (one per key
@@ -37,8 +38,24 @@ export function tableOf(set: EdmEntitySet): string {
   return set.table ?? set.name;
 }
 
-export function columnOf(path: readonly string[]): string {
-  return path.length === 1 ? path[0] : path.join('_');
+/**
+ * The column of the property at `path` (names from the entity type down), `leaf` being the last
+ * one: its mapped column (`EdmProperty.column`: custom fields' `cf_<Name>`) for a top-level property,
+ * else the path joined by `_`. Every property → column translation goes through here.
+ */
+export function columnOf(path: readonly string[], leaf: EdmProperty): string {
+  if (path.length === 1) return leaf.column ?? path[0];
+  return path.join('_');
+}
+
+/** The column of a top-level property of an entity type. */
+export function propertyColumn(property: EdmProperty): string {
+  return property.column ?? property.name;
+}
+
+/** The column of the property `name` of `type` (its name when it has none of its own, e.g. a key or foreign key). */
+export function columnOfName(type: StructuredType, name: string): string {
+  return type.properties.find((p) => p.name === name)?.column ?? name;
 }
 
 /**
@@ -57,7 +74,7 @@ function flattenColumns(type: StructuredType, prefix: readonly string[]): Column
   for (const p of type.properties) {
     const path = [...prefix, p.name];
     if (p.type.kind === 'complex' && !p.collection) out.push(...flattenColumns(p.type.type, path));
-    else out.push({ path, column: columnOf(path), property: p });
+    else out.push({ path, column: columnOf(path, p), property: p });
   }
   return out;
 }

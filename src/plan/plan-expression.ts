@@ -245,7 +245,7 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
       if (!last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' has no members`, rest[i + 1].position);
       const type: ValueType = p.type.kind === 'enum' ? { kind: 'enum', type: p.type.type } : prim(p.type.name);
       const notNull = joins.length === 0 && prefix.length === 0 && !p.nullable;
-      return { kind: 'column', scope: scope.id, joins, column: columnOf([...prefix, p.name]), type, notNull };
+      return { kind: 'column', scope: scope.id, joins, column: columnOf([...prefix, p.name], p), type, notNull };
     }
     const nav = member.navigation;
     if (structured.kind !== 'entity') fail(ctx, 'TYPE_MISMATCH', 'navigation through complex types is not supported', step.position);
@@ -318,7 +318,7 @@ function collectionColumn(ctx: ExprContext, scope: number, joins: readonly JoinS
   if (property.hidden) fail(ctx, 'PROPERTY_NOT_READABLE', `'${property.name}' cannot be read`, position);
   // elements are read as the JSON array's text values: strings compare as stored, other types would not
   if (property.type.kind !== 'primitive' || property.type.name !== 'Edm.String') throw new NotImplementedError(`collections of ${property.type.kind === 'primitive' ? property.type.name : property.type.type.qualifiedName} values in expressions`, { target: ctx.where });
-  return { kind: 'column', scope, joins, column: columnOf([...prefix, property.name]), type: prim('Edm.String'), notNull: !property.nullable && joins.length === 0 && prefix.length === 0 };
+  return { kind: 'column', scope, joins, column: columnOf([...prefix, property.name], property), type: prim('Edm.String'), notNull: !property.nullable && joins.length === 0 && prefix.length === 0 };
 }
 
 function elementType(property: EdmProperty): ValueType {

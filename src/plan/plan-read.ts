@@ -5,7 +5,7 @@
 import { LimitError, PlanError } from '../errors/odata-error';
 import { resolveMember, targetEntitySet } from '../edm/lookup';
 import type { EdmEntitySet, EdmModel } from '../edm/model';
-import { columnNamesOf, columnsOf, navigationStorage, tableOf } from '../edm/storage';
+import { columnNamesOf, columnOfName, columnsOf, navigationStorage, tableOf } from '../edm/storage';
 import type { QueryOptions, SearchExpr } from '../uri/ast';
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from './plan';
 import { planExpression, typeOf, type ExprContext, type QueryBudget, type Scope } from './plan-expression';
@@ -93,7 +93,7 @@ export function planRead(ctx: ReadContext, set: EdmEntitySet, options: QueryOpti
   const selection = planSelect(type, dynamicSelection.declared, label ? `${label} $select` : '$select');
   const expand = planExpand(ctx, set, options, read);
   // The ETag's properties are always read: every entity in a response carries @odata.etag.
-  const needed = new Set<string>([...type.key, ...set.concurrency, ...columnsOfSelection(selection.properties)]);
+  const needed = new Set<string>([...type.key, ...set.concurrency].map((name) => columnOfName(type, name)).concat(columnsOfSelection(selection.properties)));
   for (const e of expand) for (const c of e.parentColumns) needed.add(c);
   const allColumns = columnNamesOf(type);
   // the shared array when every column is read, so compiled column lists can be reused (sql/compile-read)

@@ -23,7 +23,7 @@ function selectedProperty(p: EdmProperty, prefix: readonly string[]): SelectedPr
     const path = [...prefix, p.name];
     return { kind: 'complex', name: p.name, property: p, members: propertiesUnder(p.type.type, path), indicatorColumns: nullIndicatorColumns(p.type.type, path) };
   }
-  return { kind: 'primitive', name: p.name, column: columnOf([...prefix, p.name]), property: p };
+  return { kind: 'primitive', name: p.name, column: columnOf([...prefix, p.name], p), property: p };
 }
 
 export interface SelectResult {

@@ -6,12 +6,14 @@
 import { propertyOf } from '../edm/lookup';
 import type { EdmEntitySet } from '../edm/model';
 import { memoizedByObject } from '../memo';
+import { propertyColumn } from '../edm/storage';
 import type { Dialect } from '../sql/dialect/dialect';
 
 export function etagOf(set: EdmEntitySet, row: Readonly<Record<string, unknown>>, dialect: Dialect): string | undefined {
   if (set.concurrency.length === 0) return undefined;
   const parts = concurrencyProperties(set).map((property) => {
-    const value = property.type.kind === 'primitive' ? dialect.read(row[property.name], property.type.name) : row[property.name];
+    const column = propertyColumn(property);
+    const value = property.type.kind === 'primitive' ? dialect.read(row[column], property.type.name) : row[column];
     return value === null || value === undefined ? '' : String(value);
   });
   return `W/"${parts.join(',').replace(/["\\]/g, '')}"`;

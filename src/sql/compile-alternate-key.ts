@@ -6,7 +6,7 @@
  */
 import { matchesIgnoringCase } from '../edm/alternate-keys';
 import type { EdmEntitySet, PrimitiveTypeName } from '../edm/model';
-import { tableOf } from '../edm/storage';
+import { propertyColumn, tableOf } from '../edm/storage';
 import type { AlternateKeyValue } from '../plan/alternate-key-match';
 import { visibleRows, type SqlTarget } from './compile-expression';
 import { id, join, sql, type Fragment } from './fragment';
@@ -17,7 +17,7 @@ export function compileAlternateKeyLookup(target: SqlTarget, set: EdmEntitySet, 
   const { dialect } = target;
   const keys = set.entityType.key;
   const conditions = values.map(({ part, value }) => {
-    const column = id(`${ALIAS}.${part.property.name}`);
+    const column = id(`${ALIAS}.${propertyColumn(part.property)}`);
     const type: PrimitiveTypeName | 'enum' = part.property.type.kind === 'primitive' ? part.property.type.name : 'enum';
     const bound = dialect.bind(value, type);
     return matchesIgnoringCase(part) ? sql`lower(${column}) = lower(${bound})` : sql`${column} = ${bound}`;
@@ -25,7 +25,8 @@ export function compileAlternateKeyLookup(target: SqlTarget, set: EdmEntitySet, 
   const visible = visibleRows(target, tableOf(set), ALIAS);
   const where = join(visible ? [...conditions, visible] : conditions, ' AND ');
   // two rows would mean the key is not unique (a model declaring one without its index): refused, not guessed
-  const parts = values.map(({ part }) => id(`${ALIAS}.${part.property.name}`));
+  // each part under its property's name (its column may be named otherwise: src/edm/storage.ts)
+  const parts = values.map(({ part }) => sql`${id(`${ALIAS}.${propertyColumn(part.property)}`)} AS ${id(part.property.name)}`);
   // a single key as "key"; a composite key's parts under their own names (keys.ts keyOfRow)
   const key = keys.length === 1 ? sql`${id(`${ALIAS}.${keys[0]}`)} AS ${id('key')}` : join(keys.map((k) => id(`${ALIAS}.${k}`)), ', ');
   return sql`SELECT ${key}, ${join(parts, ', ')} FROM ${id(tableOf(set))} AS ${id(ALIAS)} WHERE ${where} LIMIT 2`;

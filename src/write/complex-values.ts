@@ -32,7 +32,7 @@ function completeValue(
   complex: EdmComplexType, path: readonly string[], nullable: boolean,
   before: ReadonlyMap<string, StoredValue>, merged: Map<string, StoredValue>, writes: Map<string, ColumnValue>, problems: ErrorDetail[],
 ): void {
-  const prefix = `${columnOf(path)}_`;
+  const prefix = `${path.join('_')}_`;
   let touched = false;
   for (const column of writes.keys()) if (column.startsWith(prefix)) touched = true;
   if (!touched) return;
@@ -51,7 +51,7 @@ function fillFromDefaults(complex: EdmComplexType, path: readonly string[], merg
       if (!p.nullable) fillFromDefaults(p.type.type, inner, merged, writes);
       continue;
     }
-    const column = columnOf(inner);
+    const column = columnOf(inner, p);
     if (writes.has(column)) continue;
     const initial = p.collection ? (p.computed ? '[]' : undefined) : defaultOf(p);
     if (initial === undefined) continue;
@@ -71,7 +71,7 @@ function checkMembers(
       continue;
     }
     if (p.nullable || p.collection) continue;
-    const value = merged.get(columnOf(inner));
+    const value = merged.get(columnOf(inner, p));
     if (value !== null && value !== undefined) continue;
     const target = inner.join('/');
     problems.push({

@@ -5,7 +5,7 @@
 import { targetEntitySet } from '../edm/lookup';
 import { alternateKeysOf } from '../edm/alternate-keys';
 import type { EdmEntitySet, EdmNavigation, EdmProperty } from '../edm/model';
-import { tableOf } from '../edm/storage';
+import { propertyColumn, tableOf } from '../edm/storage';
 import type { ErrorDetail } from '../errors/odata-error';
 import { compileKeysWhere, compileReferrerCounts, type RowKeyBinding } from '../sql/compile-write';
 import type { KeyValue } from './entity-reference';
@@ -56,7 +56,7 @@ async function readableKey(s: WriteSession, set: EdmEntitySet, key: KeyValue): P
   const [alternate] = alternateKeysOf(set.entityType);
   const row = alternate && await loadRow(s, set, key, false);
   if (!alternate || !row) return keyLabel(set.entityType, key);
-  return alternate.parts.map((part) => `${part.alias}=${literalOf(part.property, row.values.get(part.property.name) ?? null)}`).join(',');
+  return alternate.parts.map((part) => `${part.alias}=${literalOf(part.property, row.values.get(propertyColumn(part.property)) ?? null)}`).join(',');
 }
 
 function literalOf(property: EdmProperty, value: StoredValue): string {

@@ -7,6 +7,7 @@
 import type { DerivedValueRule, EdmEntityType, EdmSumRule } from '../edm/model';
 import type { StoredValue } from './json-values';
 import { memoizedByObject } from '../memo';
+import { columnOfName } from '../edm/storage';
 import { decimalOf, divideDecimal, formatDecimal, multiplyDecimal, roundDecimal, subtractDecimal, type Decimal } from '../decimal';
 
 export type RowValues = ReadonlyMap<string, StoredValue>;
@@ -39,13 +40,21 @@ function lineTotal(row: RowValues, rule: DerivedValueRule & { kind: 'line-total'
   return formatDecimal(roundDecimal(exact, rule.scale, 'half-away-from-zero'));
 }
 
-function rowRule(rule: DerivedValueRule): RowRule | undefined {
+/** A rule names properties; the row holds columns (a property's column may be mapped: src/edm/storage.ts). */
+function rowRule(rule: DerivedValueRule, type: EdmEntityType): RowRule | undefined {
+  const column = (name: string) => columnOfName(type, name);
   switch (rule.kind) {
-    case 'join-text': return {
-      column: rule.property,
-      compute: (row) => rule.inputs.map((i) => text(row.get(i))).filter((s) => s !== null).join(rule.separator) || null,
-    };
-    case 'line-total': return { column: rule.property, compute: (row) => lineTotal(row, rule) };
+    case 'join-text': {
+      const inputs = rule.inputs.map(column);
+      return {
+        column: column(rule.property),
+        compute: (row) => inputs.map((i) => text(row.get(i))).filter((s) => s !== null).join(rule.separator) || null,
+      };
+    }
+    case 'line-total': {
+      const columns = { ...rule, quantity: column(rule.quantity), price: column(rule.price), discountPercent: column(rule.discountPercent) };
+      return { column: column(rule.property), compute: (row) => lineTotal(row, columns) };
+    }
     // kept up to date from the children's side (sums.ts)
     case 'sum-of-children': return undefined;
   }
@@ -53,7 +62,7 @@ function rowRule(rule: DerivedValueRule): RowRule | undefined {
 
 /** The row rules of a type (built once per type object, i.e. per model version; the model checked their properties). */
 export const rowRulesFor: (type: EdmEntityType) => readonly RowRule[] = memoizedByObject((type: EdmEntityType) =>
-  (type.derived ?? []).map(rowRule).filter((r): r is RowRule => r !== undefined));
+  (type.derived ?? []).map((rule) => rowRule(rule, type)).filter((r): r is RowRule => r !== undefined));
 
 /** Sum rules in which rows of `type` are the children. */
 export function sumRulesOverChildren(type: EdmEntityType): readonly SumRule[] {

@@ -202,7 +202,7 @@ export function readPropertyValue(cx: InputContext, path: readonly EdmProperty[]
 function readProperty(cx: InputContext, property: EdmProperty, value: unknown, path: readonly string[], mode: InputMode, out: Map<string, ColumnValue>, where: string): void {
   // the error target is spelled out only when there is an error
   const target = () => `${where}${path.join('/')}`;
-  const column = columnOf(path);
+  const column = columnOf(path, property);
   if (property.type.kind === 'complex' && !property.collection) {
     const complex = property.type.type;
     if (value === null) {
@@ -275,7 +275,7 @@ function readComplex(cx: InputContext, complex: EdmComplexType, value: Json, pat
 
 /** An omitted property on create or replace: its default, else null (an error when not nullable). */
 function fillOmitted(cx: InputContext, property: EdmProperty, path: readonly string[], out: Map<string, ColumnValue>, where: string, supplied: ReadonlySet<string>, mode: InputMode): void {
-  const column = columnOf(path);
+  const column = columnOf(path, property);
   if (supplied.has(column)) return;
   if (property.type.kind === 'complex' && !property.collection) {
     if (property.nullable) setComplexNull(property.type.type, path, out);
@@ -300,7 +300,7 @@ function setComplexNull(complex: EdmComplexType, path: readonly string[], out: M
   for (const p of complex.properties) {
     const inner = [...path, p.name];
     if (p.type.kind === 'complex' && !p.collection) setComplexNull(p.type.type, inner, out);
-    else out.set(columnOf(inner), { column: columnOf(inner), value: null, type: storedType(p) });
+    else out.set(columnOf(inner, p), { column: columnOf(inner, p), value: null, type: storedType(p) });
   }
 }
 

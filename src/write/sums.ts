@@ -5,7 +5,7 @@
  */
 import type { EdmEntitySet, EdmModel } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
-import { tableOf } from '../edm/storage';
+import { columnOfName, tableOf } from '../edm/storage';
 import { canonicalDecimal } from '../decimal';
 import { compileSum } from '../sql/compile-write';
 import { keyTypeOf } from '../plan/resolve-path';
@@ -30,7 +30,10 @@ export async function flushSums(s: WriteSession): Promise<void> {
       const parentSet = setOfType(s.model, rule.parentType);
       const childSet = setOfType(s.model, rule.childType);
       if (!parentSet || !childSet) continue;
-      for (const key of parents) await recompute(s, parentSet, childSet, rule.column, rule.foreignKey, rule.childColumn, key);
+      // the rule names properties; their columns may be mapped (src/edm/storage.ts)
+      const parentType = parentSet.entityType;
+      const childType = childSet.entityType;
+      for (const key of parents) await recompute(s, parentSet, childSet, columnOfName(parentType, rule.column), columnOfName(childType, rule.foreignKey), columnOfName(childType, rule.childColumn), key);
     }
   }
 }

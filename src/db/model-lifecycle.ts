@@ -8,7 +8,7 @@
  * and swap in the same model.
  */
 import type { Knex } from 'knex';
-import { buildServedModel, type BuiltInModel, type SchemaChange } from '../edm/schema-change';
+import { buildServedModel, SchemaChangeAtError, type BuiltInModel, type SchemaChange } from '../edm/schema-change';
 import type { EdmModel } from '../edm/model';
 import type { Engine } from './connect';
 import { applyMigration, ModelMigrationError, planMigration } from './model-migrator';
@@ -34,7 +34,7 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
   return schemaTransaction(knex, async (trx) => {
     await lockSchema(trx);
     const changes = await schemaChanges(trx);
-    const model = buildServedModel(builtIn, changes);
+    const model = servedModelAtStart(builtIn, changes);
     const record = await latestModelRecord(trx);
     if (record?.digest === model.version) return { model, version: record.version };
     const expected = describeExpectedSchema(model);
@@ -49,6 +49,39 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
     await recordModel(trx, version, model, expected);
     return { model, version };
   });
+}
+
+/**
+ * The model to serve at start. A schema change the database holds that no longer fits the built-in
+ * model (a later model file declares a property, set or type a custom one already took: the columns
+ * cannot collide, `cf_<Name>`, but the EDM names do) stops the start, naming both.
+ */
+function servedModelAtStart(builtIn: BuiltInModel, changes: readonly SchemaChange[]): EdmModel {
+  try {
+    return buildServedModel(builtIn, changes);
+  } catch (err) {
+    if (!(err instanceof SchemaChangeAtError)) throw err;
+    throw new ModelConflictError(err);
+  }
+}
+
+/** The built-in model and a run-time addition the database holds claim the same name. */
+export class ModelConflictError extends Error {
+  constructor(readonly failure: SchemaChangeAtError) {
+    super(`The model to serve cannot be built on this database; nothing was changed: ${describeStoredChange(failure.change)} (schema change ${failure.index + 1} the database holds) no longer fits the model file: ${failure.message}. `
+      + 'The model file now declares what the database already holds as a run-time addition: rename the built-in element in the model file, or remove or rename the custom one with the previous release, then start again.');
+    this.name = 'ModelConflictError';
+  }
+}
+
+function describeStoredChange(change: SchemaChange): string {
+  switch (change.kind) {
+    case 'add-property': return `the custom field ${change.entityType}.${change.property} (FieldDefinitions(EntityType='${change.entityType}',Name='${change.property}'))`;
+    case 'alter-property': return `a change of the custom field ${change.entityType}.${change.property}`;
+    case 'drop-property': return `the removal of the custom field ${change.entityType}.${change.property}`;
+    case 'add-table': return `the custom table ${change.entitySet} of type ${change.entityType} (TableDefinitions(Name='${change.entitySet}'))`;
+    case 'drop-table': return `the removal of the custom table ${change.entitySet}`;
+  }
 }
 
 /** Test-only seams inside a schema change's transaction. */

@@ -6,7 +6,8 @@
  * database recorded when it last migrated (src/db/model-store.ts).
  *
  * Safe differences become DDL (new tables, link tables, columns, indexes; a new MaxLength or a higher
- * decimal Precision that the stored values fit; empty columns and tables the model dropped). Anything
+ * decimal Precision that the stored values fit; empty columns and tables the model dropped; a column
+ * the model now names otherwise, `ColumnSpec.renamedFrom`, renamed with its values and indexes). Anything
  * else (a type change, a MaxLength shorter than stored values, a column becoming required while rows
  * hold null in it, a dropped column or table that holds data, a new required column without a default on a table with
  * rows) is a problem: the caller stops and nothing is applied.
@@ -26,6 +27,10 @@ export type MigrationStep =
   | { readonly kind: 'create-index'; readonly table: string; readonly index: IndexSpec }
   | { readonly kind: 'drop-index'; readonly table: string; readonly index: IndexSpec }
   | { readonly kind: 'drop-column'; readonly table: string; readonly column: string }
+  /** a column the model now names otherwise (`ColumnSpec.renamedFrom`: a custom field's bare-named column → `cf_<Name>`), values and indexes kept */
+  | { readonly kind: 'rename-column'; readonly table: string; readonly from: string; readonly to: string }
+  /** an index that follows a renamed column (PostgreSQL renames it; SQLite, which cannot, drops and creates it) */
+  | { readonly kind: 'rename-index'; readonly table: string; readonly from: string; readonly index: IndexSpec }
   | { readonly kind: 'drop-table'; readonly table: string };
 
 export interface MigrationPlan {
@@ -76,11 +81,19 @@ export async function planMigration(trx: Knex.Transaction, engine: Engine, expec
 async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec, old: TableSpec | undefined, dropsAllowed: ReadonlySet<string>, steps: MigrationStep[], problems: string[]): Promise<void> {
   const table = spec.name;
   const actual = new Set(Object.keys(await trx(table).columnInfo()));
+  /** old column name → new, for the columns renamed below */
+  const renamed = new Map<string, string>();
   if (old && old.primaryKey.join() !== spec.primaryKey.join()) {
     problems.push(`${table}: key (${old.primaryKey.join(', ')}) → (${spec.primaryKey.join(', ')}) (a key change is not applied automatically)`);
   }
   for (const column of spec.columns) {
     const where = `${table}.${column.name}`;
+    const from = column.renamedFrom;
+    if (!actual.has(column.name) && from !== undefined && actual.has(from) && !spec.columns.some((c) => c.name === from)) {
+      planRename(table, old?.columns.find((c) => c.name === from), column, from, steps, problems);
+      renamed.set(from, column.name);
+      continue;
+    }
     if (!actual.has(column.name)) {
       if (spec.primaryKey.includes(column.name)) {
         problems.push(`${where}: a new key column is not added automatically`);
@@ -98,7 +111,7 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
     if (before) await planColumnChange(trx, table, before, column, steps, problems);
   }
   for (const before of old?.columns ?? []) {
-    if (spec.columns.some((c) => c.name === before.name) || !actual.has(before.name)) continue;
+    if (spec.columns.some((c) => c.name === before.name) || !actual.has(before.name) || renamed.has(before.name)) continue;
     const where = `${table}.${before.name}`;
     const values = dropsAllowed.has(where) ? 0 : await countNonNull(trx, table, before.name);
     if (values > 0) { problems.push(`${where}: the model no longer has this column, which holds ${values} values`); continue; }
@@ -111,11 +124,35 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
   }
   const indexNames = await indexNamesOf(trx, engine, table);
   const dropped = new Set(steps.filter((s) => s.kind === 'drop-index').map((s) => (s.kind === 'drop-index' ? s.index.name : '')));
-  for (const ix of spec.indexes) if (!indexNames.has(ix.name)) steps.push({ kind: 'create-index', table, index: ix });
+  const moved = new Set<string>();
+  // an index of a renamed column follows it under the name the model gives it now
+  for (const ix of renamed.size > 0 ? old?.indexes ?? [] : []) {
+    if (!indexNames.has(ix.name) || spec.indexes.some((i) => i.name === ix.name)) continue;
+    const columns = ix.columns.map((c) => renamed.get(c) ?? c).join();
+    const follows = spec.indexes.find((i) => i.columns.join() === columns && !indexNames.has(i.name));
+    if (!follows) continue;
+    steps.push({ kind: 'rename-index', table, from: ix.name, index: follows });
+    dropped.add(ix.name);
+    moved.add(follows.name);
+  }
+  for (const ix of spec.indexes) if (!indexNames.has(ix.name) && !moved.has(ix.name)) steps.push({ kind: 'create-index', table, index: ix });
   for (const ix of old?.indexes ?? []) {
     if (spec.indexes.some((i) => i.name === ix.name) || !indexNames.has(ix.name) || dropped.has(ix.name)) continue;
     steps.push({ kind: 'drop-index', table, index: ix });
   }
+}
+
+/**
+ * A column renamed as it was: the definition it was recorded with must be the one the model gives it
+ * now (a rename and a change at once are not applied automatically).
+ */
+function planRename(table: string, before: ColumnSpec | undefined, after: ColumnSpec, from: string, steps: MigrationStep[], problems: string[]): void {
+  const definition = (c: ColumnSpec) => JSON.stringify({ ...c, name: undefined, renamedFrom: undefined });
+  if (before && definition(before) !== definition(after)) {
+    problems.push(`${table}.${from} → ${after.name}: ${describeType(before)} → ${describeType(after)} or its facets change with the rename (not applied automatically)`);
+    return;
+  }
+  steps.push({ kind: 'rename-column', table, from, to: after.name });
 }
 
 async function planColumnChange(trx: Knex.Transaction, table: string, before: ColumnSpec, after: ColumnSpec, steps: MigrationStep[], problems: string[]): Promise<void> {
@@ -168,6 +205,15 @@ export async function applyMigration(trx: Knex.Transaction, engine: Engine, step
       case 'create-index': await trx.schema.alterTable(step.table, (t) => { t.index(indexColumns(step.index, engine), step.index.name); }); break;
       case 'drop-index': await trx.raw('DROP INDEX ??', [step.index.name]); break;
       case 'drop-column': await trx.raw('ALTER TABLE ?? DROP COLUMN ??', [step.table, step.column]); break;
+      case 'rename-column': await trx.raw('ALTER TABLE ?? RENAME COLUMN ?? TO ??', [step.table, step.from, step.to]); break;
+      case 'rename-index':
+        if (engine === 'postgres') {
+          await trx.raw('ALTER INDEX ?? RENAME TO ??', [step.from, step.index.name]);
+        } else {
+          await trx.raw('DROP INDEX ??', [step.from]);
+          await trx.schema.alterTable(step.table, (t) => { t.index(indexColumns(step.index, engine), step.index.name); });
+        }
+        break;
       case 'drop-table': await trx.raw('DROP TABLE ??', [step.table]); break;
     }
   }

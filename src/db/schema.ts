@@ -18,6 +18,11 @@ export interface ColumnSpec {
   readonly scale?: number;
   /** Database default, already converted (enum member names become their integer value). */
   readonly defaultValue?: string | number | boolean;
+  /**
+   * The name the column had when it was named as its property (a custom field's column before
+   * `cf_<Name>`: src/edm/custom-columns.ts); the migrator renames such a column in place.
+   */
+  readonly renamedFrom?: string;
 }
 
 /** A foreign key of one or more columns (a composite key's parts, in the referenced key's order). */
@@ -91,6 +96,7 @@ function entityTableSpec(model: EdmModel, set: EdmEntitySet): TableSpec {
       name: column, nullable, kind: columnKind(property), maxLength: property.maxLength,
       precision: property.precision, scale: property.scale,
       defaultValue: insideNullableComplex ? undefined : columnDefault(property),
+      ...(property.column !== undefined && property.column !== property.name ? { renamedFrom: property.name } : {}),
     };
   });
   const foreignKeys: ForeignKeySpec[] = [];

@@ -4,11 +4,13 @@
  * entity set (ETag on Edited, like every set) and, with a main entity, a many-to-many navigation pair
  * (`Vehicle.Contacts` ↔ `Contact.Vehicles`) into the CSDL; `drop-table` takes them out again. Storage
  * is data too: the set's table and the link table get a `ct_` prefix in the storage mapping, so no
- * later built-in table can collide with them. The migrator (src/db/model-migrator.ts) creates and
+ * later built-in table can collide with them; their fields' columns are `cf_<Name>` like every custom
+ * field's (src/edm/custom-columns.ts). The migrator (src/db/model-migrator.ts) creates and
  * drops the tables from the difference like for any other model change.
  */
 import { createHash } from 'node:crypto';
 import type { CsdlPropertyDefinition } from './schema-change';
+import { customColumnName } from './custom-columns';
 
 type Json = Record<string, unknown>;
 
@@ -155,7 +157,15 @@ export function applyAddTable(target: TableChangeTarget, change: AddTableChange,
   };
   const indexed = change.indexed ?? [];
   for (const name of indexed) if (!Object.hasOwn(change.properties, name)) throw fail(`${name} is not a field of ${change.entityType}`, `Fields/${name}`);
-  objectIn(target.storage, 'entitySets')[change.entitySet] = { table: customTableName(change.entitySet), ...(indexed.length > 0 ? { indexes: indexed.map((name) => [name]) } : {}) };
+  // the fields' columns are `cf_<Name>` as on any type (src/edm/custom-columns.ts); the system members' are their names
+  const fields = Object.keys(change.properties);
+  if (fields.length > 0) {
+    const columns = objectIn(objectIn(objectIn(target.storage, 'entityTypes'), `${namespace}.${change.entityType}`), 'columns');
+    for (const name of fields) columns[name] = customColumnName(name);
+  }
+  objectIn(target.storage, 'entitySets')[change.entitySet] = {
+    table: customTableName(change.entitySet), ...(indexed.length > 0 ? { indexes: indexed.map((name) => [customColumnName(name)]) } : {}),
+  };
   target.addedSets.add(change.entitySet);
   for (const name of Object.keys(change.properties)) target.addedProperties.add(`${change.entityType}.${name}`);
 }
@@ -181,6 +191,7 @@ export function applyDropTable(target: TableChangeTarget, change: DropTableChang
   delete schema[typeName];
   delete container[setName];
   delete (target.storage.entitySets as Json | undefined)?.[setName];
+  delete (target.storage.entityTypes as Json | undefined)?.[`${namespace}.${typeName}`];
   target.addedSets.delete(setName);
   for (const key of [...target.addedProperties]) if (key.startsWith(`${typeName}.`)) target.addedProperties.delete(key);
 }

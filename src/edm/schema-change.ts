@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { loadModel } from './load-csdl';
 import type { EdmModel } from './model';
+import { customColumnName, checkDeclaredColumns } from './custom-columns';
 import { applyAddTable, applyDropTable, isMainEntity, type AddTableChange, type DropTableChange, type TableChangeTarget } from './custom-tables';
 
 type Json = Record<string, unknown>;
@@ -40,6 +41,14 @@ export class SchemaChangeError extends Error {
   }
 }
 
+/** A schema change applied in order did not fit: `index` is its position in the list given to `applySchemaChanges`. */
+export class SchemaChangeAtError extends SchemaChangeError {
+  constructor(failure: SchemaChangeError, readonly index: number, readonly change: SchemaChange) {
+    super(failure.message, failure.target);
+    this.name = 'SchemaChangeError';
+  }
+}
+
 /** Names a run-time addition may take (the issue's rule; the same as most CRM products allow). */
 const CUSTOM_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const SCHEMA_VERSION = '@Org.OData.Core.V1.SchemaVersion';
@@ -58,8 +67,24 @@ export function applySchemaChanges(builtIn: BuiltInModel, changes: readonly Sche
     namespace, schema, container: schema[container.slice(namespace.length + 1)] as Json, storage,
     addedSets: new Set(), addedProperties: new Set(),
   };
-  for (const change of changes) applyOne(target, change);
+  checkBuiltIn(builtIn);
+  changes.forEach((change, i) => {
+    try {
+      applyOne(target, change);
+    } catch (err) {
+      throw err instanceof SchemaChangeError ? new SchemaChangeAtError(err, i, change) : err;
+    }
+  });
   return { csdl, storage };
+}
+
+const checkedBuiltIns = new WeakSet<BuiltInModel>();
+
+/** A built-in model's declared columns stay clear of the custom prefix (checked once per model object). */
+function checkBuiltIn(builtIn: BuiltInModel): void {
+  if (checkedBuiltIns.has(builtIn)) return;
+  checkDeclaredColumns(builtIn.csdl, builtIn.storage);
+  checkedBuiltIns.add(builtIn);
 }
 
 function schemaOf(csdl: Json): Json {
@@ -73,9 +98,11 @@ const failure = (message: string, target: string) => new SchemaChangeError(messa
 
 function applyOne(target: TableChangeTarget, change: SchemaChange): void {
   switch (change.kind) {
-    case 'add-property': case 'alter-property': case 'drop-property':
-      applyPropertyChange(target.schema, change, target.addedProperties);
-      return indexProperty(target, change.entityType, change.property, change.kind !== 'drop-property' && change.indexed === true);
+    case 'add-property': case 'alter-property': case 'drop-property': {
+      const name = applyPropertyChange(target.schema, change, target.addedProperties);
+      const column = mapCustomColumn(target, change.entityType, name, change.kind !== 'drop-property');
+      return indexProperty(target, change.entityType, column, change.kind !== 'drop-property' && change.indexed === true);
+    }
     case 'add-table': return applyAddTable(target, change, failure);
     case 'drop-table': return applyDropTable(target, change, failure);
   }
@@ -83,8 +110,11 @@ function applyOne(target: TableChangeTarget, change: SchemaChange): void {
 
 type PropertyChange = Extract<SchemaChange, { kind: 'add-property' | 'alter-property' | 'drop-property' }>;
 
-/** `added`: `Type.Property` of the properties added by earlier changes (only those may be dropped). */
-function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<string>): void {
+/**
+ * `added`: `Type.Property` of the properties added by earlier changes (only those may be dropped).
+ * Answers the property's name as the model spells it.
+ */
+function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<string>): string {
   const type = schema[change.entityType] as Json | undefined;
   if (!type || type.$Kind !== 'EntityType') throw new SchemaChangeError(`no entity type ${change.entityType}`, 'EntityType');
   const existing = Object.keys(type).find((k) => !k.startsWith('$') && !k.startsWith('@') && k.toLowerCase() === change.property.toLowerCase());
@@ -94,28 +124,43 @@ function applyPropertyChange(schema: Json, change: PropertyChange, added: Set<st
       if (existing) throw new SchemaChangeError(`${change.entityType} already has a member ${existing}`, 'Name');
       type[change.property] = { ...change.definition };
       added.add(`${change.entityType}.${change.property}`);
-      return;
+      return change.property;
     }
     case 'alter-property': {
       if (!existing) throw new SchemaChangeError(`${change.entityType} has no property ${change.property}`, 'Name');
       if (!added.has(`${change.entityType}.${existing}`)) throw new SchemaChangeError(`${change.entityType}.${existing} is built in and cannot be changed`, 'Name');
       type[existing] = { ...change.definition };
-      return;
+      return existing;
     }
     case 'drop-property': {
       if (!existing) throw new SchemaChangeError(`${change.entityType} has no property ${change.property}`, 'Name');
       if (!added.delete(`${change.entityType}.${existing}`)) throw new SchemaChangeError(`${change.entityType}.${existing} is built in and cannot be dropped`, 'Name');
       delete type[existing];
-      return;
+      return existing;
     }
   }
 }
 
 /**
- * Gives a property's column an index of its own, or takes it away (the property is a column of the
- * same name: src/edm/storage.ts). The index is storage mapping, so `$metadata` does not change with it.
+ * Maps a custom field to its column `cf_<Name>` in the storage mapping (`entityTypes.<Type>.columns`:
+ * src/edm/custom-columns.ts), or takes the mapping away with the field; answers the column.
  */
-function indexProperty(target: TableChangeTarget, entityType: string, property: string, indexed: boolean): void {
+function mapCustomColumn(target: TableChangeTarget, entityType: string, property: string, present: boolean): string {
+  const column = customColumnName(property);
+  const types = (target.storage.entityTypes ??= {}) as Json;
+  const qualified = `${target.namespace}.${entityType}`;
+  const entry = (types[qualified] ??= {}) as Json;
+  const columns = (entry.columns ??= {}) as Json;
+  if (present) columns[property] = column;
+  else delete columns[property];
+  return column;
+}
+
+/**
+ * Gives a custom field's column an index of its own, or takes it away. The index is storage mapping,
+ * so `$metadata` does not change with it.
+ */
+function indexProperty(target: TableChangeTarget, entityType: string, column: string, indexed: boolean): void {
   const qualified = `${target.namespace}.${entityType}`;
   const set = Object.keys(target.container).find((k) => (target.container[k] as Json | undefined)?.$Type === qualified && (target.container[k] as Json).$Collection === true);
   if (!set) return;
@@ -123,8 +168,8 @@ function indexProperty(target: TableChangeTarget, entityType: string, property: 
   if (!indexed && !existing?.indexes) return;
   const sets = (target.storage.entitySets ??= {}) as Json;
   const entry = (sets[set] ??= {}) as Json;
-  const others = ((entry.indexes ?? []) as string[][]).filter((ix) => !ix.some((c) => c.toLowerCase() === property.toLowerCase()));
-  entry.indexes = indexed ? [...others, [property]] : others;
+  const others = ((entry.indexes ?? []) as string[][]).filter((ix) => !ix.some((c) => c.toLowerCase() === column.toLowerCase()));
+  entry.indexes = indexed ? [...others, [column]] : others;
 }
 
 /** The model a service is built with: its CSDL and its storage mapping (src/edm/storage-mapping.ts). */

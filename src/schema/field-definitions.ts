@@ -8,9 +8,10 @@ import type { Knex } from 'knex';
 import { checkCustomName } from '../edm/custom-names';
 import type { EdmEntityType, EdmModel } from '../edm/model';
 import { entitySetOfType } from '../edm/lookup';
-import { tableOf } from '../edm/storage';
+import { columnOfName, tableOf } from '../edm/storage';
 import { ODataError } from '../errors/odata-error';
 import { refuseIfCriteriaUse } from './criteria-users';
+import { tableDefinitionIdOf } from './table-definitions';
 import { applyChange, requireAdministrator, type DefinitionOutcome, type DefinitionSet, type DefinitionWrite } from './definition-sets';
 import { fieldShapeOf, optional, readFieldInput, required, type FieldInput, type FieldMember } from './field-input';
 import { FIELD_DEFINITIONS_SET, fieldTable, fieldTypeNumber, fieldTypeOfNumber, type FieldRow } from './field-rows';
@@ -57,7 +58,8 @@ async function createField(w: DefinitionWrite): Promise<DefinitionOutcome> {
     DefaultValue: shape.defaultValue ?? null, IsCustom: true, PicklistId: shape.picklistId ?? null, TableDefinitionId: null,
   };
   await applyChange(w.schema, { kind: 'add-property', entityType: type.name, property: name, definition: propertyDefinition(shape), ...(input.IsIndexed === true ? { indexed: true } : {}) }, {
-    inTransaction: async (trx, next) => { await trx(tableIn(next)).insert(row); },
+    // a field of a custom table's type belongs to that table (TableDefinitionId, TableDefinition)
+    inTransaction: async (trx, next) => { await trx(tableIn(next)).insert({ ...row, TableDefinitionId: await tableDefinitionIdOf(trx, next, type.name) }); },
   });
   return { kind: 'created', key: id };
 }
@@ -129,7 +131,9 @@ async function alterField(w: DefinitionWrite, row: FieldRow, input: FieldInput, 
   if (shape.precision !== undefined && row.Precision !== null && shape.precision < row.Precision) throw refuse('Precision', `Precision may only be raised (from ${row.Precision})`);
   if (shape.fieldType === 'MultiSelect' && (shape.length ?? null) !== row.Length) throw refuse('Length', 'Length of a MultiSelect field cannot change');
   const indexed = input.IsIndexed ?? (mode === 'merge' ? row.IsIndexed : false);
-  const table = tableOf(entitySetOfType(w.model, entityTypeNamed(w.model, row.EntityType)));
+  const type = entityTypeNamed(w.model, row.EntityType);
+  const table = tableOf(entitySetOfType(w.model, type));
+  const column = columnOfName(type, row.Name);
   const definition = propertyDefinition(shape);
   const updated: Partial<FieldRow> = {
     Edited: new Date().toISOString(), EditedById: w.user.id, Length: shape.length ?? null, Precision: shape.precision ?? null,
@@ -139,7 +143,7 @@ async function alterField(w: DefinitionWrite, row: FieldRow, input: FieldInput, 
   await applyChange(w.schema, { kind: 'alter-property', entityType: row.EntityType, property: row.Name, definition, ...(indexed ? { indexed } : {}) }, {
     beforeDdl: async (trx) => {
       // a field becoming required takes its default where it holds null; without one, the migrator refuses (409, counting the nulls)
-      if (!shape.isNullable && row.IsNullable && definition.$DefaultValue !== undefined) await trx(table).whereNull(row.Name).update({ [row.Name]: definition.$DefaultValue });
+      if (!shape.isNullable && row.IsNullable && definition.$DefaultValue !== undefined) await trx(table).whereNull(column).update({ [column]: definition.$DefaultValue });
     },
     inTransaction: async (trx, next) => { await trx(tableIn(next)).where('Id', row.Id).update(updated); },
   });

@@ -98,6 +98,13 @@ function tableIn(model: EdmModel): string {
   return tableOf(set);
 }
 
+/** The Id of the TableDefinition whose entity type is `entityTypeName` (null: a built-in type). */
+export async function tableDefinitionIdOf(q: Knex | Knex.Transaction, model: EdmModel, entityTypeName: string): Promise<string | null> {
+  if (!model.entitySets.has(TABLE_DEFINITIONS_SET)) return null;
+  const [row] = await q(tableIn(model)).where('EntityTypeName', entityTypeName).select('Id').limit(1) as { Id: string }[];
+  return row ? String(row.Id).toLowerCase() : null;
+}
+
 function fieldsTableIn(model: EdmModel): string {
   const table = fieldTable(model);
   if (!table) throw new Error('the model has no FieldDefinitions set');

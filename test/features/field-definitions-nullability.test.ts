@@ -78,9 +78,9 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
     expect(nulls).toBe(29);
     const refused = await send('PATCH', path, { IsNullable: false });
     expect(refused.status).toBe(409);
-    expect(refused.json<{ error: Json }>().error.message).toMatch(new RegExp(`Contacts\\.Tier: becomes required but ${nulls} rows hold null`));
+    expect(refused.json<{ error: Json }>().error.message).toMatch(new RegExp(`Contacts\\.cf_Tier: becomes required but ${nulls} rows hold null`));
     expect((await svc.get(path)).json<Json>().IsNullable).toBe(true);
-    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'Tier')).toBe(false);
+    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'cf_Tier')).toBe(false);
   });
 
   it('a failure injected after the DDL (nulls filled, column made NOT NULL) leaves nothing changed', async () => {
@@ -88,11 +88,11 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
     const etag = (await svc.get('/$metadata')).headers.get('etag');
     const change = { kind: 'alter-property', entityType: 'Contact', property: 'Tier', definition: { $MaxLength: 10, $Nullable: false, $DefaultValue: 'Bronze' }, indexed: true } as const;
     await expect(svc.running.lifecycle.applySchemaChange(change, {
-      beforeDdl: async (trx) => { await trx('Contacts').whereNull('Tier').update({ Tier: 'Bronze' }); },
+      beforeDdl: async (trx) => { await trx('Contacts').whereNull('cf_Tier').update({ cf_Tier: 'Bronze' }); },
       afterDdl: () => { throw new Error('injected failure after the DDL'); },
     })).rejects.toThrow('injected failure after the DDL');
     expect(await nullTiers()).toBe(29);
-    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'Tier')).toBe(false);
+    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'cf_Tier')).toBe(false);
     expect((await svc.get('/$metadata')).headers.get('etag')).toBe(etag);
     expect((await contactType()).Tier).toEqual({ $MaxLength: 10, $Nullable: true });
     expect((await svc.get(path)).json<Json>()).toMatchObject({ IsNullable: true, DefaultValue: null });
@@ -105,14 +105,14 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
 
   it('false with a DefaultValue fills the nulls; the column is NOT NULL in the database; indexes, data, members kept', async () => {
     const before = await snapshot();
-    expect(before.indexes).toContain('ix_Contacts_Tier');
+    expect(before.indexes).toContain('ix_Contacts_cf_Tier');
     expect(before.members.some((g) => (g.Contacts as unknown[]).length > 0)).toBe(true);
     const res = await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' });
     expect([res.status, res.text]).toEqual([204, '']);
     expect(await nullTiers()).toBe(0);
     expect((await svc.get(`/Contacts(${contactId})?$select=Tier`)).json<Json>().Tier).toBe('Gold');
     expect((await svc.get('/Contacts/$count?$filter=Tier eq \'Bronze\'')).text).toBe('29');
-    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'Tier')).toBe(true);
+    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'cf_Tier')).toBe(true);
     expect((await contactType()).Tier).toEqual({ $MaxLength: 10, $Nullable: false, $DefaultValue: 'Bronze' });
     expect((await svc.get(path)).json<Json>()).toMatchObject({ IsNullable: false, DefaultValue: 'Bronze', IsIndexed: true });
     expect(await snapshot()).toEqual(before);
@@ -124,7 +124,7 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
     const nulled = await send('POST', '/Contacts', { FirstName: 'No', LastName: 'Tier', Tier: null });
     expect(nulled.status).toBe(400);
     // the database itself refuses a null now
-    await expect(svc.knex('Contacts').where('Id', contactId).update({ Tier: null })).rejects.toMatchObject({ message: expect.stringMatching(/null/i) });
+    await expect(svc.knex('Contacts').where('Id', contactId).update({ cf_Tier: null })).rejects.toMatchObject({ message: expect.stringMatching(/null/i) });
     if (engine.name === 'sqlite') {
       expect(await svc.knex.raw('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
       expect(await svc.knex.raw('PRAGMA foreign_key_check')).toEqual([]);
@@ -135,7 +135,7 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
   it('true relaxes it again (column nullable in the database, null accepted)', async () => {
     const before = await snapshot();
     expect((await send('PATCH', path, { IsNullable: true })).status).toBe(204);
-    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'Tier')).toBe(false);
+    expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'cf_Tier')).toBe(false);
     expect((await contactType()).Tier).toMatchObject({ $Nullable: true });
     expect((await send('PATCH', `/Contacts(${contactId})`, { Tier: null })).status).toBe(204);
     expect((await svc.get(`/Contacts(${contactId})?$select=Tier`)).json<Json>().Tier).toBeNull();
@@ -144,6 +144,6 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
     expect(after.contacts).toHaveLength(before.contacts.length);
     // and the field drops with its index
     expect((await send('DELETE', path)).status).toBe(204);
-    expect(await indexesOf(svc.knex, engine.name, 'Contacts')).not.toContain('ix_Contacts_Tier');
+    expect(await indexesOf(svc.knex, engine.name, 'Contacts')).not.toContain('ix_Contacts_cf_Tier');
   });
 });

@@ -124,7 +124,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect((await send('DELETE', path)).status).toBe(204);
     expect((await contactType()).Shoe).toBeUndefined();
     expect((await svc.get(path)).status).toBe(404);
-    expect(await svc.knex.schema.hasColumn('Contacts', 'Shoe')).toBe(false);
+    expect(await svc.knex.schema.hasColumn('Contacts', 'cf_Shoe')).toBe(false);
   });
 
   it('If-Match: a stale ETag is 412, the current one passes', async () => {
@@ -166,12 +166,12 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect((await send('PATCH', `/Contacts(${contactId})`, { Hobby: 'Chess' })).status).toBe(204);
     expect((await send('PATCH', path, { Length: 50, DefaultValue: 'none', IsIndexed: true })).status).toBe(204);
     expect((await contactType()).Hobby).toMatchObject({ $MaxLength: 50, $DefaultValue: 'none' });
-    expect(await indexesOf('Contacts')).toContain('ix_Contacts_Hobby');
+    expect(await indexesOf('Contacts')).toContain('ix_Contacts_cf_Hobby');
     expect((await svc.get(path)).json<Json>()).toMatchObject({ Length: 50, DefaultValue: 'none', IsIndexed: true });
     const created = await send('POST', '/Contacts', { FirstName: 'Def', LastName: 'Ault' });
     expect(created.json<Json>().Hobby).toBe('none');
     expect((await send('PATCH', path, { IsIndexed: false })).status).toBe(204);
-    expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_Hobby');
+    expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_cf_Hobby');
 
     const ratio = "/FieldDefinitions(EntityType='Contact',Name='Ratio')";
     const ratioWrite = await send('PATCH', `/Contacts(${contactId})`, { Ratio: 12345.6789 });
@@ -185,7 +185,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
 
   it('PATCH IsNullable false: fills nulls from DefaultValue; 409 without one (more in field-definitions-nullability.test.ts)', async () => {
     expect((await send('POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Tier', FieldType: 'Text', Length: 10, IsIndexed: true })).status).toBe(201);
-    expect(await indexesOf('Contacts')).toContain('ix_Contacts_Tier');
+    expect(await indexesOf('Contacts')).toContain('ix_Contacts_cf_Tier');
     const path = "/FieldDefinitions(EntityType='Contact',Name='Tier')";
     const refused = await send('PATCH', path, { IsNullable: false });
     expect(refused.status).toBe(409);
@@ -193,10 +193,10 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('FieldDefinitions on %s'
     expect((await send('PATCH', path, { IsNullable: false, DefaultValue: 'Bronze' })).status).toBe(204);
     expect((await svc.get(`/Contacts(${contactId})?$select=Tier`)).json<Json>().Tier).toBe('Bronze');
     expect((await contactType()).Tier).toMatchObject({ $Nullable: false, $DefaultValue: 'Bronze' });
-    expect(await indexesOf('Contacts')).toContain('ix_Contacts_Tier');
+    expect(await indexesOf('Contacts')).toContain('ix_Contacts_cf_Tier');
     // dropping an indexed field drops its index
     expect((await send('DELETE', path)).status).toBe(204);
-    expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_Tier');
+    expect(await indexesOf('Contacts')).not.toContain('ix_Contacts_cf_Tier');
   });
 
   it('checks Email, Url and Phone values on write (400 with the field as target), custom and built-in', async () => {

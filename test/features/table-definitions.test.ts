@@ -54,7 +54,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     ]);
     expect(fields.find((f) => f.Name === 'Plate')).toMatchObject({ FieldType: 'Text', Length: 20, IsNullable: false, DisplayName: 'Licence plate', TableDefinitionId: tableId });
     // IsIndexed: the column gets an index of its own (the link table has its own)
-    expect(await indexesOf('ct_Vehicles')).toEqual(['ix_ct_Vehicles_CreatedById', 'ix_ct_Vehicles_EditedById', 'ix_ct_Vehicles_Plate']);
+    expect(await indexesOf('ct_Vehicles')).toEqual(['ix_ct_Vehicles_CreatedById', 'ix_ct_Vehicles_EditedById', 'ix_ct_Vehicles_cf_Plate']);
     expect((await svc.get("/FieldDefinitions?$filter=EntityType eq 'Vehicle' and Name eq 'Plate'&$select=IsIndexed")).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ IsIndexed: true })]);
     expect(fields.find((f) => f.Name === 'Price')).toMatchObject({ FieldType: 'Currency', Precision: 18, Scale: 2 });
     expect((await svc.get("/TableDefinitions(Name='Vehicles')?$select=Id")).json<Json>().Id).toBe(tableId);
@@ -89,12 +89,19 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('TableDefinitions on %s'
     expect((await svc.get('/Vehicles?$search=HD&$select=Plate')).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ Plate: 'HD-1' })]);
     const field = await send('POST', '/FieldDefinitions', { EntityType: 'Vehicle', Name: 'Colour', FieldType: 'Text', Length: 30 });
     expect(field.status).toBe(201);
+    // a field added later to a custom table's type belongs to that table like its deep-inserted ones
+    const tableId = String((await svc.get("/TableDefinitions(Name='Vehicles')?$select=Id")).json<Json>().Id);
+    expect(field.json<Json>().TableDefinitionId).toBe(tableId);
+    const colour = await svc.get("/FieldDefinitions(EntityType='Vehicle',Name='Colour')?$select=TableDefinitionId&$expand=TableDefinition($select=Name)");
+    expect(colour.json<Json>()).toMatchObject({ TableDefinitionId: tableId, TableDefinition: { Name: 'Vehicles' } });
+    expect((await svc.get(`/TableDefinitions(${tableId})/Fields?$filter=Name eq 'Colour'&$select=Name`)).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ Name: 'Colour' })]);
+    expect((await svc.get("/FieldDefinitions(EntityType='Contact',Name='FirstName')?$select=TableDefinitionId")).json<Json>().TableDefinitionId).toBeNull();
     expect((await send('PATCH', `/Vehicles(${String(v.json<Json>().Id)})`, { Colour: 'red' })).status).toBe(204);
     expect((await svc.get("/Vehicles?$filter=Colour eq 'red'&$select=Plate")).json<{ value: Json[] }>().value).toEqual([expect.objectContaining({ Plate: 'HD-1' })]);
     // a table's field is dropped through FieldDefinitions like any custom field (column and values)
     expect((await send('DELETE', "/FieldDefinitions(EntityType='Vehicle',Name='Colour')")).status).toBe(204);
     expect((await svc.get('/Vehicles?$select=Colour')).status).toBe(400);
-    expect(Object.keys(await svc.knex('ct_Vehicles').columnInfo())).not.toContain('Colour');
+    expect(Object.keys(await svc.knex('ct_Vehicles').columnInfo())).not.toContain('cf_Colour');
   });
 
   it('PATCH changes DisplayName only (400 otherwise)', async () => {

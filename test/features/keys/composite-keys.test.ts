@@ -301,7 +301,10 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
   });
 
   it('navigates through a composite key in the middle of a path (was 501)', async () => {
-    expect((await call(svc, 'GET', "/Venues('PARK')/Editions(Code='FEST',Year=2024)/Host")).status).toBe(204);
+    // FEST 2024's host was bound earlier in this file
+    const host = await call(svc, 'GET', "/Venues('PARK')/Editions(Code='FEST',Year=2024)/Host?$select=Id");
+    expect(`${host.status} ${String(host.json.Id)}`).toBe(`200 ${contactId}`);
+    expect((await call(svc, 'GET', "/Venues('PARK')/Editions(Code='FEST',Year=2025)/Host")).status).toBe(204);
     expect((await call(svc, 'GET', "/Venues('PARK')/Editions(Code='FEST',Year=2024)/Venue/Name")).json.value).toBe('City park');
     expect((await call(svc, 'GET', "/Venues('HALL')/Editions(Code='FEST',Year=2024)/Venue")).status).toBe(404);
   });

@@ -156,7 +156,8 @@ function planRename(table: string, before: ColumnSpec | undefined, after: Column
 }
 
 async function planColumnChange(trx: Knex.Transaction, table: string, before: ColumnSpec, after: ColumnSpec, steps: MigrationStep[], problems: string[]): Promise<void> {
-  const where = `${table}.${after.name}`;
+  // messages name the field a user knows (a custom field's column is cf_<Name>; renamedFrom is its property's name)
+  const where = after.renamedFrom === undefined ? `${table}.${after.name}` : `${table}.${after.renamedFrom} (column ${after.name})`;
   // a decimal with more digits before the point holds every value it held: the one type change applied
   const morePrecision = before.kind === 'Edm.Decimal' && after.kind === 'Edm.Decimal' && before.scale === after.scale
     && before.precision !== undefined && (after.precision === undefined || after.precision > before.precision);

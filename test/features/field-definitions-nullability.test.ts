@@ -78,7 +78,7 @@ describe.each(CASES)('FieldDefinitions IsNullable on %s', (_name, engine, method
     expect(nulls).toBe(29);
     const refused = await send('PATCH', path, { IsNullable: false });
     expect(refused.status).toBe(409);
-    expect(refused.json<{ error: Json }>().error.message).toMatch(new RegExp(`Contacts\\.cf_Tier: becomes required but ${nulls} rows hold null`));
+    expect(refused.json<{ error: Json }>().error.message).toMatch(new RegExp(`Contacts\\.Tier \\(column cf_Tier\\): becomes required but ${nulls} rows hold null`));
     expect((await svc.get(path)).json<Json>().IsNullable).toBe(true);
     expect(await columnRequired(svc.knex, engine.name, 'Contacts', 'cf_Tier')).toBe(false);
   });

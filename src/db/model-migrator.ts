@@ -86,14 +86,16 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
   if (old && old.primaryKey.join() !== spec.primaryKey.join()) {
     problems.push(`${table}: key (${old.primaryKey.join(', ')}) → (${spec.primaryKey.join(', ')}) (a key change is not applied automatically)`);
   }
+  const renames = plannedRenames(spec, old, actual);
+  if (renames === undefined) problems.push(`${table}: custom columns to rename take each other's names in a cycle (not applied automatically)`);
+  for (const column of renames ?? []) {
+    const from = column.renamedFrom!;
+    planRename(table, old?.columns.find((c) => c.name === from), column, from, steps, problems);
+    renamed.set(from, column.name);
+  }
   for (const column of spec.columns) {
     const where = `${table}.${column.name}`;
-    const from = column.renamedFrom;
-    if (!actual.has(column.name) && from !== undefined && actual.has(from) && !spec.columns.some((c) => c.name === from)) {
-      planRename(table, old?.columns.find((c) => c.name === from), column, from, steps, problems);
-      renamed.set(from, column.name);
-      continue;
-    }
+    if (renamed.get(column.renamedFrom ?? '') === column.name) continue;
     if (!actual.has(column.name)) {
       if (spec.primaryKey.includes(column.name)) {
         problems.push(`${where}: a new key column is not added automatically`);
@@ -140,6 +142,39 @@ async function planTable(trx: Knex.Transaction, engine: Engine, spec: TableSpec,
     if (spec.indexes.some((i) => i.name === ix.name) || !indexNames.has(ix.name) || dropped.has(ix.name)) continue;
     steps.push({ kind: 'drop-index', table, index: ix });
   }
+}
+
+/**
+ * The columns to rename, in an order where none takes a name still in use: a column still named as its
+ * property (`renamedFrom`) moves to the name the model gives it now. A new name may be the old name of
+ * another field's column (fields `X` and `cf_X`: `cf_X` → `cf_cf_X` must run before `X` → `cf_X`).
+ * With a recorded model, the column `from` must be that property's own (recorded without a mapping);
+ * without one, the new name must be free. Undefined: the renames form a cycle.
+ */
+function plannedRenames(spec: TableSpec, old: TableSpec | undefined, actual: ReadonlySet<string>): ColumnSpec[] | undefined {
+  let moving = spec.columns.filter((c) => {
+    const from = c.renamedFrom;
+    if (from === undefined || from === c.name || !actual.has(from)) return false;
+    if (old === undefined) return !spec.columns.some((o) => o.name === from);
+    const recorded = old.columns.find((o) => o.name === from);
+    return recorded !== undefined && recorded.renamedFrom === undefined;
+  });
+  // a column whose new name is held by a column that does not move cannot move
+  for (let changed = true; changed;) {
+    const vacated = new Set(moving.map((c) => c.renamedFrom));
+    const next = moving.filter((c) => !actual.has(c.name) || vacated.has(c.name));
+    changed = next.length !== moving.length;
+    moving = next;
+  }
+  const ordered: ColumnSpec[] = [];
+  for (let pending = moving; pending.length > 0;) {
+    const sources = new Set(pending.map((c) => c.renamedFrom));
+    const ready = pending.filter((c) => !sources.has(c.name));
+    if (ready.length === 0) return undefined;
+    ordered.push(...ready);
+    pending = pending.filter((c) => !ready.includes(c));
+  }
+  return ordered;
 }
 
 /**

@@ -162,6 +162,42 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('custom columns on %s', 
     }
   });
 
+  it('fields X and cf_X of the release before: cf_X moves to cf_cf_X before X takes cf_X, each keeping its values', async () => {
+    const setup = await startOn(database, { seedContacts: 2 });
+    let contactId: string;
+    try {
+      await ok(setup, 'POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'Hobby', FieldType: 'Text', IsIndexed: true });
+      await ok(setup, 'POST', '/FieldDefinitions', { EntityType: 'Contact', Name: 'cf_Hobby', FieldType: 'Text' });
+      contactId = String((await ok(setup, 'POST', '/Contacts', { FirstName: 'Ada', LastName: 'L', Hobby: 'Chess', cf_Hobby: 'Go' })).Id);
+      // the release before's layout: each column named as its field, the recorded model without mapping
+      await setup.db.knex.transaction(async (trx) => {
+        await trx.raw('DROP INDEX ??', ['ix_Contacts_cf_Hobby']);
+        await trx.raw('ALTER TABLE ?? RENAME COLUMN ?? TO ??', ['Contacts', 'cf_Hobby', 'Hobby']);
+        await trx.raw('ALTER TABLE ?? RENAME COLUMN ?? TO ??', ['Contacts', 'cf_cf_Hobby', 'cf_Hobby']);
+        await trx.schema.alterTable('Contacts', (t) => { t.index(['Hobby'], 'ix_Contacts_Hobby'); });
+        const [record] = await trx('odata_model').orderBy('version', 'desc').limit(1).select('version', 'storage') as { version: number | string; storage: string }[];
+        const tables = JSON.parse(record.storage) as { name: string; columns: Json[]; indexes: { name: string; columns: string[] }[] }[];
+        const contacts = tables.find((t) => t.name === 'Contacts')!;
+        const bare: Record<string, string> = { cf_Hobby: 'Hobby', cf_cf_Hobby: 'cf_Hobby' };
+        contacts.columns = contacts.columns.map(({ renamedFrom: _, ...c }) => ({ ...c, name: bare[String(c.name)] ?? c.name }));
+        contacts.indexes = contacts.indexes.map((ix) => (ix.name === 'ix_Contacts_cf_Hobby' ? { name: 'ix_Contacts_Hobby', columns: ['Hobby'] } : ix));
+        await trx('odata_model').where('version', record.version).update({ digest: 'release-before', storage: JSON.stringify(tables) });
+      });
+    } finally {
+      await setup.close();
+    }
+    const current = await startOn(database);
+    try {
+      const [row] = await current.db.knex('Contacts').where('Id', contactId).select('cf_Hobby', 'cf_cf_Hobby') as Json[];
+      expect(row).toEqual({ cf_Hobby: 'Chess', cf_cf_Hobby: 'Go' });
+      expect((await columnsOf(current.db.knex, engine, 'Contacts'))).not.toContain('Hobby');
+      expect(await indexesOf(current.db.knex, engine, 'Contacts')).toContain('ix_Contacts_cf_Hobby');
+      expect((await call(current, 'GET', `/Contacts(${contactId})?$select=Hobby,cf_Hobby`)).json).toMatchObject({ Hobby: 'Chess', cf_Hobby: 'Go' });
+    } finally {
+      await current.close();
+    }
+  });
+
   it('a later model file declaring a property a custom field took stops the start, naming the type and the field; nothing changes', async () => {
     await withCustomData(database);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odata-model-'));

@@ -4,42 +4,23 @@
  * (test/fixtures/composite-keys-model.ts) is the shipped one plus these two sets and navigations both
  * ways; the service starts on it through the `modelFile` setting (ODATA_MODEL_FILE).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { withOverrides } from '../../../src/config';
-import { startService, type RunningService } from '../../../src/server';
-import { writeCompositeKeyModel } from '../../fixtures/composite-keys-model';
+import type { RunningService } from '../../../src/server';
+import { call, startCompositeKeyService, type Answer, type CompositeKeyService } from '../../helpers/composite-keys-service';
 import { ENGINES } from '../../helpers/engines';
 
 type Json = Record<string, unknown>;
-
-interface Answer { status: number; json: Json; headers: Headers }
-
-async function call(service: RunningService, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(service.url + url, {
-    method, headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) as Json : {}, headers: res.headers };
-}
 
 const values = (a: Answer) => a.json.value as Json[];
 const keysOf = (rows: Json[]) => rows.map((r) => `${String(r.Code)}/${String(r.Year)}`);
 
 describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
-  let dir: string;
-  let database: string;
+  let fixture: CompositeKeyService | undefined;
   let svc: RunningService;
   let contactId: string;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odata-composite-'));
-    database = await engine.freshUrl();
-    svc = await startService(withOverrides({
-      auth: 'off', rateLimit: 'off', adminPassword: 'admin-password-for-tests', demoPassword: 'demo-password-for-tests',
-      logLevel: 'silent', port: 0, host: '127.0.0.1', seedContacts: 3, database, modelFile: writeCompositeKeyModel(dir),
-    }));
+    fixture = await startCompositeKeyService(engine, 3);
+    svc = fixture.service;
     contactId = String(values(await call(svc, 'GET', '/Contacts?$top=1&$orderby=Id&$select=Id'))[0].Id);
     expect((await call(svc, 'POST', '/Venues', { Code: 'HALL', Name: 'Main hall' })).status).toBe(201);
     expect((await call(svc, 'POST', '/Venues', { Code: 'PARK', Name: 'City park' })).status).toBe(201);
@@ -48,11 +29,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
       expect(`${created.status} ${JSON.stringify(created.json.error ?? '')}`).toBe('201 ""');
     }
   });
-  afterAll(async () => {
-    await svc?.close();
-    await engine.dispose(database);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => { await fixture?.close(); });
 
   it('creates the table with a primary key of both parts', async () => {
     const duplicate = await svc.db.knex('Editions').insert({ Code: 'FEST', Year: 2024 }).then(() => 'inserted', (err: { message: string }) => err.message);

@@ -6,44 +6,25 @@
  * `SponsorId`). Also: upserts through an alternate key of a composite-key set, alternate keys with enum,
  * Date, Boolean and Int32 parts (`Badge`), and the keys the service generates for a composite key.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { withOverrides } from '../../../src/config';
-import { startService, type RunningService } from '../../../src/server';
-import { writeCompositeKeyModel } from '../../fixtures/composite-keys-model';
+import type { RunningService } from '../../../src/server';
+import { call, startCompositeKeyService, type Answer, type CompositeKeyService } from '../../helpers/composite-keys-service';
 import { ENGINES } from '../../helpers/engines';
 
 type Json = Record<string, unknown>;
-
-interface Answer { status: number; json: Json; headers: Headers }
-
-async function call(service: RunningService, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(service.url + url, {
-    method, headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) as Json : {}, headers: res.headers };
-}
 
 const values = (a: Answer) => a.json.value as Json[];
 const ok = (a: Answer) => `${a.status} ${JSON.stringify(a.json.error ?? '')}`;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
-  let dir: string;
-  let database: string;
+  let fixture: CompositeKeyService | undefined;
   let svc: RunningService;
   let ticket: string;
   let sponsor: string;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'odata-composite-nav-'));
-    database = await engine.freshUrl();
-    svc = await startService(withOverrides({
-      auth: 'off', rateLimit: 'off', adminPassword: 'admin-password-for-tests', demoPassword: 'demo-password-for-tests',
-      logLevel: 'silent', port: 0, host: '127.0.0.1', seedContacts: 1, database, modelFile: writeCompositeKeyModel(dir),
-    }));
+    fixture = await startCompositeKeyService(engine, 1);
+    svc = fixture.service;
     expect(ok(await call(svc, 'POST', '/Venues', { Code: 'PARK', Name: 'City park' }))).toBe('201 ""');
     for (const [code, year] of [['FEST', 2025], ['EXPO', 2026]] as const) {
       expect(ok(await call(svc, 'POST', '/Editions', { Code: code, Year: year, Title: `${code} ${year}`, 'Venue@odata.bind': "Venues('PARK')" }))).toBe('201 ""');
@@ -59,11 +40,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     expect(ok(s)).toBe('201 ""');
     sponsor = `Sponsors(${String(s.json.Id)})`;
   });
-  afterAll(async () => {
-    await svc?.close();
-    await engine.dispose(database);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => { await fixture?.close(); });
 
   it('stores a composite foreign key and a link table with one column per key part, constrained by the database', async () => {
     const link = await svc.db.knex('Edition_Sponsor').columnInfo();

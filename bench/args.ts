@@ -77,3 +77,18 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   if (workerCounts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--workers-list needs positive integers\n${USAGE}`);
   return { contacts, seconds, rounds, connections, scenarios, engines: engineList, pgUrl, workersScaling, workerCounts, authCompare, forceExport, profile, out };
 }
+
+/** `--name value` of a bench script's command line; without it the fallback, else an error naming the flag. */
+export function scriptOption(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? process.argv[i + 1] : fallback;
+  if (value === undefined) throw new Error(`--${name} is required`);
+  return value;
+}
+
+/** Wall milliseconds of one piece of work. */
+export async function timedMs(work: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}

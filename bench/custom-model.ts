@@ -17,6 +17,7 @@ import { readBuiltInModel } from '../src/edm/load-csdl';
 import { clearMetadataCache, metadataDocument } from '../src/edm/metadata-document';
 import { buildServedModel, type SchemaChange } from '../src/edm/schema-change';
 import { startService } from '../src/server';
+import { timedMs as timed } from './args';
 
 function option(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,12 +29,6 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 function timedSync(work: () => unknown): number {
   const started = process.hrtime.bigint();
   work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 

@@ -9,13 +9,7 @@
  */
 import { withOverrides } from '../src/config';
 import { startService } from '../src/server';
-
-function option(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-}
+import { scriptOption as option } from './args';
 
 async function timed<T>(work: () => Promise<T>): Promise<number> {
   const started = process.hrtime.bigint();

@@ -21,19 +21,7 @@ import os from 'node:os';
 import { openDatabase } from '../src/db/connect';
 import { median } from './load';
 import { buildService, startService } from './processes';
-
-function option(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
+import { scriptOption as option, timedMs as timed } from './args';
 
 const READS = {
   list_top50: '/Contacts?$top=50',

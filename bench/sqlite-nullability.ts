@@ -15,19 +15,7 @@ import os from 'node:os';
 import { openDatabase } from '../src/db/connect';
 import { forceSqliteNullabilityMethod, schemaTransaction, setSqliteNullability, type SqliteNullabilityMethod } from '../src/db/sqlite-table-change';
 import { median } from './load';
-
-function option(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : fallback;
-  if (value === undefined) throw new Error(`--${name} is required`);
-  return value;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
+import { scriptOption as option, timedMs as timed } from './args';
 
 async function main(): Promise<void> {
   const database = option('database');

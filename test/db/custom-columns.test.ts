@@ -10,8 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { call, startOn } from '../helpers/upgrade-service';
-import { DEFAULT_CSDL_PATH, readBuiltInModel } from '../../src/edm/load-csdl';
+import { call, startOn, writeModel } from '../helpers/upgrade-service';
 import { ENGINES, type EngineTarget } from '../helpers/engines';
 import type { RunningService } from '../../src/server';
 
@@ -26,16 +25,6 @@ async function columnsOf(knex: Knex, engine: EngineTarget, table: string): Promi
 async function indexesOf(knex: Knex, engine: EngineTarget, table: string): Promise<string[]> {
   if (engine.name === 'sqlite') return (await knex.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]) as { name: string }[]).map((r) => r.name);
   return (await knex.raw('SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?', [table]) as { rows: { name: string }[] }).rows.map((r) => r.name);
-}
-
-/** Writes the shipped model, changed by `edit`, as `<dir>/<name>.csdl.json` with its storage mapping beside it. */
-function writeModel(dir: string, name: string, edit: (crm: Record<string, Json>, storage: Json) => void): string {
-  const { csdl, storage } = readBuiltInModel(DEFAULT_CSDL_PATH);
-  edit(csdl.Crm as Record<string, Json>, storage);
-  fs.writeFileSync(path.join(dir, `${name}.storage.json`), JSON.stringify(storage));
-  const file = path.join(dir, `${name}.csdl.json`);
-  fs.writeFileSync(file, JSON.stringify(csdl));
-  return file;
 }
 
 /** The error a start with `modelFile` stops with (undefined: it started). */

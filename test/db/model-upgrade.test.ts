@@ -8,21 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { OLD_MODEL, call, startOn } from '../helpers/upgrade-service';
-import { DEFAULT_CSDL_PATH, readBuiltInModel } from '../../src/edm/load-csdl';
+import { OLD_MODEL, call, startOn, writeModel } from '../helpers/upgrade-service';
+import { DEFAULT_CSDL_PATH } from '../../src/edm/load-csdl';
 import { ENGINES } from '../helpers/engines';
 
 type Json = Record<string, unknown>;
-
-/** Writes the shipped model, changed by `edit`, as `<dir>/<name>.csdl.json` with its storage mapping beside it. */
-function writeModel(dir: string, name: string, edit: (crm: Record<string, Json>, storage: Json) => void): string {
-  const { csdl, storage } = readBuiltInModel(DEFAULT_CSDL_PATH);
-  edit(csdl.Crm as Record<string, Json>, storage);
-  fs.writeFileSync(path.join(dir, `${name}.storage.json`), JSON.stringify(storage));
-  const file = path.join(dir, `${name}.csdl.json`);
-  fs.writeFileSync(file, JSON.stringify(csdl));
-  return file;
-}
 
 describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
   let database: string;

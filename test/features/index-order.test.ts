@@ -101,8 +101,8 @@ for (const engine of ENGINES) describe(engine.name, () => {
   it('indexes a custom field made at run time NULLS FIRST too (the model migrator creates its index)', async () => {
     const created = await svc.request('POST', '/FieldDefinitions', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ EntityType: 'Contact', Name: 'Tier', FieldType: 'Text', Length: 10, IsIndexed: true }) });
     expect(created.status).toBe(201);
-    const { rows } = await svc.knex.raw("SELECT indexdef FROM pg_indexes WHERE tablename = 'Contacts' AND indexdef LIKE '%\"Tier\"%'") as { rows: { indexdef: string }[] };
-    expect(rows.map((r) => r.indexdef)).toEqual([expect.stringContaining('("Tier" NULLS FIRST)')]);
+    const { rows } = await svc.knex.raw("SELECT indexdef FROM pg_indexes WHERE tablename = 'Contacts' AND indexdef LIKE '%\"cf_Tier\"%'") as { rows: { indexdef: string }[] };
+    expect(rows.map((r) => r.indexdef)).toEqual([expect.stringContaining('("cf_Tier" NULLS FIRST)')]);
   });
 
   it('indexes nullable columns NULLS FIRST, and the migration rebuilds an older index that way', async () => {

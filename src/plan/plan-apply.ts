@@ -324,8 +324,7 @@ function relatedAggregates(state: State, item: AggregateItem & { kind: 'navigati
     maxNodes: limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget: state.budget,
   };
   return item.items.map((inner): LevelOutput => {
-    if (storage.targetColumns.length !== 1) throw new NotImplementedError(`aggregating over ${nav.name}, whose foreign key has ${storage.targetColumns.length} columns (a composite key) (at position ${item.position} in ${WHERE})`, { target: WHERE });
-    const base = { table: tableOf(target), scope: childScope, holder: storage.targetColumns[0], outerScope, outerKey: type.key[0] };
+    const base = { table: tableOf(target), scope: childScope, holder: storage.targetColumns, outerScope, outerKey: type.key };
     switch (inner.kind) {
       case 'count': return { kind: 'related-aggregate', column: flat ? inner.alias : `${nav.name}/${inner.alias}`, method: 'count', argType: INT64, ...base };
       case 'method': {

@@ -176,7 +176,9 @@ export type LevelOutput =
   /** a per-row aggregate over the related rows of a collection navigation stored as a reverse foreign key */
   | {
       readonly kind: 'related-aggregate'; readonly column: string; readonly method: AggregateMethod; readonly arg?: PlanExpr; readonly argType: ValueType;
-      readonly table: string; readonly scope: number; readonly holder: string; readonly outerScope: number; readonly outerKey: string;
+      readonly table: string; readonly scope: number;
+      /** the related rows' columns that hold the outer row's key (one per key part), and the outer key's columns */
+      readonly holder: readonly string[]; readonly outerScope: number; readonly outerKey: readonly string[];
     };
 
 /**

@@ -9,6 +9,7 @@ import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, t
 import { orderTerm } from './compile-read';
 import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
+import { columnsEqual } from './key-columns';
 
 export function compileLevel(level: ApplyLevel, target: SqlTarget): Fragment {
   const joins = new JoinRegistry(target);
@@ -43,7 +44,7 @@ function output(o: LevelOutput, c: ExpressionCompiler): Fragment {
       const child = scopeAlias(o.scope);
       const value = aggregate(o.method, o.arg && c.compile(o.arg), isDecimal(o.argType), c);
       const visible = visibleRows(c.target, o.table, child);
-      const holder = sql`${id(`${child}.${o.holder}`)} = ${id(`${scopeAlias(o.outerScope)}.${o.outerKey}`)}`;
+      const holder = columnsEqual(child, o.holder, scopeAlias(o.outerScope), o.outerKey);
       return sql`(SELECT ${value} FROM ${id(o.table)} AS ${id(child)} ${c.joins.for(o.scope)} WHERE ${holder}${visible ? sql` AND ${visible}` : raw('')})`;
     }
   }

@@ -8,5 +8,5 @@ it('package.json start gives node every flag of SERVICE_NODE_FLAGS before the se
   const start = pkg.scripts.start;
   const node = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(start);
   expect(node).not.toBeNull();
-  expect(node![1].trim().split(/\s+/)).toEqual([...SERVICE_NODE_FLAGS]);
+  expect(node![1].trim().split(/\s+/).filter(Boolean)).toEqual([...SERVICE_NODE_FLAGS]);
 });

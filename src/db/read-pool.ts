@@ -88,26 +88,30 @@ export class ReadPool {
   }
 
   /**
-   * A statement whose cost its shape does not bound but which returns few rows (an aggregation: a scan
-   * of the table or an index, then groups), where the trip to a read process is a real part of the
-   * answer's time (~0.3 ms on a quiet machine, a scheduling delay or two under load, against a few ms
-   * of statement). It runs in a read process until one run has shown its cost; after that it runs
-   * `inline` (on the service's own connection, holding the event loop) while its last run, wherever it
-   * ran, took at most INLINE_MEASURED_MS of CPU and no other read is running or waiting (under a
-   * concurrent load the read processes' parallelism is worth more than the trip). CPU time rather than
+   * A read statement whose cost its shape does not bound. It runs in a read process until one run has
+   * shown its cost; after that it runs `inline` (on the service's own connection, holding the event loop)
+   * while its last run, wherever it ran, took at most `budgetMs` of CPU, no other read is running or
+   * waiting in the processes (under a concurrent load of slow reads their parallelism is worth more
+   * than the trip) and the service's connection is free (`inline` answers undefined when a write
+   * transaction holds it: the read then goes to a process rather than wait behind the writer). The
+   * trip to a read process (message out, rows back as JSON, two wake-ups) costs ~0.3 ms of latency
+   * and 100-300 us of CPU on a quiet machine, more than a small statement itself. CPU time rather than
    * wall time: on a loaded machine a 0.1 ms statement can take 10 ms of wall time, descheduled; a first
    * run that read its pages from disk left them in the OS cache for the next. Keyed by text and
-   * parameters: the same text with other values can cost anything.
+   * parameters: the same text with other values can cost anything, so a statement with new values
+   * pays the trip once.
    */
-  async runMeasured(sql: string, bindings: readonly unknown[], inline: () => Promise<ReadRow[]>): Promise<ReadRow[]> {
+  async runMeasured(sql: string, bindings: readonly unknown[], budgetMs: number, inline: () => ReadRow[] | undefined): Promise<ReadRow[]> {
     const key = measureKey(sql, bindings);
     const last = this.measured.get(key);
-    if (last !== undefined && last <= INLINE_MEASURED_MS && this.idle()) {
-      this.inlineRuns++;
+    if (last !== undefined && last <= budgetMs && this.idle()) {
       const started = process.cpuUsage();
-      const rows = await inline();
-      this.remember(key, cpuMsSince(started));
-      return rows;
+      const rows = inline();
+      if (rows !== undefined) {
+        this.inlineRuns++;
+        this.remember(key, cpuMsSince(started));
+        return rows;
+      }
     }
     const answer = await this.timed(sql, bindings);
     this.remember(key, answer.cpuMs);
@@ -247,11 +251,18 @@ export class ReadPool {
 }
 
 /**
- * The most CPU a measured statement (runMeasured) may take to run inline, holding the event loop: a
- * grouping of 100 000 contacts by one indexed column takes ~4.5 ms; the same grouping through a join
- * ~45 ms, which stays in a read process.
+ * The most CPU an aggregation's statement (runMeasured) may take to run inline, holding the event loop:
+ * it answers few rows, so the trip is most of its cost beyond the scan; a grouping of 100 000 contacts
+ * by one indexed column takes ~4.5 ms; the same grouping through a join ~45 ms, which stays in a read process.
  */
 export const INLINE_MEASURED_MS = 10;
+
+/**
+ * The most CPU any other read's statement may take to run inline: a filtered, sorted page of 50
+ * (0.1-0.3 ms) runs inline; a page of 100 full contacts (~1.5 ms, most of it building rows the read
+ * process can build in parallel with the service's serializing) stays in a read process.
+ */
+export const INLINE_READ_MS = 1;
 
 /** CPU milliseconds (user and system) this process used since `started` (a `process.cpuUsage()`). */
 export function cpuMsSince(started: NodeJS.CpuUsage): number {
@@ -259,7 +270,7 @@ export function cpuMsSince(started: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 /** how many measured statements are remembered (the least recently run forgotten first) */
-const MEASURED_STATEMENTS = 500;
+const MEASURED_STATEMENTS = 1000;
 
 function measureKey(sql: string, bindings: readonly unknown[]): string {
   return bindings.length === 0 ? sql : `${sql}\u0000${JSON.stringify(bindings, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;

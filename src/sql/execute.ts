@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { DbError, ODataError } from '../errors/odata-error';
-import { StatementTimeoutError, type ReadPool } from '../db/read-pool';
+import { INLINE_MEASURED_MS, INLINE_READ_MS, StatementTimeoutError, type ReadPool } from '../db/read-pool';
 import { statementObserverOf } from '../db/statement-observer';
 import { performance } from 'node:perf_hooks';
 import { runPg, type PgConnection } from '../db/prepared-statements';
@@ -44,8 +44,11 @@ export interface Executor {
   readonly reads?: ReadPool;
   /** which rows of each table the caller may see: every statement compiled for this executor applies it */
   readonly access: RecordAccess;
-  /** SQLite: a statement of an aggregated read, run inline once it has shown itself cheap (ReadPool.runMeasured) */
-  readonly inlineWhenCheap?: boolean;
+  /**
+   * SQLite, reads in the pool: the most CPU a statement's last run may have taken for it to run inline
+   * (ReadPool.runMeasured); default INLINE_READ_MS, an aggregation's INLINE_MEASURED_MS.
+   */
+  readonly inlineBudgetMs?: number;
 }
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
@@ -93,9 +96,11 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
   if (ex.dialect.name !== 'sqlite') return runOnPg(client as KnexClient<PgConnection>, f);
   if (ex.reads !== undefined && !ex.knex.isTransaction) {
-    if (ex.inlineWhenCheap !== true) return ex.reads.run(f.sql, sqliteBindings(f));
     const sqlite = client as KnexClient<SqliteConnection>;
-    return ex.reads.runMeasured(f.sql, sqliteBindings(f), () => runOnce(sqlite, f));
+    return ex.reads.runMeasured(f.sql, sqliteBindings(f), ex.inlineBudgetMs ?? INLINE_READ_MS, () => {
+      const idle = idleConnection(sqlite);
+      return idle === undefined ? undefined : runStatement(idle, f) as Row[];
+    });
   }
   // A transaction holds one connection for its whole life: after its first statement, the rest run
   // on it straight away (a change set of a thousand inserts saves two promise round trips each).
@@ -130,16 +135,6 @@ async function runOnPg(client: KnexClient<PgConnection>, f: Fragment): Promise<u
 }
 
 const transactionConnections = new WeakMap<object, SqliteConnection>();
-
-/** One read statement on a connection of the service's own pool. */
-async function runOnce(client: KnexClient<SqliteConnection>, f: Fragment): Promise<Row[]> {
-  const connection = await client.acquireConnection();
-  try {
-    return runStatement(connection, f) as Row[];
-  } finally {
-    await client.releaseConnection(connection);
-  }
-}
 
 /** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
 function runStatement(connection: SqliteConnection, f: Fragment): unknown {
@@ -228,8 +223,8 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   const bounds = [plan.pageSize, plan.top].filter((n): n is number => n !== undefined);
   const limit = bounds.length ? Math.min(...bounds) : undefined;
   // one row beyond the page tells whether another page follows
-  // an aggregation's statement returns few rows and costs its scan: inline once known cheap (SQLite)
-  const pageEx: Executor = plan.aggregated === true && ex.reads !== undefined ? Object.assign({}, ex, { inlineWhenCheap: true }) : ex;
+  // an aggregation's statement returns few rows and costs its scan: inline up to a larger measured cost (SQLite)
+  const pageEx: Executor = plan.aggregated === true && ex.reads !== undefined ? Object.assign({}, ex, { inlineBudgetMs: INLINE_MEASURED_MS }) : ex;
   const rows = await run(pageEx, pageStatement(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
   const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;

@@ -18,8 +18,9 @@
  *   100 000 rows). The first count of a table, and every count of a larger one, goes to a read process.
  *
  * Everything else (filters, sorts on other columns, expands, aggregation) goes to a read process,
- * where a statement past its time budget can be killed; except that an aggregation's statement, once a
- * run has measured it cheap, runs inline while no other read is waiting (db/read-pool.ts, runMeasured).
+ * where a statement past its time budget can be killed, until a run has measured it cheap: the same
+ * statement with the same values then runs inline while no other read is waiting and the connection is
+ * free (db/read-pool.ts, runMeasured; INLINE_READ_MS, an aggregation INLINE_MEASURED_MS).
  */
 import type { RecordAccess } from '../auth/access';
 import type { ExpandPlan, Plan, PlanExpr, ReadPlan } from '../plan/plan';

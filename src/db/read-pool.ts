@@ -90,10 +90,11 @@ export class ReadPool {
   /**
    * A read statement whose cost its shape does not bound. It runs in a read process until one run has
    * shown its cost; after that it runs `inline` (on the service's own connection, holding the event loop)
-   * while its last run, wherever it ran, took at most `budgetMs` of CPU, no other read is running or
-   * waiting in the processes (under a concurrent load of slow reads their parallelism is worth more
-   * than the trip) and the service's connection is free (`inline` answers undefined when a write
-   * transaction holds it: the read then goes to a process rather than wait behind the writer). The
+   * while its last run, wherever it ran, took at most INLINE_ALWAYS_MS of CPU (less than the trip costs
+   * the event loop itself), or at most `budgetMs` while no other read is running or waiting in the
+   * processes (under a concurrent load their parallelism is worth more than the trip), and the service's
+   * connection is free (`inline` answers undefined when a write transaction holds it: the read then goes
+   * to a process rather than wait behind the writer). The
    * trip to a read process (message out, rows back as JSON, two wake-ups) costs ~0.3 ms of latency
    * and 100-300 us of CPU on a quiet machine, more than a small statement itself. CPU time rather than
    * wall time: on a loaded machine a 0.1 ms statement can take 10 ms of wall time, descheduled; a first
@@ -104,7 +105,7 @@ export class ReadPool {
   async runMeasured(sql: string, bindings: readonly unknown[], budgetMs: number, inline: () => ReadRow[] | undefined): Promise<ReadRow[]> {
     const key = measureKey(sql, bindings);
     const last = this.measured.get(key);
-    if (last !== undefined && last <= budgetMs && this.idle()) {
+    if (last !== undefined && (last <= INLINE_ALWAYS_MS || (last <= budgetMs && this.idle()))) {
       const started = process.cpuUsage();
       const rows = inline();
       if (rows !== undefined) {
@@ -263,6 +264,13 @@ export const INLINE_MEASURED_MS = 10;
  * process can build in parallel with the service's serializing) stays in a read process.
  */
 export const INLINE_READ_MS = 1;
+
+/**
+ * A statement measured at most this much CPU runs inline even while the read processes are busy: sending
+ * it to one (the request out, the rows back as JSON, a wake-up each way) costs the event loop about as
+ * much, and a busy process would keep it waiting behind a slow read.
+ */
+export const INLINE_ALWAYS_MS = 0.25;
 
 /** CPU milliseconds (user and system) this process used since `started` (a `process.cpuUsage()`). */
 export function cpuMsSince(started: NodeJS.CpuUsage): number {

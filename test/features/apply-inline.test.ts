@@ -2,8 +2,9 @@
  * Issue 16, performance: on SQLite an aggregating `$apply` runs in a read process until one run has
  * shown its statement cheap (ReadPool.runMeasured, at most INLINE_MEASURED_MS); then, while no other
  * read is running or waiting, on the service's own connection, without the trip to a read process.
- * The answer is the same either way; with the read process busy it waits for it as before (the rule
- * never adds to a concurrent load's main thread). PostgreSQL has no read processes: the same answers.
+ * The answer is the same either way. A statement measured above INLINE_ALWAYS_MS waits for a busy read
+ * process (under a concurrent load their parallelism is worth more than the trip); one below it, cheaper
+ * than the trip itself, runs inline even then. PostgreSQL has no read processes: the same answers.
  */
 import { ENGINES } from '../helpers/engines';
 import { startTestService, type TestService } from '../helpers/service';
@@ -52,7 +53,7 @@ describe.each(ENGINES)('aggregations measured inline on $name', (engine) => {
     expect(inlineRuns()).toBe(before);
   });
 
-  it('waits for the read process while it is busy instead of running beside it', async () => {
+  it('a grouping measured cheaper than the trip answers at once while the read process is busy with a slow read', async () => {
     await svc.get(BY_STATE);
     const before = inlineRuns();
     const start = Date.now();
@@ -61,10 +62,11 @@ describe.each(ENGINES)('aggregations measured inline on $name', (engine) => {
     const grouped = await svc.get(BY_STATE).then((res) => ({ res, at: Date.now() - start }));
     const slow = await heavy;
     expect(grouped.res.status).toBe(200);
-    expect(inlineRuns()).toBe(before);
     if (engine.name === 'sqlite') {
+      // 200 contacts: a few hundredths of a millisecond, under INLINE_ALWAYS_MS; it does not queue behind the slow read
+      expect(inlineRuns()).toBe(before + 1);
       expect(slow.res.status).toBe(504);
-      expect(grouped.at).toBeGreaterThanOrEqual(slow.at);
-    }
+      expect(grouped.at).toBeLessThan(slow.at);
+    } else expect(inlineRuns()).toBe(0);
   });
 });

@@ -47,6 +47,25 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     }
   });
 
+  it('startswith with a literal prefix (an index range on SQLite) matches exactly the values that begin with it', async () => {
+    const names = ['Prefixa', 'Prefix', 'Prefiy', 'Prefiw\u{10FFFF}', 'Prefix\u00ff', 'Prefix\u{1F600}', 'prefix', 'Prefi', 'Öster', 'Östa', 'Ösz', 'Ö', '\u{1F600}x', '\u{1F600}', '\u{1F601}'];
+    for (const LastName of names) {
+      const res = await svc.request('POST', '/Contacts', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ FirstName: 'Range', LastName }) });
+      expect(res.status).toBe(201);
+    }
+    const lastNames = async (filter: string): Promise<string[]> => {
+      const res = await svc.get(`/Contacts?$select=LastName&$orderby=LastName&$filter=${encodeURIComponent(`FirstName eq 'Range' and ${filter}`)}`);
+      if (res.status !== 200) throw new Error(`${filter} → ${res.status} ${res.text}`);
+      return res.json<{ value: Row[] }>().value.map((r) => String(r.LastName));
+    };
+    for (const prefix of ['Prefix', 'Prefi', 'P', 'Ö', 'Ös', '\u{1F600}', 'Prefiw\u{10FFFF}', 'prefix', 'Z']) {
+      const literal = prefix.replace(/'/g, "''");
+      const expected = names.filter((n) => n.startsWith(prefix)).sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      expect([prefix, await lastNames(`startswith(LastName,'${literal}')`)]).toEqual([prefix, expected]);
+      expect([prefix, await lastNames(`not startswith(LastName,'${literal}')`)]).toEqual([prefix, names.filter((n) => !n.startsWith(prefix)).sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))))]);
+    }
+  });
+
   it('refuses the OData functions it does not list', async () => {
     for (const [name, filter] of Object.entries(NOT_ACCEPTED)) {
       expect(advertised).not.toContain(name);

@@ -22,8 +22,10 @@ export const sqliteDialect: Dialect = {
     startswith: ([a, b]) => {
       const exact = sql`(substr(${a.sql}, 1, length(${b.sql})) = ${b.sql})`;
       const upper = typeof b.literal === 'string' ? prefixUpperBound(b.literal) : undefined;
-      // A literal prefix also becomes a range the column's index can serve (BINARY collation orders by code point).
-      return upper === undefined ? exact : sql`(${a.sql} >= ${b.literal} AND ${a.sql} < ${upper} AND ${exact})`;
+      // A literal prefix becomes a range the column's index can serve. Under BINARY collation (UTF-8 bytes
+      // order as code points) `p <= a < p'`, p' being p with its last code point one higher, holds for a text
+      // exactly when a starts with p, and is null for a null a, as the substr test: no per-row test beside it.
+      return upper === undefined ? exact : sql`(${a.sql} >= ${b.literal} AND ${a.sql} < ${upper})`;
     },
     // Not substr(a, -length(b)): with an empty b that is substr(a, 0), and `'' OR …` was true for a null a.
     endswith: ([a, b]) => sql`(length(${a.sql}) >= length(${b.sql}) AND substr(${a.sql}, length(${a.sql}) - length(${b.sql}) + 1) = ${b.sql})`,

@@ -49,7 +49,7 @@ const minimum = (xs: readonly number[]) => Math.min(...xs);
  * One GET on a kept-alive connection, as Power Query sends it (Accept-Encoding: gzip, deflate); the
  * body decoded. node:http rather than fetch: fetch's own work per request (~0.7 ms) is the client's.
  */
-function getJson(agent: http.Agent, url: string): Promise<{ status: number; body: { value?: unknown[] } }> {
+function getJson(agent: http.Agent, url: string): Promise<{ status: number; body: { value?: unknown[] }; timing: string }> {
   return new Promise((resolve, reject) => {
     http.get(url, { agent, headers: { accept: 'application/json', 'accept-encoding': 'gzip, deflate' } }, (res) => {
       const chunks: Buffer[] = [];
@@ -59,7 +59,7 @@ function getJson(agent: http.Agent, url: string): Promise<{ status: number; body
         const raw = Buffer.concat(chunks);
         const coding = res.headers['content-encoding'];
         const text = (coding === 'gzip' ? zlib.gunzipSync(raw) : coding === 'deflate' ? zlib.inflateSync(raw) : raw).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { value?: unknown[] } });
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { value?: unknown[] }, timing: String(res.headers['server-timing'] ?? '') });
       });
     }).on('error', reject);
   });
@@ -197,14 +197,17 @@ async function main(): Promise<void> {
         log(`${query}\n  SQL: ${statement.sql}\n  parameters: ${JSON.stringify(statement.bindings)}`);
         let groups = 0;
         let sqlRows = 0;
+        /** each answer's Server-Timing header (the warm-up's first, dropped below) */
+        const stages: string[] = [];
         const direct = await directRunner(engine, database.file, statement);
         let times: [number[], number[]];
         let cpu: [number, number];
         try {
           ({ times, cpu } = await timedInterleaved(runs, warmup, async () => { sqlRows = await direct.run(); }, async () => {
-            const { status, body } = await getJson(agent, `${service.root}/${encode(query)}`);
+            const { status, body, timing } = await getJson(agent, `${service.root}/${encode(query)}`);
             if (status !== 200) throw new Error(`${query}: ${status}`);
             groups = body.value?.length ?? 0;
+            stages.push(timing);
           }, () => service.cpuSeconds()));
         } finally {
           await direct.close();
@@ -214,14 +217,16 @@ async function main(): Promise<void> {
         const [sqlMs, httpMs] = times.map(median);
         const [sqlMin, httpMin] = times.map(minimum);
         const [sqlCpu, serviceCpu] = cpu.map((seconds) => ((seconds * 1000) / runs).toFixed(1));
-        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${overhead(sqlMs, httpMs)} | ${sqlMin.toFixed(1)} | ${httpMin.toFixed(1)} | ${overhead(sqlMin, httpMin)} | ${engine === 'sqlite' ? sqlCpu : '-'} | ${serviceCpu} |`);
+        const timed = stages.slice(-runs);
+        const stage = (name: string) => median(timed.map((t) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(t)?.[1] ?? NaN))).toFixed(2);
+        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${overhead(sqlMs, httpMs)} | ${sqlMin.toFixed(1)} | ${httpMin.toFixed(1)} | ${overhead(sqlMin, httpMin)} | ${engine === 'sqlite' ? sqlCpu : '-'} | ${serviceCpu} | ${stage('db')} / ${stage('total')} |`);
       }
     } finally {
       agent.destroy();
       await service.stop();
     }
     process.stdout.write(`${contacts} contacts, ${runs} sequential runs each, SQL and HTTP alternating (after ${warmup} warm-up runs); median, and minimum (the run least disturbed by the machine's other work)\n`);
-    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) | SQL CPU ms/run | service CPU ms/req |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) | SQL CPU ms/run | service CPU ms/req | Server-Timing db / total ms (median) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await database.remove();

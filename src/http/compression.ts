@@ -16,8 +16,12 @@ import { BodyPieces } from './body-pieces';
 
 export type ContentCoding = 'gzip' | 'deflate';
 
-/** Bodies below this many bytes go out as they are: compressing them saves less than it costs. */
-export const COMPRESSION_MIN_BYTES = 1024;
+/**
+ * Bodies below this many bytes go out as they are: with a typical head (~350 bytes) the answer fits one
+ * TCP segment (MSS 1460 on Ethernet) either way, so compressing saves no packet and no round trip, and
+ * costs both ends zlib's set-up (~0.2 ms of a Group By answer's latency, 1 027 bytes).
+ */
+export const COMPRESSION_MIN_BYTES = 1100;
 
 /** Media types whose bodies are compressed (already-compressed or binary media are not). */
 const COMPRESSIBLE = /^(?:application\/(?:json|xml|x-ndjson|[\w.+-]*\+(?:json|xml))|text\/[\w.+-]+|multipart\/mixed)\s*(?:;|$)/i;

@@ -26,9 +26,20 @@ export const SQLITE_DECIMAL = {
   sum: 'odata_decimal_sum',
   min: 'odata_decimal_min',
   max: 'odata_decimal_max',
+  /** integer units of 10^-scale (a native integer sum) as decimal text */
+  fromUnits: 'odata_decimal_from_units',
+  /** fails the statement with NATIVE_SUM_UNPROVEN: a native sum's values were not all proven exact in a double */
+  unproven: 'odata_decimal_sum_unproven',
 } as const;
 
-interface FunctionOptions { readonly deterministic: boolean; readonly varargs?: boolean }
+export const NATIVE_SUM_UNPROVEN = 'native decimal sum not proven exact';
+
+interface FunctionOptions {
+  readonly deterministic: boolean;
+  readonly varargs?: boolean;
+  /** integers arrive as BigInt: exact beyond 2^53 */
+  readonly safeIntegers?: boolean;
+}
 interface AggregateOptions<T> {
   readonly start: () => T;
   readonly step: (total: T, value: unknown) => T | void;
@@ -70,6 +81,12 @@ export function registerDecimalFunctions(conn: SqliteFunctionHost): void {
   conn.function(SQLITE_DECIMAL.floor, exact, unary((a) => roundDecimal(a, 0, 'floor')));
   conn.function(SQLITE_DECIMAL.ceiling, exact, unary((a) => roundDecimal(a, 0, 'ceiling')));
   conn.function(SQLITE_DECIMAL.sortKey, exact, decimalSortKey);
+  conn.function(SQLITE_DECIMAL.fromUnits, { deterministic: true, safeIntegers: true }, (units, scale) => (
+    units === null || units === undefined ? null : formatDecimal({ units: BigInt(units as bigint | number), scale: Number(scale) })));
+  // the argument (the group's largest magnitude) keeps SQLite from evaluating the call once, as a constant
+  conn.function(SQLITE_DECIMAL.unproven, { deterministic: true }, (largest) => {
+    throw new RangeError(`${NATIVE_SUM_UNPROVEN}: a magnitude of ${String(largest)}`);
+  });
   conn.aggregate<ExactSum>(SQLITE_DECIMAL.sum, {
     deterministic: true,
     start: () => ({ small: 0, big: null, scale: 0, any: false }),

@@ -245,7 +245,8 @@ function planPath(segments: readonly PathStep[], ctx: ExprContext, position: num
       if (!last) fail(ctx, 'TYPE_MISMATCH', `'${p.name}' has no members`, rest[i + 1].position);
       const type: ValueType = p.type.kind === 'enum' ? { kind: 'enum', type: p.type.type } : prim(p.type.name);
       const notNull = joins.length === 0 && prefix.length === 0 && !p.nullable;
-      return { kind: 'column', scope: scope.id, joins, column: columnOf([...prefix, p.name], p), type, notNull };
+      const scale = p.type.kind === 'primitive' && p.type.name === 'Edm.Decimal' ? p.scale : undefined;
+      return { kind: 'column', scope: scope.id, joins, column: columnOf([...prefix, p.name], p), type, notNull, ...(scale === undefined ? {} : { scale }) };
     }
     const nav = member.navigation;
     if (structured.kind !== 'entity') fail(ctx, 'TYPE_MISMATCH', 'navigation through complex types is not supported', step.position);

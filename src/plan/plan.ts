@@ -46,7 +46,11 @@ export interface Correlation {
 
 export type PlanExpr =
   /** `notNull`: the column cannot hold null (a non-nullable property of the scope's own row, not behind a join or complex value) */
-  | { readonly kind: 'column'; readonly scope: number; readonly joins: readonly JoinStep[]; readonly column: string; readonly type: ValueType; readonly notNull?: boolean }
+  | {
+      readonly kind: 'column'; readonly scope: number; readonly joins: readonly JoinStep[]; readonly column: string; readonly type: ValueType; readonly notNull?: boolean;
+      /** an Edm.Decimal property's declared Scale: every stored value has at most this many fraction digits (writes round to it) */
+      readonly scale?: number;
+    }
   | { readonly kind: 'literal'; readonly value: string | number | boolean; readonly type: ValueType }
   | { readonly kind: 'null' }
   | { readonly kind: 'compare'; readonly op: CompareOp; readonly left: PlanExpr; readonly right: PlanExpr }

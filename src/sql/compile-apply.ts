@@ -4,8 +4,8 @@
  * access, so hidden rows never reach a group. Aggregates are the engine's own (decimals exact through
  * the dialect): nothing is aggregated outside the database.
  */
-import type { ApplyLevel, LevelOutput } from '../plan/plan';
-import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
+import type { ApplyLevel, LevelOutput, PlanExpr, ValueType } from '../plan/plan';
+import { decimalSum, ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
 import { orderTerm } from './compile-read';
 import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
@@ -34,7 +34,7 @@ export function compileLevel(level: ApplyLevel, target: SqlTarget): Fragment {
 function output(o: LevelOutput, c: ExpressionCompiler): Fragment {
   switch (o.kind) {
     case 'value': return c.compile(o.expr);
-    case 'aggregate': return aggregate(o.method, o.arg && c.compile(o.arg), isDecimal(o.argType), c);
+    case 'aggregate': return aggregate(o.method, o.arg && c.compile(o.arg), decimalArgument(o.arg, o.argType), c);
     case 'running-total': {
       const x = c.compile(o.expr);
       const sum = isDecimal(typeOf(o.expr)) ? c.dialect.decimal.sum(x) : sql`SUM(${x})`;
@@ -42,7 +42,7 @@ function output(o: LevelOutput, c: ExpressionCompiler): Fragment {
     }
     case 'related-aggregate': {
       const child = scopeAlias(o.scope);
-      const value = aggregate(o.method, o.arg && c.compile(o.arg), isDecimal(o.argType), c);
+      const value = aggregate(o.method, o.arg && c.compile(o.arg), decimalArgument(o.arg, o.argType), c);
       const visible = visibleRows(c.target, o.table, child);
       const holder = columnsEqual(child, o.holder, scopeAlias(o.outerScope), o.outerKey);
       return sql`(SELECT ${value} FROM ${id(o.table)} AS ${id(child)} ${c.joins.for(o.scope)} WHERE ${holder}${visible ? sql` AND ${visible}` : raw('')})`;
@@ -50,16 +50,24 @@ function output(o: LevelOutput, c: ExpressionCompiler): Fragment {
   }
 }
 
-function aggregate(method: string, x: Fragment | undefined, decimal: boolean, c: ExpressionCompiler): Fragment {
+/** How an aggregate's argument is a decimal: not at all, of unknown scale, or a column of a declared Scale. */
+type DecimalArgument = false | { readonly scale?: number };
+
+function decimalArgument(arg: PlanExpr | undefined, type: ValueType): DecimalArgument {
+  if (!isDecimal(type)) return false;
+  return arg?.kind === 'column' && arg.scale !== undefined ? { scale: arg.scale } : {};
+}
+
+function aggregate(method: string, x: Fragment | undefined, decimal: DecimalArgument, c: ExpressionCompiler): Fragment {
   const { decimal: d } = c.dialect;
   if (method === 'count' || x === undefined) return raw('COUNT(*)');
   switch (method) {
-    case 'sum': return decimal ? d.sum(x) : sql`SUM(${x})`;
+    case 'sum': return decimal ? decimalSum(x, decimal.scale, c.target) : sql`SUM(${x})`;
     case 'min': return decimal ? d.min(x) : sql`MIN(${x})`;
     case 'max': return decimal ? d.max(x) : sql`MAX(${x})`;
     case 'countdistinct': return sql`COUNT(DISTINCT ${x})`;
     // exact for decimals: the exact sum divided by the count (the dialect's decimal quotient)
-    case 'average': return decimal ? sql`(CASE WHEN COUNT(${x}) = 0 THEN NULL ELSE ${d.arithmetic('div', d.sum(x), sql`COUNT(${x})`)} END)` : sql`AVG(${x})`;
+    case 'average': return decimal ? sql`(CASE WHEN COUNT(${x}) = 0 THEN NULL ELSE ${d.arithmetic('div', decimalSum(x, decimal.scale, c.target), sql`COUNT(${x})`)} END)` : sql`AVG(${x})`;
     default: throw new Error(`unknown aggregation method ${method}`);
   }
 }

@@ -22,6 +22,8 @@ import { columnsEqual, equalsKey, inSubquery, notNull, selectColumns } from './k
 export interface SqlTarget {
   readonly dialect: Dialect;
   readonly access: RecordAccess;
+  /** decimal sums only in the dialect's exact form: a native one (DecimalDialect.nativeSum) failed to prove itself */
+  readonly exactSums?: boolean;
 }
 
 /**
@@ -297,6 +299,16 @@ function nullable(e: PlanExpr): boolean {
     case 'column': return e.notNull !== true;
     default: return true;
   }
+}
+
+/**
+ * SUM of a decimal expression: the dialect's native sum where `scale` (the column's declared Scale) allows one and
+ * none has failed for this statement (SqlTarget.exactSums); the dialect's exact sum otherwise.
+ */
+export function decimalSum(x: Fragment, scale: number | undefined, target: SqlTarget): Fragment {
+  const { decimal } = target.dialect;
+  const native = scale === undefined || target.exactSums === true ? undefined : decimal.nativeSum?.sum(x, scale);
+  return native ?? decimal.sum(x);
 }
 
 export function isDecimal(t: ValueType): boolean {

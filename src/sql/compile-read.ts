@@ -10,7 +10,7 @@
  *        FROM "Contacts" AS "s1" WHERE "s1"."CompanyId" IN (?, ?, …)) AS "x" WHERE "__rn" <= ?
  */
 import type { ExpandPlan, OrderPlan, PlanExpr, ReadPlan } from '../plan/plan';
-import { ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
+import { decimalSum, ExpressionCompiler, isDecimal, JoinRegistry, scopeAlias, visibleRows, type SqlTarget } from './compile-expression';
 import { typeOf } from '../plan/plan-expression';
 import { id, join, raw, rowCount, sql, type Fragment } from './fragment';
 import { columnsEqual, qualified } from './key-columns';
@@ -113,9 +113,9 @@ export function compilePage(plan: ReadPlan, target: SqlTarget, limit: number | u
   return offset ? sql`${query} LIMIT ${rowCount(limit)} OFFSET ${rowCount(offset)}` : sql`${query} LIMIT ${rowCount(limit)}`;
 }
 
-/** The exact sum of a decimal column over the rows a plan selects (0 when none). */
-export function compileSum(plan: ReadPlan, target: SqlTarget, column: string): Fragment {
-  return compileAggregate(plan, target, sql`COALESCE(${target.dialect.decimal.sum(id(`${scopeAlias(plan.scope)}.${column}`))}, 0) AS "total"`);
+/** The exact sum of a decimal column (of declared Scale `scale`, if any) over the rows a plan selects (0 when none). */
+export function compileSum(plan: ReadPlan, target: SqlTarget, column: string, scale?: number): Fragment {
+  return compileAggregate(plan, target, sql`COALESCE(${decimalSum(id(`${scopeAlias(plan.scope)}.${column}`), scale, target)}, 0) AS "total"`);
 }
 
 export function compileCount(plan: ReadPlan, target: SqlTarget): Fragment {

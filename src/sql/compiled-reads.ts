@@ -17,8 +17,12 @@ interface Compiled {
   readonly access: RecordAccess;
   readonly limit: number | undefined;
   readonly offset: number | undefined;
+  /** compiled with exact decimal sums: right for any target, so a plan whose native sum failed once keeps it */
+  readonly exactSums: boolean;
   readonly statement: Fragment;
 }
+
+const sumsFit = (kept: Compiled, target: SqlTarget): boolean => kept.exactSums || target.exactSums !== true;
 
 const pages = new WeakMap<ReadPlan, Compiled>();
 const counts = new WeakMap<ReadPlan, Compiled>();
@@ -26,17 +30,17 @@ const counts = new WeakMap<ReadPlan, Compiled>();
 /** `compilePage`, kept per plan. */
 export function pageStatement(plan: ReadPlan, target: SqlTarget, limit: number | undefined, offset: number | undefined): Fragment {
   const kept = pages.get(plan);
-  if (kept !== undefined && kept.dialect === target.dialect && kept.access === target.access && kept.limit === limit && kept.offset === offset) return kept.statement;
+  if (kept !== undefined && kept.dialect === target.dialect && kept.access === target.access && kept.limit === limit && kept.offset === offset && sumsFit(kept, target)) return kept.statement;
   const statement = compilePage(plan, target, limit, offset);
-  pages.set(plan, { dialect: target.dialect, access: target.access, limit, offset, statement });
+  pages.set(plan, { dialect: target.dialect, access: target.access, limit, offset, exactSums: target.exactSums === true, statement });
   return statement;
 }
 
 /** `compileCount`, kept per plan. */
 export function countStatement(plan: ReadPlan, target: SqlTarget): Fragment {
   const kept = counts.get(plan);
-  if (kept !== undefined && kept.dialect === target.dialect && kept.access === target.access) return kept.statement;
+  if (kept !== undefined && kept.dialect === target.dialect && kept.access === target.access && sumsFit(kept, target)) return kept.statement;
   const statement = compileCount(plan, target);
-  counts.set(plan, { dialect: target.dialect, access: target.access, limit: undefined, offset: undefined, statement });
+  counts.set(plan, { dialect: target.dialect, access: target.access, limit: undefined, offset: undefined, exactSums: target.exactSums === true, statement });
   return statement;
 }

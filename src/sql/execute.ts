@@ -49,16 +49,35 @@ export interface Executor {
    * (ReadPool.runMeasured); default INLINE_READ_MS, an aggregation's INLINE_MEASURED_MS.
    */
   readonly inlineBudgetMs?: number;
+  /** SqlTarget.exactSums: statements compiled for this executor sum decimals exactly only */
+  readonly exactSums?: boolean;
 }
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
   try {
-    const result = await timedQuery(ex, f);
-    if (Array.isArray(result)) return result as Row[];
-    return (result as { rows: Row[] }).rows;
+    return rowsOf(await timedQuery(ex, f));
   } catch (err) {
     throw translateDbError(err, ex, f.sql);
   }
+}
+
+/**
+ * A read statement compiled for the executor. Where a native decimal sum in it could not prove itself exact
+ * (DecimalDialect.nativeSum), the statement is compiled again with exact sums and run once more.
+ */
+async function runCompiled(ex: Executor, compile: (target: SqlTarget) => Fragment): Promise<Row[]> {
+  const statement = compile(ex);
+  try {
+    return rowsOf(await timedQuery(ex, statement));
+  } catch (err) {
+    const exact = ex.exactSums !== true && ex.dialect.decimal.nativeSum?.unproven(err) === true ? compile(Object.assign({}, ex, { exactSums: true })) : undefined;
+    if (exact === undefined || exact.sql === statement.sql) throw translateDbError(err, ex, statement.sql);
+    return run(ex, exact);
+  }
+}
+
+function rowsOf(result: unknown): Row[] {
+  return Array.isArray(result) ? result as Row[] : (result as { rows: Row[] }).rows;
 }
 
 /** A write statement; returns how many rows it changed. */
@@ -225,7 +244,7 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   // one row beyond the page tells whether another page follows
   // an aggregation's statement returns few rows and costs its scan: inline up to a larger measured cost (SQLite)
   const pageEx: Executor = plan.aggregated === true && ex.reads !== undefined ? Object.assign({}, ex, { inlineBudgetMs: INLINE_MEASURED_MS }) : ex;
-  const rows = await run(pageEx, pageStatement(plan, ex, limit === undefined ? undefined : limit + 1, plan.skip));
+  const rows = await runCompiled(pageEx, (target) => pageStatement(plan, target, limit === undefined ? undefined : limit + 1, plan.skip));
   const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;
@@ -242,14 +261,14 @@ export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boole
   return { nodes, count, nextKeyset, remainingTop };
 }
 
-/** The exact sum of a decimal column, as canonical decimal text. */
-export async function executeSum(ex: Executor, plan: ReadPlan, column: string): Promise<string> {
-  const [row] = await run(ex, compileSum(plan, ex, column));
+/** The exact sum of a decimal column (of declared Scale `scale`, if any), as canonical decimal text. */
+export async function executeSum(ex: Executor, plan: ReadPlan, column: string, scale?: number): Promise<string> {
+  const [row] = await runCompiled(ex, (target) => compileSum(plan, target, column, scale));
   return canonicalDecimal(row.total) ?? '0';
 }
 
 export async function executeCount(ex: Executor, plan: ReadPlan): Promise<number> {
-  const [row] = await run(ex, countStatement(plan, ex));
+  const [row] = await runCompiled(ex, (target) => countStatement(plan, target));
   return Number(row.count);
 }
 

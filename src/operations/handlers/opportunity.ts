@@ -17,6 +17,7 @@ export const totalAmount: OperationHandler = async (call) => {
     kind: 'compare', op: 'eq', left: { kind: 'column', scope: plan.scope, joins: [], column: 'Status', type },
     right: { kind: 'literal', value: Number(valueArg(call.plan, 'Status')), type },
   };
-  const total = await executeSum(call.session.ex, Object.assign({}, plan, { where: [...plan.where, sameStatus] }), 'Amount');
+  const amount = propertyOf(binding.set.entityType, 'Amount');
+  const total = await executeSum(call.session.ex, Object.assign({}, plan, { where: [...plan.where, sameStatus] }), 'Amount', amount.scale);
   return { kind: 'value', value: total };
 };

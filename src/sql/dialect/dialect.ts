@@ -61,6 +61,19 @@ export interface DecimalDialect {
   /** MIN / MAX of a decimal expression by its numeric value (null over no rows) */
   min(column: Fragment): Fragment;
   max(column: Fragment): Fragment;
+  /** absent where `sum` is already the engine's native exact sum */
+  readonly nativeSum?: NativeDecimalSum;
+}
+
+/**
+ * A decimal SUM in the engine's native integer arithmetic, for a column whose values have at most `scale`
+ * fraction digits. Its result is the same decimal as `sum`'s whenever the statement succeeds: where the values
+ * do not prove the native sum exact (too many digits, an overflow), the statement fails with an error that
+ * `unproven` recognizes, and the caller compiles it again with `sum`.
+ */
+export interface NativeDecimalSum {
+  sum(column: Fragment, scale: number): Fragment | undefined;
+  unproven(err: unknown): boolean;
 }
 
 export function escapeLike(text: string): string {

@@ -5,7 +5,7 @@
 import type { PrimitiveTypeName } from '../../edm/model';
 import { SQLITE_UNICODE_LOWER, SQLITE_UNICODE_UPPER } from '../../db/connect';
 import { SQLITE_DIVISION_BY_ZERO } from '../../db/sqlite-connection';
-import { SQLITE_DECIMAL } from '../../db/sqlite-decimal';
+import { NATIVE_SUM_UNPROVEN, SQLITE_DECIMAL } from '../../db/sqlite-decimal';
 import { canonicalDecimal } from '../../decimal';
 import { formatUtc } from '../../uri/temporal';
 import { join, raw, sql, type Fragment } from '../fragment';
@@ -98,7 +98,29 @@ function sqliteDecimal(): DecimalDialect {
     sum: (x) => call(SQLITE_DECIMAL.sum, x),
     min: (x) => call(SQLITE_DECIMAL.min, x),
     max: (x) => call(SQLITE_DECIMAL.max, x),
+    nativeSum: {
+      sum: nativeScaledSum,
+      // SUM over integers raises "integer overflow" rather than lose digits
+      unproven: (err) => {
+        const message = (err as { message?: unknown } | null)?.message;
+        return typeof message === 'string' && (message.includes(NATIVE_SUM_UNPROVEN) || message === 'integer overflow');
+      },
+    },
   };
+}
+
+/**
+ * SUM of canonical decimal text with at most `scale` fraction digits, in SQLite's own arithmetic: each value as
+ * integer units (`round(x * 10^scale)`, a double) summed as 64-bit integers. A value below 10^(15 - scale) in
+ * magnitude has at most 15 significant digits, so the double holds its units within a fraction of one and
+ * `round` makes them exact; the group's largest magnitude proves that for every value, or the statement fails
+ * (the exact JS aggregate then runs instead: `sum`). Only the few group results pass through JS.
+ */
+function nativeScaledSum(x: Fragment, scale: number): Fragment | undefined {
+  if (!Number.isInteger(scale) || scale < 0 || scale > 15) return undefined;
+  const largest = sql`MAX(abs(${x}))`;
+  const units = sql`SUM(CAST(round(${x} * ${raw(`1${'0'.repeat(scale)}`)}) AS INTEGER))`;
+  return sql`(CASE WHEN ifnull(${largest}, 0) < ${raw(`1e${15 - scale}`)} THEN ${call(SQLITE_DECIMAL.fromUnits, units, raw(String(scale)))} ELSE ${call(SQLITE_DECIMAL.unproven, largest)} END)`;
 }
 
 /** The smallest string greater than every string starting with `prefix`, when one is easy to name. */

@@ -12,6 +12,10 @@ import { heavyRead } from './heavy-read';
 import { enc } from './support';
 
 const BUDGET_MS = 1500;
+
+// The last test depends on the grouping's last inline run having been timed under INLINE_ALWAYS_MS by
+// the wall clock; on a machine loaded by parallel suites one run can be descheduled past it.
+jest.retryTimes(2);
 const BY_STATE = `/Contacts?$apply=${enc('groupby((BusinessAddress/State),aggregate($count as N))')}`;
 const BY_INDUSTRY = `/Contacts?$apply=${enc('filter(LastName ne null)/groupby((Company/Industry),aggregate($count as N))')}&$orderby=N desc`;
 

@@ -1,13 +1,15 @@
 /**
  * export_1m: reads the whole Contacts set through @odata.nextLink with one client, as an export job
- * would, and reports rows/s and the server's peak resident memory (sampled every 100 ms, and VmHWM).
+ * would, and reports rows/s and the server's peak resident memory (sampled every 100 ms, and VmHWM; also with
+ * pages shared between its processes counted once, as the change sets' memory check counts them).
  */
-import { sampleRss } from './load';
+import { sampleRss, sampleShares } from './load';
 import type { ChildServer } from './processes';
 import type { ExportResult } from './report';
 
 export async function runExport(server: ChildServer, firstPath: string): Promise<ExportResult> {
   const sampler = sampleRss(server);
+  const shares = sampleShares(server);
   const started = process.hrtime.bigint();
   let url: string | undefined = `${server.root}/${firstPath}`;
   let rows = 0;
@@ -24,7 +26,8 @@ export async function runExport(server: ChildServer, firstPath: string): Promise
   } finally {
     sampler.stop();
   }
+  const { own: peakOwnBytes, mainRss: peakMainRssBytes } = shares.stop();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const peakRssBytes = Math.max(sampler.stop(), server.peakRss());
-  return { server: server.name, rows, pages, seconds, rowsPerSecond: rows / seconds, peakRssBytes };
+  return { server: server.name, rows, pages, seconds, rowsPerSecond: rows / seconds, peakRssBytes, peakOwnBytes, peakMainRssBytes };
 }

@@ -145,7 +145,8 @@ export class Latencies {
 }
 
 /** Peak ownMemory() and peak RSS of the top process, sampled like sampleRss. */
-function sampleShares(server: ChildServer): { stop(): { own: number; mainRss: number } } {
+/** Peak memory with pages shared between the service's processes counted once, and the main process's RSS. */
+export function sampleShares(server: ChildServer): { stop(): { own: number; mainRss: number } } {
   const peak = { own: server.ownMemory(), mainRss: server.mainRss() };
   const sample = () => { peak.own = Math.max(peak.own, server.ownMemory()); peak.mainRss = Math.max(peak.mainRss, server.mainRss()); };
   const timer = setInterval(sample, RSS_SAMPLE_MS);

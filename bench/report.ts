@@ -34,7 +34,11 @@ export interface ExportResult {
   readonly pages: number;
   readonly seconds: number;
   readonly rowsPerSecond: number;
+  /** RSS summed over the server's processes */
   readonly peakRssBytes: number;
+  /** pages shared between its processes counted once (the service's read processes share the node binary's) */
+  readonly peakOwnBytes: number;
+  readonly peakMainRssBytes: number;
 }
 
 export interface ScalingRow {

@@ -171,7 +171,7 @@ async function runEngine(engine: Engine, options: BenchOptions, all: readonly Sc
       const changeSets = rows.find((r) => r.name === 'batch_write_changeset_1000' && r.service);
       if (changeSets?.service) memoryChecks.push(memoryCheck(`${options.connections} concurrent 1000-part change sets`, changeSets.service.peakRssBytes, changeSets.floor?.peakRssBytes, changeSets.service));
       const serviceExport = exports?.find((e) => e.server === 'service');
-      if (serviceExport) memoryChecks.push(memoryCheck(`export_1m (${serviceExport.rows} rows)`, serviceExport.peakRssBytes, exports?.find((e) => e.server === 'floor')?.peakRssBytes));
+      if (serviceExport) memoryChecks.push(memoryCheck(`export_1m (${serviceExport.rows} rows)`, serviceExport.peakRssBytes, exports?.find((e) => e.server === 'floor')?.peakRssBytes, { peakOwnBytes: serviceExport.peakOwnBytes, peakMainRssBytes: serviceExport.peakMainRssBytes }));
       return {
         engine, status: 'ok', data, rows, pageDeep: pageDeepSummaries(rows), memoryChecks, export: exports, byKeyUnderLoad,
         memory: { servicePeakRssBytes: service.peakRss(), floorPeakRssBytes: floor.peakRss() },

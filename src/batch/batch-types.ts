@@ -46,3 +46,20 @@ export type ResponseItem =
   | { readonly kind: 'response'; readonly response: PartResponse }
   /** a change set that succeeded: one response per part, in order */
   | { readonly kind: 'changeset'; readonly id: string; readonly responses: readonly PartResponse[] };
+
+/**
+ * Where the executor puts each answer as soon as it has it, in the order of the batch: a format's
+ * writer encodes it on the spot (so a change set's thousand answers are bytes, not objects), or a
+ * collector keeps the answers as ResponseItems.
+ */
+export interface BatchAnswers {
+  /** the answer to a request outside change sets, or a failed change set's one answer */
+  response(response: PartResponse): void;
+  /** a change set starts: its members' answers follow, until it is closed or dropped */
+  openChangeSet(id: string): void;
+  member(response: PartResponse): void;
+  /** the change set was committed: its members' answers stand */
+  closeChangeSet(): void;
+  /** it was rolled back: the members' answers given since it opened are forgotten (its one answer follows as a `response`) */
+  dropChangeSet(): void;
+}

@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { gatherBody, type ApiRequest, type ApiResponse } from '../http/api-request';
-import type { BatchItem, BatchPart, PartResponse, ResponseItem } from './batch-types';
+import type { BatchAnswers, BatchItem, BatchPart, PartResponse, ResponseItem } from './batch-types';
 
 export interface BatchServices {
   readonly knex: Knex;
@@ -35,51 +35,84 @@ class ChangeSetFailed extends Error {
   }
 }
 
+/** Runs the batch and answers with every part's (or failed change set's) answer, as ResponseItems. */
 export async function executeBatch<S extends BatchServices>(items: readonly BatchItem[], run: BatchRun<S>): Promise<ResponseItem[]> {
-  const out: ResponseItem[] = [];
+  const collected = new CollectedAnswers();
+  await executeBatchInto(items, run, collected);
+  return collected.items;
+}
+
+/** Runs the batch, handing each answer to `answers` as soon as it is known (a change set's members' as they run). */
+export async function executeBatchInto<S extends BatchServices>(items: readonly BatchItem[], run: BatchRun<S>, answers: BatchAnswers): Promise<void> {
   const entityUrls = new Map<string, string>();
   const failed = new Set<string>();
   for (const item of items) {
     if (item.kind === 'request') {
       const response = await runPart(item.part, run, run.services, entityUrls, failed);
-      out.push({ kind: 'response', response });
+      answers.response(response);
       if (response.status >= 400) {
         if (item.part.id !== undefined) failed.add(item.part.id);
         if (!run.continueOnError) break;
       }
       continue;
     }
-    const result = await runChangeSet(item, run, entityUrls, failed);
-    out.push(result);
-    if (result.kind === 'response') {
+    const committed = await runChangeSet(item, run, entityUrls, failed, answers);
+    if (!committed) {
       failed.add(item.id);
       for (const p of item.parts) if (p.id !== undefined) failed.add(p.id);
       if (!run.continueOnError) break;
     }
   }
-  return out;
 }
 
-async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: 'changeset' }, run: BatchRun<S>, entityUrls: Map<string, string>, failed: ReadonlySet<string>): Promise<ResponseItem> {
+/** Keeps the answers as ResponseItems (a caller that reads them rather than sending them on). */
+class CollectedAnswers implements BatchAnswers {
+  readonly items: ResponseItem[] = [];
+  private open: { id: string; responses: PartResponse[] } | undefined;
+  response(response: PartResponse): void {
+    this.items.push({ kind: 'response', response });
+  }
+  openChangeSet(id: string): void {
+    this.open = { id, responses: [] };
+  }
+  member(response: PartResponse): void {
+    this.open?.responses.push(response);
+  }
+  closeChangeSet(): void {
+    if (this.open) this.items.push({ kind: 'changeset', id: this.open.id, responses: this.open.responses });
+    this.open = undefined;
+  }
+  dropChangeSet(): void {
+    this.open = undefined;
+  }
+}
+
+/** Runs a change set in one transaction; false when it was rolled back (its one answer given instead of its members'). */
+async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: 'changeset' }, run: BatchRun<S>, entityUrls: Map<string, string>, failed: ReadonlySet<string>,
+  answers: BatchAnswers): Promise<boolean> {
   const urls = new Map(entityUrls);
+  answers.openChangeSet(item.id);
   try {
-    const responses = await run.services.knex.transaction(async (trx) => {
+    await run.services.knex.transaction(async (trx) => {
       const services: S = Object.assign({}, run.services, { knex: trx });
-      const answers: PartResponse[] = [];
       for (const part of item.parts) {
         const response = await runPart(part, run, services, urls, failed);
         if (response.status >= 400) throw new ChangeSetFailed(Object.assign({}, response, { atomicityGroup: item.id }));
-        answers.push(response);
+        answers.member(response);
       }
-      return answers;
     });
-    for (const [k, v] of urls) entityUrls.set(k, v);
-    return { kind: 'changeset', id: item.id, responses };
   } catch (err) {
-    if (err instanceof ChangeSetFailed) return { kind: 'response', response: err.response };
-    const message = err instanceof Error ? err.message : String(err);
-    return { kind: 'response', response: errorPart(item.parts[0]?.id, 500, 'INTERNAL_ERROR', `The change set could not be committed: ${message}`, item.id) };
+    answers.dropChangeSet();
+    if (err instanceof ChangeSetFailed) answers.response(err.response);
+    else {
+      const message = err instanceof Error ? err.message : String(err);
+      answers.response(errorPart(item.parts[0]?.id, 500, 'INTERNAL_ERROR', `The change set could not be committed: ${message}`, item.id));
+    }
+    return false;
   }
+  answers.closeChangeSet();
+  for (const [k, v] of urls) entityUrls.set(k, v);
+  return true;
 }
 
 async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S>, services: S, entityUrls: Map<string, string>, failed: ReadonlySet<string>): Promise<PartResponse> {

@@ -5,7 +5,9 @@
  */
 import { isJsonObject, type JsonObject } from '../json';
 import { ODataError } from '../errors/odata-error';
-import type { BatchItem, BatchLimits, BatchPart, ResponseItem, PartResponse } from './batch-types';
+import type { BatchAnswers, BatchItem, BatchLimits, BatchPart, PartResponse } from './batch-types';
+import { ByteChunks } from './byte-chunks';
+import type { ChunkedBody } from '../http/api-request';
 
 type Json = JsonObject;
 
@@ -99,7 +101,7 @@ function bodyOf(raw: Json, headers: Readonly<Record<string, string>>): Pick<Batc
 }
 
 /** One response object; a JSON body (written by this service) is spliced in as it is, not parsed again. */
-function responseJson(r: PartResponse, atomicityGroup = r.atomicityGroup): string {
+function addResponseJson(out: ByteChunks, r: PartResponse, atomicityGroup = r.atomicityGroup): void {
   let head = r.id === undefined ? `{"status":${r.status}` : `{"id":${JSON.stringify(r.id)},"status":${r.status}`;
   if (atomicityGroup !== undefined) head += `,"atomicityGroup":${JSON.stringify(atomicityGroup)}`;
   let headers = '';
@@ -110,9 +112,14 @@ function responseJson(r: PartResponse, atomicityGroup = r.atomicityGroup): strin
     headers += `${headers ? ',' : ''}${member}:${JSON.stringify(r.headers[name])}`;
   }
   head += `,"headers":{${headers}}`;
-  if (r.body === undefined || r.body.length === 0) return `${head}}`;
+  if (r.body === undefined || r.body.length === 0) {
+    out.add(`${head}}`);
+    return;
+  }
   const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
-  return `${head},"body":${/json/i.test(type) ? text : JSON.stringify(text)}}`;
+  out.add(`${head},"body":`);
+  out.add(/json/i.test(type) ? text : JSON.stringify(text));
+  out.add('}');
 }
 
 /** A header name as a JSON member name: lower case, quoted. Names come from a small set, each encoded once. */
@@ -128,11 +135,48 @@ function headerMember(name: string): string {
 const headerMembers = new Map<string, string>();
 const CONTENT_TYPE_MEMBER = '"content-type"';
 
-export function writeJsonBatch(items: readonly ResponseItem[]): string {
-  const responses: string[] = [];
-  for (const item of items) {
-    if (item.kind === 'response') responses.push(responseJson(item.response));
-    else for (const r of item.responses) responses.push(responseJson(r, item.id));
+/** Writes a JSON batch answer (`{"responses":[…]}`) as the answers come; `finish` gives its bytes. */
+export class JsonBatchWriter implements BatchAnswers {
+  private readonly out = new ByteChunks();
+  private written = 0;
+  private group: { id: string; start: number; written: number } | undefined;
+
+  constructor() {
+    this.out.add('{"responses":[');
   }
-  return `{"responses":[${responses.join(',')}]}`;
+
+  response(response: PartResponse): void {
+    this.add(response, response.atomicityGroup);
+  }
+
+  openChangeSet(id: string): void {
+    this.group = { id, start: this.out.length, written: this.written };
+  }
+
+  member(response: PartResponse): void {
+    this.add(response, this.group?.id);
+  }
+
+  closeChangeSet(): void {
+    this.group = undefined;
+  }
+
+  dropChangeSet(): void {
+    if (this.group) {
+      this.out.truncate(this.group.start);
+      this.written = this.group.written;
+    }
+    this.group = undefined;
+  }
+
+  /** The answer's text, made a chunk at a time as it is written. */
+  finish(): ChunkedBody {
+    this.out.add(']}');
+    return { chunks: this.out.texts() };
+  }
+
+  private add(response: PartResponse, atomicityGroup: string | undefined): void {
+    if (this.written++ > 0) this.out.add(',');
+    addResponseJson(this.out, response, atomicityGroup);
+  }
 }

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import type { PartResponse, ResponseItem } from './batch-types';
+import type { BatchAnswers, PartResponse, ResponseItem } from './batch-types';
+import { ByteChunks } from './byte-chunks';
 
 const CRLF = '\r\n';
 
@@ -20,70 +21,80 @@ function headerLines(headers: Readonly<Record<string, string>>): string {
   return lines;
 }
 
-/**
- * The bytes of an answer as they are made: text is gathered into one string and encoded once, a
- * Buffer body goes in as it is (a batch of ten reads was ~40 small Buffers concatenated level by level).
- */
-class Pieces {
-  private readonly done: Buffer[] = [];
-  private text = '';
-  add(piece: string | Buffer): void {
-    if (typeof piece === 'string') {
-      this.text += piece;
-      return;
-    }
-    if (this.text !== '') this.done.push(Buffer.from(this.text, 'utf8'));
-    this.text = '';
-    this.done.push(piece);
-  }
-  bytes(): Buffer {
-    if (this.done.length === 0) return Buffer.from(this.text, 'utf8');
-    if (this.text !== '') this.done.push(Buffer.from(this.text, 'utf8'));
-    this.text = '';
-    return Buffer.concat(this.done);
-  }
-}
-
 /** `HTTP/1.1 <status> <reason>`, the headers, a blank line, then the body. */
-function addHttpMessage(out: Pieces, status: number, headers: Readonly<Record<string, string>>, body?: string | Buffer): void {
+function addHttpMessage(out: ByteChunks, status: number, headers: Readonly<Record<string, string>>, body?: string | Buffer): void {
   out.add(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}${CRLF}${headerLines(headers)}${CRLF}`);
   if (body !== undefined) out.add(body);
 }
 
 export function writeHttpMessage(status: number, headers: Record<string, string>, body?: string | Buffer): Buffer {
-  const out = new Pieces();
+  const out = new ByteChunks();
   addHttpMessage(out, status, headers, body);
   return out.bytes();
 }
 
-function addResponsePart(out: Pieces, response: PartResponse): void {
+function addResponsePart(out: ByteChunks, response: PartResponse): void {
   const id = response.id !== undefined ? `Content-ID: ${oneLine(response.id)}${CRLF}` : '';
   out.add(`Content-Type: application/http${CRLF}Content-Transfer-Encoding: binary${CRLF}${id}${CRLF}`);
   addHttpMessage(out, response.status, response.headers, response.body);
 }
 
-function addChangeSetPart(out: Pieces, responses: readonly PartResponse[]): void {
-  const boundary = `changesetresponse_${randomUUID()}`;
-  out.add(`Content-Type: multipart/mixed;boundary=${boundary}${CRLF}${CRLF}`);
-  // `--b CRLF part CRLF --b CRLF part CRLF --b--` (no line break after the close delimiter)
-  for (const r of responses) {
-    out.add(`--${boundary}${CRLF}`);
-    addResponsePart(out, r);
-    out.add(CRLF);
+/** Writes a multipart batch answer as the answers come; `finish` gives its bytes. */
+export class MultipartBatchWriter implements BatchAnswers {
+  readonly boundary = `batchresponse_${randomUUID()}`;
+  private readonly out = new ByteChunks();
+  private changeSet: { boundary: string; start: number } | undefined;
+
+  get contentType(): string {
+    return `multipart/mixed;boundary=${this.boundary}`;
   }
-  out.add(`--${boundary}--`);
+
+  response(response: PartResponse): void {
+    this.out.add(`--${this.boundary}${CRLF}`);
+    addResponsePart(this.out, response);
+    this.out.add(CRLF);
+  }
+
+  openChangeSet(): void {
+    const boundary = `changesetresponse_${randomUUID()}`;
+    this.changeSet = { boundary, start: this.out.length };
+    this.out.add(`--${this.boundary}${CRLF}Content-Type: multipart/mixed;boundary=${boundary}${CRLF}${CRLF}`);
+  }
+
+  // `--b CRLF part CRLF --b CRLF part CRLF --b--` (no line break after the close delimiter)
+  member(response: PartResponse): void {
+    this.out.add(`--${this.changeSet?.boundary}${CRLF}`);
+    addResponsePart(this.out, response);
+    this.out.add(CRLF);
+  }
+
+  closeChangeSet(): void {
+    this.out.add(`--${this.changeSet?.boundary}--${CRLF}`);
+    this.changeSet = undefined;
+  }
+
+  dropChangeSet(): void {
+    if (this.changeSet) this.out.truncate(this.changeSet.start);
+    this.changeSet = undefined;
+  }
+
+  finish(): Buffer {
+    this.out.add(`--${this.boundary}--${CRLF}`);
+    return this.out.bytes();
+  }
 }
 
 /** The body of a multipart batch response and its Content-Type. */
 export function writeMultipartBatch(items: readonly ResponseItem[]): { contentType: string; body: Buffer } {
-  const boundary = `batchresponse_${randomUUID()}`;
-  const out = new Pieces();
+  const writer = new MultipartBatchWriter();
   for (const item of items) {
-    out.add(`--${boundary}${CRLF}`);
-    if (item.kind === 'response') addResponsePart(out, item.response);
-    else addChangeSetPart(out, item.responses);
-    out.add(CRLF);
+    if (item.kind === 'response') {
+      writer.response(item.response);
+      continue;
+    }
+    writer.openChangeSet();
+    for (const r of item.responses) writer.member(r);
+    writer.closeChangeSet();
   }
-  out.add(`--${boundary}--${CRLF}`);
-  return { contentType: `multipart/mixed;boundary=${boundary}`, body: out.bytes() };
+  return { contentType: writer.contentType, body: writer.finish() };
 }

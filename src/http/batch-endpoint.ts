@@ -6,10 +6,10 @@
  */
 import { BATCH_STATUS_SEGMENT } from '../batch/batch-paths';
 import type { BatchItem } from '../batch/batch-types';
-import { executeBatch } from '../batch/execute-batch';
-import { parseJsonBatch, writeJsonBatch } from '../batch/json-batch';
+import { executeBatchInto } from '../batch/execute-batch';
+import { JsonBatchWriter, parseJsonBatch } from '../batch/json-batch';
 import { MultipartBatchReader } from '../batch/multipart-reader';
-import { writeMultipartBatch } from '../batch/multipart-writer';
+import { MultipartBatchWriter } from '../batch/multipart-writer';
 import { ODataError } from '../errors/odata-error';
 import type { ApiRequest, ApiResponse } from './api-request';
 import { acceptAsync, withoutRespondAsync } from './async-requests';
@@ -41,12 +41,13 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const inherited = Object.fromEntries(INHERITED.flatMap((h) => (req.headers[h] !== undefined ? [[h, req.headers[h]!]] : [])));
   const applied = prefer.continueOnError ? ['odata.continue-on-error'] : [];
   const run = async (): Promise<ApiResponse> => {
-    const responses = await executeBatch(items, { services: svc, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller });
+    // each answer is encoded as it comes: a change set's thousand answers are held as bytes, not objects
+    const writer = json ? new JsonBatchWriter() : new MultipartBatchWriter();
+    await executeBatchInto(items, { services: svc, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller }, writer);
     const headers: Record<string, string> = { 'OData-Version': json ? '4.01' : '4.0' };
     if (applied.length) headers['Preference-Applied'] = applied.join(', ');
-    if (json) return { status: 200, headers: Object.assign(headers, { 'Content-Type': 'application/json' }), body: writeJsonBatch(responses) };
-    const written = writeMultipartBatch(responses);
-    return { status: 200, headers: Object.assign(headers, { 'Content-Type': written.contentType }), body: written.body };
+    headers['Content-Type'] = writer instanceof MultipartBatchWriter ? writer.contentType : 'application/json';
+    return { status: 200, headers, body: writer.finish() };
   };
   if (!prefer.respondAsync) return withHeaders(await run(), counted);
   return withHeaders(await acceptAsync(req, svc.asyncJobs, run, errorResponse, { segment: BATCH_STATUS_SEGMENT, applied }), counted);

@@ -165,6 +165,38 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) =>
     });
   });
 
+  describe('large groups (answers over several 64 KB chunks)', () => {
+    const group = (prefix: string, size: number, text: (i: number) => string | null) => Array.from({ length: size }, (_, i) => note(`${prefix}${i}`, text(i), { atomicityGroup: prefix }));
+
+    it('a committed group of 300, a group of 300 failing at its last member, then a request: the failed group leaves only its one answer', async () => {
+      const [kept, dropped, after] = [marker('kept large'), marker('dropped large'), marker('after large')];
+      const responses = responsesOf(await send([
+        ...group('a', 300, () => kept),
+        ...group('b', 300, (i) => (i === 299 ? null : dropped)),
+        note('z', after),
+      ], { prefer: 'odata.continue-on-error' }));
+      expect(responses).toHaveLength(302);
+      expect(responses.slice(0, 300).every((r, i) => r.id === `a${i}` && r.status === 201 && r.atomicityGroup === 'a' && r.body.Text === kept)).toBe(true);
+      expect(responses[300].id).toBe('b299');
+      expectJsonError(responses[300], 400, 'VALIDATION_FAILED');
+      expect(responses[300].atomicityGroup).toBe('b');
+      expect(responses[301]).toMatchObject({ id: 'z', status: 201 });
+      expect(await notesWithText(svc, kept)).toBe(300);
+      expect(await notesWithText(svc, dropped)).toBe(0);
+      expect(await notesWithText(svc, after)).toBe(1);
+    });
+
+    it('five concurrent batches of 600 creates each all complete, each with every answer', async () => {
+      const text = marker('concurrent large');
+      const answers = await Promise.all(Array.from({ length: 5 }, (_, b) => send(group(`c${b}_`, 600, () => text))));
+      for (const [b, res] of answers.entries()) {
+        const responses = responsesOf(res);
+        expect(responses.map((r) => `${r.id}:${r.status}`)).toEqual(Array.from({ length: 600 }, (_, i) => `c${b}_${i}:201`));
+      }
+      expect(await notesWithText(svc, text)).toBe(3000);
+    });
+  });
+
   describe('dependsOn and continue-on-error', () => {
     const coe = { Prefer: 'odata.continue-on-error' };
 

@@ -14,6 +14,13 @@ import { readRawInt64Exactly } from './sqlite-int64';
 import { cpuMsSince, type ReadReply, type ReadRequest } from './read-pool';
 
 const STATEMENT_CACHE_SIZE = 500;
+/**
+ * A process that has answered nothing for this long gives back what its last reads left behind:
+ * SQLite's page cache (PRAGMA shrink_memory) and, through a full collection, the V8 pages its rows
+ * took. After the benchmark's read scenarios the two processes held 43-56 MB of private memory while
+ * the service then ran ten concurrent 1000-part change sets beside them; 38-41 MB with this (four runs each).
+ */
+const IDLE_RELEASE_MS = 1000;
 
 interface RawStatement {
   readonly columns: readonly string[];
@@ -37,7 +44,12 @@ function main(file: string): void {
     return statement;
   };
   const reply = (message: ReadReply) => process.send?.(message);
+  const release = whenIdle(IDLE_RELEASE_MS, () => {
+    db.pragma('shrink_memory');
+    collectGarbage();
+  });
   process.on('message', (request: ReadRequest) => {
+    release.busy();
     try {
       const statement = prepared(request.sql);
       const started = process.cpuUsage();
@@ -55,6 +67,22 @@ function main(file: string): void {
   // the service went away (even killed): nothing is left to answer
   process.on('disconnect', () => process.exit(0));
   reply({ kind: 'ready' });
+}
+
+/** Runs `release` once the process has been idle for `ms` after being busy (per request a timer is re-armed, not made). */
+function whenIdle(ms: number, release: () => void): { busy(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const fire = () => {
+    timer = undefined;
+    release();
+  };
+  return { busy: () => void (timer ? timer.refresh() : (timer = setTimeout(fire, ms).unref())) };
+}
+
+/** A full collection, where the process was started with --expose-gc (read-pool.ts starts it so). */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
 }
 
 function rawStatement(statement: Database.Statement): RawStatement {

@@ -83,11 +83,6 @@ export class ReadPool {
     for (let i = 0; i < options.processes; i++) this.spawn();
   }
 
-  /** Runs one read statement in a read process; rejects with StatementTimeoutError past the budget. */
-  run(sql: string, bindings: readonly unknown[]): Promise<ReadRow[]> {
-    return this.timed(sql, bindings).then((answer) => answer.rows);
-  }
-
   /**
    * A read statement whose cost its shape does not bound. It runs in a read process until one run has
    * shown its cost; after that it runs `inline` (on the service's own connection, holding the event loop)
@@ -95,15 +90,14 @@ export class ReadPool {
    * the event loop itself), or at most `budgetMs` while no other read is running or waiting in the
    * processes (under a concurrent load their parallelism is worth more than the trip), and the service's
    * connection is free (`inline` answers undefined when a write transaction holds it: the read then goes
-   * to a process rather than wait behind the writer). The
-   * trip to a read process (message out, rows back as JSON, two wake-ups) costs ~0.3 ms of latency
-   * and 100-300 us of CPU on a quiet machine, more than a small statement itself. A read process reports
+   * to a process rather than wait behind the writer). The trip to a read process (message out, rows
+   * back as JSON, two wake-ups) costs ~0.3 ms of latency and 100-300 us of CPU on a quiet machine, more
+   * than a small statement itself; past the budget its statement is killed. A read process reports
    * CPU time rather than wall time: on a loaded machine a 0.1 ms statement can take 10 ms of wall time,
    * descheduled; a first run that read its pages from disk left them in the OS cache for the next. An
    * inline run is timed by the wall clock (an upper bound of its CPU: a loaded machine sends it back to
-   * a process, which measures it again). Keyed by text and
-   * parameters: the same text with other values can cost anything, so a statement with new values
-   * pays the trip once.
+   * a process, which measures it again). Keyed by text and parameters: the same text with other values
+   * can cost anything, so a statement with new values pays the trip once.
    */
   async runMeasured(sql: string, bindings: readonly unknown[], budgetMs: number, inline: () => ReadRow[] | undefined): Promise<ReadRow[]> {
     const key = measureKey(sql, bindings);

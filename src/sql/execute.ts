@@ -116,25 +116,26 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   if (ex.dialect.name !== 'sqlite') return runOnPg(client as KnexClient<PgConnection>, f);
   if (ex.reads !== undefined && !ex.knex.isTransaction) {
     const sqlite = client as KnexClient<SqliteConnection>;
-    return ex.reads.runMeasured(f.sql, sqliteBindings(f), ex.inlineBudgetMs ?? INLINE_READ_MS, () => {
+    const bindings = sqliteBindings(f);
+    return ex.reads.runMeasured(f.sql, bindings, ex.inlineBudgetMs ?? INLINE_READ_MS, () => {
       const idle = idleConnection(sqlite);
-      return idle === undefined ? undefined : runStatement(idle, f) as Row[];
+      return idle === undefined ? undefined : runStatement(idle, f.sql, bindings) as Row[];
     });
   }
   // A transaction holds one connection for its whole life: after its first statement, the rest run
   // on it straight away (a change set of a thousand inserts saves two promise round trips each).
   const held = ex.knex.isTransaction ? transactionConnections.get(ex.knex) : undefined;
-  if (held !== undefined) return runStatement(held, f);
+  if (held !== undefined) return runStatement(held, f.sql, sqliteBindings(f));
   const sqlite = client as KnexClient<SqliteConnection>;
   // Outside a transaction, with the pool's one connection lying idle, the statement runs on it at once:
   // the statement is synchronous, so nothing can take the connection meanwhile, and acquiring it through
   // the pool costs a promise, a timer and a release (~8 % of a by-key read's CPU).
   const idle = ex.knex.isTransaction ? undefined : idleConnection(sqlite);
-  if (idle !== undefined) return runStatement(idle, f);
+  if (idle !== undefined) return runStatement(idle, f.sql, sqliteBindings(f));
   const connection = await sqlite.acquireConnection();
   try {
     if (ex.knex.isTransaction) transactionConnections.set(ex.knex, connection);
-    return runStatement(connection, f);
+    return runStatement(connection, f.sql, sqliteBindings(f));
   } finally {
     await sqlite.releaseConnection(connection);
   }
@@ -156,9 +157,8 @@ async function runOnPg(client: KnexClient<PgConnection>, f: Fragment): Promise<u
 const transactionConnections = new WeakMap<object, SqliteConnection>();
 
 /** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
-function runStatement(connection: SqliteConnection, f: Fragment): unknown {
-  const statement = connection.prepare(f.sql);
-  const bindings = sqliteBindings(f);
+function runStatement(connection: SqliteConnection, text: string, bindings: readonly unknown[]): unknown {
+  const statement = connection.prepare(text);
   return statement.reader ? statement.all(bindings) : statement.run(bindings);
 }
 

@@ -54,11 +54,27 @@ export function accessPredicate(set: EdmEntitySet, user: RequestUser): AccessPre
     return user.role === 'Administrator' ? UNRESTRICTED : { kind: 'own-rows', ownerColumn: TOKEN_OWNER, userId: (user.id ?? '').toLowerCase() };
   }
   if (user.role !== null && SEE_ALL.has(user.role)) return UNRESTRICTED;
+  const columns = privacyColumnsOf(set);
+  if (columns === undefined) return UNRESTRICTED;
+  // an anonymous caller never reaches data (only the open documents answer one); no id matches no owner
+  return { kind: 'owner-or-public', ...columns, userId: (user.id ?? '').toLowerCase() };
+}
+
+/** The columns that make a set's records private to their owner (owner-or-public), when its type has both. */
+export function privacyColumnsOf(set: EdmEntitySet): Pick<OwnerOrPublic, 'ownerColumn' | 'privateColumn'> | undefined {
   const owner = ownerPropertyOf(set);
   const privacy = set.entityType.properties.find((p) => p.name === PRIVATE_PROPERTY);
-  if (owner === undefined || privacy === undefined) return UNRESTRICTED;
-  // an anonymous caller never reaches data (only the open documents answer one); no id matches no owner
-  return { kind: 'owner-or-public', ownerColumn: owner, privateColumn: PRIVATE_PROPERTY, userId: (user.id ?? '').toLowerCase() };
+  return owner === undefined || privacy === undefined ? undefined : { ownerColumn: owner, privateColumn: PRIVATE_PROPERTY };
+}
+
+/** Every table whose rows a Standard user may see only in part (owner-or-public), with the columns that decide. */
+export function ownerOrPublicTables(model: EdmModel): { table: string; ownerColumn: string; privateColumn: string }[] {
+  const out = [];
+  for (const set of model.entitySets.values()) {
+    const columns = set.name === PERSONAL_TOKEN_SET ? undefined : privacyColumnsOf(set);
+    if (columns !== undefined) out.push({ table: tableOf(set), ...columns });
+  }
+  return out;
 }
 
 const byModel = new WeakMap<EdmModel, Map<string, RecordAccess>>();

@@ -16,6 +16,8 @@ import { latestModelRecord, latestModelVersion, lockSchema, pollModelVersion, re
 import { describeExpectedSchema } from './schema';
 import { schemaTransaction } from './sqlite-table-change';
 import { createAlternateKeyIndexes } from './alternate-key-indexes';
+import { maintainVisibleCounts } from './sqlite-visible-counts';
+import { ownerOrPublicTables } from '../auth/access';
 import { loadReferenceData } from './reference-data';
 import { syncDeclaredFields } from '../schema/field-rows';
 import { setStatementEpoch } from './prepared-statements';
@@ -36,11 +38,15 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
     const changes = await schemaChanges(trx);
     const model = servedModelAtStart(builtIn, changes);
     const record = await latestModelRecord(trx);
-    if (record?.digest === model.version) return { model, version: record.version };
+    if (record?.digest === model.version) {
+      if (engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
+      return { model, version: record.version };
+    }
     const expected = describeExpectedSchema(model);
     const plan = await planMigration(trx, engine, expected, record?.storage);
     if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
     await applyMigration(trx, engine, plan.steps);
+    if (engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
     // however a table came into being (knex migration or the steps above), it gets its alternate-key indexes and reference rows
     await createAlternateKeyIndexes(trx, model);
     await loadReferenceData(trx, model);
@@ -173,6 +179,7 @@ export class ModelLifecycle {
       const plan = await planMigration(trx, this.engine, expected, record.storage, droppedStorage(this.served.model, change));
       if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
       await applyMigration(trx, this.engine, plan.steps);
+      if (this.engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
       await hooks.afterDdl?.();
       await hooks.inTransaction?.(trx, model);
       const version = record.version + 1;

@@ -3,6 +3,7 @@
  * bound and read back, and a few capability flags. The compiler asks the dialect and never
  * branches on the engine's name.
  */
+import type { OwnerOrPublic } from '../../auth/access';
 import type { PrimitiveTypeName } from '../../edm/model';
 import type { CanonicalFunction } from '../../plan/plan';
 import type { Fragment } from '../fragment';
@@ -42,6 +43,12 @@ export interface Dialect {
   arrayElements(array: Fragment, alias: Fragment): Fragment;
   /** exact Edm.Decimal computation (round/floor/ceiling are in `functions`, by argument type) */
   readonly decimal: DecimalDialect;
+  /**
+   * `SELECT … AS "count"`: how many rows of `table` a caller restricted by `rule` sees, read from counts
+   * the engine keeps (db/sqlite-visible-counts.ts), `scan` (a scalar COUNT query under the predicate)
+   * where it keeps none for the table; absent where the engine keeps no counts.
+   */
+  countVisible?(table: string, rule: OwnerOrPublic, scan: Fragment): Fragment;
 }
 
 export type DecimalOperator = 'add' | 'sub' | 'mul' | 'div' | 'mod';

@@ -8,7 +8,8 @@ import { SQLITE_DIVISION_BY_ZERO } from '../../db/sqlite-connection';
 import { NATIVE_SUM_UNPROVEN, SQLITE_DECIMAL } from '../../db/sqlite-decimal';
 import { canonicalDecimal } from '../../decimal';
 import { formatUtc } from '../../uri/temporal';
-import { join, raw, sql, type Fragment } from '../fragment';
+import { id, join, raw, sql, type Fragment } from '../fragment';
+import { VISIBLE_COUNT_TABLES, VISIBLE_COUNTS } from '../../db/sqlite-visible-counts';
 import type { Dialect, DecimalDialect, FunctionArgument } from './dialect';
 
 const INTEGER_TYPES: ReadonlySet<PrimitiveTypeName | 'enum'> = new Set(['Edm.Byte', 'Edm.SByte', 'Edm.Int16', 'Edm.Int32', 'Edm.Int64', 'enum']);
@@ -50,6 +51,13 @@ export const sqliteDialect: Dialect = {
       : sql`(CAST(${a.sql} AS INTEGER) - (${a.sql} < CAST(${a.sql} AS INTEGER)))`),
     ceiling: ([a]) => (a.type === 'Edm.Decimal' ? call(SQLITE_DECIMAL.ceiling, a.sql)
       : sql`(CAST(${a.sql} AS INTEGER) + (${a.sql} > CAST(${a.sql} AS INTEGER)))`),
+  },
+  countVisible(table, rule, scan) {
+    const counts = id(VISIBLE_COUNTS);
+    const kept = sql`SELECT 1 FROM ${id(VISIBLE_COUNT_TABLES)} WHERE tbl = ${table} AND owner_column = ${rule.ownerColumn} AND private_column = ${rule.privateColumn}`;
+    const everyones = sql`SELECT n FROM ${counts} WHERE tbl = ${table} AND shared = 1 AND owner = ''`;
+    const own = sql`SELECT n FROM ${counts} WHERE tbl = ${table} AND shared = 0 AND owner = ${rule.userId}`;
+    return sql`SELECT CASE WHEN EXISTS (${kept}) THEN COALESCE((${everyones}), 0) + COALESCE((${own}), 0) ELSE (${scan}) END AS "count"`;
   },
   bind(value, type) {
     if (type === 'Edm.Boolean') return sql`${value ? 1 : 0}`;

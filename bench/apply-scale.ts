@@ -4,8 +4,10 @@
  * statement (and its parameters) the service sends for each query from an in-process service's Knex
  * 'query' events, then compares the wall time of sequential HTTP requests to the compiled service
  * (bench/processes.ts, production settings; Power Query's Accept-Encoding) with the time of the same
- * statement, prepared, run directly with better-sqlite3 or pg: medians, and minimums (on a shared
- * machine the least disturbed run is the closest to the cost itself).
+ * statement, prepared, run directly with better-sqlite3 or pg, and with the same GET to the bench's bare floor
+ * (bench/floor: node:http, its own GROUP BY, the service's bytes): what HTTP itself costs on this machine
+ * beside the statement. Medians, and minimums (on a shared machine the least disturbed run is the closest
+ * to the cost itself).
  *
  *   npx tsx bench/apply-scale.ts --engine sqlite|postgres --contacts 100000 [--runs 15] [--pg-url URL] [--sqlite-read-processes N]
  *     [--database FILE|URL]   an already seeded database (not seeded, not removed; a SQLite file is used in place)
@@ -25,12 +27,10 @@ import { configureSqliteConnection } from '../src/db/sqlite-connection';
 import { startService as startInProcess } from '../src/server';
 import { DEFAULT_PG_URL } from './args';
 import { prepareDatabase, preparePostgres, type BenchDatabase } from './database';
-import { buildService, startService, type Engine } from './processes';
+import { buildService, startFloor, startService, type Engine } from './processes';
+import { APPLY_SCALE_QUERIES, serviceModelVersion } from './scenarios';
 
-const QUERIES = [
-  'Contacts?$apply=groupby((Company/Industry),aggregate($count as N))',
-  'Contacts?$apply=groupby((BusinessAddress/State),aggregate($count as N))',
-] as const;
+const QUERIES = APPLY_SCALE_QUERIES;
 /** pairs run before the timed ones, unless --warmup says otherwise */
 const WARMUP = 2;
 
@@ -71,25 +71,27 @@ const encode = (query: string) => {
 };
 
 /**
- * Runs `a` and `b` alternately (after warm-up), so both see the same load from the rest of the machine;
+ * Runs `a`, `b` and `c` in turn (after warm-up), so all see the same load from the rest of the machine;
  * wall ms of each run, and CPU seconds: `a`'s in this process, `b`'s as `bCpu` counts it (the service tree).
  */
-async function timedInterleaved(runs: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>, bCpu: () => number): Promise<{ times: [number[], number[]]; cpu: [number, number] }> {
-  for (let i = 0; i < warmup; i++) { await a(); await b(); }
-  const times: [number[], number[]] = [[], []];
+async function timedInterleaved(runs: number, warmup: number, a: () => Promise<unknown>, b: () => Promise<unknown>, c: () => Promise<unknown>, bCpu: () => number): Promise<{ times: [number[], number[], number[]]; cpu: [number, number] }> {
+  for (let i = 0; i < warmup; i++) { await a(); await b(); await c(); }
+  const times: [number[], number[], number[]] = [[], [], []];
   const cpu: [number, number] = [0, 0];
+  const wall = async (run: () => Promise<unknown>): Promise<number> => {
+    const started = process.hrtime.bigint();
+    await run();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
   for (let i = 0; i < runs; i++) {
     const own = process.cpuUsage();
-    let started = process.hrtime.bigint();
-    await a();
-    times[0].push(Number(process.hrtime.bigint() - started) / 1e6);
+    times[0].push(await wall(a));
     const used = process.cpuUsage(own);
     cpu[0] += (used.user + used.system) / 1e6;
     const before = bCpu();
-    started = process.hrtime.bigint();
-    await b();
-    times[1].push(Number(process.hrtime.bigint() - started) / 1e6);
+    times[1].push(await wall(b));
     cpu[1] += bCpu() - before;
+    times[2].push(await wall(c));
   }
   return { times, cpu };
 }
@@ -189,7 +191,10 @@ async function main(): Promise<void> {
   try {
     const statements = await captureStatements(database.file);
     const service = await startService(database.file, 1, serviceFlags);
+    // the physical limit beside it: bare node:http, the floor's own GROUP BY, the same bytes (test/bench/floor-bytes)
+    const floor = await startFloor(engine, database.file, await serviceModelVersion(service.root));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const floorAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const lines: string[] = [];
     try {
       for (const [i, query] of QUERIES.entries()) {
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
         /** each answer's Server-Timing header (the warm-up's first, dropped below) */
         const stages: string[] = [];
         const direct = await directRunner(engine, database.file, statement);
-        let times: [number[], number[]];
+        let times: [number[], number[], number[]];
         let cpu: [number, number];
         try {
           ({ times, cpu } = await timedInterleaved(runs, warmup, async () => { sqlRows = await direct.run(); }, async () => {
@@ -208,25 +213,30 @@ async function main(): Promise<void> {
             if (status !== 200) throw new Error(`${query}: ${status}`);
             groups = body.value?.length ?? 0;
             stages.push(timing);
+          }, async () => {
+            const { status } = await getJson(floorAgent, `${floor.root}/${encode(query)}`);
+            if (status !== 200) throw new Error(`${query}: the floor answered ${status}`);
           }, () => service.cpuSeconds()));
         } finally {
           await direct.close();
         }
         if (sqlRows !== groups) log(`  WARNING: SQL gave ${sqlRows} rows, HTTP ${groups} groups`);
         const overhead = (sql: number, answer: number) => `${(((answer - sql) / sql) * 100).toFixed(1)} %`;
-        const [sqlMs, httpMs] = times.map(median);
-        const [sqlMin, httpMin] = times.map(minimum);
+        const [sqlMs, httpMs, floorMs] = times.map(median);
+        const [sqlMin, httpMin, floorMin] = times.map(minimum);
         const [sqlCpu, serviceCpu] = cpu.map((seconds) => ((seconds * 1000) / runs).toFixed(1));
         const timed = stages.slice(-runs);
         const stage = (name: string) => median(timed.map((t) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(t)?.[1] ?? NaN))).toFixed(2);
-        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${overhead(sqlMs, httpMs)} | ${sqlMin.toFixed(1)} | ${httpMin.toFixed(1)} | ${overhead(sqlMin, httpMin)} | ${engine === 'sqlite' ? sqlCpu : '-'} | ${serviceCpu} | ${stage('db')} / ${stage('total')} |`);
+        lines.push(`| ${engine} | \`${query}\` | ${groups} | ${sqlMs.toFixed(1)} | ${httpMs.toFixed(1)} | ${overhead(sqlMs, httpMs)} | ${sqlMin.toFixed(1)} | ${httpMin.toFixed(1)} | ${overhead(sqlMin, httpMin)} | ${engine === 'sqlite' ? sqlCpu : '-'} | ${serviceCpu} | ${stage('db')} / ${stage('total')} | ${floorMs.toFixed(1)} / ${floorMin.toFixed(1)} | ${overhead(sqlMs, floorMs)} | ${(floorMs / httpMs).toFixed(2)} |`);
       }
     } finally {
       agent.destroy();
+      floorAgent.destroy();
+      await floor.stop();
       await service.stop();
     }
-    process.stdout.write(`${contacts} contacts, ${runs} sequential runs each, SQL and HTTP alternating (after ${warmup} warm-up runs); median, and minimum (the run least disturbed by the machine's other work)\n`);
-    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) | SQL CPU ms/run | service CPU ms/req | Server-Timing db / total ms (median) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write(`${contacts} contacts, ${runs} sequential runs each, SQL, service and floor in turn (after ${warmup} warm-up runs); median, and minimum (the run least disturbed by the machine's other work)\n`);
+    process.stdout.write('| engine | query | groups | SQL ms | HTTP ms | overhead | SQL min ms | HTTP min ms | overhead (min) | SQL CPU ms/run | service CPU ms/req | Server-Timing db / total ms (median) | floor HTTP ms median / min | floor overhead | service / floor req/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await database.remove();

@@ -83,7 +83,7 @@ export class Router {
   private contacts(req: Request, q: Query): Pending<Answer> {
     const { options, root } = req;
     const filter = options.get('$filter');
-    if (options.has('$apply')) return this.industryCounts(req, q);
+    if (options.has('$apply')) return this.groupCounts(req, q, options.get('$apply') ?? '');
     if (filter !== undefined) {
       const any = /^Groups\/any\(g:g\/Name eq '(.*)'\)$/.exec(filter);
       if (any) {
@@ -176,9 +176,16 @@ export class Router {
       rows.map((r) => ({ StageId: r.StageId, Total: r.TotalUnits === null ? null : Number(unitsText(r.TotalUnits, AMOUNT_SCALE)), Count: Number(r.Count) })))));
   }
 
-  /** `groupby((Company/Industry),aggregate($count as Count))`. */
-  private industryCounts(req: Request, q: Query): Pending<Answer> {
-    return after(q('industryCounts', []), (rows) => json(collection(`${req.root}/$metadata#Contacts(Company(Industry),Count)`,
-      rows.map((r) => ({ Company: { Industry: r.Industry }, Count: Number(r.Count) })))));
+  /** `groupby((Company/Industry),aggregate($count as N))` and `groupby((BusinessAddress/State),…)`, any alias. */
+  private groupCounts(req: Request, q: Query, apply: string): Pending<Answer> {
+    const m = /^groupby\(\((Company\/Industry|BusinessAddress\/State)\),aggregate\(\$count as (\w+)\)\)$/.exec(apply);
+    if (!m) return failure(400, `the floor does not answer $apply=${apply}`);
+    const [, key, alias] = m;
+    const [outer, inner] = key.split('/');
+    const navigation = key === 'Company/Industry';
+    // the context names a navigation's selected property in parentheses, a complex one by its path (as the service does)
+    const selected = navigation ? `${outer}(${inner})` : key;
+    return after(q(navigation ? 'industryCounts' : 'stateCounts', []), (rows) => json(collection(`${req.root}/$metadata#Contacts(${selected},${alias})`,
+      rows.map((r) => ({ [outer]: { [inner]: r.Value }, [alias]: Number(r.Count) })))));
   }
 }

@@ -8,7 +8,7 @@
 export type StatementName =
   | 'contactByKey' | 'contactsTop' | 'contactsAfterId' | 'contactsByLastName' | 'contactsByLastNameAfter' | 'contactsByLastNameAfterNull'
   | 'contactsByLastNameOffset' | 'filterOrder' | 'inGroup' | 'inGroupAll' | 'count' | 'opportunities' | 'companiesWithContacts'
-  | 'stageTotals' | 'industryCounts' | 'contactsTopSelect' | 'insertNote' | 'firstUser';
+  | 'stageTotals' | 'industryCounts' | 'stateCounts' | 'contactsTopSelect' | 'insertNote' | 'firstUser';
 
 export const CONTACT_COLUMNS = `"Id", "Created", "Edited", "CreatedById", "EditedById", "FirstName", "LastName", "FullName", "JobTitle", "EmailAddress",
   "BusinessPhone", "MobilePhone", "BusinessAddress_Line1", "BusinessAddress_Line2", "BusinessAddress_City", "BusinessAddress_State",
@@ -54,8 +54,10 @@ export const STATEMENTS: Readonly<Record<StatementName, string>> = {
   // Amount is Edm.Decimal with Scale 4 (stored as text on SQLite): summed exactly as integer units of 1/10000 on both engines
   stageTotals: `SELECT "StageId", SUM(CAST(round("Amount" * 10000) AS BIGINT)) AS "TotalUnits", COUNT(*) AS "Count"
     FROM "Opportunities" GROUP BY "StageId" ORDER BY "StageId"`,
-  industryCounts: `SELECT co."Industry", COUNT(*) AS "Count" FROM "Contacts" c LEFT JOIN "Companies" co ON co."Id" = c."CompanyId"
+  industryCounts: `SELECT co."Industry" AS "Value", COUNT(*) AS "Count" FROM "Contacts" c LEFT JOIN "Companies" co ON co."Id" = c."CompanyId"
     GROUP BY co."Industry" ORDER BY co."Industry" NULLS FIRST`,
+  stateCounts: `SELECT "BusinessAddress_State" AS "Value", COUNT(*) AS "Count" FROM "Contacts" GROUP BY "BusinessAddress_State"
+    ORDER BY "BusinessAddress_State" NULLS FIRST`,
   insertNote: `INSERT INTO "Notes" ("Id", "Created", "Edited", "CreatedById", "EditedById", "Text", "IsPrivate", "OwnerId")
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   firstUser: 'SELECT "Id" FROM "Users" ORDER BY "Id" LIMIT 1',

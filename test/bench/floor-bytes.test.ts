@@ -9,7 +9,7 @@ import { withOverrides } from '../../src/config';
 import { startService, type RunningService } from '../../src/server';
 import { readScenarioParams, type ScenarioParams } from '../../bench/database';
 import { startFloor, type ChildServer } from '../../bench/processes';
-import { SCENARIOS, serviceModelVersion } from '../../bench/scenarios';
+import { APPLY_SCALE_QUERIES, SCENARIOS, serviceModelVersion } from '../../bench/scenarios';
 import { compareAnswers, ok, send, VERIFY_HOST } from '../../bench/verify';
 import { ENGINES } from '../helpers/engines';
 
@@ -53,5 +53,15 @@ describe.each(ENGINES)('bench floor answers the service\'s bytes ($name)', (engi
     // the check can fail: a changed byte is found
     const last = fromFloor.text.slice(-1);
     expect(compareAnswers(scenario.compare, fromService, { ...fromFloor, text: fromFloor.text.slice(0, -1) + (last === '}' ? ']' : '}') })).not.toEqual([]);
+  });
+
+  it.each(APPLY_SCALE_QUERIES.map((q) => [q]))('apply-scale: %s', async (query) => {
+    const [set, apply] = query.split('?$apply=');
+    const spec = { method: 'GET', path: `${set}?$apply=${encodeURIComponent(apply)}` } as const;
+    const fromService = await send(service.url, spec, VERIFY_HOST);
+    expect(fromService.status).toBe(200);
+    const fromFloor = await send(floor.root, spec, VERIFY_HOST);
+    expect(fromFloor.status).toBe(200);
+    expect(compareAnswers('bytes', fromService, fromFloor)).toEqual([]);
   });
 });

@@ -224,7 +224,9 @@ function postgresWriter(knex: Knex): Writer {
       });
     },
     async analyze() {
-      await knex.raw('analyze');
+      // VACUUM as well: a bulk-loaded table has no visibility map yet, so an index-only scan reads the heap
+      // for every entry (a page 5 000 contacts deep: 5 203 heap fetches, 18 ms → 4-6 ms after it)
+      await knex.raw('VACUUM (ANALYZE)');
     },
     release() {
       // knex manages PostgreSQL connections per query.

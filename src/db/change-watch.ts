@@ -38,5 +38,10 @@ export function openChangeWatch(engine: Engine, databaseUrl: string): ChangeWatc
   if (engine !== 'sqlite') return undefined;
   const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
   if (file === ':memory:' || file === '') return undefined;
-  return new SqliteChangeWatch(new BetterSqlite3(file, { readonly: true, fileMustExist: true }));
+  try {
+    return new SqliteChangeWatch(new BetterSqlite3(file, { readonly: true, fileMustExist: true }));
+  } catch {
+    // a file this process cannot open a second time: callers are then verified on every request
+    return undefined;
+  }
 }

@@ -85,13 +85,7 @@ export class Authenticator {
     }
   }
 
-  /** The owner of a token that works now: known, unexpired, unrevoked, its user active. */
-  async tokenOwner(token: string): Promise<TokenOwner | undefined> {
-    const kind = tokenKindOf(token);
-    if (kind === undefined || kind === 'refresh') return undefined;
-    return this.ownerOf(kind, tokenHash(token));
-  }
-
+  /** The owner of a token that works now (by its hash): known, unexpired, unrevoked, its user active. */
   private async ownerOf(kind: Exclude<TokenKind, 'refresh'>, hash: string): Promise<TokenOwner | undefined> {
     const owner = kind === 'access' ? await this.store.sessionToken(hash) : await this.store.personalToken(hash);
     const now = Date.now();

@@ -21,6 +21,7 @@ import { dialectOf } from './sql/dialect/dialect-of';
 import { createWriteHooks } from './write/session';
 import { AsyncJobStore } from './db/async-job-store';
 import { AsyncJobs, DEFAULT_TIMINGS } from './http/async-jobs';
+import { openChangeWatch } from './db/change-watch';
 import { openBucketStore } from './limits/bucket-store';
 import { RateLimiter, type RateLimitSettings } from './limits/rate-limiter';
 import { corsPolicyOf } from './http/browser-headers';
@@ -101,7 +102,8 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const actingAdministrator = authSettings.enabled ? undefined : await bootstrapAdministratorId(db.knex);
   const dialect = dialectOf(db.engine);
   const auth = new Authenticator(new AuthStore(db.knex, dialect), authSettings, actingAdministrator === undefined ? undefined
-    : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] });
+    : { id: actingAdministrator, role: 'Administrator', teamIds: [], scopes: ['data', 'login'] },
+  authSettings.enabled ? openChangeWatch(db.engine, config.database) : undefined);
   const rateLimiter = new RateLimiter(rateLimit, rateLimit.enabled ? openBucketStore(db.engine, db.knex, config.database, rateLimit) : undefined,
     (err) => logger.warn({ err }, 'rate limit not counted: the buckets could not be updated'));
   const replica = replicaUrl === undefined ? undefined : openReadReplica(replicaUrl, config.statementTimeoutMs);
@@ -146,6 +148,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.asyncJobs.drain();
       services.rateLimiter.close();
+      services.auth.close();
       server.closeAllConnections?.();
       await db.reads?.close();
       await db.knex.destroy();

@@ -6,13 +6,15 @@
  */
 import type { Config } from '../config';
 import { createHash } from 'node:crypto';
+import type { ChangeWatch } from '../db/change-watch';
 import { ODataError } from '../errors/odata-error';
 import type { RequestUser, TokenScope } from '../plan/request-context';
 import type { AuthStore, StoredUser, TokenOwner } from './auth-store';
 import { credentialFingerprint, VerifiedBasicCache } from './basic-cache';
 import { credentialOf, takeQueryKey } from './credentials';
 import { verifyPassword } from './passwords';
-import { tokenHash, tokenKindOf } from './tokens';
+import { SignedInCache } from './signed-in-cache';
+import { tokenHash, tokenKindOf, type TokenKind } from './tokens';
 
 /** The sign-in settings of the configuration (documented there), and whether sign-in is on at all. */
 export type AuthSettings = Pick<Config, 'apiKeyParameter' | 'accessTokenSeconds' | 'refreshTokenSeconds' | 'minPasswordLength'
@@ -32,6 +34,8 @@ export type SignIn =
   | { readonly kind: 'invalid' }
   | { readonly kind: 'slowed'; readonly retryAfterSeconds: number };
 
+type CallerOutcome = { readonly kind: 'ok'; readonly user: RequestUser } | Exclude<SignIn, { kind: 'ok' }>;
+
 export const CHALLENGE = 'Bearer realm="CRM", Basic realm="CRM", charset="UTF-8"';
 
 /** Token uses are written to AccessTokens.LastUsedDate at most this often (not a write per request). */
@@ -41,14 +45,22 @@ const ALL_SCOPES: readonly TokenScope[] = ['data', 'login'];
 
 export class Authenticator {
   private readonly basicCache: VerifiedBasicCache;
+  private readonly signedIn: SignedInCache;
 
   constructor(
     readonly store: AuthStore,
     readonly settings: AuthSettings,
     /** the caller of every request when authentication is off */
     private readonly withoutAuth?: RequestUser,
+    /** tells whether the database changed since a caller was verified (absent: the rows are read on every request) */
+    changes?: ChangeWatch,
   ) {
     this.basicCache = new VerifiedBasicCache(settings.basicCacheSeconds, settings.basicCacheEntries);
+    this.signedIn = new SignedInCache(changes);
+  }
+
+  close(): void {
+    this.signedIn.close();
   }
 
   async authenticate(headers: Readonly<Record<string, string | undefined>>, rawQuery: string, address: string | undefined): Promise<Authentication> {
@@ -60,52 +72,91 @@ export class Authenticator {
       case 'none': return { kind: 'anonymous', query };
       case 'malformed': return refused(credential.message, 'invalid_request');
       case 'token': {
-        const owner = await this.tokenOwner(credential.token);
-        if (!owner) return refused('The token is not valid (unknown, expired or revoked)', 'invalid_token');
-        return { kind: 'user', user: { id: owner.userId, role: owner.role, teamIds: owner.teamIds, scopes: owner.scopes }, query };
+        const user = await this.tokenCaller(credential.token);
+        if (!user) return refused('The token is not valid (unknown, expired or revoked)', 'invalid_token');
+        return { kind: 'user', user, query };
       }
       case 'password': {
-        const outcome = await this.basicSignIn(credential.userName, credential.password, address);
+        const outcome = await this.basicCaller(credential.userName, credential.password, address);
         if (outcome.kind === 'slowed') return slowed(outcome.retryAfterSeconds);
         if (outcome.kind === 'invalid') return refused('The user name or password is not valid', undefined);
-        const user = outcome.user;
-        return { kind: 'user', user: { id: user.id, role: user.role, teamIds: await this.store.teamIdsOf(user.id), scopes: ALL_SCOPES }, query };
+        return { kind: 'user', user: outcome.user, query };
       }
     }
   }
 
-  /** The owner of a token that works now: known, unexpired, unrevoked, its user active. */
-  async tokenOwner(token: string): Promise<TokenOwner | undefined> {
-    const kind = tokenKindOf(token);
-    if (kind === undefined || kind === 'refresh') return undefined;
-    const hash = tokenHash(token);
+  /** The owner of a token that works now (by its hash): known, unexpired, unrevoked, its user active. */
+  private async ownerOf(kind: Exclude<TokenKind, 'refresh'>, hash: string): Promise<TokenOwner | undefined> {
     const owner = kind === 'access' ? await this.store.sessionToken(hash) : await this.store.personalToken(hash);
     const now = Date.now();
     if (!owner || owner.revoked || !owner.active || (owner.expiresAt !== null && owner.expiresAt <= now)) return undefined;
-    if (owner.personal && (owner.personal.lastUsed === null || now - owner.personal.lastUsed > LAST_USED_RESOLUTION_MS)) {
-      await this.store.markPersonalTokenUsed(owner.personal.id, now);
-    }
+    if (owner.personal && lastUseDue(owner.personal.lastUsed, now)) await this.store.markPersonalTokenUsed(owner.personal.id, now);
     return owner;
+  }
+
+  /** The caller of a token: from the signed-in cache while the database is unchanged, else from its rows. */
+  private async tokenCaller(token: string): Promise<RequestUser | undefined> {
+    const kind = tokenKindOf(token);
+    if (kind === undefined || kind === 'refresh') return undefined;
+    const hash = tokenHash(token);
+    const key = `token:${hash}`;
+    // read before the rows, so an entry never holds rows older than its stamp
+    const stamp = this.signedIn.stamp();
+    const now = Date.now();
+    const kept = this.signedIn.lookup(key, stamp, now);
+    if (kept !== undefined) {
+      // the write changes the database, which ends the entry: the next request reads the rows again
+      if (kept.personal && lastUseDue(kept.personal.lastUsed, now)) await this.store.markPersonalTokenUsed(kept.personal.id, now);
+      return kept.user;
+    }
+    const owner = await this.ownerOf(kind, hash);
+    if (!owner) return undefined;
+    const user: RequestUser = Object.freeze({ id: owner.userId, role: owner.role, teamIds: owner.teamIds, scopes: owner.scopes });
+    if (stamp !== undefined) this.signedIn.remember(key, { user, stamp, expiresAt: owner.expiresAt, personal: owner.personal });
+    return user;
   }
 
   /**
    * HTTP Basic: a user name and password verified lately (basic-cache.ts) skips the scrypt, but the
-   * user row is still read, so deactivation, a new password or a rename counts at once.
+   * user row is still read, so deactivation, a new password or a rename counts at once; while the
+   * database has not changed since, the caller comes from the signed-in cache.
    */
-  private async basicSignIn(userName: string, password: string, address: string | undefined): Promise<SignIn> {
-    if (!this.basicCache.enabled) return this.signIn(userName, password, address);
+  private async basicCaller(userName: string, password: string, address: string | undefined): Promise<CallerOutcome> {
+    if (!this.basicCache.enabled) return this.callerOf(await this.signIn(userName, password, address));
     const key = this.basicCache.keyOf(userName, password);
+    const signedInKey = `basic:${key}`;
+    const stamp = this.signedIn.stamp();
+    const kept = this.signedIn.lookup(signedInKey, stamp, Date.now());
+    if (kept !== undefined) return { kind: 'ok', user: kept.user };
     const remembered = this.basicCache.lookup(key);
+    let verifiedUntil: number | undefined;
+    let outcome: SignIn | undefined;
     if (remembered) {
       const user = await this.store.userById(remembered.userId);
-      if (user && user.active && user.passwordHash !== null && credentialFingerprint(user.userName, user.passwordHash) === remembered.fingerprint) return { kind: 'ok', user };
-      this.basicCache.forget(key);
+      if (user && user.active && user.passwordHash !== null && credentialFingerprint(user.userName, user.passwordHash) === remembered.fingerprint) {
+        outcome = { kind: 'ok', user };
+        verifiedUntil = remembered.expiresAt;
+      } else {
+        this.basicCache.forget(key);
+      }
     }
-    const outcome = await this.signIn(userName, password, address);
-    if (outcome.kind === 'ok' && outcome.user.passwordHash !== null) {
-      this.basicCache.remember(key, outcome.user.id, credentialFingerprint(outcome.user.userName, outcome.user.passwordHash));
+    if (outcome === undefined) {
+      outcome = await this.signIn(userName, password, address);
+      if (outcome.kind === 'ok' && outcome.user.passwordHash !== null) {
+        verifiedUntil = this.basicCache.remember(key, outcome.user.id, credentialFingerprint(outcome.user.userName, outcome.user.passwordHash));
+      }
     }
-    return outcome;
+    const caller = await this.callerOf(outcome);
+    if (caller.kind === 'ok' && stamp !== undefined && verifiedUntil !== undefined) {
+      this.signedIn.remember(signedInKey, { user: caller.user, stamp, expiresAt: verifiedUntil });
+    }
+    return caller;
+  }
+
+  private async callerOf(outcome: SignIn): Promise<CallerOutcome> {
+    if (outcome.kind !== 'ok') return outcome;
+    const { id, role } = outcome.user;
+    return { kind: 'ok', user: Object.freeze({ id, role, teamIds: await this.store.teamIdsOf(id), scopes: ALL_SCOPES }) };
   }
 
   /**
@@ -128,6 +179,10 @@ export class Authenticator {
     await this.store.clearFailures(subjects[0]);
     return { kind: 'ok', user };
   }
+}
+
+function lastUseDue(lastUsed: number | null, now: number): boolean {
+  return lastUsed === null || now - lastUsed > LAST_USED_RESOLUTION_MS;
 }
 
 function digest(text: string): string {

@@ -30,8 +30,8 @@ export class VerifiedBasicCache {
     return createHmac('sha256', this.secret).update(`${userName.length}:${userName}:${password}`, 'utf8').digest('base64url');
   }
 
-  /** The user id remembered for `key`, if the entry is still fresh. */
-  lookup(key: string, now = Date.now()): { readonly userId: string; readonly fingerprint: string } | undefined {
+  /** The user id remembered for `key` (and until when), if the entry is still fresh. */
+  lookup(key: string, now = Date.now()): { readonly userId: string; readonly fingerprint: string; readonly expiresAt: number } | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
@@ -41,15 +41,18 @@ export class VerifiedBasicCache {
     return entry;
   }
 
-  remember(key: string, userId: string, fingerprint: string, now = Date.now()): void {
-    if (!this.enabled) return;
+  /** Remembers a verification; answers until when it holds. */
+  remember(key: string, userId: string, fingerprint: string, now = Date.now()): number {
+    const expiresAt = now + this.ttlSeconds * 1000;
+    if (!this.enabled) return expiresAt;
     this.entries.delete(key);
     while (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
       this.entries.delete(oldest);
     }
-    this.entries.set(key, { userId, fingerprint, expiresAt: now + this.ttlSeconds * 1000 });
+    this.entries.set(key, { userId, fingerprint, expiresAt });
+    return expiresAt;
   }
 
   forget(key: string): void {

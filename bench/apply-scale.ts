@@ -28,9 +28,8 @@ import { startService as startInProcess } from '../src/server';
 import { DEFAULT_PG_URL } from './args';
 import { prepareDatabase, preparePostgres, type BenchDatabase } from './database';
 import { buildService, startFloor, startService, type Engine } from './processes';
-import { APPLY_SCALE_QUERIES, serviceModelVersion } from './scenarios';
+import { APPLY_SCALE_QUERIES as QUERIES, applyQueryPath as encode, serviceModelVersion } from './scenarios';
 
-const QUERIES = APPLY_SCALE_QUERIES;
 /** pairs run before the timed ones, unless --warmup says otherwise */
 const WARMUP = 2;
 
@@ -64,11 +63,6 @@ function getJson(agent: http.Agent, url: string): Promise<{ status: number; body
     }).on('error', reject);
   });
 }
-
-const encode = (query: string) => {
-  const [set, apply] = query.split('?$apply=');
-  return `${set}?$apply=${encodeURIComponent(apply)}`;
-};
 
 /**
  * Runs `a`, `b` and `c` in turn (after warm-up), so all see the same load from the rest of the machine;

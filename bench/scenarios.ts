@@ -65,6 +65,12 @@ export const APPLY_SCALE_QUERIES = [
   'Contacts?$apply=groupby((BusinessAddress/State),aggregate($count as N))',
 ] as const;
 
+/** One of those as a path below the service root, its `$apply` percent-encoded. */
+export function applyQueryPath(query: string): string {
+  const [set, apply] = query.split('?$apply=');
+  return `${set}?$apply=${encodeURIComponent(apply)}`;
+}
+
 /** OData string literal inside a URL: quotes doubled, then percent-encoded. */
 function literal(value: string): string {
   return `'${encodeURIComponent(value.replace(/'/g, "''"))}'`;

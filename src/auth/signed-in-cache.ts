@@ -22,7 +22,7 @@ export interface SignedInEntry {
   readonly personal?: { readonly id: string; readonly lastUsed: number | null };
 }
 
-export const MAX_SIGNED_IN_ENTRIES = 10_000;
+const MAX_SIGNED_IN_ENTRIES = 10_000;
 
 export class SignedInCache {
   /** Map keeps insertion order: the first entry is the oldest */
@@ -61,10 +61,6 @@ export class SignedInCache {
       this.entries.delete(oldest.value);
     }
     this.entries.set(key, entry);
-  }
-
-  forget(key: string): void {
-    this.entries.delete(key);
   }
 
   close(): void {

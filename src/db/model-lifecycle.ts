@@ -39,14 +39,14 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
     const model = servedModelAtStart(builtIn, changes);
     const record = await latestModelRecord(trx);
     if (record?.digest === model.version) {
-      if (engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
+      await keepVisibleCounts(trx, engine, model);
       return { model, version: record.version };
     }
     const expected = describeExpectedSchema(model);
     const plan = await planMigration(trx, engine, expected, record?.storage);
     if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
     await applyMigration(trx, engine, plan.steps);
-    if (engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
+    await keepVisibleCounts(trx, engine, model);
     // however a table came into being (knex migration or the steps above), it gets its alternate-key indexes and reference rows
     await createAlternateKeyIndexes(trx, model);
     await loadReferenceData(trx, model);
@@ -55,6 +55,11 @@ export async function migrateModel(knex: Knex, engine: Engine, builtIn: BuiltInM
     await recordModel(trx, version, model, expected);
     return { model, version };
   });
+}
+
+/** SQLite keeps the visible-row counts of the model's owner-or-public tables (db/sqlite-visible-counts.ts). */
+async function keepVisibleCounts(trx: Knex.Transaction, engine: Engine, model: EdmModel): Promise<void> {
+  if (engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
 }
 
 /**
@@ -179,7 +184,7 @@ export class ModelLifecycle {
       const plan = await planMigration(trx, this.engine, expected, record.storage, droppedStorage(this.served.model, change));
       if (plan.problems.length > 0) throw new ModelMigrationError(plan.problems);
       await applyMigration(trx, this.engine, plan.steps);
-      if (this.engine === 'sqlite') await maintainVisibleCounts(trx, ownerOrPublicTables(model));
+      await keepVisibleCounts(trx, this.engine, model);
       await hooks.afterDdl?.();
       await hooks.inTransaction?.(trx, model);
       const version = record.version + 1;

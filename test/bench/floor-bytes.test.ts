@@ -9,7 +9,7 @@ import { withOverrides } from '../../src/config';
 import { startService, type RunningService } from '../../src/server';
 import { readScenarioParams, type ScenarioParams } from '../../bench/database';
 import { startFloor, type ChildServer } from '../../bench/processes';
-import { APPLY_SCALE_QUERIES, SCENARIOS, serviceModelVersion } from '../../bench/scenarios';
+import { APPLY_SCALE_QUERIES, applyQueryPath, SCENARIOS, serviceModelVersion } from '../../bench/scenarios';
 import { compareAnswers, ok, send, VERIFY_HOST } from '../../bench/verify';
 import { ENGINES } from '../helpers/engines';
 
@@ -56,8 +56,7 @@ describe.each(ENGINES)('bench floor answers the service\'s bytes ($name)', (engi
   });
 
   it.each(APPLY_SCALE_QUERIES.map((q) => [q]))('apply-scale: %s', async (query) => {
-    const [set, apply] = query.split('?$apply=');
-    const spec = { method: 'GET', path: `${set}?$apply=${encodeURIComponent(apply)}` } as const;
+    const spec = { method: 'GET', path: applyQueryPath(query) } as const;
     const fromService = await send(service.url, spec, VERIFY_HOST);
     expect(fromService.status).toBe(200);
     const fromFloor = await send(floor.root, spec, VERIFY_HOST);

@@ -32,6 +32,11 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** SQLite: processes that run reads off the event loop (0: reads run in the service process). */
   readonly sqliteReadProcesses: number;
+  /**
+   * SQLite: a read statement last measured at most this many microseconds runs on the service's own
+   * connection even while the read processes are busy (cheaper than the trip to one; db/read-pool.ts)
+   */
+  readonly sqliteInlineAlwaysUs: number;
   /** prepared statements kept per database connection (SQLite and PostgreSQL; least recently used dropped first) */
   readonly statementsPerConnection: number;
   /** `on` (default): every request but the open documents needs credentials; `off`: everyone acts as the bootstrap Administrator */
@@ -86,7 +91,7 @@ export const DEFAULT_CONFIG: Config = {
   port: 4000, host: '0.0.0.0', database: 'data/crm.sqlite', pageSize: 100, maxPageSize: 5000, maxTop: 100000,
   maxExpandDepth: 5, maxFilterNodes: 500, maxJoins: 32, maxInItems: 10000, maxBodyDepth: 64, logLevel: 'info', seedContacts: 500, workers: 1, basePath: '/odata',
   maxBodyBytes: 10 * 1024 * 1024, batchMaxParts: 5000, batchMaxPartBytes: 1024 * 1024, asyncResultSeconds: 3600,
-  statementTimeoutMs: 30000, sqliteReadProcesses: 2, statementsPerConnection: 500,
+  statementTimeoutMs: 30000, sqliteReadProcesses: 2, sqliteInlineAlwaysUs: 250, statementsPerConnection: 500,
   auth: 'on', adminPassword: '', demoPassword: '', apiKeyParameter: 'api_key', accessTokenSeconds: 3600,
   refreshTokenSeconds: 30 * 24 * 3600, minPasswordLength: 10, signInFreeFailures: 5,
   basicCacheSeconds: 300, basicCacheEntries: 10000,
@@ -102,7 +107,8 @@ const ENV: Record<string, keyof Config> = {
   LOG_LEVEL: 'logLevel', ODATA_SEED_CONTACTS: 'seedContacts', ODATA_WORKERS: 'workers', ODATA_BASE_PATH: 'basePath',
   ODATA_MAX_BODY_BYTES: 'maxBodyBytes', ODATA_BATCH_MAX_PARTS: 'batchMaxParts', ODATA_BATCH_MAX_PART_BYTES: 'batchMaxPartBytes',
   ODATA_ASYNC_RESULT_SECONDS: 'asyncResultSeconds', ODATA_STATEMENT_TIMEOUT_MS: 'statementTimeoutMs',
-  ODATA_SQLITE_READ_PROCESSES: 'sqliteReadProcesses', ODATA_STATEMENTS_PER_CONNECTION: 'statementsPerConnection',
+  ODATA_SQLITE_READ_PROCESSES: 'sqliteReadProcesses', ODATA_SQLITE_INLINE_ALWAYS_US: 'sqliteInlineAlwaysUs',
+  ODATA_STATEMENTS_PER_CONNECTION: 'statementsPerConnection',
   ODATA_AUTH: 'auth', ODATA_ADMIN_PASSWORD: 'adminPassword', ODATA_DEMO_PASSWORD: 'demoPassword', ODATA_API_KEY_PARAMETER: 'apiKeyParameter',
   ODATA_ACCESS_TOKEN_SECONDS: 'accessTokenSeconds', ODATA_REFRESH_TOKEN_SECONDS: 'refreshTokenSeconds',
   ODATA_MIN_PASSWORD_LENGTH: 'minPasswordLength', ODATA_SIGNIN_FREE_FAILURES: 'signInFreeFailures',

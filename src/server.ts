@@ -68,7 +68,7 @@ export async function startService(config: Config, options: { seed?: boolean; lo
   const replicaUrl = readReplicaUrlOf(config.readReplicaUrl, config.database);
   const cors = corsPolicyOf(config.corsOrigins);
   const proxy = proxySettingsOf(config.publicUrl, config.trustedProxies);
-  const db = openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs, readProcesses: config.sqliteReadProcesses, statementsPerConnection: config.statementsPerConnection });
+  const db = openDatabase(config.database, { statementTimeoutMs: config.statementTimeoutMs, readProcesses: config.sqliteReadProcesses, inlineAlwaysMs: config.sqliteInlineAlwaysUs / 1000, statementsPerConnection: config.statementsPerConnection });
   // Migrations and demo data are not held to the statement time budget (an index or a backfill over a
   // large table may take longer): on PostgreSQL they get connections of their own; SQLite's own
   // connection has no budget (only the read processes have one).

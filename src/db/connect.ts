@@ -7,7 +7,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { configureSqliteConnection, type SqliteConnection } from './sqlite-connection';
-import { ReadPool } from './read-pool';
+import { INLINE_ALWAYS_MS, ReadPool } from './read-pool';
 import { DEFAULT_STATEMENTS_PER_CONNECTION, emptyStatementCounts, registerPgConnection, StatementRegistry, type PgConnection, type StatementCounts } from './prepared-statements';
 import { readInt64Exactly } from './sqlite-int64';
 
@@ -30,6 +30,8 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number;
   /** SQLite: processes in the read pool (0: none). */
   readonly readProcesses?: number;
+  /** SQLite: a read measured at most this many ms runs inline even while the read processes are busy (default INLINE_ALWAYS_MS) */
+  readonly inlineAlwaysMs?: number;
   /** Prepared statements kept per connection (least recently used dropped first). */
   readonly statementsPerConnection?: number;
 }
@@ -104,7 +106,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   });
   // ":memory:" is private to its connection: another process cannot read it, so it keeps every statement.
   const processes = file === ':memory:' ? 0 : (options.readProcesses ?? 0);
-  const reads = processes > 0 ? new ReadPool({ file, processes, statementTimeoutMs }) : undefined;
+  const reads = processes > 0 ? new ReadPool({ file, processes, statementTimeoutMs, inlineAlwaysMs: options.inlineAlwaysMs ?? INLINE_ALWAYS_MS }) : undefined;
   return { knex, engine, reads, statements };
 }
 

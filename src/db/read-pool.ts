@@ -65,6 +65,8 @@ export interface ReadPoolOptions {
   readonly processes: number;
   /** 0: no limit */
   readonly statementTimeoutMs: number;
+  /** a statement last measured at most this many ms runs inline even while the processes are busy (INLINE_ALWAYS_MS) */
+  readonly inlineAlwaysMs: number;
 }
 
 export class ReadPool {
@@ -86,7 +88,7 @@ export class ReadPool {
   /**
    * A read statement whose cost its shape does not bound. It runs in a read process until one run has
    * shown its cost; after that it runs `inline` (on the service's own connection, holding the event loop)
-   * while its last run, wherever it ran, took at most INLINE_ALWAYS_MS of CPU (less than the trip costs
+   * while its last run, wherever it ran, took at most `inlineAlwaysMs` (default INLINE_ALWAYS_MS) of CPU (less than the trip costs
    * the event loop itself), or at most `budgetMs` while no other read is running or waiting in the
    * processes (under a concurrent load their parallelism is worth more than the trip), and the service's
    * connection is free (`inline` answers undefined when a write transaction holds it: the read then goes
@@ -102,7 +104,7 @@ export class ReadPool {
   async runMeasured(sql: string, bindings: readonly unknown[], budgetMs: number, inline: () => ReadRow[] | undefined): Promise<ReadRow[]> {
     const key = measureKey(sql, bindings);
     const last = this.measured.get(key);
-    if (last !== undefined && (last <= INLINE_ALWAYS_MS || (last <= budgetMs && this.idle()))) {
+    if (last !== undefined && (last <= this.options.inlineAlwaysMs || (last <= budgetMs && this.idle()))) {
       // wall time: the statement runs synchronously here, so it bounds the CPU it took from above and
       // costs no system call (process.cpuUsage() twice was ~6 % of a small read's CPU)
       const started = performance.now();

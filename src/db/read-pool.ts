@@ -11,6 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { rowObjects } from './row-objects';
 
 export type ReadRow = Record<string, unknown>;
 
@@ -285,17 +286,6 @@ function measureKey(sql: string, bindings: readonly unknown[]): string {
   return bindings.length === 0 ? sql : `${sql}\u0000${JSON.stringify(bindings, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
 }
 
-/** Rows as the service reads them: one object per row, its properties in column order (one shape for all). */
-function rowObjects(columns: readonly string[], values: readonly unknown[][]): ReadRow[] {
-  const rows = new Array<ReadRow>(values.length);
-  for (let r = 0; r < values.length; r++) {
-    const row: ReadRow = {};
-    const value = values[r];
-    for (let c = 0; c < columns.length; c++) row[columns[c]] = value[c];
-    rows[r] = row;
-  }
-  return rows;
-}
 
 // From the compiled service: the .js beside this file. From the sources (tests, tsx): the .ts through tsx.
 const FROM_SOURCES = path.extname(__filename) === '.ts';

@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { configureSqliteConnection } from './sqlite-connection';
-import { readRawInt64Exactly } from './sqlite-int64';
+import { readInt64Exactly } from './sqlite-int64';
 import { cpuMsSince, type ReadReply, type ReadRequest } from './read-pool';
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -90,7 +90,7 @@ function rawStatement(statement: Database.Statement): RawStatement {
   if (!statement.reader) return { columns: [], cloneOnly: false, all: (bindings) => (statement.run(bindings), []) };
   statement.raw(true);
   const columns = statement.columns().map((c) => c.name);
-  const exact = readRawInt64Exactly(statement);
+  const exact = readInt64Exactly(statement);
   return { columns, cloneOnly: columns.includes('__proto__'), all: (bindings) => exact.all(bindings) as unknown[][] };
 }
 

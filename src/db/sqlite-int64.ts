@@ -20,28 +20,26 @@ export interface SqliteReadStatement {
 
 const INT64_DECLARATION = /^(?:bigint|int8)\b/i;
 
-/** Makes `statement` (just prepared) read Int64 columns exactly; returns it. */
+/**
+ * Makes `statement` (just prepared) read Int64 columns exactly; returns it. Rows as objects (Int64
+ * columns found by name) or, in raw mode, as arrays (by position): the service reads its own statements
+ * raw (db/row-objects.ts) while Knex's queries on the same connection read objects.
+ */
 export function readInt64Exactly<S>(statement: S): S {
   const s = statement as unknown as SqliteReadStatement;
   if (!s.reader) return statement;
-  const exact = new Set(s.columns().filter((c) => c.type !== null && INT64_DECLARATION.test(c.type)).map((c) => c.name));
-  if (exact.size === 0) return statement;
+  const names = new Set<string>();
+  const positions = new Set<number>();
+  s.columns().forEach((c, i) => {
+    if (c.type !== null && INT64_DECLARATION.test(c.type)) {
+      names.add(c.name);
+      positions.add(i);
+    }
+  });
+  if (names.size === 0) return statement;
   s.safeIntegers(true);
   const all = s.all.bind(s);
-  s.all = (...params: unknown[]) => all(...params).map((row) => withNumbers(row as Record<string, unknown>, exact));
-  return statement;
-}
-
-/** The same for a statement in raw mode (rows as arrays): Int64 columns found by position. */
-export function readRawInt64Exactly<S>(statement: S): S {
-  const s = statement as unknown as SqliteReadStatement;
-  if (!s.reader) return statement;
-  const exact = new Set<number>();
-  s.columns().forEach((c, i) => { if (c.type !== null && INT64_DECLARATION.test(c.type)) exact.add(i); });
-  if (exact.size === 0) return statement;
-  s.safeIntegers(true);
-  const all = s.all.bind(s);
-  s.all = (...params: unknown[]) => all(...params).map((row) => withNumbersAt(row as unknown[], exact));
+  s.all = (...params: unknown[]) => all(...params).map((row) => (Array.isArray(row) ? withNumbersAt(row, positions) : withNumbers(row as Record<string, unknown>, names)));
   return statement;
 }
 

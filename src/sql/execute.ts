@@ -8,6 +8,7 @@ import { INLINE_MEASURED_MS, INLINE_READ_MS, StatementTimeoutError, type ReadPoo
 import { statementObserverOf } from '../db/statement-observer';
 import { performance } from 'node:perf_hooks';
 import { runPg, type PgConnection } from '../db/prepared-statements';
+import { readRowObjects, type RawReadableStatement } from '../db/row-objects';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { RecordAccess } from '../auth/access';
@@ -159,16 +160,15 @@ const transactionConnections = new WeakMap<object, SqliteConnection>();
 /** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
 function runStatement(connection: SqliteConnection, text: string, bindings: readonly unknown[]): unknown {
   const statement = connection.prepare(text);
-  return statement.reader ? statement.all(bindings) : statement.run(bindings);
+  return statement.reader ? readRowObjects(statement, bindings) : statement.run(bindings);
 }
 
 function sqliteBindings(f: Fragment): unknown[] {
   return f.bindings.map((b) => (typeof b === 'boolean' ? Number(b) : b instanceof Date ? b.valueOf() : b));
 }
 
-interface SqliteStatement {
+interface SqliteStatement extends RawReadableStatement {
   readonly reader: boolean;
-  all(bindings: readonly unknown[]): unknown[];
   run(bindings: readonly unknown[]): { changes: number };
 }
 

@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { rowObjects } from './row-objects';
+import { makerFor, rowObjects } from './row-objects';
 
 export type ReadRow = Record<string, unknown>;
 
@@ -191,7 +191,7 @@ export class ReadPool {
         if (job === undefined || job.request.id !== reply.id) return;
         this.finish(reader);
         if (reply.kind === 'error') job.reject(new ReadProcessError(reply.message, reply.code));
-        else job.resolve(rowObjects(reply.columns, reply.kind === 'json' ? JSON.parse(reply.text) as unknown[][] : reply.values), reply.cpuMs);
+        else job.resolve(rowObjects(makerFor(reply.columns), reply.kind === 'json' ? JSON.parse(reply.text) as unknown[][] : reply.values), reply.cpuMs);
         break;
       }
     }

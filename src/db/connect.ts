@@ -8,6 +8,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { configureSqliteConnection, type SqliteConnection } from './sqlite-connection';
 import { INLINE_ALWAYS_MS, ReadPool } from './read-pool';
+import { endSnapshotOn, type SnapshotConnection } from './read-snapshot';
 import { DEFAULT_STATEMENTS_PER_CONNECTION, emptyStatementCounts, registerPgConnection, StatementRegistry, type PgConnection, type StatementCounts } from './prepared-statements';
 import { readInt64Exactly } from './sqlite-int64';
 
@@ -83,6 +84,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     return { knex, engine, statements };
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
+  let serviceConnection: SnapshotConnection | undefined;
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const knex = knexFactory({
     client: 'better-sqlite3',
@@ -91,6 +93,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     pool: {
       min: 1, max: 1,
       afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        serviceConnection = conn as unknown as SnapshotConnection;
         cachePreparedStatements(conn, statementLimit, statements);
         conn.pragma('journal_mode = WAL');
         configureSqliteConnection(conn);
@@ -104,6 +107,14 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
       },
     },
   });
+  // Whoever takes the connection through the pool (a write's transaction, Knex's queries) first ends a
+  // batch's read transaction left open on it (db/read-snapshot.ts).
+  const client = knex.client as { acquireConnection(): Promise<unknown> };
+  const acquire = client.acquireConnection.bind(client);
+  client.acquireConnection = () => {
+    if (serviceConnection !== undefined) endSnapshotOn(serviceConnection);
+    return acquire();
+  };
   // ":memory:" is private to its connection: another process cannot read it, so it keeps every statement.
   const processes = file === ':memory:' ? 0 : (options.readProcesses ?? 0);
   const reads = processes > 0 ? new ReadPool({ file, processes, statementTimeoutMs, inlineAlwaysMs: options.inlineAlwaysMs ?? INLINE_ALWAYS_MS }) : undefined;

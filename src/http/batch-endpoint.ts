@@ -11,6 +11,7 @@ import { JsonBatchWriter, parseJsonBatch } from '../batch/json-batch';
 import { MultipartBatchReader } from '../batch/multipart-reader';
 import { MultipartBatchWriter } from '../batch/multipart-writer';
 import { ODataError } from '../errors/odata-error';
+import { ReadSnapshot } from '../db/read-snapshot';
 import type { ApiRequest, ApiResponse } from './api-request';
 import { acceptAsync, withoutRespondAsync } from './async-requests';
 import type { Services } from './handle';
@@ -43,7 +44,14 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
   const run = async (): Promise<ApiResponse> => {
     // each answer is encoded as it comes: a change set's thousand answers are held as bytes, not objects
     const writer = json ? new JsonBatchWriter() : new MultipartBatchWriter();
-    await executeBatchInto(items, { services: svc, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller }, writer);
+    // SQLite: the parts' reads on the service's connection share one read transaction while they run back to back
+    const snapshot = svc.reads !== undefined ? new ReadSnapshot() : undefined;
+    const services = snapshot === undefined ? svc : Object.assign({}, svc, { readSnapshot: snapshot });
+    try {
+      await executeBatchInto(items, { services, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller }, writer);
+    } finally {
+      snapshot?.end();
+    }
     const headers: Record<string, string> = { 'OData-Version': json ? '4.01' : '4.0' };
     if (applied.length) headers['Preference-Applied'] = applied.join(', ');
     headers['Content-Type'] = writer instanceof MultipartBatchWriter ? writer.contentType : 'application/json';

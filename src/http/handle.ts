@@ -22,6 +22,7 @@ import { serviceDocument } from '../serialize/service-document';
 import { jsonText, plainText } from '../serialize/json-text';
 import type { WriterContext } from '../serialize/entity-writer';
 import type { Knex } from 'knex';
+import type { ReadSnapshot } from '../db/read-snapshot';
 import type { ReadPool } from '../db/read-pool';
 import { parseUri } from '../uri/parse-uri';
 import { etagMatches, etagOf } from '../serialize/etag';
@@ -79,6 +80,8 @@ export interface Services {
   readonly requestLimits: RequestLimits;
   /** PostgreSQL: where reads outside transactions go (ODATA_READ_REPLICA_URL; absent: `knex`) */
   readonly readReplica?: Knex;
+  /** SQLite, the parts of one `$batch`: the read transaction their reads share (db/read-snapshot.ts) */
+  readonly readSnapshot?: ReadSnapshot;
   /** metrics and readiness (absent: nothing counted) */
   readonly ops?: OpsServices;
   /** applies schema changes (writes to definition sets such as FieldDefinitions; absent: they answer 501) */
@@ -294,7 +297,7 @@ async function respondRead(prepared: PreparedRead, req: ApiRequest, svc: Service
   const access = recordAccess(model, plan.context.user);
   // reads whose shape bounds their work cost less than the trip to a read process: they stay here
   const reads = svc.reads !== undefined && !runsInline(plan, access, svc.reads) ? svc.reads : undefined;
-  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads, access };
+  const ex: Executor = { knex: svc.readReplica ?? svc.knex, dialect: svc.dialect, reads, access, readSnapshot: svc.readSnapshot };
   const shape = plan.shape;
   const missingParent = async () => plan.parentSource !== undefined && !(await parentExists(ex, plan.parentSource));
 

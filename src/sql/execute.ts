@@ -9,6 +9,7 @@ import { statementObserverOf } from '../db/statement-observer';
 import { performance } from 'node:perf_hooks';
 import { runPg, type PgConnection } from '../db/prepared-statements';
 import { readRowObjects, type RawReadableStatement } from '../db/row-objects';
+import { holdsSnapshot, readOn, type ReadSnapshot } from '../db/read-snapshot';
 import type { ExpandPlan, PathSource, ReadPlan } from '../plan/plan';
 import { canonicalDecimal, DIVISION_BY_ZERO } from '../decimal';
 import type { RecordAccess } from '../auth/access';
@@ -52,6 +53,8 @@ export interface Executor {
   readonly inlineBudgetMs?: number;
   /** SqlTarget.exactSums: statements compiled for this executor sum decimals exactly only */
   readonly exactSums?: boolean;
+  /** SQLite, a `$batch`'s reads: the read transaction they share on the service's connection (db/read-snapshot.ts) */
+  readonly readSnapshot?: ReadSnapshot;
 }
 
 export async function run(ex: Executor, f: Fragment): Promise<Row[]> {
@@ -119,7 +122,7 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
     const sqlite = client as KnexClient<SqliteConnection>;
     const bindings = sqliteBindings(f);
     return ex.reads.runMeasured(f.sql, bindings, ex.inlineBudgetMs ?? INLINE_READ_MS, () => {
-      const idle = idleConnection(sqlite);
+      const idle = idleConnection(sqlite, ex.readSnapshot);
       return idle === undefined ? undefined : runStatement(idle, f.sql, bindings) as Row[];
     });
   }
@@ -131,7 +134,7 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   // Outside a transaction, with the pool's one connection lying idle, the statement runs on it at once:
   // the statement is synchronous, so nothing can take the connection meanwhile, and acquiring it through
   // the pool costs a promise, a timer and a release (~8 % of a by-key read's CPU).
-  const idle = ex.knex.isTransaction ? undefined : idleConnection(sqlite);
+  const idle = ex.knex.isTransaction ? undefined : idleConnection(sqlite, ex.readSnapshot);
   if (idle !== undefined) return runStatement(idle, f.sql, sqliteBindings(f));
   const connection = await sqlite.acquireConnection();
   try {
@@ -187,14 +190,20 @@ interface TarnPool<C> {
   readonly free?: readonly { readonly resource: C }[];
 }
 
-/** SQLite's one pooled connection when nothing holds it, waits for it or is creating it; otherwise undefined. */
-function idleConnection(client: KnexClient<SqliteConnection>): SqliteConnection | undefined {
+/**
+ * SQLite's one pooled connection when nothing holds it, waits for it or is creating it; otherwise undefined.
+ * A read transaction a batch left open on it (db/read-snapshot.ts) is kept for that batch's reads
+ * (`owner`) and ended for anyone else's statement.
+ */
+function idleConnection(client: KnexClient<SqliteConnection>, owner?: ReadSnapshot): SqliteConnection | undefined {
   const pool = client.pool;
   if (pool === undefined || pool === null || pool.numUsed() !== 0 || pool.numPendingAcquires() !== 0 || pool.numPendingCreates() !== 0) return undefined;
   const free = pool.free;
   if (free === undefined || free.length !== 1) return undefined;
   const connection = free[0].resource;
-  return connection.inTransaction === true || connection.open === false ? undefined : connection;
+  if (connection.open === false || (connection.inTransaction === true && !holdsSnapshot(connection))) return undefined;
+  readOn(connection, owner);
+  return connection;
 }
 
 interface KnexClient<C> {

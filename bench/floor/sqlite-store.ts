@@ -7,6 +7,7 @@ export function openSqliteStore(file: string): FloorStore {
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma('temp_store = MEMORY');
   const contactCategories = db.prepare(`SELECT 1 FROM pragma_table_info('Contacts') WHERE name = 'Categories'`).get() !== undefined;
   const prepared = new Map<string, BetterSqlite3.Statement>();
   const statement = (name: StatementName, integers: readonly number[]): BetterSqlite3.Statement => {

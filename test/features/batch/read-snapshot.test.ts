@@ -32,7 +32,8 @@ describe.each(ENGINES)('batch reads on $name', (engine) => {
   let ids: string[];
 
   beforeAll(async () => {
-    svc = await startTestService(engine, { contacts: 30 });
+    // no model poll: its statement on the service's connection would show among the recorded ones
+    svc = await startTestService(engine, { contacts: 30, config: { modelPollMs: 0 } });
     ids = ((await svc.get('/Contacts?$select=Id&$top=5')).json().value as { Id: string }[]).map((c) => c.Id);
   }, 120_000);
   afterAll(async () => svc?.close());
@@ -73,7 +74,7 @@ describe.each(ENGINES)('batch reads on $name', (engine) => {
         expect(batchParts(res).map((p) => asHttp(p).status)).toEqual(Array(10).fill(200));
         expect(recorded.texts.filter((t) => t === 'BEGIN')).toHaveLength(1);
         expect(recorded.texts.filter((t) => t === 'COMMIT')).toHaveLength(1);
-        expect(recorded.texts.filter((t) => t.startsWith('SELECT'))).toHaveLength(10);
+        expect(recorded.texts.filter((t) => t.startsWith('SELECT') && t.includes('FROM "Contacts"'))).toHaveLength(10);
         expect(recorded.connection.inTransaction).toBe(false);
       } finally {
         recorded.stop();
@@ -85,7 +86,9 @@ describe.each(ENGINES)('batch reads on $name', (engine) => {
       const recorded = recordStatements(svc);
       try {
         expect((await svc.get(`/Contacts(${ids[0]})`)).status).toBe(200);
-        expect(recorded.texts).toEqual([expect.stringMatching(/^SELECT/)]);
+        expect(recorded.texts.filter((t) => t.includes('FROM "Contacts"'))).toHaveLength(1);
+        expect(recorded.texts.filter((t) => t === 'BEGIN' || t === 'COMMIT')).toEqual([]);
+        expect(recorded.connection.inTransaction).toBe(false);
       } finally {
         recorded.stop();
       }

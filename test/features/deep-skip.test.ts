@@ -2,8 +2,8 @@
  * A deep `$skip` (clients paging without next links: `Contacts?$orderby=LastName&$skip=5000&$top=100`)
  * answers the rows the plain `LIMIT … OFFSET` did, with `$filter`, a navigation in `$orderby`,
  * `$expand`, `$count` and a Standard user's record access. Expected pages come from the same query
- * walked through its keyset next links (no `$skip` there). On SQLite the page's keys come from a
- * subquery that an index covers (src/sql/compile-deep-skip.ts); a shallow `$skip` keeps OFFSET.
+ * walked through its keyset next links (no `$skip` there). The page's keys come from a subquery that
+ * an index covers (src/sql/compile-deep-skip.ts); a shallow `$skip` keeps OFFSET.
  */
 import { ENGINES } from '../helpers/engines';
 import { bearerFor, startTestService, TEST_DEMO_PASSWORD, type TestService } from '../helpers/service';
@@ -11,7 +11,7 @@ import { allPages, enc, type Row } from './support';
 
 const CONTACTS = 1300;
 
-describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (name, engine) => {
+describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (_name, engine) => {
   let svc: TestService;
   let standard: Record<string, string>;
 
@@ -58,8 +58,7 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (name, engine) => 
     expect(body.value).toEqual(all.slice(skip, skip + top));
     const page = statements.filter((s) => /FROM "Contacts" AS/.test(s.sql));
     expect(page).toHaveLength(1);
-    if (name === 'sqlite') expect(page[0].sql).toMatch(/ IN \(SELECT "s0"\."Id" FROM "Contacts" AS "s0".* OFFSET \d+\) ORDER BY /);
-    else expect(page[0].sql).not.toMatch(/IN \(SELECT "s0"\."Id"/);
+    expect(page[0].sql).toMatch(/ IN \(SELECT "s0"\."Id" FROM "Contacts" AS "s0".* OFFSET \d+\) ORDER BY /);
   });
 
   it('a Standard user\'s deep page holds no record they may not see, and $count counts what they see', async () => {
@@ -91,6 +90,15 @@ describe.each(ENGINES.map((e) => [e.name, e] as const))('%s', (name, engine) => 
       const details = plan.map((r) => r.detail).join(' | ');
       expect(details).toMatch(/SCAN s0 USING COVERING INDEX ix_Contacts_LastName_FirstName_Id/);
       expect(details).toMatch(/SEARCH s0 USING INDEX sqlite_autoindex_Contacts_1 \(Id=\?\)/);
+    });
+  } else {
+    it('the key subquery of the LastName page is an index-only scan', async () => {
+      const { statements } = await statementsOf('/Contacts?$orderby=LastName&$skip=1000&$top=100');
+      const [page] = statements.filter((s) => /FROM "Contacts" AS/.test(s.sql));
+      const plan: { rows: { 'QUERY PLAN': string }[] } = await svc.knex.raw(`EXPLAIN ${page.sql}`, page.bindings as never);
+      const details = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      // how the page's rows are then found is the planner's choice at this size (a hash join over 1 300 rows)
+      expect(details).toMatch(/Index Only Scan using "ix_Contacts_LastName_FirstName_Id"/);
     });
   }
 });

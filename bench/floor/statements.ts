@@ -35,7 +35,10 @@ export const STATEMENTS: Readonly<Record<StatementName, string>> = {
     ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
   contactsByLastNameAfterNull: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "LastName" IS NOT NULL OR "Id" > ?
     ORDER BY "LastName" NULLS FIRST, "Id" LIMIT #`,
-  contactsByLastNameOffset: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" ORDER BY "LastName" NULLS FIRST, "Id" LIMIT # OFFSET #`,
+  // the page's keys first, from the index that serves the order, then its rows: the plain OFFSET reads (SQLite) or
+  // sorts (PostgreSQL) every skipped row whole, and the service does this too (src/sql/compile-deep-skip.ts)
+  contactsByLastNameOffset: `SELECT ${CONTACT_COLUMNS} FROM "Contacts" WHERE "Id" IN
+    (SELECT "Id" FROM "Contacts" ORDER BY "LastName" NULLS FIRST, "Id" LIMIT # OFFSET #) ORDER BY "LastName" NULLS FIRST, "Id"`,
   filterOrder: `SELECT "Edited", "Id", "FullName", "EmailAddress" FROM "Contacts"
     WHERE "LastName" >= ? AND "LastName" < ? AND "BusinessAddress_State" = ? ORDER BY "LastName" NULLS FIRST, "FirstName" NULLS FIRST, "Id" LIMIT #`,
   inGroup: `SELECT "Edited", "Id", "FullName" FROM "Contacts" WHERE "Id" IN (${GROUP_MEMBERS}) ORDER BY "Id" LIMIT #`,

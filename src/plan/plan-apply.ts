@@ -232,6 +232,18 @@ function group(state: State, input: Stage, keys: readonly (readonly PathStep[])[
     if (fromRelated !== undefined) {
       for (const r of fromRelated.outputs) {
         if (r.kind !== 'related-aggregate') continue;
+        if (r.averageOf !== undefined) {
+          // the count part is read with its sum part
+          if (r.method !== 'sum') continue;
+          const type = resultType('average', r.argType);
+          claim(r.averageOf, item.position);
+          outputs.push({
+            kind: 'average-of-parts', column: r.averageOf, argType: r.argType,
+            sums: col(scope, r.column, sumType(r.argType)), counts: col(scope, averagePart(r.averageOf, 'count'), INT64),
+          });
+          names.push(fromRelated.flat ? { path: [r.averageOf], column: r.averageOf, type } : { path: r.averageOf.split('/'), column: r.averageOf, type, inCollection: true });
+          continue;
+        }
         claim(r.column, item.position);
         const type = r.method === 'count' ? INT64 : resultType(r.method, r.argType);
         const partial = col(scope, r.column, type);
@@ -323,23 +335,37 @@ function relatedAggregates(state: State, item: AggregateItem & { kind: 'navigati
     model: state.ctx.model, scopes: [{ id: childScope, set: target }], nextScope: state.ctx.nextScope, where: WHERE,
     maxNodes: limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget: state.budget,
   };
-  return item.items.map((inner): LevelOutput => {
+  return item.items.flatMap((inner): LevelOutput[] => {
     const base = { table: tableOf(target), scope: childScope, holder: storage.targetColumns, outerScope, outerKey: type.key };
+    const column = inner.kind === 'navigation' ? '' : flat ? inner.alias : `${nav.name}/${inner.alias}`;
     switch (inner.kind) {
-      case 'count': return { kind: 'related-aggregate', column: flat ? inner.alias : `${nav.name}/${inner.alias}`, method: 'count', argType: INT64, ...base };
+      case 'count': return [{ kind: 'related-aggregate', column, method: 'count', argType: INT64, ...base }];
       case 'method': {
         if (inner.from) throw new NotImplementedError(`aggregate with from (at position ${inner.position} in ${WHERE})`, { target: WHERE });
         const arg = planExpression(inner.expr, ctx);
         const argType = typeOf(arg);
         const method = checkAggregatable(inner.method, argType, exprText(inner.expr), inner.position);
-        if (method === 'average' || method === 'countdistinct') {
-          throw new NotImplementedError(`${method} over a navigation's related entities (at position ${inner.position} in ${WHERE})`, { target: WHERE });
+        if (method === 'countdistinct') {
+          throw new NotImplementedError(`countdistinct over a navigation's related entities (at position ${inner.position} in ${WHERE})`, { target: WHERE });
         }
-        return { kind: 'related-aggregate', column: flat ? inner.alias : `${nav.name}/${inner.alias}`, method, arg, argType, ...base };
+        // the related rows of different input rows are different rows (a reverse foreign key), so the
+        // group's average is the sum of their per-row sums over the sum of their per-row counts
+        if (method === 'average') {
+          return [
+            { kind: 'related-aggregate', column: averagePart(column, 'sum'), method: 'sum', arg, argType, averageOf: column, ...base },
+            { kind: 'related-aggregate', column: averagePart(column, 'count'), method: 'count', arg, argType: INT64, averageOf: column, ...base },
+          ];
+        }
+        return [{ kind: 'related-aggregate', column, method, arg, argType, ...base }];
       }
       case 'navigation': throw new NotImplementedError(`nested navigation aggregates (at position ${inner.position} in ${WHERE})`, { target: WHERE });
     }
   });
+}
+
+/** The per-row column of one part of an average over related rows (`$` cannot start an alias, so no name collides). */
+function averagePart(column: string, part: 'sum' | 'count'): string {
+  return `${column}/$${part}`;
 }
 
 /** The read on top of aggregated rows: `$filter`, `$orderby`, paging, `$select` and `$compute` over the dynamic properties. */

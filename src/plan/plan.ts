@@ -183,7 +183,11 @@ export type LevelOutput =
       readonly table: string; readonly scope: number;
       /** the related rows' columns that hold the outer row's key (one per key part), and the outer key's columns */
       readonly holder: readonly string[]; readonly outerScope: number; readonly outerKey: readonly string[];
-    };
+      /** a part of the average named here: the related rows' sum, or their count of non-null values (`count` with `arg`) */
+      readonly averageOf?: string;
+    }
+  /** an average over related rows from their per-row sums and counts: Σ sums / Σ counts, null where no value counted */
+  | { readonly kind: 'average-of-parts'; readonly column: string; readonly sums: PlanExpr; readonly counts: PlanExpr; readonly argType: ValueType };
 
 /**
  * One SELECT of a `$apply` relation: rows of a table (record access applied) or of the level below,

@@ -40,6 +40,12 @@ function output(o: LevelOutput, c: ExpressionCompiler): Fragment {
       const sum = isDecimal(typeOf(o.expr)) ? c.dialect.decimal.sum(x) : sql`SUM(${x})`;
       return sql`${sum} OVER (ORDER BY ${join(o.orderby.map((t) => orderTerm(t, c)), ', ')} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)`;
     }
+    case 'average-of-parts': {
+      const counted = sql`SUM(${c.compile(o.counts)})`;
+      const total = aggregate('sum', c.compile(o.sums), decimalArgument(o.sums, typeOf(o.sums)), c);
+      const quotient = isDecimal(o.argType) ? c.dialect.decimal.arithmetic('div', total, counted) : c.dialect.divide(total, counted);
+      return sql`(CASE WHEN COALESCE(${counted}, 0) = 0 THEN NULL ELSE ${quotient} END)`;
+    }
     case 'related-aggregate': {
       const child = scopeAlias(o.scope);
       const value = aggregate(o.method, o.arg && c.compile(o.arg), decimalArgument(o.arg, o.argType), c);
@@ -60,7 +66,8 @@ function decimalArgument(arg: PlanExpr | undefined, type: ValueType): DecimalArg
 
 function aggregate(method: string, x: Fragment | undefined, decimal: DecimalArgument, c: ExpressionCompiler): Fragment {
   const { decimal: d } = c.dialect;
-  if (method === 'count' || x === undefined) return raw('COUNT(*)');
+  if (method === 'count') return x === undefined ? raw('COUNT(*)') : sql`COUNT(${x})`;
+  if (x === undefined) return raw('COUNT(*)');
   switch (method) {
     case 'sum': return decimal ? decimalSum(x, decimal.scale, c.target) : sql`SUM(${x})`;
     case 'min': return decimal ? d.min(x) : sql`MIN(${x})`;

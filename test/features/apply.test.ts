@@ -96,6 +96,43 @@ describe.each(ENGINES)('$apply on $name', (engine) => {
         expect(r.Largest).toBe(totals.length ? text(totals.map(dec).sort(compare).reverse()[0]) : null);
       }
     });
+    it('average over a collection navigation: flat per group, nested per opportunity (exact, null without related rows)', async () => {
+      const average = (totals: readonly string[]) => (totals.length ? text(divide(dec(sumText(totals)), totals.length)) : null);
+      const flat = await apply(svc, 'Opportunities', '$apply=groupby((Status),aggregate(Products/Total with average as Avg,Products/$count as Lines))&$orderby=Avg desc');
+      expect(flat.length).toBe(byStatus().size);
+      for (const r of flat) {
+        const totals = byStatus().get(key(r, 'Status'))!.flatMap((o) => o.Products.map((p) => p.Total));
+        expect({ status: r.Status, avg: r.Avg, lines: Number(r.Lines) }).toEqual({ status: r.Status, avg: average(totals), lines: totals.length });
+      }
+      const averages = flat.map((r) => r.Avg).filter((a): a is string => a !== null).map(dec);
+      expect(averages).toEqual([...averages].sort(compare).reverse());
+      // the same numbers the other way round: the products grouped by their opportunity's status
+      const direct = await apply(svc, 'OpportunityProducts', '$apply=groupby((Opportunity/Status),aggregate(Total with average as Avg))');
+      for (const d of direct) expect(flat.find((r) => r.Status === (d.Opportunity as Row).Status)?.Avg).toBe(d.Avg);
+      const nested = await apply(svc, 'Opportunities', '$apply=groupby((Id),aggregate(Products(Total with average as Avg)))');
+      const byId = new Map(opportunities.map((o) => [o.Id, o]));
+      expect(nested).toHaveLength(opportunities.length);
+      for (const r of nested) {
+        const [inner] = r.Products as Row[];
+        expect(inner.Avg).toBe(average(byId.get(String(r.Id))!.Products.map((p) => p.Total)));
+      }
+      // an opportunity without products: no value to average
+      const created = await svc.request('POST', '/Opportunities', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Name: 'No products yet' }) });
+      expect(created.status).toBe(201);
+      const id = String(created.json().Id);
+      try {
+        const [alone] = await apply(svc, 'Opportunities', `$apply=filter(Id eq ${id})/groupby((Id),aggregate(Products(Total with average as Avg,$count as N)))`);
+        expect(alone.Products).toEqual([{ Avg: null, N: '0' }]); // Int64 as a string: the requests ask IEEE754Compatible
+      } finally {
+        expect((await svc.request('DELETE', `/Opportunities(${id})`)).status).toBe(204);
+      }
+    });
+
+    it('countdistinct over a collection navigation is 501, naming it', async () => {
+      const res = await svc.get(`/Opportunities?$apply=${enc('groupby((Status),aggregate(Products/Total with countdistinct as D))')}`);
+      expect(res.status).toBe(501);
+      expect(res.json().error.message).toMatch(/countdistinct over a navigation/);
+    });
   });
 
   describe('aggregate', () => {

@@ -335,16 +335,17 @@ function relatedAggregates(state: State, item: AggregateItem & { kind: 'navigati
     model: state.ctx.model, scopes: [{ id: childScope, set: target }], nextScope: state.ctx.nextScope, where: WHERE,
     maxNodes: limits.maxFilterNodes, maxNodesSetting: 'ODATA_MAX_FILTER_NODES', nodes: 0, budget: state.budget,
   };
+  const columnOf = (alias: string) => (flat ? alias : `${nav.name}/${alias}`);
   return item.items.flatMap((inner): LevelOutput[] => {
     const base = { table: tableOf(target), scope: childScope, holder: storage.targetColumns, outerScope, outerKey: type.key };
-    const column = inner.kind === 'navigation' ? '' : flat ? inner.alias : `${nav.name}/${inner.alias}`;
     switch (inner.kind) {
-      case 'count': return [{ kind: 'related-aggregate', column, method: 'count', argType: INT64, ...base }];
+      case 'count': return [{ kind: 'related-aggregate', column: columnOf(inner.alias), method: 'count', argType: INT64, ...base }];
       case 'method': {
         if (inner.from) throw new NotImplementedError(`aggregate with from (at position ${inner.position} in ${WHERE})`, { target: WHERE });
         const arg = planExpression(inner.expr, ctx);
         const argType = typeOf(arg);
         const method = checkAggregatable(inner.method, argType, exprText(inner.expr), inner.position);
+        const column = columnOf(inner.alias);
         if (method === 'countdistinct') {
           throw new NotImplementedError(`countdistinct over a navigation's related entities (at position ${inner.position} in ${WHERE})`, { target: WHERE });
         }

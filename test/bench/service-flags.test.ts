@@ -14,8 +14,10 @@ it('package.json start gives node every flag of SERVICE_NODE_FLAGS before the se
 
 /**
  * The service's heap in small: ~22 MB that stays (its caches and plans) and batches of objects that
- * outlive a few scavenges and then die in the old generation (as a change set's do). Without the
- * settings V8 let the old generation grow to ~7 times what stays (157 MB), with them ~3 times (70 MB).
+ * outlive a few scavenges and then die in the old generation (as a change set's do). How far the old
+ * generation runs ahead of the concurrent marker depends on the machine and its load (with the settings
+ * 3.1x at one time, 3.7-4.4x at another), so the settings are measured against none in the same run:
+ * without them V8 let the old generation grow to 8-9 times what stays, with them about half that.
  */
 const CHURN = `
 const v8 = require('node:v8');
@@ -36,11 +38,19 @@ gc();
 process.stdout.write(JSON.stringify({ peak, live: oldUsed() }));
 `;
 
-it('with SERVICE_NODE_FLAGS node starts and its old generation grows to less than 4 times its live data between full collections', () => {
-  const run = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, '--expose-gc', '-e', CHURN], { encoding: 'utf8', timeout: 60_000 });
+/** The old generation's peak over what stays, under these node flags. */
+function growth(flags: readonly string[]): number {
+  const run = spawnSync(process.execPath, [...flags, '--expose-gc', '-e', CHURN], { encoding: 'utf8', timeout: 60_000 });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   const { peak, live } = JSON.parse(run.stdout) as { peak: number; live: number };
   expect(live).toBeGreaterThan(15 * 1024 * 1024);
-  expect(peak / live).toBeLessThan(4);
-}, 60_000);
+  return peak / live;
+}
+
+it('with SERVICE_NODE_FLAGS node starts and its old generation grows far less past its live data than without them', () => {
+  const withFlags = growth(SERVICE_NODE_FLAGS);
+  const without = growth([]);
+  expect(without).toBeGreaterThan(5);
+  expect(withFlags).toBeLessThan(without * 0.65);
+}, 120_000);

@@ -1,4 +1,5 @@
 /** Result rows, the console table, the markdown table and the JSON file bench/results/<date>-<commit>.json. */
+import { oneClientLine, type OneClientTiming } from './one-client';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -93,6 +94,8 @@ export interface EngineReport {
   readonly export?: readonly ExportResult[];
   /** by_key_under_load: one entry per read-process setting */
   readonly byKeyUnderLoad?: readonly UnderLoadResult[];
+  /** the 1000-insert change set timed with one client (one-client.ts) */
+  readonly oneClient?: OneClientTiming;
   readonly memory?: Readonly<Record<string, number>>;
 }
 
@@ -220,6 +223,7 @@ export function markdownReport(report: BenchReport): string {
     for (const c of e.memoryChecks) {
       out.push(`- ${memoryLine(c)}`);
     }
+    if (e.oneClient) out.push(`- ${oneClientLine(e.oneClient)}`);
   }
   return out.join('\n') + '\n';
 }

@@ -18,9 +18,10 @@ import {
   consoleTable, exportTable, gitCommit, machineFacts, mb, writeReport,
   type BenchReport, type EngineReport, type ExportResult, type MemoryCheck, type PageDeepSummary, type ScenarioRow,
 } from './report';
-import { HEAVY_READ, PAGE_DEEP_TARGET, selectScenarios, serviceModelVersion, type Scenario } from './scenarios';
+import { HEAVY_READ, PAGE_DEEP_TARGET, selectScenarios, serviceModelVersion, WRITE_TARGET, type Scenario } from './scenarios';
 import { runProfiles, type ProfileSummary } from './profile';
 import { runByKeyUnderLoad, underLoadTable, type UnderLoadResult } from './under-load';
+import { ONE_CLIENT_SCENARIO, oneClientLine, timeOneClient, type OneClientTiming } from './one-client';
 import { compareAnswers, ok, send, VERIFY_HOST } from './verify';
 import { runWorkersScaling } from './workers-scaling';
 
@@ -150,6 +151,7 @@ async function runEngine(engine: Engine, options: BenchOptions, all: readonly Sc
       const rows: ScenarioRow[] = [];
       let exports: ExportResult[] | undefined;
       let byKeyUnderLoad: UnderLoadResult[] | undefined;
+      let oneClient: OneClientTiming | undefined;
       for (const s of scenarios) {
         if (s.special === 'under-load') {
           const spec = await s.request({ params, serviceRoot: service.root });
@@ -165,6 +167,11 @@ async function runEngine(engine: Engine, options: BenchOptions, all: readonly Sc
           else rows.push({ name: s.name, description: s.description, status: 'skipped', note: `runs with --contacts ${EXPORT_SCALE} (or --export)`, warnings: [] });
           continue;
         }
+        if (s.name === ONE_CLIENT_SCENARIO && s.floor) {
+          // before the load rounds, while both databases hold the same rows (the load inserts as many as each server manages)
+          log(`  ${s.name}: one client, one request at a time ...`);
+          oneClient = await timeOneClient(s.name, service, floor, await s.request({ params, serviceRoot: service.root }), Number((1 / (s.targetRatio ?? WRITE_TARGET)).toFixed(2)));
+        }
         rows.push(await runScenario(s, servers, params, options, failures, engine));
       }
       const memoryChecks: MemoryCheck[] = [];
@@ -173,7 +180,7 @@ async function runEngine(engine: Engine, options: BenchOptions, all: readonly Sc
       const serviceExport = exports?.find((e) => e.server === 'service');
       if (serviceExport) memoryChecks.push(memoryCheck(`export_1m (${serviceExport.rows} rows)`, serviceExport.peakRssBytes, exports?.find((e) => e.server === 'floor')?.peakRssBytes, { peakOwnBytes: serviceExport.peakOwnBytes, peakMainRssBytes: serviceExport.peakMainRssBytes }));
       return {
-        engine, status: 'ok', data, rows, pageDeep: pageDeepSummaries(rows), memoryChecks, export: exports, byKeyUnderLoad,
+        engine, status: 'ok', data, rows, pageDeep: pageDeepSummaries(rows), memoryChecks, export: exports, byKeyUnderLoad, oneClient,
         memory: { servicePeakRssBytes: service.peakRss(), floorPeakRssBytes: floor.peakRss() },
       };
     } finally {
@@ -209,10 +216,12 @@ function printEngine(r: EngineReport, options: BenchOptions): void {
   for (const m of r.memoryChecks) {
     log(memoryLine(m));
   }
+  if (r.oneClient) log(oneClientLine(r.oneClient));
   if (r.export) log(`export_1m:\n${exportTable(r.export)}`);
   if (r.byKeyUnderLoad) log(`by_key_under_load (heavy read: ${decodeURI(HEAVY_READ.path)}):\n${underLoadTable(r.byKeyUnderLoad)}`);
   if (r.memory) log(`peak RSS over the whole run: service ${mb(r.memory.servicePeakRssBytes ?? 0)}, floor ${mb(r.memory.floorPeakRssBytes ?? 0)}`);
   const misses = r.rows.filter((x) => x.meetsTarget === false).map((x) => `${x.name} (${x.ratio?.toFixed(2)})`);
+  if (r.oneClient?.meetsTarget === false) misses.push(`${r.oneClient.scenario} with one client (${r.oneClient.serviceOverFloor.toFixed(2)} times the floor's time)`);
   if (misses.length) log(`under target: ${misses.join(', ')}`);
 }
 

@@ -3,7 +3,8 @@
  * connections on two cores the client's own work takes CPU from both servers alike, which hides part of
  * a difference in their time (the 1000-insert change set: 0.65 of the floor's req/s there, 0.40 with one
  * light client). So that scenario is also timed with nothing else in flight: one kept-alive node:http
- * client, one request at a time, service and floor in turn, every answer read whole.
+ * client, one request at a time, service and floor in turn, every answer read whole, before any scenario
+ * writes (bench/run.ts), so both databases hold the same rows.
  */
 import http from 'node:http';
 import type { ChildServer } from './processes';

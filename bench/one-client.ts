@@ -7,6 +7,7 @@
  * writes (bench/run.ts), so both databases hold the same rows.
  */
 import http from 'node:http';
+import { median } from './load';
 import type { ChildServer } from './processes';
 import type { RequestSpec } from './scenarios';
 
@@ -44,12 +45,6 @@ function timeOnce(agent: http.Agent, server: ChildServer, spec: RequestSpec): Pr
     req.end(body);
   });
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** `rounds` rounds of `perRound` requests to each server in turn, after two untimed ones each. */
 export async function timeOneClient(scenario: string, service: ChildServer, floor: ChildServer, spec: RequestSpec, target: number,

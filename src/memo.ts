@@ -6,7 +6,8 @@
 export function memoizedByObject<K extends object, V>(compute: (key: K) => V): (key: K) => V {
   const results = new WeakMap<K, V>();
   return (key) => {
-    if (results.has(key)) return results.get(key) as V;
+    const known = results.get(key);
+    if (known !== undefined || results.has(key)) return known as V;
     const value = compute(key);
     results.set(key, value);
     return value;

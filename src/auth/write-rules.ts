@@ -121,3 +121,8 @@ export async function protectSecrets(set: EdmEntitySet, values: Map<string, Colu
 }
 
 const secretPropertiesOf: (type: EdmEntityType) => readonly EdmProperty[] = memoizedByObject((type: EdmEntityType) => type.properties.filter((p) => p.hidden && !p.computed));
+
+/** Whether the set has properties `protectSecrets` guards (most have none: no need to call it). */
+export function hasSecrets(set: EdmEntitySet): boolean {
+  return secretPropertiesOf(set.entityType).length > 0;
+}

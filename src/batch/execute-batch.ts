@@ -8,6 +8,7 @@
 import type { Knex } from 'knex';
 import { gatherBody, type ApiRequest, type ApiResponse } from '../http/api-request';
 import type { BatchAnswers, BatchItem, BatchPart, PartResponse, ResponseItem } from './batch-types';
+import { MIN_RUN, runLengthAt, type RunHandler } from './request-runs';
 
 export interface BatchServices {
   readonly knex: Knex;
@@ -17,6 +18,8 @@ export interface BatchRun<S extends BatchServices> {
   readonly services: S;
   /** the handler of single requests (injected: batch/ does not reach back into http/) */
   readonly handle: (req: ApiRequest, services: S) => Promise<ApiResponse>;
+  /** takes a change set's run of same-shape requests as one unit (request-runs.ts); absent: each runs through `handle` */
+  readonly handleRun?: RunHandler<S>;
   /** absolute service root URL, e.g. http://host/odata */
   readonly serviceRoot: string;
   /** headers of the batch request that every part inherits (identity) */
@@ -95,8 +98,13 @@ async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: '
   try {
     await run.services.knex.transaction(async (trx) => {
       const services: S = Object.assign({}, run.services, { knex: trx });
-      for (const part of item.parts) {
-        const response = await runPart(part, run, services, urls, failed);
+      for (let i = 0; i < item.parts.length;) {
+        const size = run.handleRun === undefined ? 1 : runLengthAt(item.parts, i);
+        if (size >= MIN_RUN && await runAsOne(item.parts.slice(i, i + size), run.handleRun!, run, services, urls, item.id, answers)) {
+          i += size;
+          continue;
+        }
+        const response = await runPart(item.parts[i++], run, services, urls, failed);
         if (response.status >= 400) throw new ChangeSetFailed(Object.assign({}, response, { atomicityGroup: item.id }));
         answers.member(response);
       }
@@ -115,22 +123,64 @@ async function runChangeSet<S extends BatchServices>(item: BatchItem & { kind: '
   return true;
 }
 
+/**
+ * Hands a run of same-shape parts to the run handler; false when it declined (nothing answered). A failed
+ * part ends the run and rolls the change set back with that part's answer.
+ */
+async function runAsOne<S extends BatchServices>(parts: readonly BatchPart[], handleRun: RunHandler<S>, run: BatchRun<S>, services: S, entityUrls: Map<string, string>,
+  group: string, answers: BatchAnswers): Promise<boolean> {
+  const target = resolveUrl(parts[0].url, run.serviceRoot, entityUrls);
+  if ('error' in target || target.path === '/$batch') return false;
+  let answered = 0;
+  let failure: PartResponse | undefined;
+  const taken = await handleRun({
+    shared: partRequest(parts[0], target, run),
+    size: parts.length,
+    body: (i) => bodyWithReferences(parts[i], entityUrls),
+    answer: async (i, response) => {
+      if (i !== answered) throw new Error(`a run's requests are answered in order: ${i} came where ${answered} was due`);
+      answered++;
+      const answer = await partAnswer(parts[i], response, target, run, entityUrls);
+      if (answer.status >= 400) {
+        failure = answer;
+        return false;
+      }
+      answers.member(answer);
+      return true;
+    },
+  }, services);
+  if (failure !== undefined) throw new ChangeSetFailed(Object.assign({}, failure, { atomicityGroup: group }));
+  if (taken && answered !== parts.length) throw new Error(`a run of ${parts.length} requests was answered up to ${answered}`);
+  return taken;
+}
+
 async function runPart<S extends BatchServices>(part: BatchPart, run: BatchRun<S>, services: S, entityUrls: Map<string, string>, failed: ReadonlySet<string>): Promise<PartResponse> {
   const blocked = (part.dependsOn ?? []).find((d) => failed.has(d));
   if (blocked !== undefined) return errorPart(part.id, 424, 'FAILED_DEPENDENCY', `Not run: request or group "${blocked}" it depends on failed`);
   const target = resolveUrl(part.url, run.serviceRoot, entityUrls);
   if ('error' in target) return errorPart(part.id, 400, 'INVALID_BATCH', target.error);
   if (target.path === '/$batch') return errorPart(part.id, 400, 'INVALID_BATCH', 'A batch cannot contain another $batch');
-  const request: ApiRequest = {
+  const request: ApiRequest = Object.assign(partRequest(part, target, run), bodyWithReferences(part, entityUrls));
+  return partAnswer(part, await run.handle(request, services), target, run, entityUrls);
+}
+
+/** The part as a request, without its body. */
+function partRequest<S extends BatchServices>(part: BatchPart, target: { path: string; query: string }, run: BatchRun<S>): ApiRequest {
+  return {
     method: part.method, path: target.path, query: target.query, serviceRoot: run.serviceRoot, requestId: run.requestId, caller: run.caller,
-    headers: inheritedHeaders(part.headers, run.inherited), ...bodyWithReferences(part, entityUrls),
+    headers: inheritedHeaders(part.headers, run.inherited),
   };
-  const response = await run.handle(request, services);
+}
+
+/** The part's answer; a part that succeeded is what later `$<id>` references to it point at. */
+async function partAnswer<S extends BatchServices>(part: BatchPart, response: ApiResponse, target: { path: string }, run: BatchRun<S>,
+  entityUrls: Map<string, string>): Promise<PartResponse> {
   if (part.id !== undefined && response.status < 400) {
     const url = response.headers.Location ?? response.headers['OData-EntityId'] ?? `${run.serviceRoot}${target.path}`;
     entityUrls.set(part.id, url);
   }
-  return { id: part.id, status: response.status, headers: response.headers, body: await gatherBody(response.body) };
+  const body = response.body;
+  return { id: part.id, status: response.status, headers: response.headers, body: body === undefined || typeof body === 'string' ? body : await gatherBody(body) };
 }
 
 function inheritedHeaders(own: Readonly<Record<string, string>>, inherited: Readonly<Record<string, string>>): Readonly<Record<string, string>> {

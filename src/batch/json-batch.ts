@@ -107,9 +107,10 @@ function addResponseJson(out: ByteChunks, r: PartResponse, atomicityGroup = r.at
   let headers = '';
   let type = '';
   for (const name in r.headers) {
-    const member = headerMember(name);
-    if (member === CONTENT_TYPE_MEMBER) type = r.headers[name];
-    headers += `${headers ? ',' : ''}${member}:${JSON.stringify(r.headers[name])}`;
+    const value = r.headers[name];
+    const header = headerMember(name, value);
+    if (header.lowerName === 'content-type') type = value;
+    headers += headers === '' ? header.text : `,${header.text}`;
   }
   head += `,"headers":{${headers}}`;
   if (r.body === undefined || r.body.length === 0) {
@@ -117,23 +118,39 @@ function addResponseJson(out: ByteChunks, r: PartResponse, atomicityGroup = r.at
     return;
   }
   const text = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
-  out.add(`${head},"body":`);
-  out.add(/json/i.test(type) ? text : JSON.stringify(text));
-  out.add('}');
+  // one piece: each piece added is a native UTF-8 write
+  out.add(`${head},"body":${/json/i.test(type) ? text : JSON.stringify(text)}}`);
 }
 
-/** A header name as a JSON member name: lower case, quoted. Names come from a small set, each encoded once. */
-function headerMember(name: string): string {
+interface HeaderMember {
+  readonly lowerName: string;
+  readonly quotedName: string;
+  /** the value last written under this name, and the member's text with it */
+  value: string;
+  text: string;
+}
+
+/**
+ * A header as a JSON member (`"name":"value"`, the name in lower case). Names come from a small set; most
+ * values repeat from one answer to the next (OData-Version, Content-Type), so the last one is kept per name.
+ */
+function headerMember(name: string, value: string): HeaderMember {
   let member = headerMembers.get(name);
   if (member === undefined) {
-    member = JSON.stringify(name.toLowerCase());
+    const lowerName = name.toLowerCase();
+    const quotedName = JSON.stringify(lowerName);
+    member = { lowerName, quotedName, value, text: `${quotedName}:${JSON.stringify(value)}` };
     if (headerMembers.size < 1000) headerMembers.set(name, member);
+    return member;
+  }
+  if (member.value !== value) {
+    member.value = value;
+    member.text = `${member.quotedName}:${JSON.stringify(value)}`;
   }
   return member;
 }
 
-const headerMembers = new Map<string, string>();
-const CONTENT_TYPE_MEMBER = '"content-type"';
+const headerMembers = new Map<string, HeaderMember>();
 
 /** Writes a JSON batch answer (`{"responses":[…]}`) as the answers come; `finish` gives its bytes. */
 export class JsonBatchWriter implements BatchAnswers {

@@ -18,6 +18,7 @@ import type { Services } from './handle';
 import { parsePrefer } from './prefer';
 import { boundedChunks, collectBounded } from './request-bytes';
 import { checkJsonText } from './body-guard';
+import { handleRun } from './handle-run';
 import { bucketKeyOf } from '../limits/rate-limiter';
 
 const JSON_BATCH_ENVELOPE_DEPTH = 3;
@@ -48,7 +49,7 @@ export async function handleBatch(req: ApiRequest, svc: Services, handle: Handle
     const snapshot = svc.reads !== undefined ? new ReadSnapshot() : undefined;
     const services = snapshot === undefined ? svc : Object.assign({}, svc, { readSnapshot: snapshot });
     try {
-      await executeBatchInto(items, { services, handle: synchronousPart(handle), serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller }, writer);
+      await executeBatchInto(items, { services, handle: synchronousPart(handle), handleRun, serviceRoot: req.serviceRoot, inherited, continueOnError: prefer.continueOnError, requestId: req.requestId, caller: req.caller }, writer);
     } finally {
       snapshot?.end();
     }

@@ -88,7 +88,7 @@ export async function withCanonicalKeys(model: EdmModel, uri: UriRequest, method
     if (original.kind === 'json' && isJsonObject(original.value)) {
       let value: JsonObject = original.value;
       const details: ErrorDetail[] = [];
-      value = await rewriteReferences(model, serviceRoot, value, '', lookup, details) as JsonObject;
+      if (holdsNamedReference(value)) value = await rewriteReferences(model, serviceRoot, value, '', lookup, details) as JsonObject;
       if (upsert) value = withKeyValues(value, upsert.values, details);
       else if (stored && method === 'PUT') value = withStoredValues(value, stored);
       if (details.length > 0) throw new ODataError('VALIDATION_FAILED', details.length === 1 ? details[0].message : `${details.length} problems in the request`, { target: details[0].target, details });
@@ -221,6 +221,21 @@ async function canonicalReference(model: EdmModel, serviceRoot: string, url: str
   }
   return `${set.name}(${formatEntityKey(set.entityType, entity.key)})`;
 }
+
+/** Whether a reference in the body (nested entities included) names an alternate key: most bodies have none. */
+function holdsNamedReference(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsNamedReference);
+  if (!isJsonObject(value)) return false;
+  for (const name in value) {
+    const member = value[name];
+    if (name === '@odata.id' || name === '@id' || name.endsWith('@odata.bind')) {
+      if (Array.isArray(member) ? member.some(isNamedReference) : isNamedReference(member)) return true;
+    } else if (typeof member === 'object' && member !== null && holdsNamedReference(member)) return true;
+  }
+  return false;
+}
+
+const isNamedReference = (ref: unknown): boolean => typeof ref === 'string' && NAMED_PREDICATE.test(ref);
 
 /** The body with every `…@odata.bind`, `@odata.id` and `@id` (delta entries) reference made canonical (nested entities included). */
 async function rewriteReferences(model: EdmModel, serviceRoot: string, value: unknown, where: string, lookup: Lookup, details: ErrorDetail[]): Promise<unknown> {

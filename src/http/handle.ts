@@ -57,6 +57,9 @@ import { bucketKeyOf, type RateLimiter } from '../limits/rate-limiter';
 import { checkQueryWidth, checkUrlLength, type RequestLimits } from '../limits/request-limits';
 import { isVanishedColumn } from '../sql/vanished-column';
 import { newerModelServed } from './newer-model';
+import { checkVersions, errorResponse, ODATA_VERSION } from './protocol-version';
+
+export { errorResponse };
 
 export interface Services {
   /** the current model; replaced at run time when custom fields or tables change */
@@ -90,32 +93,11 @@ export interface Services {
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-const ODATA_VERSION = '4.0';
-
 export async function handle(req: ApiRequest, svc: Services): Promise<ApiResponse> {
   try {
     return await handleUnsafe(req, svc);
   } catch (err) {
     return errorResponse(publicError(toODataError(err), req, svc.logger));
-  }
-}
-
-export function errorResponse(err: ODataError): ApiResponse {
-  return {
-    status: err.status,
-    headers: { 'Content-Type': 'application/json;odata.metadata=minimal', 'OData-Version': ODATA_VERSION },
-    body: JSON.stringify(err.toJSON()),
-  };
-}
-
-function checkVersions(headers: ApiRequest['headers']): void {
-  const max = headers['odata-maxversion'];
-  if (max !== undefined && !(Number.parseFloat(max) >= 4.0)) {
-    throw new ODataError('UNSUPPORTED_VERSION', `This service speaks OData 4.0; OData-MaxVersion ${max} is too low`, { target: 'OData-MaxVersion' });
-  }
-  const version = headers['odata-version'];
-  if (version !== undefined && !['4.0', '4.01'].includes(version.trim())) {
-    throw new ODataError('UNSUPPORTED_VERSION', `OData-Version ${version} is not supported; use 4.0 or 4.01`, { target: 'OData-Version' });
   }
 }
 

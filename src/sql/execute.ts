@@ -96,24 +96,35 @@ export async function runWrite(ex: Executor, f: Fragment): Promise<number> {
   }
 }
 
-/** `rawQuery`, its duration told to the database's statement observer (the metrics), if it has one. */
-async function timedQuery(ex: Executor, f: Fragment): Promise<unknown> {
+/**
+ * `rawQuery`, its duration told to the database's statement observer (the metrics), if it has one. Like
+ * `rawQuery`, a value when the statement ran at once, a promise of it otherwise.
+ */
+function timedQuery(ex: Executor, f: Fragment): unknown {
   const observe = statementObserverOf(ex.knex);
   if (observe === undefined) return rawQuery(ex, f);
   const started = performance.now();
+  const observed = () => observe((performance.now() - started) / 1000, ex.reads !== undefined && !ex.knex.isTransaction);
+  let result: unknown;
   try {
-    return await rawQuery(ex, f);
-  } finally {
-    observe((performance.now() - started) / 1000, ex.reads !== undefined && !ex.knex.isTransaction);
+    result = rawQuery(ex, f);
+  } catch (err) {
+    observed();
+    throw err;
   }
+  if (result instanceof Promise) return result.finally(observed);
+  observed();
+  return result;
 }
 
 /**
  * One statement. On SQLite the statement runs on the connection Knex holds (pool or transaction)
  * without Knex's per-query machinery, which costs more than the SQLite step of a small statement;
  * our SQL has no `??` identifier placeholders, so Knex would pass it through unchanged anyway.
+ * A statement that runs at once gives its result, not a promise of it: a change set's thousand inserts
+ * each save the promises of two async functions.
  */
-async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
+function rawQuery(ex: Executor, f: Fragment): unknown {
   const client = ex.knex.client as KnexClient<SqliteConnection | PgConnection>;
   // Knex's 'query' event still fires (tests count statements with it; loggers listen to it).
   if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
@@ -136,9 +147,13 @@ async function rawQuery(ex: Executor, f: Fragment): Promise<unknown> {
   // the pool costs a promise, a timer and a release (~8 % of a by-key read's CPU).
   const idle = ex.knex.isTransaction ? undefined : idleConnection(sqlite, ex.readSnapshot);
   if (idle !== undefined) return runStatement(idle, f.sql, sqliteBindings(f));
+  return runOnAcquired(sqlite, ex.knex, f);
+}
+
+async function runOnAcquired(sqlite: KnexClient<SqliteConnection>, knex: Knex | Knex.Transaction, f: Fragment): Promise<unknown> {
   const connection = await sqlite.acquireConnection();
   try {
-    if (ex.knex.isTransaction) transactionConnections.set(ex.knex, connection);
+    if (knex.isTransaction) transactionConnections.set(knex, connection);
     return runStatement(connection, f.sql, sqliteBindings(f));
   } finally {
     await sqlite.releaseConnection(connection);

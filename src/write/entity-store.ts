@@ -22,9 +22,10 @@ import type { KeyValue } from './entity-reference';
 import { storedType, type ColumnValue, type EntityInput, type EntityRefInput } from './entity-input';
 import type { StoredValue } from './json-values';
 import type { WriteSession } from './session';
-import { checkRowWrite, forbidden, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
+import { checkRowWrite, forbidden, hasSecrets, ownerPropertyOf, protectSecrets, type OwnUserGrant } from '../auth/write-rules';
 import { checkSetRestrictions } from './set-restrictions';
-import { checkPicklistValues } from './picklist-values';
+import { checkPicklistValues, hasPicklists } from './picklist-values';
+import { memoizedByObject } from '../memo';
 import { isPersonalTokenSet, issuePersonalToken } from '../auth/personal-tokens';
 
 export interface CurrentRow {
@@ -124,6 +125,28 @@ function generateKey(set: EdmEntitySet): KeyValue {
   });
 }
 
+/** What every insert into a set needs to know of it, worked out once per set (per model version). */
+interface InsertShape {
+  readonly table: string;
+  readonly keyColumns: readonly string[];
+  /** the server-stamped columns the type has */
+  readonly created: boolean;
+  readonly edited: boolean;
+  readonly authorColumns: readonly string[];
+  readonly owner: string | undefined;
+  readonly secrets: boolean;
+}
+
+const insertShapeOf = memoizedByObject((set: EdmEntitySet): InsertShape => ({
+  table: tableOf(set),
+  keyColumns: keyPartsOf(set.entityType).map((p) => p.column),
+  created: hasProperty(set, CREATED),
+  edited: hasProperty(set, EDITED),
+  authorColumns: [CREATED_BY, EDITED_BY].filter((column) => hasProperty(set, column)),
+  owner: ownerPropertyOf(set),
+  secrets: hasSecrets(set),
+}));
+
 const hasProperty = (set: EdmEntitySet, name: string) => set.entityType.properties.some((p) => p.name === name);
 
 function timestamp(column: string, value: string): ColumnValue {
@@ -181,17 +204,18 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   }
   const binds = splitBinds(s, input);
   for (const [column, value] of binds.foreignKeys) values.set(column, value);
+  const shape = insertShapeOf(set);
   const key = input.key ?? generateKey(set);
   // A generated GUID cannot collide (nor a composite key with a generated GUID part); a key from the client can.
   if (input.key !== undefined && input.keyGenerated !== true) await checkClientKey(s, set, key);
-  for (const c of keyColumnValues(set, keyPartsOf(type).map((p) => p.column), key)) values.set(c.column, c);
-  if (hasProperty(set, CREATED)) values.set(CREATED, timestamp(CREATED, s.now));
-  if (hasProperty(set, EDITED)) values.set(EDITED, timestamp(EDITED, s.now));
+  for (const c of keyColumnValues(set, shape.keyColumns, key)) values.set(c.column, c);
+  if (shape.created) values.set(CREATED, timestamp(CREATED, s.now));
+  if (shape.edited) values.set(EDITED, timestamp(EDITED, s.now));
   const author = s.actor.user.id;
   if (author !== null) {
-    for (const column of [CREATED_BY, EDITED_BY]) if (hasProperty(set, column)) values.set(column, userReference(column, author));
+    for (const column of shape.authorColumns) values.set(column, userReference(column, author));
     // an owner the body leaves out defaults to the creator (an explicit null keeps the record unowned)
-    const owner = ownerPropertyOf(set);
+    const owner = shape.owner;
     if (owner !== undefined && input.given?.has(owner) !== true && (values.get(owner)?.value ?? null) === null) values.set(owner, userReference(owner, author));
   }
   if (isPersonalTokenSet(set)) s.issuedTokens.set(rowKey(set, key), issuePersonalToken(values, s.actor.user));
@@ -203,9 +227,9 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   }
   checkSetRestrictions(s.model, set, 'insert', undefined, row);
   checkRowWrite(s.actor.user, set, 'insert', undefined, row);
-  await checkPicklistValues(s, set, undefined, row, values, input.given);
-  await protectSecrets(set, values, s.actor.minPasswordLength, row);
-  await s.write(compileInsert(s.ex.dialect, tableOf(set), [...values.values()]), { table: tableOf(set), statement: 'insert' });
+  if (hasPicklists(s.model, type)) await checkPicklistValues(s, set, undefined, row, values, input.given);
+  if (shape.secrets) await protectSecrets(set, values, s.actor.minPasswordLength, row);
+  await s.write(compileInsert(s.ex.dialect, shape.table, [...values.values()]), { table: shape.table, statement: 'insert' });
   s.rows.set(rowKey(set, key), row);
   s.noteWritten(set, key, 'inserted');
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);

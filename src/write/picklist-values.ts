@@ -7,7 +7,7 @@
  * business, not the picklist's.
  */
 import { ITEM_COLUMNS, PICKLIST_COLUMNS, picklistPropertiesOf, picklistStorageOf, type PicklistProperty, type PicklistStorage } from '../edm/picklists';
-import type { EdmEntitySet } from '../edm/model';
+import type { EdmEntitySet, EdmEntityType, EdmModel } from '../edm/model';
 import { tableOf } from '../edm/storage';
 import { ODataError, type ErrorDetail } from '../errors/odata-error';
 import { keyTypeOf } from '../plan/resolve-path';
@@ -28,6 +28,11 @@ type Row = ReadonlyMap<string, StoredValue>;
 
 /** Picklists read by a session, while it has not written to the picklist tables itself. */
 const rulesBySession = new WeakMap<WriteSession, Map<string, PicklistRules | undefined>>();
+
+/** Whether rows of the type have picklist values to check (most have none: no need to call the check). */
+export function hasPicklists(model: EdmModel, type: EdmEntityType): boolean {
+  return picklistPropertiesOf(model, type).length > 0;
+}
 
 /**
  * Checks (and spells as their items do) the picklist values of a row about to be written. `before`:

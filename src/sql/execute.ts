@@ -128,7 +128,12 @@ function rawQuery(ex: Executor, f: Fragment): unknown {
   const client = ex.knex.client as KnexClient<SqliteConnection | PgConnection>;
   // Knex's 'query' event still fires (tests count statements with it; loggers listen to it).
   if (client.listenerCount('query') > 0) client.emit('query', { method: 'raw', sql: f.sql, bindings: f.bindings });
-  if (ex.dialect.name !== 'sqlite') return runOnPg(client as KnexClient<PgConnection>, f);
+  // A transaction holds one connection for its whole life: after its first statement, the rest run
+  // on it straight away (a change set of a thousand inserts saves two promise round trips each).
+  const held = ex.knex.isTransaction && !(ex.knex as Knex.Transaction).isCompleted() ? transactionConnections.get(ex.knex) : undefined;
+  if (ex.dialect.name !== 'sqlite') {
+    return held !== undefined ? runPg(held as PgConnection, f.sql, f.bindings) : runOnPg(client as KnexClient<PgConnection>, ex.knex, f);
+  }
   if (ex.reads !== undefined && !ex.knex.isTransaction) {
     const sqlite = client as KnexClient<SqliteConnection>;
     const bindings = sqliteBindings(f);
@@ -137,10 +142,7 @@ function rawQuery(ex: Executor, f: Fragment): unknown {
       return idle === undefined ? undefined : runStatement(idle, f.sql, bindings) as Row[];
     });
   }
-  // A transaction holds one connection for its whole life: after its first statement, the rest run
-  // on it straight away (a change set of a thousand inserts saves two promise round trips each).
-  const held = ex.knex.isTransaction ? transactionConnections.get(ex.knex) : undefined;
-  if (held !== undefined) return runStatement(held, f.sql, sqliteBindings(f));
+  if (held !== undefined) return runStatement(held as SqliteConnection, f.sql, sqliteBindings(f));
   const sqlite = client as KnexClient<SqliteConnection>;
   // Outside a transaction, with the pool's one connection lying idle, the statement runs on it at once:
   // the statement is synchronous, so nothing can take the connection meanwhile, and acquiring it through
@@ -164,16 +166,18 @@ async function runOnAcquired(sqlite: KnexClient<SqliteConnection>, knex: Knex | 
  * PostgreSQL: the statement runs on the connection Knex holds (pool, or the transaction's) as a named
  * prepared statement (db/prepared-statements.ts): parsed once per connection, then only bound.
  */
-async function runOnPg(client: KnexClient<PgConnection>, f: Fragment): Promise<unknown> {
+async function runOnPg(client: KnexClient<PgConnection>, knex: Knex | Knex.Transaction, f: Fragment): Promise<unknown> {
   const connection = await client.acquireConnection();
   try {
+    if (knex.isTransaction) transactionConnections.set(knex, connection);
     return await runPg(connection, f.sql, f.bindings);
   } finally {
     await client.releaseConnection(connection);
   }
 }
 
-const transactionConnections = new WeakMap<object, SqliteConnection>();
+/** the connection each transaction runs on (SQLite or PostgreSQL), known from its first statement */
+const transactionConnections = new WeakMap<object, SqliteConnection | PgConnection>();
 
 /** `prepare` answers from the connection's statement cache (db/connect.ts) for a text seen before. */
 function runStatement(connection: SqliteConnection, text: string, bindings: readonly unknown[]): unknown {

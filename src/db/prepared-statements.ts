@@ -136,9 +136,10 @@ export function runPg(connection: PgConnection, text: string, values: readonly u
   if (registry === undefined) return connection.query({ text: numberedPlaceholders(text), values });
   const key = `${statementEpoch}:${text}`;
   const statement = registry.lookup(key, () => ({ name: statementName(key), text: numberedPlaceholders(text) }));
-  return connection.query({ name: statement.name, text: statement.text, values }).catch((err: unknown) => {
-    // a statement that failed to parse was never prepared: it must not count as held
+  const running = connection.query({ name: statement.name, text: statement.text, values });
+  // beside the promise the caller waits on: a statement that failed to parse was never prepared, so it must not count as held
+  running.catch(() => {
     if (connection.connection?.parsedStatements?.[statement.name] === undefined) registry.forget(key);
-    throw err;
   });
+  return running;
 }

@@ -84,16 +84,26 @@ function rowsOf(result: unknown): Row[] {
   return Array.isArray(result) ? result as Row[] : (result as { rows: Row[] }).rows;
 }
 
-/** A write statement; returns how many rows it changed. */
-export async function runWrite(ex: Executor, f: Fragment): Promise<number> {
+/**
+ * A write statement; returns how many rows it changed. Not an async function: a statement that ran at
+ * once (SQLite) answers with a settled promise, one promise and no suspension for each of a change
+ * set's thousand inserts.
+ */
+export function runWrite(ex: Executor, f: Fragment): Promise<number> {
+  let result: unknown;
   try {
-    const result = await timedQuery(ex, f);
-    if (Array.isArray(result)) return result.length;
-    const r = result as { changes?: number; rowCount?: number | null };
-    return Number(r.changes ?? r.rowCount ?? 0);
+    result = timedQuery(ex, f);
   } catch (err) {
-    throw translateDbError(err, ex, f.sql);
+    return Promise.reject(translateDbError(err, ex, f.sql));
   }
+  if (result instanceof Promise) return result.then(changesOf, (err: unknown) => { throw translateDbError(err, ex, f.sql); });
+  return Promise.resolve(changesOf(result));
+}
+
+function changesOf(result: unknown): number {
+  if (Array.isArray(result)) return result.length;
+  const r = result as { changes?: number; rowCount?: number | null };
+  return Number(r.changes ?? r.rowCount ?? 0);
 }
 
 /**
@@ -112,8 +122,9 @@ function timedQuery(ex: Executor, f: Fragment): unknown {
     observed();
     throw err;
   }
-  if (result instanceof Promise) return result.finally(observed);
-  observed();
+  // observed beside the statement's promise, not in the chain its caller waits on
+  if (result instanceof Promise) result.then(observed, observed);
+  else observed();
   return result;
 }
 

@@ -70,8 +70,12 @@ export function sumRulesOverChildren(type: EdmEntityType): readonly SumRule[] {
 }
 
 /** Applies the row rules to a full row (current values merged with the changes); returns the derived columns. */
-export function deriveRow(type: EdmEntityType, row: RowValues): Map<string, StoredValue> {
+export function deriveRow(type: EdmEntityType, row: RowValues): ReadonlyMap<string, StoredValue> {
+  const rules = rowRulesFor(type);
+  if (rules.length === 0) return NOTHING_DERIVED;
   const out = new Map<string, StoredValue>();
-  for (const rule of rowRulesFor(type)) out.set(rule.column, rule.compute(row));
+  for (const rule of rules) out.set(rule.column, rule.compute(row));
   return out;
 }
+
+const NOTHING_DERIVED: ReadonlyMap<string, StoredValue> = new Map();

@@ -63,10 +63,11 @@ export async function withinTransaction(s: WriteSession, plan: WritePlan): Promi
   if (s.pendingSums.size > 0) await flushSums(s);
   await flushDynamicGroups(s);
   if (step.kind === 'done') return step;
-  const writtenRow = s.rows.get(rowKey(step.address.set, step.address.key));
+  const writtenKey = rowKey(step.address.set, step.address.key);
+  const writtenRow = s.rows.get(writtenKey);
   const written = writtenRow ? rowObject(writtenRow) : undefined;
   const etag = written ? etagOf(step.address.set, written, s.ex.dialect) : (await loadRow(s, step.address.set, step.address.key, false))?.etag;
-  const issuedToken = s.issuedTokens.get(rowKey(step.address.set, step.address.key));
+  const issuedToken = s.issuedTokens.size === 0 ? undefined : s.issuedTokens.get(writtenKey);
   // a new token is answered whatever the preference: it cannot be read later
   const wantsBody = step.created ? plan.returnPreference !== 'minimal' || issuedToken !== undefined : plan.returnPreference === 'representation';
   // PATCH /Me answers as the singleton (context $metadata#Me), not as an entity of Users

@@ -67,11 +67,19 @@ export class WriteSession {
     return run(this.ex, f);
   }
 
-  async write(f: Fragment, event: WriteEvent): Promise<number> {
-    const changed = await runWrite(this.ex, f);
+  /**
+   * Not an async function: without hooks, the statement's own promise (a change set's inserts each save
+   * one). The table counts as written from the start: a statement that fails fails the whole write.
+   */
+  write(f: Fragment, event: WriteEvent): Promise<number> {
     this.writtenTables.add(event.table);
-    for (const hook of this.hooks.afterWriteStatement) await hook(event);
-    return changed;
+    const written = runWrite(this.ex, f);
+    const hooks = this.hooks.afterWriteStatement;
+    if (hooks.length === 0) return written;
+    return written.then(async (changed) => {
+      for (const hook of hooks) await hook(event);
+      return changed;
+    });
   }
 
   /** Records that an entity was inserted, or which of its columns an update wrote. */

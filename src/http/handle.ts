@@ -133,11 +133,21 @@ async function authenticated(req: ApiRequest, outcome: Authentication, svc: Serv
       if (!isOpenDocument(req.method.toUpperCase(), req.path)) {
         return withHeaders(errorResponse(new ODataError('UNAUTHENTICATED', 'Sign in: send a Bearer token or HTTP Basic credentials', { target: 'Authorization' })), { 'WWW-Authenticate': CHALLENGE });
       }
-      return route(Object.assign({}, req, { query: outcome.query, caller: ANONYMOUS }), ANONYMOUS, svc);
+      return route(signedRequest(req, outcome.query, ANONYMOUS), ANONYMOUS, svc);
     }
     case 'user':
-      return route(Object.assign({}, req, { query: outcome.query, caller: outcome.user }), outcome.user, svc);
+      return route(signedRequest(req, outcome.query, outcome.user), outcome.user, svc);
   }
+}
+
+/** The request with its caller (and the query without credentials), spelled out: copying it with Object.assign takes V8's slow path. */
+function signedRequest(req: ApiRequest, query: string, caller: RequestUser): ApiRequest {
+  // every member named (the type refuses a copy that forgets one)
+  const signed: { readonly [K in keyof Required<ApiRequest>]: ApiRequest[K] } = {
+    method: req.method, path: req.path, query, headers: req.headers, serviceRoot: req.serviceRoot, remoteAddress: req.remoteAddress, caller,
+    requestId: req.requestId, body: req.body, json: req.json, bodyStream: req.bodyStream, timing: req.timing,
+  };
+  return signed;
 }
 
 function withHeaders(response: ApiResponse, extra: Readonly<Record<string, string>>): ApiResponse {

@@ -13,21 +13,22 @@ export function closeIdleConnections(server: Server, idleMs: number): () => void
   server.keepAliveTimeout = 0;
   const sweepMs = Math.max(50, Math.min(1000, Math.floor(idleMs / 4)));
   const idleSince = new Map<Socket, number>();
-  const inFlight = new Map<Socket, number>();
+  /** requests in flight per connection (pipelined ones included), on the socket itself: no map lookups per request */
+  const inFlight = new WeakMap<Socket, { count: number }>();
 
   server.on('connection', (socket: Socket) => {
     idleSince.set(socket, Date.now());
-    socket.once('close', () => { idleSince.delete(socket); inFlight.delete(socket); });
+    inFlight.set(socket, { count: 0 });
+    socket.once('close', () => idleSince.delete(socket));
   });
   server.on('request', (req, res) => {
     const socket = req.socket;
-    idleSince.delete(socket);
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    const requests = inFlight.get(socket);
+    if (requests === undefined) return;
+    if (requests.count++ === 0) idleSince.delete(socket);
     res.once('close', () => {
-      const left = (inFlight.get(socket) ?? 1) - 1;
-      if (left > 0) { inFlight.set(socket, left); return; }
-      inFlight.delete(socket);
-      if (!socket.destroyed) idleSince.set(socket, Date.now());
+      if (--requests.count > 0 || socket.destroyed) return;
+      idleSince.set(socket, Date.now());
     });
   });
 

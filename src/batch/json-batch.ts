@@ -57,7 +57,8 @@ export function parseJsonBatch(body: unknown, limits: BatchLimits): BatchItem[] 
     const body = bodyOf(raw, headers);
     // JSON Format §19.1: a body without a content-type header is JSON.
     if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-    const part: BatchPart = { id, method, url: raw.url, headers, ...body, dependsOn: dependsOn as string[] | undefined };
+    // spelled out: `{ …, ...body, more }` takes V8's slow path, per part of a thousand-part batch
+    const part: BatchPart = { id, method, url: raw.url, headers, body: body?.body, json: body?.json, dependsOn: dependsOn as string[] | undefined };
     if (group === undefined) {
       closeGroup();
       items.push({ kind: 'request', part });

@@ -161,7 +161,8 @@ function userReference(column: string, userId: string): ColumnValue {
  * The `@odata.bind`s of an input, split by where they are stored: the foreign keys on the row
  * itself (single-valued navigations) and the links to add once the row exists (everything else).
  */
-export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: Map<string, ColumnValue>; links: { navigation: EdmNavigation; key: KeyValue }[] } {
+export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: ReadonlyMap<string, ColumnValue>; links: readonly { navigation: EdmNavigation; key: KeyValue }[] } {
+  if (input.binds.length === 0) return NO_BINDS;
   const foreignKeys = new Map<string, ColumnValue>();
   const links: { navigation: EdmNavigation; key: KeyValue }[] = [];
   for (const bind of input.binds) {
@@ -175,6 +176,8 @@ export function splitBinds(s: WriteSession, input: EntityInput): { foreignKeys: 
   }
   return { foreignKeys, links };
 }
+
+const NO_BINDS = { foreignKeys: new Map<string, ColumnValue>() as ReadonlyMap<string, ColumnValue>, links: [] as const };
 
 /**
  * A key the client chooses for a new row. Whether it is taken (409) would tell a caller who sees only

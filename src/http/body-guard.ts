@@ -20,9 +20,10 @@ export function checkJsonText(text: string, maxDepth: number, where: string): vo
   // Jumps from one structural character to the next with a regular expression: a charCodeAt loop over
   // every character was as fast standalone, but in the running service V8's optimized code for it
   // took ~60 ms on a 160 KB JSON batch (0.3 ms before optimization), a third of a 1000-part change set.
+  // `test`, not `exec`: no match object per structural character (a 1000-part batch has ~16 000)
   const structure = new RegExp(STRUCTURE);
-  for (let found = structure.exec(text); found !== null; found = structure.exec(text)) {
-    let i = found.index;
+  while (structure.test(text)) {
+    let i = structure.lastIndex - 1;
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       // jump through the string: to its closing quote, handling the escapes on the way

@@ -36,13 +36,31 @@ interface Found {
 /** A named predicate somewhere in the text (`(Name='x')`); canonical `(<guid>)` predicates need no lookup. */
 const NAMED_PREDICATE = /\([^()]*=/;
 
-export async function withCanonicalKeys(model: EdmModel, uri: UriRequest, method: string, readBody: () => RequestBody, executor: () => Executor, serviceRoot: string): Promise<KeyedRequest> {
-  let body: RequestBody | undefined;
-  const bodyOnce = (): RequestBody => (body ??= readBody());
+/**
+ * The request with canonical keys. Without an alternate key in the path, in `$id` or in a body's
+ * references (the common case: a change set's thousand creates), the answer is known at once, without
+ * a promise or a lookup.
+ */
+export function withCanonicalKeys(model: EdmModel, uri: UriRequest, method: string, readBody: () => RequestBody, executor: () => Executor, serviceRoot: string): KeyedRequest | Promise<KeyedRequest> {
   const writes = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const pathNamed = uri.segments.some((s) => s.kind === 'name' && s.key?.kind === 'named');
   const idNamed = uri.options.id !== undefined && NAMED_PREDICATE.test(uri.options.id);
-  if (!pathNamed && !idNamed && !writes) return { uri, body: bodyOnce };
+  if (!pathNamed && !idNamed) {
+    if (!writes) {
+      let body: RequestBody | undefined;
+      return { uri, body: () => (body ??= readBody()) };
+    }
+    const body = readBody();
+    if (body.kind !== 'json' || !isJsonObject(body.value) || !holdsNamedReference(body.value)) return { uri, body: () => body };
+    return canonicalKeys(model, uri, method, () => body, executor, serviceRoot, writes, pathNamed, idNamed);
+  }
+  return canonicalKeys(model, uri, method, readBody, executor, serviceRoot, writes, pathNamed, idNamed);
+}
+
+async function canonicalKeys(model: EdmModel, uri: UriRequest, method: string, readBody: () => RequestBody, executor: () => Executor, serviceRoot: string,
+  writes: boolean, pathNamed: boolean, idNamed: boolean): Promise<KeyedRequest> {
+  let body: RequestBody | undefined;
+  const bodyOnce = (): RequestBody => (body ??= readBody());
   const lookup = (set: EdmEntitySet, values: readonly AlternateKeyValue[]) => findByAlternateKey(executor(), set, values);
 
   let segments = uri.segments;

@@ -66,19 +66,46 @@ export function compileSelectRows(dialect: Dialect, table: string, key: RowKeyBi
   return lock ? sql`${query}${raw(dialect.lockForUpdate)}` : query;
 }
 
-/** Written out in one pass: a change set compiles thousands of these. */
+/**
+ * The INSERT's text depends only on the table, the columns in order and how each value is bound (its
+ * placeholder: a type's cast, or NULL); the last text is kept per table and dialect, so a change set's
+ * thousand inserts of one shape build it once and only bind their values.
+ */
 export function compileInsert(dialect: Dialect, table: string, values: readonly ColumnBinding[]): Fragment {
-  let columns = '';
-  let placeholders = '';
+  const placeholders: string[] = new Array<string>(values.length);
   const bindings: unknown[] = [];
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     const bound = bindValue(dialect, v.value, v.type);
-    const separator = columns === '' ? '' : ', ';
-    columns += separator + id(v.column).sql;
-    placeholders += separator + bound.sql;
+    placeholders[i] = bound.sql;
     for (const b of bound.bindings) bindings.push(b);
   }
-  return { sql: `INSERT INTO ${id(table).sql} (${columns}) VALUES (${placeholders})`, bindings };
+  let texts = insertTexts.get(dialect);
+  if (texts === undefined) insertTexts.set(dialect, (texts = new Map()));
+  const last = texts.get(table);
+  if (last !== undefined && sameInsert(last, values, placeholders)) return { sql: last.sql, bindings };
+  const columns = values.map((v) => id(v.column).sql).join(', ');
+  const text: InsertText = { columns: values.map((v) => v.column), placeholders, sql: `INSERT INTO ${id(table).sql} (${columns}) VALUES (${placeholders.join(', ')})` };
+  if (texts.size >= MAX_INSERT_TEXTS) texts.clear();
+  texts.set(table, text);
+  return { sql: text.sql, bindings };
+}
+
+interface InsertText {
+  readonly columns: readonly string[];
+  readonly placeholders: readonly string[];
+  readonly sql: string;
+}
+
+const insertTexts = new WeakMap<Dialect, Map<string, InsertText>>();
+const MAX_INSERT_TEXTS = 1000;
+
+function sameInsert(text: InsertText, values: readonly ColumnBinding[], placeholders: readonly string[]): boolean {
+  if (text.columns.length !== values.length) return false;
+  for (let i = 0; i < values.length; i++) {
+    if (text.columns[i] !== values[i].column || text.placeholders[i] !== placeholders[i]) return false;
+  }
+  return true;
 }
 
 export function compileUpdate(dialect: Dialect, table: string, key: RowKeyBinding, keyValue: RowKeyValue, values: readonly ColumnBinding[]): Fragment {

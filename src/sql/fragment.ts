@@ -47,18 +47,22 @@ export function id(name: string): Fragment {
 
 /** Tagged template: `${fragment}` inlines a fragment; any other value becomes a binding. */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): Fragment {
+  // one bound value (a dialect binding a value): an array of exactly one, not a growable one
+  if (values.length === 1 && !isFragment(values[0])) return { sql: `${strings[0]}?${strings[1]}`, bindings: [values[0]] };
   let text = strings[0];
   const bindings: unknown[] = [];
-  values.forEach((v, i) => {
+  // a plain loop: the compiler calls this for every bound value of every statement
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (isFragment(v)) {
       text += v.sql;
-      bindings.push(...v.bindings);
+      for (let b = 0; b < v.bindings.length; b++) bindings.push(v.bindings[b]);
     } else {
       text += '?';
       bindings.push(v);
     }
     text += strings[i + 1];
-  });
+  }
   return { sql: text, bindings };
 }
 

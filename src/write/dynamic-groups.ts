@@ -114,10 +114,29 @@ function sessionStatements(s: WriteSession): Statements {
   };
 }
 
-/** Brings the matches of dynamic groups up to date with what this session wrote. */
-export async function flushDynamicGroups(s: WriteSession): Promise<void> {
+/**
+ * Brings the matches of dynamic groups up to date with what this session wrote. Not an async function:
+ * the common write in a change set (a Note, once the transaction has read the groups) touches nothing a
+ * group depends on, and is done without a promise.
+ */
+export function flushDynamicGroups(s: WriteSession): Promise<void> | undefined {
   const m = membershipOf(s.model);
-  if (!m) return;
+  if (!m || touchesNoGroup(m, s)) return undefined;
+  return flushFor(m, s);
+}
+
+/** Nothing to do, known without reading: no contact or group written, and the transaction's groups (read before) read none of the tables written. */
+function touchesNoGroup(m: Membership, s: WriteSession): boolean {
+  if (s.written.has(m.groups) || s.written.has(m.contacts) || s.writtenTables.has(tableOf(m.groups))) return false;
+  const transaction = s.ex.knex.isTransaction ? s.ex.knex : undefined;
+  const groups = transaction && groupsOfTransaction.get(transaction);
+  if (!groups) return false;
+  const read = tablesReadBy(groups);
+  for (const table of s.writtenTables) if (table !== DYNAMIC_MEMBERSHIP.matchTable && read.has(table)) return false;
+  return true;
+}
+
+async function flushFor(m: Membership, s: WriteSession): Promise<void> {
   const writtenGroups = s.written.get(m.groups);
   const criteriaWritten = writtenGroups === undefined ? [] : [...writtenGroups].filter(([, cols]) => cols === 'inserted' || cols.has(DYNAMIC_MEMBERSHIP.criteria)).map(([k]) => k);
   const writtenContacts = s.written.get(m.contacts);

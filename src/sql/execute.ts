@@ -114,17 +114,19 @@ function timedQuery(ex: Executor, f: Fragment): unknown {
   const observe = statementObserverOf(ex.knex);
   if (observe === undefined) return rawQuery(ex, f);
   const started = performance.now();
-  const observed = () => observe((performance.now() - started) / 1000, ex.reads !== undefined && !ex.knex.isTransaction);
+  const pooled = ex.reads !== undefined && !ex.knex.isTransaction;
   let result: unknown;
   try {
     result = rawQuery(ex, f);
   } catch (err) {
-    observed();
+    observe((performance.now() - started) / 1000, pooled);
     throw err;
   }
-  // observed beside the statement's promise, not in the chain its caller waits on
-  if (result instanceof Promise) result.then(observed, observed);
-  else observed();
+  if (result instanceof Promise) {
+    // observed beside the statement's promise, not in the chain its caller waits on
+    const observed = () => observe((performance.now() - started) / 1000, pooled);
+    result.then(observed, observed);
+  } else observe((performance.now() - started) / 1000, pooled);
   return result;
 }
 

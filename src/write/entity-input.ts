@@ -166,7 +166,9 @@ export function readEntity(cx: InputContext, set: EdmEntitySet, body: Json, mode
       fillOmitted(cx, property, [property.name], values, where, filledElsewhere, mode);
     }
   }
-  return { set, values, ...keyOfParts(cx, set, keyParts, where, mode), binds, nested, given };
+  // spelled out: `{ …, ...spread, more }` takes V8's slow path (see plan-write.ts withCommon)
+  const { key, keyGenerated } = keyOfParts(cx, set, keyParts, where, mode);
+  return { set, values, key, keyGenerated, binds, nested, given };
 }
 
 /**

@@ -196,7 +196,9 @@ async function checkClientKey(s: WriteSession, set: EdmEntitySet, key: KeyValue)
 export async function insertEntity(s: WriteSession, input: EntityInput, supplied: readonly ColumnValue[] = []): Promise<KeyValue> {
   const { set } = input;
   const type = set.entityType;
-  const values = new Map(input.values);
+  // copied with forEach: `new Map(map)` and `for…of` over a Map allocate an iterator result per entry
+  const values = new Map<string, ColumnValue>();
+  input.values.forEach((v, column) => values.set(column, v));
   for (const c of supplied) values.set(c.column, c);
   // Single-valued navigations held by this row's own foreign key: the related row must exist first.
   for (const nested of input.nested) {
@@ -206,7 +208,7 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
     for (const c of keyColumnValues(targetEntitySet(s.model, set, nested.navigation), storage.columns, childKey)) values.set(c.column, c);
   }
   const binds = splitBinds(s, input);
-  for (const [column, value] of binds.foreignKeys) values.set(column, value);
+  binds.foreignKeys.forEach((value, column) => values.set(column, value));
   const shape = insertShapeOf(set);
   const key = input.key ?? generateKey(set);
   // A generated GUID cannot collide (nor a composite key with a generated GUID part); a key from the client can.
@@ -223,16 +225,18 @@ export async function insertEntity(s: WriteSession, input: EntityInput, supplied
   }
   if (isPersonalTokenSet(set)) s.issuedTokens.set(rowKey(set, key), issuePersonalToken(values, s.actor.user));
   const row = new Map<string, StoredValue>();
-  for (const [column, v] of values) row.set(column, v.value);
-  for (const [column, value] of deriveRow(type, row)) {
+  values.forEach((v, column) => row.set(column, v.value));
+  deriveRow(type, row).forEach((value, column) => {
     values.set(column, { column, value, type: storedTypeOf(set, column) });
     row.set(column, value);
-  }
+  });
   checkSetRestrictions(s.model, set, 'insert', undefined, row);
   checkRowWrite(s.actor.user, set, 'insert', undefined, row);
   if (hasPicklists(s.model, type)) await checkPicklistValues(s, set, undefined, row, values, input.given);
   if (shape.secrets) await protectSecrets(set, values, s.actor.minPasswordLength, row);
-  await s.write(compileInsert(s.ex.dialect, shape.table, [...values.values()]), { table: shape.table, statement: 'insert' });
+  const columns: ColumnValue[] = [];
+  values.forEach((v) => columns.push(v));
+  await s.write(compileInsert(s.ex.dialect, shape.table, columns), { table: shape.table, statement: 'insert' });
   s.rows.set(rowKey(set, key), row);
   s.noteWritten(set, key, 'inserted');
   for (const rule of sumRulesOverChildren(type)) s.touchSum(rule, values.get(rule.foreignKey)?.value);

@@ -13,7 +13,7 @@ import { keyOfRow } from '../plan/keys';
 import type { RequestContext } from '../plan/request-context';
 import { etagMatches, etagOf } from '../serialize/etag';
 import type { Dialect } from '../sql/dialect/dialect';
-import { executeRead, type ReadResult } from '../sql/execute';
+import { executeRead, type ReadResult, type RowNode } from '../sql/execute';
 import type { QueryOptions } from '../uri/ast';
 import {
   addLink, checkReferences, hasReferences, rowObject, deleteEntity, insertEntity, keyColumnValues, loadRow, removeLink, rowKey, splitBinds, updateEntity, type CurrentRow, type EntityAddress,
@@ -61,7 +61,8 @@ export function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex
 export async function withinTransaction(s: WriteSession, plan: WritePlan): Promise<WriteOutcome> {
   const step = await apply(s, plan);
   if (s.pendingSums.size > 0) await flushSums(s);
-  await flushDynamicGroups(s);
+  const groups = flushDynamicGroups(s);
+  if (groups !== undefined) await groups;
   if (step.kind === 'done') return step;
   const writtenKey = rowKey(step.address.set, step.address.key);
   const writtenRow = s.rows.get(writtenKey);
@@ -198,5 +199,9 @@ function writtenEntity(
 }
 
 function writtenResult(row: Record<string, unknown>): ReadResult {
-  return { nodes: [{ row, children: new Map(), counts: new Map() }] };
+  return { nodes: [{ row, children: NO_CHILDREN, counts: NO_COUNTS }] };
 }
+
+/** A written entity is answered without $expand: nothing is ever added to these. */
+const NO_CHILDREN: RowNode['children'] = new Map();
+const NO_COUNTS: RowNode['counts'] = new Map();

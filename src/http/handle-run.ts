@@ -27,7 +27,7 @@ import type { EdmModel } from '../edm/model';
 import type { ApiRequest, ApiResponse } from './api-request';
 import type { Services } from './handle';
 import { monitorIdOf } from './async-requests';
-import { withCanonicalKeys } from './canonical-keys';
+import { withCanonicalKeys, type KeyedRequest } from './canonical-keys';
 import { publicError } from './failures';
 import { negotiateJson } from './negotiate';
 import { parsePrefer, type Preferences } from './prefer';
@@ -94,12 +94,18 @@ function sharedStages(req: ApiRequest, svc: Services): SharedStages | undefined 
   return { model, uri, prefer, context, writer, executor };
 }
 
-async function createOne(shared: SharedStages, headers: ApiRequest['headers'], given: Pick<ApiRequest, 'body' | 'json'>, svc: Services): Promise<ApiResponse> {
-  const { model, context } = shared;
+/**
+ * One member: its body read and made canonical, planned, written and answered. Not an async function:
+ * without an alternate key to look up, only the write itself waits (one suspension per member, not two).
+ */
+function createOne(shared: SharedStages, headers: ApiRequest['headers'], given: Pick<ApiRequest, 'body' | 'json'>, svc: Services): Promise<ApiResponse> {
   const read = () => readRequestBody({ headers, body: given.body, json: given.json }, svc.limits.maxBodyDepth);
-  const { uri, body } = await withCanonicalKeys(model, shared.uri, 'POST', read, shared.executor, context.serviceRoot);
+  const keyed = withCanonicalKeys(shared.model, shared.uri, 'POST', read, shared.executor, shared.context.serviceRoot);
+  return keyed instanceof Promise ? keyed.then((k) => writeOne(shared, headers, k, svc)) : writeOne(shared, headers, keyed, svc);
+}
+
+function writeOne(shared: SharedStages, headers: ApiRequest['headers'], keyed: KeyedRequest, svc: Services): Promise<ApiResponse> {
   const preconditions = { ifMatch: headers['if-match'], ifNoneMatch: headers['if-none-match'] };
-  const plan = planWrite(model, uri, { method: 'POST', body: body(), preconditions, returnPreference: shared.prefer.return }, context);
-  const outcome = await executeWrite(model, plan, svc);
-  return respondWrite(outcome, shared.writer, ODATA_VERSION);
+  const plan = planWrite(shared.model, keyed.uri, { method: 'POST', body: keyed.body(), preconditions, returnPreference: shared.prefer.return }, shared.context);
+  return executeWrite(shared.model, plan, svc).then((outcome) => respondWrite(outcome, shared.writer, ODATA_VERSION));
 }

@@ -6,13 +6,12 @@
  * answered as it would be alone. Anything but a plain write to the model's entity sets is declined, and
  * its requests run one by one.
  */
-import { metadataEtagOf } from '../edm/schema-change';
 import { toODataError } from '../errors/odata-error';
 import { authorizeRequest } from '../auth/authorize';
 import { recordAccess } from '../auth/access';
 import { checkSupportedOptions } from '../plan/plan-request';
 import type { RequestContext } from '../plan/request-context';
-import type { WriterContext } from '../serialize/entity-writer';
+import { writerContextOf, type WriterContext } from '../serialize/entity-writer';
 import type { Executor } from '../sql/execute';
 import { parseUri } from '../uri/parse-uri';
 import type { UriRequest } from '../uri/ast';
@@ -89,7 +88,7 @@ function sharedStages(req: ApiRequest, svc: Services): SharedStages | undefined 
   } catch {
     return undefined;
   }
-  const writer: WriterContext = { dialect: svc.dialect, format, serviceRoot: req.serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model), omitNulls: prefer.omitNulls };
+  const writer = writerContextOf(svc.dialect, model, req.serviceRoot, format, prefer.omitNulls);
   const executor = (): Executor => ({ knex: svc.knex, dialect: svc.dialect, access: recordAccess(model, user) });
   return { model, uri, prefer, context, writer, executor };
 }

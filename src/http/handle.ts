@@ -20,7 +20,7 @@ import { contentType, type JsonFormat } from '../serialize/format';
 import { collectionJson, entityBody, propertyBody, propertyValue, referencesBody } from '../serialize/read-response';
 import { serviceDocument } from '../serialize/service-document';
 import { jsonText, plainText } from '../serialize/json-text';
-import type { WriterContext } from '../serialize/entity-writer';
+import { writerContextOf, type WriterContext } from '../serialize/entity-writer';
 import type { Knex } from 'knex';
 import type { ReadSnapshot } from '../db/read-snapshot';
 import type { ReadPool } from '../db/read-pool';
@@ -189,10 +189,7 @@ async function route(req: ApiRequest, user: RequestUser, svc: Services, replanne
     user, limits: svc.limits, serviceRoot: req.serviceRoot, preferredPageSize: prefer.maxPageSize,
   };
   const preconditions = { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] };
-  const writerContext = (): WriterContext => ({
-    dialect: svc.dialect, format: negotiateJson(uri.options.format, req.headers.accept), serviceRoot: req.serviceRoot, namespace: model.namespace,
-    metadataEtag: metadataEtagOf(model), omitNulls: prefer.omitNulls,
-  });
+  const writerContext = (): WriterContext => writerContextOf(svc.dialect, model, req.serviceRoot, negotiateJson(uri.options.format, req.headers.accept), prefer.omitNulls);
   if (isOperationCall(model, uri)) {
     checkSupportedOptions(uri);
     const ctx = writerContext();
@@ -274,7 +271,7 @@ function prepareRead(plan: ReadRequestPlan, req: ApiRequest, svc: Services, mode
   if (textual) negotiateText(format, req.headers.accept);
   else f = negotiateJson(format, req.headers.accept);
   const omitNulls = !textual && parsePrefer(req.headers.prefer).omitNulls;
-  const writer: WriterContext = { dialect: svc.dialect, format: f, serviceRoot: req.serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model), omitNulls };
+  const writer = writerContextOf(svc.dialect, model, req.serviceRoot, f, omitNulls);
   const preferences: string[] = [];
   if (plan.context.preferredPageSize !== undefined && plan.read.pageSize === plan.context.preferredPageSize) {
     preferences.push(`odata.maxpagesize=${plan.context.preferredPageSize}`);

@@ -3,7 +3,8 @@
  * (SelectedProperty list × expands × format) and then applied to every row.
  */
 import { keyPropertyOf } from '../edm/lookup';
-import type { EdmEntitySet, EdmProperty, PrimitiveTypeName } from '../edm/model';
+import type { EdmEntitySet, EdmModel, EdmProperty, PrimitiveTypeName } from '../edm/model';
+import { metadataEtagOf } from '../edm/schema-change';
 import { keyPartsOf } from '../plan/keys';
 import type { ExpandPlan, ReadPlan, SelectedProperty } from '../plan/plan';
 import type { Dialect } from '../sql/dialect/dialect';
@@ -24,6 +25,11 @@ export interface WriterContext {
   readonly metadataEtag?: string;
   /** `Prefer: omit-values=nulls`: null properties are left out (otherwise every selected property is written) */
   readonly omitNulls?: boolean;
+}
+
+/** How one request's answers about `model` are written: its negotiated format, its service root, its null preference. */
+export function writerContextOf(dialect: Dialect, model: EdmModel, serviceRoot: string, format: JsonFormat, omitNulls: boolean): WriterContext {
+  return { dialect, format, serviceRoot, namespace: model.namespace, metadataEtag: metadataEtagOf(model), omitNulls };
 }
 
 /** JSON Format §7.1: types that JSON cannot imply carry @odata.type in full metadata. */

@@ -282,10 +282,11 @@ function postgresStatementTimeout(knex: Knex | Knex.Transaction): number | undef
 export async function executeRead(ex: Executor, plan: ReadPlan, wantCount: boolean): Promise<ReadResult> {
   const bounds = [plan.pageSize, plan.top].filter((n): n is number => n !== undefined);
   const limit = bounds.length ? Math.min(...bounds) : undefined;
-  // one row beyond the page tells whether another page follows
+  // one row beyond the page tells whether another page follows; a page that $top ends has no next one
+  const fetched = limit === undefined ? undefined : plan.top !== undefined && plan.top <= limit ? limit : limit + 1;
   // an aggregation's statement returns few rows and costs its scan: inline up to a larger measured cost (SQLite)
   const pageEx: Executor = plan.aggregated === true && ex.reads !== undefined ? Object.assign({}, ex, { inlineBudgetMs: INLINE_MEASURED_MS }) : ex;
-  const rows = await runCompiled(pageEx, (target) => pageStatement(plan, target, limit === undefined ? undefined : limit + 1, plan.skip));
+  const rows = await runCompiled(pageEx, (target) => pageStatement(plan, target, fetched, plan.skip));
   const hasMore = limit !== undefined && rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const remainingTop = plan.top !== undefined ? plan.top - pageRows.length : undefined;
